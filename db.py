@@ -1,0 +1,92 @@
+"""Database start-up: the Tortoise config, migration checks and shutdown."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
+
+from models import MODEL_MODULES
+from settings import Settings
+
+APP_LABEL = "models"
+
+
+class MigrationsPending(RuntimeError):
+    """The database is behind the code; `deskql migrate` brings it up to date."""
+
+
+def _with_pool(url: str, size: int) -> str:
+    """Add a pool size to a PostgreSQL URL unless it names one (Tortoise's default is 5)."""
+    if not url.startswith(("postgres", "asyncpg")):
+        return url
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("maxsize", str(size))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    """The Tortoise ORM configuration for these settings."""
+    url = settings.db_url
+    if settings.is_embedded_db:
+        path = url.split("://", 1)[1]
+        if path and path != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": _with_pool(url, settings.db_pool_size)},
+        "apps": {
+            APP_LABEL: {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _executor(settings: Settings) -> MigrationExecutor:
+    config = tortoise_config(settings)
+    return MigrationExecutor(get_connection("default"), config["apps"])
+
+
+async def pending_migrations(settings: Settings) -> list[str]:
+    """Names of the migrations not yet applied to the connected database."""
+    steps = await _executor(settings).plan([MigrationTarget(APP_LABEL, "__latest__")])
+    return [f"{s.migration.app_label}.{s.migration.name}" for s in steps if not s.backward]
+
+
+async def apply_migrations(settings: Settings) -> list[str]:
+    """Apply every pending migration; returns the names applied."""
+    pending = await pending_migrations(settings)
+    if pending:
+        await _executor(settings).migrate([MigrationTarget(APP_LABEL, "__latest__")])
+    return pending
+
+
+async def init_db(settings: Settings, *, migrate: bool | None = None) -> None:
+    """Open the connections; migrate or refuse when the database is behind the code."""
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    do_migrate = settings.should_auto_migrate if migrate is None else migrate
+    if do_migrate:
+        await apply_migrations(settings)
+        return
+    pending = await pending_migrations(settings)
+    if pending:
+        await Tortoise.close_connections()
+        raise MigrationsPending(
+            f"the database is behind the code ({len(pending)} migration(s) pending: "
+            f"{', '.join(pending)}); run `deskql migrate` first"
+        )
+
+
+async def close_db() -> None:
+    """Close every connection."""
+    await Tortoise.close_connections()

@@ -1,0 +1,63 @@
+"""Enumerations stored in the database and exposed in GraphQL."""
+
+from __future__ import annotations
+
+from enum import Enum, IntEnum
+
+
+class Edition(str, Enum):
+    """Organisation edition; it sets limits such as the number of support addresses."""
+
+    FREE = "FREE"
+    STANDARD = "STANDARD"
+    PROFESSIONAL = "PROFESSIONAL"
+    ENTERPRISE = "ENTERPRISE"
+
+
+class Role(str, Enum):
+    """What an agent may do: administrators see and manage everything."""
+
+    ADMINISTRATOR = "ADMINISTRATOR"
+    AGENT = "AGENT"
+
+
+class TicketStatus(str, Enum):
+    """Lifecycle state of a ticket."""
+
+    OPEN = "OPEN"
+    ON_HOLD = "ON_HOLD"
+    ESCALATED = "ESCALATED"
+    CLOSED = "CLOSED"
+
+
+class TicketPriority(IntEnum):
+    """Ticket priority; stored as a number so that sorting follows urgency."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    URGENT = 4
+
+
+class Channel(str, Enum):
+    """How a ticket reached the help desk."""
+
+    EMAIL = "EMAIL"
+    PHONE = "PHONE"
+    WEB = "WEB"
+    CHAT = "CHAT"
+    FORUM = "FORUM"
+
+
+class ThreadDirection(str, Enum):
+    """Whether a thread message came in from a customer or went out from the help desk."""
+
+    INCOMING = "INCOMING"
+    OUTGOING = "OUTGOING"
+
+
+class TokenKind(str, Enum):
+    """A session token comes from login; an API token is issued for an integrator."""
+
+    SESSION = "SESSION"
+    API = "API"

@@ -1,0 +1,110 @@
+"""Every knob of DeskQL, read from DESKQL_* environment variables, with embedded defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "on"}:
+        return True
+    if v in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration; `Settings.from_env()` reads it from the environment."""
+
+    var_dir: Path = ROOT / "var"
+    database_url: str = ""  # empty: SQLite file var/deskql.sqlite3
+    db_pool_size: int = 10
+    broadcast_url: str = "memory://"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Migrate automatically on start; None means "only for the embedded SQLite default".
+    auto_migrate: bool | None = None
+    org_name: str = "Zylker"
+    org_slug: str = "zylker"
+    org_edition: str = "ENTERPRISE"
+    mail_domain: str = "deskql.local"
+    introspection: bool = True
+    graphiql: bool = True
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 4000
+    max_body_bytes: int = 1_000_000
+    max_page_size: int = 100
+    allowed_origins: list[str] = field(default_factory=list)
+    session_token_days: int = 30
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+    attachment_max_bytes: int = 25 * 1024 * 1024
+
+    @property
+    def attachments_dir(self) -> Path:
+        """Folder where attachment bodies are stored by sha256."""
+        return self.var_dir / "attachments"
+
+    @property
+    def db_url(self) -> str:
+        """The effective database URL (SQLite file under var/ when none is set)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{self.var_dir / 'deskql.sqlite3'}"
+
+    @property
+    def is_embedded_db(self) -> bool:
+        """True when the database is the embedded SQLite default or another SQLite file."""
+        return self.db_url.startswith("sqlite")
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        """Whether the server applies pending migrations itself on start."""
+        if self.auto_migrate is not None:
+            return self.auto_migrate
+        return not self.database_url
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from DESKQL_* variables (`env` defaults to os.environ)."""
+        env = dict(os.environ if env is None else env)
+        kwargs: dict[str, Any] = {}
+        for f in cls.__dataclass_fields__.values():
+            key = "DESKQL_" + f.name.upper()
+            if key not in env:
+                continue
+            raw = env[key]
+            default = f.default
+            if f.name == "var_dir":
+                kwargs[f.name] = Path(raw).resolve()
+            elif f.name == "allowed_origins":
+                kwargs[f.name] = _list(raw)
+            elif f.name == "auto_migrate":
+                kwargs[f.name] = None if raw.strip() == "" else _bool(raw)
+            elif isinstance(default, bool):
+                kwargs[f.name] = _bool(raw)
+            elif isinstance(default, int):
+                try:
+                    kwargs[f.name] = int(raw)
+                except ValueError:
+                    raise ValueError(f"{key} must be a whole number, got {raw!r}") from None
+            else:
+                kwargs[f.name] = raw
+        kwargs.update(overrides)
+        settings = cls(**kwargs)
+        if settings.org_edition.upper() not in {"FREE", "STANDARD", "PROFESSIONAL", "ENTERPRISE"}:
+            raise ValueError("DESKQL_ORG_EDITION must be FREE, STANDARD, PROFESSIONAL or ENTERPRISE")
+        return replace(settings, org_edition=settings.org_edition.upper())
