@@ -106,5 +106,7 @@ class Settings:
         kwargs.update(overrides)
         settings = cls(**kwargs)
         if settings.org_edition.upper() not in {"FREE", "STANDARD", "PROFESSIONAL", "ENTERPRISE"}:
-            raise ValueError("DESKQL_ORG_EDITION must be FREE, STANDARD, PROFESSIONAL or ENTERPRISE")
+            raise ValueError(
+                "DESKQL_ORG_EDITION must be FREE, STANDARD, PROFESSIONAL or ENTERPRISE"
+            )
         return replace(settings, org_edition=settings.org_edition.upper())

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 
-class Edition(str, Enum):
+class Edition(StrEnum):
     """Organisation edition; it sets limits such as the number of support addresses."""
 
     FREE = "FREE"
@@ -14,14 +14,14 @@ class Edition(str, Enum):
     ENTERPRISE = "ENTERPRISE"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """What an agent may do: administrators see and manage everything."""
 
     ADMINISTRATOR = "ADMINISTRATOR"
     AGENT = "AGENT"
 
 
-class TicketStatus(str, Enum):
+class TicketStatus(StrEnum):
     """Lifecycle state of a ticket."""
 
     OPEN = "OPEN"
@@ -39,7 +39,7 @@ class TicketPriority(IntEnum):
     URGENT = 4
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     """How a ticket reached the help desk."""
 
     EMAIL = "EMAIL"
@@ -49,14 +49,14 @@ class Channel(str, Enum):
     FORUM = "FORUM"
 
 
-class ThreadDirection(str, Enum):
+class ThreadDirection(StrEnum):
     """Whether a thread message came in from a customer or went out from the help desk."""
 
     INCOMING = "INCOMING"
     OUTGOING = "OUTGOING"
 
 
-class TokenKind(str, Enum):
+class TokenKind(StrEnum):
     """A session token comes from login; an API token is issued for an integrator."""
 
     SESSION = "SESSION"

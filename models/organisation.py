@@ -99,7 +99,9 @@ class TeamMembership(Model):
     """An agent membership of a team."""
 
     id = fields.IntField(primary_key=True)
-    team = fields.ForeignKeyField("models.Team", related_name="memberships", on_delete=fields.CASCADE)
+    team = fields.ForeignKeyField(
+        "models.Team", related_name="memberships", on_delete=fields.CASCADE
+    )
     agent = fields.ForeignKeyField(
         "models.Agent", related_name="team_memberships", on_delete=fields.CASCADE
     )

@@ -52,7 +52,9 @@ class Thread(Model):
     """One message of a ticket conversation, incoming or outgoing (TIC-3)."""
 
     id = fields.IntField(primary_key=True)
-    ticket = fields.ForeignKeyField("models.Ticket", related_name="threads", on_delete=fields.CASCADE)
+    ticket = fields.ForeignKeyField(
+        "models.Ticket", related_name="threads", on_delete=fields.CASCADE
+    )
     direction = fields.CharEnumField(ThreadDirection, max_length=16)
     channel = fields.CharEnumField(Channel, max_length=16, default=Channel.EMAIL)
     is_public = fields.BooleanField(default=True)
@@ -116,7 +118,9 @@ class TicketTag(Model):
     ticket = fields.ForeignKeyField(
         "models.Ticket", related_name="tag_links", on_delete=fields.CASCADE
     )
-    tag = fields.ForeignKeyField("models.Tag", related_name="ticket_links", on_delete=fields.CASCADE)
+    tag = fields.ForeignKeyField(
+        "models.Tag", related_name="ticket_links", on_delete=fields.CASCADE
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

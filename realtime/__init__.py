@@ -1,0 +1,1 @@
+"""Real-time delivery: events published after commit, fanned out to subscriptions."""

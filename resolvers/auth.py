@@ -1,0 +1,103 @@
+"""Auth resolvers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from tortoise.expressions import Q
+
+import models
+from models.enums import TokenKind
+from resolvers.common import mutate
+from schema.context import actor_of
+from schema.ids import input_id
+from schema.types import Agent, ApiToken
+from services import auth, validation
+from services.errors import ErrorCode, Errors, ValidationFailed
+
+if TYPE_CHECKING:
+    from schema.auth import ApiTokenCreateInput, ApiTokenRevokeInput, LoginInput
+
+
+async def me(info: strawberry.Info) -> Agent:
+    """`me`."""
+    return Agent.from_row(await models.Agent.get(id=actor_of(info).agent_id))
+
+
+async def api_tokens(info: strawberry.Info, *, include_revoked: bool) -> list[ApiToken]:
+    """`apiTokens`."""
+    actor = actor_of(info)
+    qs = models.ApiToken.all().order_by("id")
+    if not actor.is_admin:
+        qs = qs.filter(agent_id=actor.agent_id)
+    if not include_revoked:
+        qs = qs.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=datetime.now(UTC))
+        )
+    return [ApiToken.from_row(row) for row in await qs]
+
+
+async def login(info: strawberry.Info, input: LoginInput) -> Any:
+    """`login`."""
+    from schema.auth import LoginPayload
+
+    async def run() -> dict[str, Any]:
+        agent, token = await auth.login(
+            email=input.email,
+            password=input.password,
+            session_days=info.context.settings.session_token_days,
+        )
+        return {"token": token, "agent": Agent.from_row(agent)}
+
+    return await mutate(LoginPayload, run)
+
+
+async def logout(info: strawberry.Info) -> Any:
+    """`logout`."""
+    from schema.auth import ApiTokenRevokePayload
+
+    async def run() -> dict[str, Any]:
+        actor = actor_of(info)
+        assert actor.token_id is not None
+        row = await auth.revoke_token(actor=actor, token_id=actor.token_id)
+        return {"api_token": ApiToken.from_row(row)}
+
+    return await mutate(ApiTokenRevokePayload, run)
+
+
+async def api_token_create(info: strawberry.Info, input: ApiTokenCreateInput) -> Any:
+    """`apiTokenCreate`."""
+    from schema.auth import ApiTokenCreatePayload
+
+    async def run() -> dict[str, Any]:
+        actor = actor_of(info)
+        errors = Errors()
+        name = validation.text(errors, "name", input.name, max_length=120, required=True)
+        agent_pk = input_id(input.agent_id, "Agent", "agentId")
+        errors.raise_if_any()
+        agent = await models.Agent.filter(id=agent_pk).first()
+        if agent is None:
+            raise ValidationFailed.one("agentId", "no such agent", ErrorCode.NOT_FOUND)
+        if not agent.is_active:
+            raise ValidationFailed.one("agentId", "the agent is deactivated", ErrorCode.INVALID)
+        row, token = await auth.issue_token(
+            agent_id=agent.id, kind=TokenKind.API, name=name or "", created_by=actor.agent_id
+        )
+        return {"token": token, "api_token": ApiToken.from_row(row)}
+
+    return await mutate(ApiTokenCreatePayload, run)
+
+
+async def api_token_revoke(info: strawberry.Info, input: ApiTokenRevokeInput) -> Any:
+    """`apiTokenRevoke`."""
+    from schema.auth import ApiTokenRevokePayload
+
+    async def run() -> dict[str, Any]:
+        row = await auth.revoke_token(
+            actor=actor_of(info), token_id=input_id(input.id, "ApiToken", "id")
+        )
+        return {"api_token": ApiToken.from_row(row)}
+
+    return await mutate(ApiTokenRevokePayload, run)

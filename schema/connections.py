@@ -1,0 +1,110 @@
+"""Relay connections with `totalCount`; forward pagination with `first`/`after`.
+
+Cursors are opaque offsets into the sorted list. Page sizes are capped by the
+`max_page_size` setting (100): a larger `first` is an error, not silently trimmed.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from tortoise.queryset import QuerySet
+
+from services.errors import ClientError
+
+T = TypeVar("T")
+DEFAULT_PAGE_SIZE = 20
+
+
+class BadPagination(ClientError):
+    """A page size out of range or a cursor that does not decode."""
+
+    code = "BAD_PAGINATION"
+
+
+@strawberry.type(description="Where a page sits in the whole list.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Items precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last item; pass as `after`."
+    )
+
+
+@strawberry.type(description="An item of a page and its cursor.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Opaque position of this item.")
+    node: T = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of a list.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]] = strawberry.field(description="The items of this page with cursors.")
+    page_info: PageInfo = strawberry.field(description="Pagination state.")
+    count_query: strawberry.Private[Any]
+
+    @strawberry.field(description="Items in the whole list (all pages).")
+    async def total_count(self) -> int:
+        return await self.count_query.count()
+
+    @strawberry.field(description="The items of this page, without cursors.")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+
+def encode_cursor(offset: int) -> str:
+    """Opaque cursor for a position."""
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    """The position a cursor names; BadPagination when it does not decode."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
+        prefix, _, value = raw.partition(":")
+        offset = int(value)
+        if prefix != "o" or offset < 0:
+            raise ValueError
+        return offset
+    except (ValueError, UnicodeError):
+        raise BadPagination(f"malformed cursor {cursor[:60]!r}") from None
+
+
+def check_first(first: int | None, max_size: int) -> int:
+    """The page size to use; BadPagination outside 0..max_size."""
+    size = DEFAULT_PAGE_SIZE if first is None else first
+    if size < 0 or size > max_size:
+        raise BadPagination(f"first must be between 0 and {max_size}, got {size}")
+    return size
+
+
+async def paginate(
+    query: QuerySet[Any],
+    *,
+    first: int | None,
+    after: str | None,
+    max_size: int,
+    convert: Callable[[Any], T],
+) -> Connection[T]:
+    """One page of a sorted query as a connection (one query, plus one for totalCount)."""
+    size = check_first(first, max_size)
+    start = decode_cursor(after) + 1 if after else 0
+    rows = await query.offset(start).limit(size + 1) if size else []
+    has_next = len(rows) > size
+    edges = [
+        Edge(cursor=encode_cursor(start + i), node=convert(r)) for i, r in enumerate(rows[:size])
+    ]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=start > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count_query=query,
+    )

@@ -1,0 +1,66 @@
+"""Protection for a public endpoint: depth, alias and token limits, caches, error masking,
+error codes (issue 2, point 7)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from services.errors import ClientError
+from settings import Settings
+
+log = logging.getLogger("deskql.graphql")
+
+
+class ErrorCodes(SchemaExtension):
+    """Put the code of our own client errors in `extensions.code`; log unexpected errors."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        for error in result.errors:
+            original = error.original_error
+            if isinstance(original, ClientError):
+                error.extensions = {**(error.extensions or {}), "code": original.code}
+            elif original is None:
+                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+            elif not isinstance(original, GraphQLError):
+                log.error("unexpected error in %s", error.path, exc_info=original)
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None or isinstance(original, ClientError | GraphQLError):
+        return False
+    return True
+
+
+def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type]:
+    """The extensions for a schema under these settings (factories: no shared state)."""
+    extensions: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        ErrorCodes,
+        lambda: MaskErrors(should_mask_error=_should_mask),
+    ]
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
+    return extensions

@@ -1,0 +1,176 @@
+"""DataLoaders: every nested field loads in one query per level, whatever the page size.
+
+Loaders are built per request (and per subscription event) for one actor, so their caches
+never outlive a request and to-many relations are filtered by what the actor may see.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+import models
+from schema import types as t
+from services import policies
+from services.auth import Actor
+
+M = TypeVar("M", bound=Model)
+T = TypeVar("T")
+
+
+def _by_id(model: type[M], convert: Callable[[M], T]) -> DataLoader[int, T | None]:
+    async def load(keys: Sequence[int]) -> list[T | None]:
+        rows = {row.pk: convert(row) for row in await model.filter(id__in=list(set(keys)))}
+        return [rows.get(k) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _grouped(
+    query: Callable[[list[int]], QuerySet[M]],
+    key: str,
+    convert: Callable[[M], T],
+) -> DataLoader[int, list[T]]:
+    async def load(keys: Sequence[int]) -> list[list[T]]:
+        groups: dict[int, list[T]] = defaultdict(list)
+        for row in await query(list(set(keys))):
+            groups[getattr(row, key)].append(convert(row))
+        return [groups.get(k, []) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _grouped_values(
+    query: Callable[[list[int]], Awaitable[list[dict[str, Any]]]], key: str, value: str
+) -> DataLoader[int, list[Any]]:
+    async def load(keys: Sequence[int]) -> list[list[Any]]:
+        groups: dict[int, list[Any]] = defaultdict(list)
+        for row in await query(list(set(keys))):
+            groups[row[key]].append(row[value])
+        return [groups.get(k, []) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+class Loaders:
+    """The loaders of one request."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        self.department = _by_id(models.Department, t.Department.from_row)
+        self.agent = _by_id(models.Agent, t.Agent.from_row)
+        self.team = _by_id(models.Team, t.Team.from_row)
+        self.contact = _by_id(models.Contact, t.Contact.from_row)
+        self.account = _by_id(models.Account, t.Account.from_row)
+        self.product = _by_id(models.Product, t.Product.from_row)
+        self.ticket = _by_id(models.Ticket, t.Ticket.from_row)
+
+        visible = policies.visible_tickets(actor)
+        self.tags_by_ticket = _grouped_values(
+            lambda ids: (
+                models.TicketTag.filter(ticket_id__in=ids)
+                .order_by("tag__name")
+                .values("ticket_id", "tag__name")
+            ),
+            "ticket_id",
+            "tag__name",
+        )
+        self.comments_by_ticket = _grouped(
+            lambda ids: models.Comment.filter(ticket_id__in=ids).order_by("id"),
+            "ticket_id",
+            t.Comment.from_row,
+        )
+        self.threads_by_ticket = _grouped(
+            lambda ids: models.Thread.filter(ticket_id__in=ids).order_by("id"),
+            "ticket_id",
+            t.Thread.from_row,
+        )
+        self.attachments_by_ticket = _grouped(
+            lambda ids: models.Attachment.filter(ticket_id__in=ids).order_by("id"),
+            "ticket_id",
+            t.Attachment.from_row,
+        )
+        self.activities_by_ticket = _grouped(
+            lambda ids: models.Activity.filter(ticket_id__in=ids).order_by("id"),
+            "ticket_id",
+            t.Activity.from_row,
+        )
+        self.tickets_by_contact = _grouped(
+            lambda ids: visible.filter(contact_id__in=ids).order_by("-id"),
+            "contact_id",
+            t.Ticket.from_row,
+        )
+        self.tickets_by_account = _grouped(
+            lambda ids: visible.filter(account_id__in=ids).order_by("-id"),
+            "account_id",
+            t.Ticket.from_row,
+        )
+        self.contacts_by_account = _grouped(
+            lambda ids: models.Contact.filter(account_id__in=ids).order_by("id"),
+            "account_id",
+            t.Contact.from_row,
+        )
+        self.teams_by_department = _grouped(
+            lambda ids: models.Team.filter(department_id__in=ids).order_by("id"),
+            "department_id",
+            t.Team.from_row,
+        )
+        self.agent_ids_by_department = _grouped_values(
+            lambda ids: (
+                models.DepartmentMembership.filter(department_id__in=ids)
+                .order_by("agent_id")
+                .values("department_id", "agent_id")
+            ),
+            "department_id",
+            "agent_id",
+        )
+        self.department_ids_by_agent = _grouped_values(
+            lambda ids: (
+                models.DepartmentMembership.filter(agent_id__in=ids)
+                .order_by("department_id")
+                .values("agent_id", "department_id")
+            ),
+            "agent_id",
+            "department_id",
+        )
+        self.agent_ids_by_team = _grouped_values(
+            lambda ids: (
+                models.TeamMembership.filter(team_id__in=ids)
+                .order_by("agent_id")
+                .values("team_id", "agent_id")
+            ),
+            "team_id",
+            "agent_id",
+        )
+        self.team_ids_by_agent = _grouped_values(
+            lambda ids: (
+                models.TeamMembership.filter(agent_id__in=ids)
+                .order_by("team_id")
+                .values("agent_id", "team_id")
+            ),
+            "agent_id",
+            "team_id",
+        )
+        self.product_ids_by_contact = _grouped_values(
+            lambda ids: (
+                models.ContactProduct.filter(contact_id__in=ids)
+                .order_by("product_id")
+                .values("contact_id", "product_id")
+            ),
+            "contact_id",
+            "product_id",
+        )
+        self.product_ids_by_account = _grouped_values(
+            lambda ids: (
+                models.AccountProduct.filter(account_id__in=ids)
+                .order_by("product_id")
+                .values("account_id", "product_id")
+            ),
+            "account_id",
+            "product_id",
+        )

@@ -1,0 +1,72 @@
+"""The schema: Query and Mutation composed from one class per family of fields."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.auth import AuthMutations, AuthQueries
+from schema.extensions import build_extensions
+from schema.nodes import NodeQueries
+from schema.tickets import TicketMutations, TicketQueries
+from schema.types import (
+    Account,
+    Activity,
+    Agent,
+    ApiToken,
+    Attachment,
+    Comment,
+    Contact,
+    Department,
+    Organisation,
+    Product,
+    Team,
+    Thread,
+    Ticket,
+)
+from settings import Settings
+
+
+@strawberry.type(description="Everything you can read. All fields need a bearer token.")
+class Query(NodeQueries, AuthQueries, TicketQueries):
+    pass
+
+
+@strawberry.type(
+    description="Everything you can change. All but `login` need a bearer token. Expected "
+    "failures come back in each payload's `errors`, with nothing written."
+)
+class Mutation(AuthMutations, TicketMutations):
+    pass
+
+
+NODE_TYPES = [
+    Organisation,
+    Department,
+    Agent,
+    Team,
+    Product,
+    Account,
+    Contact,
+    Attachment,
+    Thread,
+    Comment,
+    Activity,
+    Ticket,
+    ApiToken,
+]
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The DeskQL schema with the protective extensions for these settings."""
+    settings = settings or Settings()
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=NODE_TYPES,
+        extensions=build_extensions(settings),
+    )
+
+
+def schema_sdl() -> str:
+    """The schema in SDL, as committed in schema.graphql."""
+    return build_schema().as_str() + "\n"

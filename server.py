@@ -1,0 +1,156 @@
+"""The DeskQL ASGI application: one Starlette app whose lifespan owns the database, the
+broadcast bus and (later) the SMTP server; GraphQL over HTTP and WebSocket on /graphql."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+import db
+from realtime.bus import Bus
+from schema.context import Context
+from schema.root import build_schema
+from services import auth
+from services.errors import NotAuthenticated
+from services.organisation import ensure_organisation
+from settings import Settings
+
+log = logging.getLogger("deskql")
+
+
+def bearer_token(headers: Any) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, if any."""
+    value = headers.get("authorization") or ""
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class DeskQLGraphQL(GraphQL):
+    """Strawberry's ASGI view with our context, orjson encoding and token auth."""
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        self.settings = settings
+        super().__init__(build_schema(settings), **kwargs)
+
+    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+        return orjson.dumps(data)
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:  # type: ignore[override]
+        token = bearer_token(request.headers)
+        ctx = Context(settings=self.settings, actor=None, request=request, response=response)
+        if token is not None:
+            try:
+                ctx.actor = await auth.authenticate(token)
+            except NotAuthenticated as exc:
+                ctx.auth_error = str(exc)
+        return ctx
+
+
+class BodySizeLimit:
+    """Refuse request bodies over a limit with 413, by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+        received = 0
+        too_large = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {
+                "errors": [
+                    {
+                        "message": f"request body too large: at most {self.max_bytes} bytes",
+                        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+                    }
+                ]
+            },
+            status_code=413,
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
+    """The application; `manage_db=False` when the caller (a test) owns the ORM already."""
+    settings = settings or Settings.from_env()
+    auth.configure_hasher(settings.password_time_cost, settings.password_memory_kib)
+    bus = Bus(settings.broadcast_url)
+    graphql = DeskQLGraphQL(
+        settings,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allowed_origins=settings.allowed_origins,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_db:
+            await db.init_db(settings)
+        await ensure_organisation(settings)
+        await bus.connect()
+        try:
+            yield
+        finally:
+            await bus.disconnect()
+            if manage_db:
+                await db.close_db()
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def root(request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    app = Starlette(
+        routes=[
+            Route("/", root),
+            Route("/health", health),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.bus = bus
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

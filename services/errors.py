@@ -1,0 +1,79 @@
+"""The errors services raise. Expected failures carry field errors with a code; resolvers
+return them in the mutation payload. Authentication and permission failures become top-level
+GraphQL errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Why an input was refused."""
+
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    TOO_LONG = "TOO_LONG"
+    NOT_FOUND = "NOT_FOUND"
+    DUPLICATE = "DUPLICATE"
+    CONFLICT = "CONFLICT"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    IN_USE = "IN_USE"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one input field (`field` is None for the input as a whole)."""
+
+    field: str | None
+    message: str
+    code: ErrorCode
+
+
+class ValidationFailed(Exception):
+    """An expected failure: the input was refused and nothing was written."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+
+    @classmethod
+    def one(cls, field: str | None, message: str, code: ErrorCode) -> ValidationFailed:
+        """A failure with a single field error."""
+        return cls([FieldError(field, message, code)])
+
+
+class ClientError(Exception):
+    """A failure the client caused and may see (never masked); `code` goes in extensions."""
+
+    code = "BAD_REQUEST"
+
+
+class NotAuthenticated(ClientError):
+    """No valid token came with the request."""
+
+    code = "UNAUTHENTICATED"
+
+
+class PermissionDenied(ClientError):
+    """The actor's role does not allow the operation."""
+
+    code = "FORBIDDEN"
+
+
+class Errors:
+    """Collects field errors while validating a whole input, then raises them together."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldError] = []
+
+    def add(self, field: str | None, message: str, code: ErrorCode) -> None:
+        """Record one error."""
+        self.items.append(FieldError(field, message, code))
+
+    def raise_if_any(self) -> None:
+        """Raise ValidationFailed when any error was recorded."""
+        if self.items:
+            raise ValidationFailed(self.items)

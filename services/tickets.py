@@ -1,0 +1,493 @@
+"""Tickets: create, update with optimistic concurrency, delete, tags and listing (TIC-1, TIC-6)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.expressions import F, Q, Subquery
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+import models
+from models.enums import Channel, TicketPriority, TicketStatus
+from services import activity, customers, validation
+from services.auth import Actor
+from services.errors import ErrorCode, Errors, ValidationFailed
+from services.policies import can_see_department, can_view_ticket, visible_tickets
+
+MAX_TAGS_PER_TICKET = 10
+MAX_TAG_LENGTH = 50
+_TAG = re.compile(r"^[a-z0-9]+$")
+SUBJECT_MAX = 255
+DESCRIPTION_MAX = 100_000
+COMMENT_MAX = 100_000
+
+# Fields ticketUpdate may change, with the attribute they set on the row.
+UPDATABLE = (
+    "subject",
+    "description",
+    "status",
+    "priority",
+    "channel",
+    "department_id",
+    "contact_id",
+    "account_id",
+    "product_id",
+    "assignee_agent_id",
+    "assignee_team_id",
+    "due_at",
+)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def clean_tag(errors: Errors, name: str, field_name: str = "tags") -> str | None:
+    """Normalise a tag to lower case and check TIC-6's rules (a-z0-9, at most 50 chars)."""
+    cleaned = name.strip().lower()
+    if not cleaned:
+        errors.add(field_name, "a tag must not be empty", ErrorCode.REQUIRED)
+        return None
+    if len(cleaned) > MAX_TAG_LENGTH:
+        errors.add(
+            field_name,
+            f"tag {cleaned[:20]!r}... is {len(cleaned)} characters; at most 50 are allowed",
+            ErrorCode.TOO_LONG,
+        )
+        return None
+    if not _TAG.match(cleaned):
+        errors.add(
+            field_name,
+            f"tag {cleaned!r} may contain only letters a-z and digits 0-9",
+            ErrorCode.INVALID,
+        )
+        return None
+    return cleaned
+
+
+async def get_ticket(
+    actor: Actor, *, ticket_id: int | None = None, number: int | None = None
+) -> models.Ticket | None:
+    """The ticket by id or number, or None when it does not exist or the actor may not see it."""
+    qs = visible_tickets(actor)
+    if ticket_id is not None:
+        qs = qs.filter(id=ticket_id)
+    elif number is not None:
+        qs = qs.filter(number=number)
+    else:
+        return None
+    return await qs.first()
+
+
+async def _require_ticket(actor: Actor, ticket_id: int, field_name: str = "id") -> models.Ticket:
+    ticket = await get_ticket(actor, ticket_id=ticket_id)
+    if ticket is None:
+        raise ValidationFailed.one(field_name, "no such ticket", ErrorCode.NOT_FOUND)
+    return ticket
+
+
+async def _check_refs(actor: Actor, errors: Errors, values: dict[str, Any]) -> None:
+    """Check the records a ticket points to exist, and that the assignee fits the department."""
+    dept_id = values.get("department_id")
+    if "department_id" in values:
+        if dept_id is None:
+            errors.add("departmentId", "departmentId is required", ErrorCode.REQUIRED)
+        elif not can_see_department(actor, dept_id) or not await models.Department.exists(
+            id=dept_id
+        ):
+            errors.add("departmentId", "no such department", ErrorCode.NOT_FOUND)
+    for key, model, label in (
+        ("contact_id", models.Contact, "contactId"),
+        ("account_id", models.Account, "accountId"),
+        ("product_id", models.Product, "productId"),
+    ):
+        if values.get(key) is not None and not await model.exists(id=values[key]):
+            errors.add(label, f"no such {model.__name__.lower()}", ErrorCode.NOT_FOUND)
+    agent_id = values.get("assignee_agent_id")
+    team_id = values.get("assignee_team_id")
+    if agent_id is not None and team_id is not None:
+        errors.add("assigneeId", "assign to an agent or a team, not both", ErrorCode.INVALID)
+        return
+    if agent_id is not None and dept_id is not None:
+        agent = await models.Agent.filter(id=agent_id).first()
+        if agent is None:
+            errors.add("assigneeId", "no such agent", ErrorCode.NOT_FOUND)
+        elif not agent.is_active:
+            errors.add("assigneeId", "the agent is deactivated", ErrorCode.INVALID)
+        elif not await models.DepartmentMembership.exists(agent_id=agent_id, department_id=dept_id):
+            errors.add(
+                "assigneeId",
+                "the agent is not a member of the ticket's department",
+                ErrorCode.INVALID,
+            )
+    if team_id is not None and dept_id is not None:
+        team = await models.Team.filter(id=team_id).first()
+        if team is None:
+            errors.add("assigneeId", "no such team", ErrorCode.NOT_FOUND)
+        elif team.department_id != dept_id:  # type: ignore[attr-defined]
+            errors.add("assigneeId", "the team belongs to another department", ErrorCode.INVALID)
+
+
+async def _next_number() -> int:
+    # The UPDATE takes the organisation row's lock until commit, so numbers never repeat.
+    await models.Organisation.all().update(ticket_seq=F("ticket_seq") + 1)
+    org = await models.Organisation.all().only("id", "ticket_seq").first()
+    if org is None:
+        raise RuntimeError("no organisation: run `deskql migrate` to create it")
+    return org.ticket_seq
+
+
+async def create_ticket(
+    actor: Actor,
+    *,
+    subject: str,
+    department_id: int,
+    description: str = "",
+    contact_id: int | None = None,
+    contact_email: str | None = None,
+    contact_name: str | None = None,
+    account_id: int | None = None,
+    product_id: int | None = None,
+    status: TicketStatus = TicketStatus.OPEN,
+    priority: TicketPriority = TicketPriority.MEDIUM,
+    channel: Channel = Channel.WEB,
+    due_at: datetime | None = None,
+    assignee_agent_id: int | None = None,
+    assignee_team_id: int | None = None,
+    tags: list[str] | None = None,
+) -> models.Ticket:
+    """Create a ticket; finds or creates its contact by email when no contact id is given."""
+    errors = Errors()
+    clean_subject = validation.text(
+        errors, "subject", subject, max_length=SUBJECT_MAX, required=True
+    )
+    clean_description = validation.text(
+        errors, "description", description, max_length=DESCRIPTION_MAX, multiline=True
+    )
+    if contact_id is None and not contact_email:
+        errors.add("contactId", "give contactId or contactEmail", ErrorCode.REQUIRED)
+    email = validation.email(errors, "contactEmail", contact_email) if contact_id is None else None
+    tag_names = _clean_tags(errors, tags or [])
+    if len(tag_names) > MAX_TAGS_PER_TICKET:
+        errors.add("tags", "a ticket has at most 10 tags", ErrorCode.LIMIT_EXCEEDED)
+    values: dict[str, Any] = {
+        "department_id": department_id,
+        "contact_id": contact_id,
+        "account_id": account_id,
+        "product_id": product_id,
+        "assignee_agent_id": assignee_agent_id,
+        "assignee_team_id": assignee_team_id,
+    }
+    await _check_refs(actor, errors, values)
+    errors.raise_if_any()
+
+    async with in_transaction():
+        if contact_id is None:
+            assert email is not None
+            contact = await customers.find_or_create_contact(actor, email=email, name=contact_name)
+            values["contact_id"] = contact.id
+            if account_id is None:
+                values["account_id"] = contact.account_id  # type: ignore[attr-defined]
+        elif account_id is None:
+            values["account_id"] = (
+                await models.Contact.filter(id=contact_id).values_list("account_id", flat=True)
+            )[0]
+        ticket = await models.Ticket.create(
+            number=await _next_number(),
+            subject=clean_subject,
+            description=clean_description or "",
+            status=status,
+            priority=priority,
+            channel=channel,
+            due_at=_utc(due_at),
+            closed_at=datetime.now(UTC) if status is TicketStatus.CLOSED else None,
+            **values,
+        )
+        await activity.record_ticket(
+            actor=actor,
+            kind="ticket.created",
+            ticket=ticket,
+            changes={"number": ticket.number, "subject": ticket.subject},
+        )
+        if tag_names:
+            await _attach_tags(actor, ticket, tag_names)
+    return ticket
+
+
+async def update_ticket(
+    actor: Actor, *, ticket_id: int, version: int, changes: dict[str, Any]
+) -> models.Ticket:
+    """Change the given fields if the ticket is still at `version`; else a CONFLICT error."""
+    unknown = set(changes) - set(UPDATABLE)
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    ticket = await _require_ticket(actor, ticket_id)
+    if ticket.version != version:
+        raise ValidationFailed.one(
+            "version",
+            f"the ticket was changed by someone else (now at version {ticket.version}); "
+            "reload it and apply your change again",
+            ErrorCode.CONFLICT,
+        )
+    errors = Errors()
+    values = dict(changes)
+    if "subject" in values:
+        values["subject"] = validation.text(
+            errors, "subject", values["subject"], max_length=SUBJECT_MAX, required=True
+        )
+    if "description" in values:
+        values["description"] = (
+            validation.text(
+                errors,
+                "description",
+                values["description"],
+                max_length=DESCRIPTION_MAX,
+                multiline=True,
+            )
+            or ""
+        )
+    for key in ("status", "priority", "channel"):
+        if key in values and values[key] is None:
+            errors.add(key, f"{key} cannot be cleared", ErrorCode.REQUIRED)
+    if "due_at" in values:
+        values["due_at"] = _utc(values["due_at"])
+    if "contact_id" in values and values["contact_id"] is None:
+        errors.add("contactId", "a ticket needs a contact", ErrorCode.REQUIRED)
+    # Assignment checks need the department the ticket will be in after the change.
+    refs = {k: v for k, v in values.items() if k.endswith("_id")}
+    if {"assignee_agent_id", "assignee_team_id"} & refs.keys() or "department_id" in refs:
+        refs.setdefault("assignee_agent_id", ticket.assignee_agent_id)  # type: ignore[attr-defined]
+        refs.setdefault("assignee_team_id", ticket.assignee_team_id)  # type: ignore[attr-defined]
+        if "department_id" not in refs:
+            refs["department_id"] = ticket.department_id  # type: ignore[attr-defined]
+            await _check_refs(actor, errors, refs)
+            refs.pop("department_id")
+        else:
+            await _check_refs(actor, errors, refs)
+    else:
+        await _check_refs(actor, errors, refs)
+    errors.raise_if_any()
+
+    before = {key: getattr(ticket, key) for key in values}
+    if values.get("status") is TicketStatus.CLOSED and ticket.status is not TicketStatus.CLOSED:
+        values["closed_at"] = datetime.now(UTC)
+    elif "status" in values and values["status"] is not TicketStatus.CLOSED:
+        values["closed_at"] = None
+    values["updated_at"] = datetime.now(UTC)
+    async with in_transaction():
+        count = await models.Ticket.filter(id=ticket.id, version=version).update(
+            version=F("version") + 1, **values
+        )
+        if count == 0:
+            raise ValidationFailed.one(
+                "version",
+                "the ticket was changed by someone else meanwhile; reload it and apply your "
+                "change again",
+                ErrorCode.CONFLICT,
+            )
+        fresh = await models.Ticket.get(id=ticket.id)
+        changed = activity.diff(before, {key: getattr(fresh, key) for key in before})
+        if changed:
+            await activity.record_ticket(
+                actor=actor, kind="ticket.updated", ticket=fresh, changes=changed
+            )
+    return fresh
+
+
+async def delete_ticket(actor: Actor, *, ticket_id: int) -> models.Ticket:
+    """Delete a ticket and what hangs off it; its history (Activity rows) is kept."""
+    ticket = await _require_ticket(actor, ticket_id)
+    async with in_transaction():
+        await activity.record_ticket(
+            actor=actor,
+            kind="ticket.deleted",
+            ticket=ticket,
+            changes={"number": ticket.number, "subject": ticket.subject},
+        )
+        await ticket.delete()
+    return ticket
+
+
+def _clean_tags(errors: Errors, names: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for name in names:
+        tag = clean_tag(errors, name)
+        if tag and tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned
+
+
+async def _attach_tags(actor: Actor, ticket: models.Ticket, names: list[str]) -> list[str]:
+    # ON CONFLICT DO NOTHING: two requests may create the same new tag at once.
+    await models.Tag.bulk_create([models.Tag(name=n) for n in names], ignore_conflicts=True)
+    tags = await models.Tag.filter(name__in=names)
+    existing = set(
+        await models.TicketTag.filter(ticket_id=ticket.id).values_list("tag_id", flat=True)
+    )
+    added = [t for t in tags if t.id not in existing]
+    if added:
+        await models.TicketTag.bulk_create(
+            [models.TicketTag(ticket_id=ticket.id, tag_id=t.id) for t in added]
+        )
+        for tag in sorted(added, key=lambda t: t.name):
+            await activity.record_ticket(
+                actor=actor, kind="ticket.tag_added", ticket=ticket, changes={"tag": tag.name}
+            )
+    return [t.name for t in added]
+
+
+async def add_tags(actor: Actor, *, ticket_id: int, names: list[str]) -> models.Ticket:
+    """Add tags to a ticket (TIC-6): all or none; at most 10 on a ticket."""
+    errors = Errors()
+    cleaned = _clean_tags(errors, names)
+    if not names:
+        errors.add("tags", "give at least one tag", ErrorCode.REQUIRED)
+    errors.raise_if_any()
+    ticket = await _require_ticket(actor, ticket_id, "ticketId")
+    async with in_transaction():
+        # Lock the ticket row (PostgreSQL) so concurrent adds cannot pass the limit together.
+        await models.Ticket.filter(id=ticket.id).select_for_update().only("id").first()
+        current = set(
+            await models.TicketTag.filter(ticket_id=ticket.id).values_list("tag__name", flat=True)
+        )
+        total = len(current | set(cleaned))
+        if total > MAX_TAGS_PER_TICKET:
+            raise ValidationFailed.one(
+                "tags",
+                f"a ticket has at most {MAX_TAGS_PER_TICKET} tags; this one has {len(current)} "
+                f"and would have {total}",
+                ErrorCode.LIMIT_EXCEEDED,
+            )
+        await _attach_tags(actor, ticket, cleaned)
+    return ticket
+
+
+async def remove_tag(actor: Actor, *, ticket_id: int, name: str) -> models.Ticket:
+    """Remove a tag from a ticket; tags are never renamed, only removed (TIC-6)."""
+    ticket = await _require_ticket(actor, ticket_id, "ticketId")
+    clean = name.strip().lower()
+    link = await models.TicketTag.filter(ticket_id=ticket.id, tag__name=clean).first()
+    if link is None:
+        raise ValidationFailed.one("tag", f"the ticket has no tag {clean!r}", ErrorCode.NOT_FOUND)
+    async with in_transaction():
+        await link.delete()
+        await activity.record_ticket(
+            actor=actor, kind="ticket.tag_removed", ticket=ticket, changes={"tag": clean}
+        )
+    return ticket
+
+
+async def add_comment(
+    actor: Actor, *, ticket_id: int, body: str, is_public: bool = False
+) -> models.Comment:
+    """Add an agent's comment to a ticket, public or private (TIC-3)."""
+    errors = Errors()
+    clean = validation.text(
+        errors, "body", body, max_length=COMMENT_MAX, required=True, multiline=True
+    )
+    errors.raise_if_any()
+    ticket = await _require_ticket(actor, ticket_id, "ticketId")
+    async with in_transaction():
+        comment = await models.Comment.create(
+            ticket_id=ticket.id, author_id=actor.agent_id, body=clean, is_public=is_public
+        )
+        await activity.record_ticket(
+            actor=actor,
+            kind="ticket.comment_added",
+            ticket=ticket,
+            changes={"commentId": comment.id, "isPublic": is_public},
+        )
+    return comment
+
+
+@dataclass
+class TicketFilter:
+    """Criteria for ticket lists; every given criterion must hold."""
+
+    statuses: list[TicketStatus] = field(default_factory=list)
+    priorities: list[TicketPriority] = field(default_factory=list)
+    department_ids: list[int] = field(default_factory=list)
+    assignee_agent_ids: list[int] = field(default_factory=list)
+    assignee_team_ids: list[int] = field(default_factory=list)
+    unassigned: bool | None = None
+    contact_id: int | None = None
+    account_id: int | None = None
+    product_id: int | None = None
+    tag: str | None = None
+    overdue: bool | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    text: str | None = None
+    is_spam: bool | None = False
+    channels: list[Channel] = field(default_factory=list)
+
+
+SORT_FIELDS = {
+    "NUMBER": "number",
+    "CREATED_AT": "created_at",
+    "UPDATED_AT": "updated_at",
+    "DUE_AT": "due_at",
+    "PRIORITY": "priority",
+    "STATUS": "status",
+    "SUBJECT": "subject",
+}
+
+
+def list_tickets(
+    actor: Actor, flt: TicketFilter | None = None, *, sort: str = "CREATED_AT", desc: bool = True
+) -> QuerySet[models.Ticket]:
+    """The actor's visible tickets that match the filter, sorted (ties broken by id)."""
+    qs = visible_tickets(actor)
+    f = flt or TicketFilter()
+    if f.statuses:
+        qs = qs.filter(status__in=f.statuses)
+    if f.priorities:
+        qs = qs.filter(priority__in=f.priorities)
+    if f.channels:
+        qs = qs.filter(channel__in=f.channels)
+    if f.department_ids:
+        qs = qs.filter(department_id__in=f.department_ids)
+    if f.assignee_agent_ids:
+        qs = qs.filter(assignee_agent_id__in=f.assignee_agent_ids)
+    if f.assignee_team_ids:
+        qs = qs.filter(assignee_team_id__in=f.assignee_team_ids)
+    if f.unassigned is True:
+        qs = qs.filter(assignee_agent_id__isnull=True, assignee_team_id__isnull=True)
+    elif f.unassigned is False:
+        qs = qs.filter(Q(assignee_agent_id__isnull=False) | Q(assignee_team_id__isnull=False))
+    if f.contact_id is not None:
+        qs = qs.filter(contact_id=f.contact_id)
+    if f.account_id is not None:
+        qs = qs.filter(account_id=f.account_id)
+    if f.product_id is not None:
+        qs = qs.filter(product_id=f.product_id)
+    if f.tag:
+        tagged = models.TicketTag.filter(tag__name=f.tag.strip().lower()).values("ticket_id")
+        qs = qs.filter(id__in=Subquery(tagged))
+    now = datetime.now(UTC)
+    if f.overdue is True:
+        qs = qs.filter(due_at__lt=now).exclude(status=TicketStatus.CLOSED)
+    elif f.overdue is False:
+        qs = qs.filter(Q(due_at__isnull=True) | Q(due_at__gte=now) | Q(status=TicketStatus.CLOSED))
+    if f.created_after is not None:
+        qs = qs.filter(created_at__gte=_utc(f.created_after))
+    if f.created_before is not None:
+        qs = qs.filter(created_at__lt=_utc(f.created_before))
+    if f.text:
+        qs = qs.filter(subject__icontains=f.text.strip())
+    if f.is_spam is not None:
+        qs = qs.filter(is_spam=f.is_spam)
+    column = SORT_FIELDS[sort]
+    prefix = "-" if desc else ""
+    return qs.order_by(f"{prefix}{column}", f"{prefix}id")
+
+
+def is_visible(actor: Actor, ticket: models.Ticket) -> bool:
+    """Whether the actor may see this ticket (re-exported for callers holding a row)."""
+    return can_view_ticket(actor, ticket)

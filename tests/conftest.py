@@ -1,0 +1,215 @@
+"""Shared fixtures: one migrated database per test session (SQLite file by default, the
+PostgreSQL of DESKQL_DATABASE_URL when set), emptied before each test; a GraphQL client over
+the real ASGI app; factories for departments, agents and tokens."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+
+import db
+import models
+from models.enums import Role, TokenKind
+from server import create_app
+from services import auth, organisation
+from settings import Settings
+
+TABLES = [
+    "activity",
+    "attachment",
+    "comment",
+    "thread",
+    "ticket_tag",
+    "tag",
+    "ticket",
+    "contact_product",
+    "account_product",
+    "contact",
+    "account",
+    "product",
+    "team_membership",
+    "team",
+    "api_token",
+    "department_membership",
+    "agent",
+    "department",
+    "organisation",
+]
+
+
+def _test_settings(tmp: Path) -> Settings:
+    url = os.environ.get("DESKQL_DATABASE_URL", "")
+    return Settings.from_env(
+        var_dir=tmp,
+        database_url=url,
+        password_time_cost=1,
+        password_memory_kib=8192,
+    )
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    tmp = Path(tempfile.mkdtemp(prefix="deskql-test-"))
+    return _test_settings(tmp)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Settings]:
+    if not settings.is_embedded_db:
+        await _recreate_postgres_database(settings.db_url)
+    auth.configure_hasher(settings.password_time_cost, settings.password_memory_kib)
+    await db.init_db(settings, migrate=True)
+    yield settings
+    await db.close_db()
+
+
+async def _recreate_postgres_database(url: str) -> None:
+    """Drop and create the test database named in the URL, via the server's `postgres` db."""
+    import asyncpg
+
+    base, _, name = url.rpartition("/")
+    name = name.split("?", 1)[0]
+    dsn = base.replace("postgres://", "postgresql://", 1) + "/postgres"
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def empty_database(settings: Settings) -> None:
+    """Delete every row and restart ids, then create the organisation again."""
+    conn = get_connection("default")
+    if settings.is_embedded_db:
+        for table in TABLES:
+            await conn.execute_script(f'DELETE FROM "{table}"')
+        await conn.execute_script("DELETE FROM sqlite_sequence")
+    else:
+        names = ", ".join(f'"{t}"' for t in TABLES)
+        await conn.execute_script(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    await organisation.ensure_organisation(settings)
+
+
+@pytest_asyncio.fixture
+async def clean_db(database: Settings) -> Settings:
+    await empty_database(database)
+    return database
+
+
+@dataclass
+class GQLResult:
+    """A GraphQL response, with helpers for the common assertions."""
+
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        assert self.body.get("errors") is None, self.body.get("errors")
+        return self.body["data"]
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return self.body.get("errors") or []
+
+    def error_codes(self) -> list[str]:
+        return [e.get("extensions", {}).get("code") for e in self.errors]
+
+
+class GQLClient:
+    """Sends GraphQL over HTTP to the in-process app, as a given agent."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str | None = None) -> None:
+        self.http = http
+        self.token = token
+
+    def as_(self, token: str | None) -> GQLClient:
+        return GQLClient(self.http, token)
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any
+    ) -> GQLResult:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        resp = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        return GQLResult(resp.status_code, resp.json())
+
+
+@pytest_asyncio.fixture
+async def http(clean_db: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(clean_db, manage_db=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+@pytest.fixture
+def gql(http: httpx.AsyncClient) -> GQLClient:
+    return GQLClient(http)
+
+
+@dataclass
+class World:
+    """A small organisation: two departments, an admin, an agent in each, a shared contact."""
+
+    sales: models.Department
+    support: models.Department
+    admin: models.Agent
+    alice: models.Agent  # agent in Support
+    bob: models.Agent  # agent in Sales
+    admin_token: str
+    alice_token: str
+    bob_token: str
+    contact: models.Contact
+
+
+async def make_agent(
+    email: str, last: str, role: Role = Role.AGENT, depts: list[int] | None = None
+) -> tuple[models.Agent, str]:
+    """An agent with a password ('correct horse') and an API token."""
+    agent = await organisation.create_agent(
+        None,
+        email=email,
+        last_name=last,
+        first_name=last[:1],
+        role=role,
+        department_ids=depts or [],
+        password="correct horse",
+    )
+    _, token = await auth.issue_token(agent_id=agent.id, kind=TokenKind.API, name="test")
+    return agent, token
+
+
+@pytest_asyncio.fixture
+async def world(clean_db: Settings) -> World:
+    sales = await organisation.create_department(None, name="Sales")
+    support = await organisation.create_department(None, name="Support")
+    admin, admin_token = await make_agent("admin@zylker.com", "Admin", Role.ADMINISTRATOR)
+    alice, alice_token = await make_agent("alice@zylker.com", "Alice", depts=[support.id])
+    bob, bob_token = await make_agent("bob@zylker.com", "Bob", depts=[sales.id])
+    contact = await models.Contact.create(
+        email="melissa@example.com", first_name="Melissa", last_name="Doe"
+    )
+    return World(sales, support, admin, alice, bob, admin_token, alice_token, bob_token, contact)
+
+
+def gid(type_name: str, pk: int) -> str:
+    """Global id of a row, for building requests."""
+    from schema.ids import to_global_id
+
+    return to_global_id(type_name, pk)
+
+
+__all__ = ["GQLClient", "GQLResult", "World", "gid", "make_agent", "Tortoise"]
