@@ -453,10 +453,12 @@ def list_tickets(
         qs = qs.filter(channel__in=f.channels)
     if f.department_ids:
         qs = qs.filter(department_id__in=f.department_ids)
-    if f.assignee_agent_ids:
-        qs = qs.filter(assignee_agent_id__in=f.assignee_agent_ids)
-    if f.assignee_team_ids:
-        qs = qs.filter(assignee_team_id__in=f.assignee_team_ids)
+    if f.assignee_agent_ids or f.assignee_team_ids:
+        # Any of the given assignees: an agent OR a team match.
+        qs = qs.filter(
+            Q(assignee_agent_id__in=f.assignee_agent_ids or [0])
+            | Q(assignee_team_id__in=f.assignee_team_ids or [0])
+        )
     if f.unassigned is True:
         qs = qs.filter(assignee_agent_id__isnull=True, assignee_team_id__isnull=True)
     elif f.unassigned is False:
