@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -20,8 +20,9 @@ from strawberry.asgi import GraphQL
 import db
 from realtime.bus import Bus
 from schema.context import Context
+from schema.ids import InvalidId, decode_id
 from schema.root import build_schema
-from services import auth
+from services import attachments, auth
 from services.errors import NotAuthenticated
 from services.organisation import ensure_organisation
 from settings import Settings
@@ -62,17 +63,24 @@ class DeskQLGraphQL(GraphQL):
 class BodySizeLimit:
     """Refuse request bodies over a limit with 413, by Content-Length or while streaming."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Multipart requests carry file uploads: they get the attachment limit (plus room
+        # for the operations and map parts).
+        self.max_upload_bytes = max_upload_bytes + 64 * 1024
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if name == b"content-type" and value.lower().startswith(b"multipart/form-data"):
+                limit = self.max_upload_bytes
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._refuse(scope, receive, send, limit)
                 return
         received = 0
         too_large = False
@@ -82,7 +90,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     too_large = True
                     raise _TooLarge
             return message
@@ -90,14 +98,14 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = JSONResponse(
             {
                 "errors": [
                     {
-                        "message": f"request body too large: at most {self.max_bytes} bytes",
+                        "message": f"request body too large: at most {limit} bytes",
                         "extensions": {"code": "PAYLOAD_TOO_LARGE"},
                     }
                 ]
@@ -120,6 +128,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         settings,
         graphql_ide="graphiql" if settings.graphiql else None,
         allowed_origins=settings.allowed_origins,
+        # Safe from CSRF: every operation needs an Authorization header, never a cookie.
+        multipart_uploads_enabled=True,
     )
 
     @asynccontextmanager
@@ -141,10 +151,31 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     async def root(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
+    async def download(request: Request) -> Response:
+        try:
+            actor = await auth.authenticate(bearer_token(request.headers))
+        except NotAuthenticated as exc:
+            return JSONResponse({"error": str(exc)}, status_code=401)
+        try:
+            pk = decode_id(request.path_params["attachment_id"], "Attachment")
+        except InvalidId as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        row = await attachments.get_attachment(actor, attachment_id=pk)
+        path = attachments.blob_path(settings.attachments_dir, row.sha256) if row else None
+        if row is None or path is None or not path.exists():
+            return JSONResponse({"error": "no such attachment"}, status_code=404)
+        return FileResponse(
+            path,
+            media_type=row.content_type,
+            filename=row.filename,
+            headers={"X-Content-Type-Options": "nosniff"},
+        )
+
     app = Starlette(
         routes=[
             Route("/", root),
             Route("/health", health),
+            Route("/attachments/{attachment_id}", download),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
@@ -152,5 +183,9 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     )
     app.state.settings = settings
     app.state.bus = bus
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.attachment_max_bytes,
+    )
     return app

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.attachments import AttachmentMutations
 from schema.auth import AuthMutations, AuthQueries
+from schema.customers import CustomerMutations, CustomerQueries
 from schema.extensions import build_extensions
 from schema.nodes import NodeQueries
 from schema.tickets import TicketMutations, TicketQueries
@@ -27,7 +29,7 @@ from settings import Settings
 
 
 @strawberry.type(description="Everything you can read. All fields need a bearer token.")
-class Query(NodeQueries, AuthQueries, TicketQueries):
+class Query(NodeQueries, AuthQueries, TicketQueries, CustomerQueries):
     pass
 
 
@@ -35,7 +37,7 @@ class Query(NodeQueries, AuthQueries, TicketQueries):
     description="Everything you can change. All but `login` need a bearer token. Expected "
     "failures come back in each payload's `errors`, with nothing written."
 )
-class Mutation(AuthMutations, TicketMutations):
+class Mutation(AuthMutations, TicketMutations, AttachmentMutations, CustomerMutations):
     pass
 
 

@@ -5,6 +5,7 @@ the real ASGI app; factories for departments, agents and tokens."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ async def empty_database(settings: Settings) -> None:
         names = ", ".join(f'"{t}"' for t in TABLES)
         await conn.execute_script(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     await organisation.ensure_organisation(settings)
+    shutil.rmtree(settings.attachments_dir, ignore_errors=True)
 
 
 @pytest_asyncio.fixture
