@@ -18,6 +18,10 @@ UPLOAD = """mutation($input: AttachmentUploadInput!) { attachmentUpload(input: $
   errors { field code message } attachment { id filename contentType size sha256 url } } }"""
 
 
+def stored_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
 async def _ticket(world: World) -> models.Ticket:
     return await models.Ticket.create(
         number=1, subject="With files", department_id=world.support.id, contact_id=world.contact.id
@@ -96,7 +100,7 @@ async def test_same_content_twice_is_stored_once(
             "application/octet-stream",
         )
         assert resp.json()["data"]["attachmentUpload"]["errors"] == []
-    files = [p for p in Path(clean_db.attachments_dir).rglob("*") if p.is_file()]
+    files = stored_files(clean_db.attachments_dir)
     assert len(files) == 1
     assert await models.Attachment.all().count() == 2
 
@@ -130,5 +134,5 @@ async def test_upload_over_the_limit(world: World, clean_db: Settings) -> None:
         )
         assert resp.status_code == 413
     assert await models.Attachment.all().count() == 0
-    leftovers = [p for p in Path(small.attachments_dir).rglob("*") if p.is_file()]
+    leftovers = stored_files(small.attachments_dir)
     assert leftovers == []
