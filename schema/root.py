@@ -61,12 +61,24 @@ NODE_TYPES = [
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The DeskQL schema with the protective extensions for these settings."""
     settings = settings or Settings()
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         types=NODE_TYPES,
         extensions=build_extensions(settings),
     )
+    _describe_inputs(schema)
+    return schema
+
+
+def _describe_inputs(schema: strawberry.Schema) -> None:
+    """Give every mutation's `input` argument its input type's description."""
+    mutation = schema._schema.mutation_type
+    for field in mutation.fields.values() if mutation else []:
+        arg = field.args.get("input")
+        if arg is not None and not arg.description:
+            of_type = getattr(arg.type, "of_type", arg.type)
+            arg.description = getattr(of_type, "description", None) or "The mutation's input."
 
 
 def schema_sdl() -> str:
