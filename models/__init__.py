@@ -2,9 +2,12 @@
 
 from models.activity import Activity
 from models.customers import Account, AccountProduct, Contact, ContactProduct, Product
+from models.email import BlockedSender, EmailSettings, InboundMessage, SupportAddress
 from models.enums import (
     Channel,
     Edition,
+    InboundStatus,
+    NotificationReason,
     Role,
     ThreadDirection,
     TicketPriority,
@@ -20,6 +23,7 @@ from models.organisation import (
     Team,
     TeamMembership,
 )
+from models.realtime import Follow, Mention, Notification
 from models.tickets import Attachment, Comment, Tag, Thread, Ticket, TicketTag
 
 MODEL_MODULES = [
@@ -27,9 +31,20 @@ MODEL_MODULES = [
     "models.customers",
     "models.tickets",
     "models.activity",
+    "models.realtime",
+    "models.email",
 ]
 
 __all__ = [
+    "Notification",
+    "Mention",
+    "Follow",
+    "NotificationReason",
+    "InboundStatus",
+    "SupportAddress",
+    "InboundMessage",
+    "EmailSettings",
+    "BlockedSender",
     "MODEL_MODULES",
     "Account",
     "AccountProduct",

@@ -61,3 +61,20 @@ class TokenKind(StrEnum):
 
     SESSION = "SESSION"
     API = "API"
+
+
+class NotificationReason(StrEnum):
+    """Why an agent was notified."""
+
+    FOLLOWING = "FOLLOWING"
+    MENTIONED = "MENTIONED"
+    ASSIGNED = "ASSIGNED"
+
+
+class InboundStatus(StrEnum):
+    """Where an inbound message stands."""
+
+    RECEIVED = "RECEIVED"
+    PROCESSED = "PROCESSED"
+    IGNORED = "IGNORED"
+    FAILED = "FAILED"

@@ -25,28 +25,6 @@ from server import create_app
 from services import auth, organisation
 from settings import Settings
 
-TABLES = [
-    "activity",
-    "attachment",
-    "comment",
-    "thread",
-    "ticket_tag",
-    "tag",
-    "ticket",
-    "contact_product",
-    "account_product",
-    "contact",
-    "account",
-    "product",
-    "team_membership",
-    "team",
-    "api_token",
-    "department_membership",
-    "agent",
-    "department",
-    "organisation",
-]
-
 
 def _test_settings(tmp: Path) -> Settings:
     url = os.environ.get("DESKQL_DATABASE_URL", "")
@@ -92,12 +70,15 @@ async def _recreate_postgres_database(url: str) -> None:
 async def empty_database(settings: Settings) -> None:
     """Delete every row and restart ids, then create the organisation again."""
     conn = get_connection("default")
+    tables = [model._meta.db_table for model in Tortoise.apps["models"].values()]
     if settings.is_embedded_db:
-        for table in TABLES:
+        await conn.execute_script("PRAGMA foreign_keys = OFF")
+        for table in tables:
             await conn.execute_script(f'DELETE FROM "{table}"')
         await conn.execute_script("DELETE FROM sqlite_sequence")
+        await conn.execute_script("PRAGMA foreign_keys = ON")
     else:
-        names = ", ".join(f'"{t}"' for t in TABLES)
+        names = ", ".join(f'"{t}"' for t in tables)
         await conn.execute_script(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     await organisation.ensure_organisation(settings)
     shutil.rmtree(settings.attachments_dir, ignore_errors=True)
@@ -214,4 +195,4 @@ def gid(type_name: str, pk: int) -> str:
     return to_global_id(type_name, pk)
 
 
-__all__ = ["GQLClient", "GQLResult", "World", "gid", "make_agent", "Tortoise"]
+__all__ = ["GQLClient", "GQLResult", "World", "gid", "make_agent"]
