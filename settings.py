@@ -52,11 +52,26 @@ class Settings:
     password_time_cost: int = 3
     password_memory_kib: int = 65536
     attachment_max_bytes: int = 25 * 1024 * 1024
+    # Inbound SMTP (the email channel): in `deskql serve` by default, or `deskql smtp`.
+    smtp_enabled: bool = True
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    smtp_hostname: str = "deskql.local"
+    smtp_max_message_bytes: int = 25 * 1024 * 1024
+    smtp_auth_user: str = ""
+    smtp_auth_password: str = ""
+    smtp_tls_cert: str = ""
+    smtp_tls_key: str = ""
 
     @property
     def attachments_dir(self) -> Path:
         """Folder where attachment bodies are stored by sha256."""
         return self.var_dir / "attachments"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Folder where raw inbound messages are stored by sha256."""
+        return self.var_dir / "mail"
 
     @property
     def db_url(self) -> str:
