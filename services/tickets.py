@@ -259,19 +259,18 @@ async def update_ticket(
         values["due_at"] = _utc(values["due_at"])
     if "contact_id" in values and values["contact_id"] is None:
         errors.add("contactId", "a ticket needs a contact", ErrorCode.REQUIRED)
-    # Assignment checks need the department the ticket will be in after the change.
-    refs = {k: v for k, v in values.items() if k.endswith("_id")}
-    if {"assignee_agent_id", "assignee_team_id"} & refs.keys() or "department_id" in refs:
+    moving = values.get("department_id", ticket.department_id) != ticket.department_id  # type: ignore[attr-defined]
+    if moving and not values.keys() & {"assignee_agent_id", "assignee_team_id"}:
+        # A ticket moved to another department leaves its assignee behind (unless one is given).
+        values["assignee_agent_id"] = None
+        values["assignee_team_id"] = None
+    # Assignment checks need the department and assignee the ticket will have after the change.
+    refs = {key: value for key, value in values.items() if key.endswith("_id")}
+    if refs.keys() & {"assignee_agent_id", "assignee_team_id", "department_id"}:
         refs.setdefault("assignee_agent_id", ticket.assignee_agent_id)  # type: ignore[attr-defined]
         refs.setdefault("assignee_team_id", ticket.assignee_team_id)  # type: ignore[attr-defined]
-        if "department_id" not in refs:
-            refs["department_id"] = ticket.department_id  # type: ignore[attr-defined]
-            await _check_refs(actor, errors, refs)
-            refs.pop("department_id")
-        else:
-            await _check_refs(actor, errors, refs)
-    else:
-        await _check_refs(actor, errors, refs)
+        refs.setdefault("department_id", ticket.department_id)  # type: ignore[attr-defined]
+    await _check_refs(actor, errors, refs)
     errors.raise_if_any()
 
     before = {key: getattr(ticket, key) for key in values}

@@ -489,3 +489,34 @@ async def test_pagination(gql: GQLClient, world: World) -> None:
             break
         after = conn["pageInfo"]["endCursor"]
     assert seen == [1, 2, 3, 4, 5]
+
+
+async def test_moving_department_unassigns_unless_an_assignee_is_given(
+    gql: GQLClient, world: World
+) -> None:
+    t = await support_ticket(gql, world, assigneeId=gid("Agent", world.alice.id))
+    admin = gql.as_(world.admin_token)
+    res = await admin(
+        UPDATE,
+        {"input": {"id": t["id"], "version": 1, "departmentId": gid("Department", world.sales.id)}},
+    )
+    moved = res.data["ticketUpdate"]["ticket"]
+    assert moved["department"] == {"name": "Sales"} and moved["assignee"] is None
+    res = await admin(
+        UPDATE,
+        {
+            "input": {
+                "id": t["id"],
+                "version": 2,
+                "departmentId": gid("Department", world.support.id),
+                "assigneeId": gid("Agent", world.alice.id),
+            }
+        },
+    )
+    back = res.data["ticketUpdate"]["ticket"]
+    assert back["assignee"] == {"__typename": "Agent", "email": "alice@zylker.com"}
+    # Alice lost sight of it while it was in Sales and sees it again now.
+    res = await gql.as_(world.alice_token)(
+        "query($id: ID!) { ticket(id: $id) { number } }", {"id": t["id"]}
+    )
+    assert res.data["ticket"] == {"number": 1}
