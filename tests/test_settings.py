@@ -1,0 +1,62 @@
+"""Settings from DESKQL_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from db import tortoise_config
+from schema.ids import InvalidId, decode_id, from_global_id, to_global_id
+from settings import Settings
+
+
+def test_defaults_are_the_embedded_stack(tmp_path: Path) -> None:
+    s = Settings.from_env({"DESKQL_VAR_DIR": str(tmp_path)})
+    assert s.db_url == f"sqlite://{tmp_path / 'deskql.sqlite3'}"
+    assert s.broadcast_url == "memory://"
+    assert s.should_auto_migrate is True
+    assert (s.host, s.port, s.max_page_size) == ("127.0.0.1", 8000, 100)
+
+
+def test_environment_overrides() -> None:
+    s = Settings.from_env(
+        {
+            "DESKQL_DATABASE_URL": "postgres://u@127.0.0.1:5432/desk",
+            "DESKQL_BROADCAST_URL": "redis://127.0.0.1:6379",
+            "DESKQL_PORT": "9000",
+            "DESKQL_INTROSPECTION": "off",
+            "DESKQL_ALLOWED_ORIGINS": "https://a.example, https://b.example",
+            "DESKQL_ORG_EDITION": "free",
+        }
+    )
+    assert s.port == 9000 and s.introspection is False
+    assert s.allowed_origins == ["https://a.example", "https://b.example"]
+    assert s.org_edition == "FREE"
+    assert s.should_auto_migrate is False  # a configured database is migrated on purpose
+    url = tortoise_config(s)["connections"]["default"]
+    assert url == "postgres://u@127.0.0.1:5432/desk?maxsize=10"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DESKQL_PORT": "eighty"}, "DESKQL_PORT must be a whole number"),
+        ({"DESKQL_GRAPHIQL": "maybe"}, "not a boolean"),
+        ({"DESKQL_ORG_EDITION": "GOLD"}, "DESKQL_ORG_EDITION must be"),
+    ],
+)
+def test_bad_values_are_refused_clearly(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env(env)
+
+
+def test_global_ids_round_trip_and_refuse_garbage() -> None:
+    gid = to_global_id("Ticket", 42)
+    assert from_global_id(gid) == ("Ticket", 42)
+    assert decode_id(gid, "Ticket") == 42
+    with pytest.raises(InvalidId, match="expected a Contact id"):
+        decode_id(gid, "Contact")
+    for bad in ["", "a", "%%%", to_global_id("Ticket", 0), "VGlja2V0Oi0x", "x" * 200]:
+        with pytest.raises(InvalidId):
+            from_global_id(bad)
