@@ -92,15 +92,15 @@ async def _require_ticket(actor: Actor, ticket_id: int, field_name: str = "id") 
     return ticket
 
 
-async def _check_refs(actor: Actor, errors: Errors, values: dict[str, Any]) -> None:
+async def _check_refs(actor: Actor | None, errors: Errors, values: dict[str, Any]) -> None:
     """Check the records a ticket points to exist, and that the assignee fits the department."""
     dept_id = values.get("department_id")
     if "department_id" in values:
         if dept_id is None:
             errors.add("departmentId", "departmentId is required", ErrorCode.REQUIRED)
-        elif not can_see_department(actor, dept_id) or not await models.Department.exists(
-            id=dept_id
-        ):
+        elif (
+            actor is not None and not can_see_department(actor, dept_id)
+        ) or not await models.Department.exists(id=dept_id):
             errors.add("departmentId", "no such department", ErrorCode.NOT_FOUND)
     for key, model, label in (
         ("contact_id", models.Contact, "contactId"),
@@ -144,7 +144,7 @@ async def _next_number() -> int:
 
 
 async def create_ticket(
-    actor: Actor,
+    actor: Actor | None,
     *,
     subject: str,
     department_id: int,
@@ -161,8 +161,12 @@ async def create_ticket(
     assignee_agent_id: int | None = None,
     assignee_team_id: int | None = None,
     tags: list[str] | None = None,
+    is_spam: bool = False,
 ) -> models.Ticket:
-    """Create a ticket; finds or creates its contact by email when no contact id is given."""
+    """Create a ticket; finds or creates its contact by email when no contact id is given.
+
+    `actor=None` is the system (the email channel): no department visibility check applies.
+    """
     errors = Errors()
     clean_subject = validation.text(
         errors, "subject", subject, max_length=SUBJECT_MAX, required=True
@@ -207,13 +211,15 @@ async def create_ticket(
             channel=channel,
             due_at=_utc(due_at),
             closed_at=datetime.now(UTC) if status is TicketStatus.CLOSED else None,
+            is_spam=is_spam,
             **values,
         )
         await activity.record_ticket(
             actor=actor,
             kind="ticket.created",
             ticket=ticket,
-            changes={"number": ticket.number, "subject": ticket.subject},
+            changes={"number": ticket.number, "subject": ticket.subject}
+            | ({"isSpam": True} if is_spam else {}),
         )
         if tag_names:
             await _attach_tags(actor, ticket, tag_names)
