@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import orjson
@@ -22,10 +23,16 @@ class Bus:
         self.connected = True
 
     async def disconnect(self) -> None:
-        """Close the backend connection."""
-        if self.connected:
+        """Close the backend connection (also after the backend died under us)."""
+        if not self.connected:
+            return
+        self.connected = False
+        try:
             await self.broadcast.disconnect()
-            self.connected = False
+        except Exception:  # noqa: BLE001 - a dead listener re-raises its error here
+            # Broadcast.disconnect stops at the dead listener's error: close the backend too.
+            with contextlib.suppress(Exception):
+                await self.broadcast._backend.disconnect()
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         """Publish a JSON-serialisable message on a channel."""

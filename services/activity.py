@@ -1,7 +1,9 @@
 """Writing Activity rows: the one record of every state change (DESIGN rule 5).
 
-Call `record` inside the transaction of the change it describes, so that a change and its
-history commit together or not at all.
+Call `record` inside the transaction of the change it describes (`services.uow.transaction()`),
+so that a change, its history and the notifications it produces commit together or not at all.
+`record` also queues the real-time envelopes of the activity and its notifications; the unit of
+work publishes them after the commit.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from enum import Enum
 from typing import Any
 
 import models
+from realtime import envelopes, topics
+from services import notifications, uow
 from services.auth import Actor
 
 
@@ -45,9 +49,10 @@ async def record(
     account_id: int | None = None,
     department_id: int | None = None,
     changes: dict[str, Any] | None = None,
+    ticket: models.Ticket | None = None,
 ) -> models.Activity:
-    """Write one Activity row for a state change."""
-    return await models.Activity.create(
+    """Write one Activity row for a state change, with the notifications it produces."""
+    row = await models.Activity.create(
         kind=kind,
         actor_id=actor.agent_id if actor else None,
         subject_type=subject_type,
@@ -58,6 +63,28 @@ async def record(
         department_id=department_id,
         changes=changes or {},
     )
+    created = await notifications.notify(actor, activity=row, ticket=ticket)
+    _announce(row, created)
+    return row
+
+
+def _announce(row: models.Activity, created: list[models.Notification]) -> None:
+    """Queue the envelopes of an activity and its notifications for after the commit."""
+    message = envelopes.activity(row)
+    if row.ticket_id is not None:
+        uow.add_event(topics.ticket(row.ticket_id), message)
+    departments = {row.department_id}
+    moved = (row.changes or {}).get("department_id")
+    if isinstance(moved, dict):
+        # A ticket that changed department changes the counts of both dashboards.
+        departments.update({moved.get("old"), moved.get("new")})
+    for department_id in sorted(d for d in departments if isinstance(d, int)):
+        uow.add_event(topics.department(department_id), message)
+    for notification in created:
+        uow.add_event(
+            topics.agent(notification.agent_id),  # type: ignore[attr-defined]
+            envelopes.notification(notification),
+        )
 
 
 async def record_ticket(
@@ -78,4 +105,5 @@ async def record_ticket(
         account_id=ticket.account_id,  # type: ignore[attr-defined]
         department_id=ticket.department_id,  # type: ignore[attr-defined]
         changes=changes,
+        ticket=ticket,
     )

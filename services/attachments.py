@@ -10,10 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from tortoise.transactions import in_transaction
-
 import models
-from services import activity
+from services import activity, uow
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import visible, visible_tickets
@@ -99,7 +97,7 @@ async def add_attachment(
         )
     # Disk I/O off the event loop; the body is on disk before the row that points to it.
     sha, size = await asyncio.to_thread(_store, root, source, max_bytes)
-    async with in_transaction():
+    async with uow.transaction():
         row = await models.Attachment.create(
             ticket_id=ticket.id,
             comment_id=comment_id,
@@ -129,7 +127,7 @@ async def delete_attachment(actor: Actor, *, root: Path, attachment_id: int) -> 
     if row is None:
         raise ValidationFailed.one("id", "no such attachment", ErrorCode.NOT_FOUND)
     ticket = await models.Ticket.get(id=row.ticket_id)  # type: ignore[attr-defined]
-    async with in_transaction():
+    async with uow.transaction():
         await row.delete()
         await activity.record_ticket(
             actor=actor,

@@ -9,11 +9,10 @@ from typing import Any
 
 from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 import models
 from models.enums import Channel, TicketPriority, TicketStatus
-from services import activity, customers, validation
+from services import activity, customers, uow, validation
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import can_see_department, can_view_ticket, visible_tickets
@@ -191,7 +190,7 @@ async def create_ticket(
     await _check_refs(actor, errors, values)
     errors.raise_if_any()
 
-    async with in_transaction():
+    async with uow.transaction():
         if contact_id is None:
             assert email is not None
             contact = await customers.find_or_create_contact(actor, email=email, name=contact_name)
@@ -285,7 +284,7 @@ async def update_ticket(
     elif "status" in values and values["status"] is not TicketStatus.CLOSED:
         values["closed_at"] = None
     values["updated_at"] = datetime.now(UTC)
-    async with in_transaction():
+    async with uow.transaction():
         count = await models.Ticket.filter(id=ticket.id, version=version).update(
             version=F("version") + 1, **values
         )
@@ -308,7 +307,7 @@ async def update_ticket(
 async def delete_ticket(actor: Actor, *, ticket_id: int) -> models.Ticket:
     """Delete a ticket and what hangs off it; its history (Activity rows) is kept."""
     ticket = await _require_ticket(actor, ticket_id)
-    async with in_transaction():
+    async with uow.transaction():
         await activity.record_ticket(
             actor=actor,
             kind="ticket.deleted",
@@ -355,7 +354,7 @@ async def add_tags(actor: Actor, *, ticket_id: int, names: list[str]) -> models.
         errors.add("tags", "give at least one tag", ErrorCode.REQUIRED)
     errors.raise_if_any()
     ticket = await _require_ticket(actor, ticket_id, "ticketId")
-    async with in_transaction():
+    async with uow.transaction():
         # Lock the ticket row (PostgreSQL) so concurrent adds cannot pass the limit together.
         await models.Ticket.filter(id=ticket.id).select_for_update().only("id").first()
         current = set(
@@ -380,7 +379,7 @@ async def remove_tag(actor: Actor, *, ticket_id: int, name: str) -> models.Ticke
     link = await models.TicketTag.filter(ticket_id=ticket.id, tag__name=clean).first()
     if link is None:
         raise ValidationFailed.one("tag", f"the ticket has no tag {clean!r}", ErrorCode.NOT_FOUND)
-    async with in_transaction():
+    async with uow.transaction():
         await link.delete()
         await activity.record_ticket(
             actor=actor, kind="ticket.tag_removed", ticket=ticket, changes={"tag": clean}
@@ -398,7 +397,7 @@ async def add_comment(
     )
     errors.raise_if_any()
     ticket = await _require_ticket(actor, ticket_id, "ticketId")
-    async with in_transaction():
+    async with uow.transaction():
         comment = await models.Comment.create(
             ticket_id=ticket.id, author_id=actor.agent_id, body=clean, is_public=is_public
         )

@@ -1,0 +1,302 @@
+"""The three live streams behind the GraphQL subscriptions, as plain async generators of rows.
+
+Every stream subscribes to the hub FIRST and only then reads what it must replay from the
+tables, so nothing committed in between is missed; it dedupes by row id at the seam. For every
+event it re-loads the Actor from the connection's token (on a short cache) and re-checks access:
+a revoked token, a deactivated agent or a lost department membership ends the stream with an
+AccessLost error. Envelopes are only hints: rows are always re-read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.expressions import Q
+
+import models
+from models.enums import TicketStatus
+from realtime import envelopes, topics
+from realtime.hub import Hub, LocalSubscription
+from services import auth
+from services import notifications as notes
+from services.auth import Actor
+from services.errors import ClientError, NotAuthenticated
+from services.policies import can_see_department, can_view_ticket
+
+# Seconds a re-loaded Actor is reused: bounds the database work of a burst of events while a
+# revoked token or lost membership still stops a stream within this time.
+ACTOR_TTL = 0.5
+# How often a dashboard recomputes without events (overdue and "today" change with the clock).
+DASHBOARD_TICK = 30.0
+REPLAY_LIMIT = 1000
+
+_actors: dict[str, tuple[float, Actor | None, str]] = {}
+
+
+class AccessLost(ClientError):
+    """The subscriber may no longer see what it subscribed to; the stream ends."""
+
+    code = "FORBIDDEN"
+
+
+class NotFound(ClientError):
+    """Subscribing to something that does not exist or that the agent may not see."""
+
+    code = "NOT_FOUND"
+
+
+async def reload_actor(token: str) -> Actor:
+    """The Actor of a token as the database says now (cached for ACTOR_TTL seconds)."""
+    now = time.monotonic()
+    cached = _actors.get(token)
+    if cached is not None and now - cached[0] < ACTOR_TTL:
+        actor, reason = cached[1], cached[2]
+    else:
+        try:
+            actor, reason = await auth.authenticate(token), ""
+        except NotAuthenticated as exc:
+            actor, reason = None, str(exc)
+        if len(_actors) > 10_000:
+            _actors.clear()
+        _actors[token] = (now, actor, reason)
+    if actor is None:
+        raise AccessLost(f"access lost: {reason}")
+    return actor
+
+
+def connection_token(params: Any, request: Any = None) -> str | None:
+    """The token of a WebSocket: connection_init payload {"token": ...} or
+    {"Authorization": "Bearer ..."} (any case), else the handshake's Authorization header."""
+    if isinstance(params, dict):
+        token = params.get("token")
+        if isinstance(token, str) and token.strip():
+            return token.strip()
+        for key, value in params.items():
+            if isinstance(key, str) and key.lower() == "authorization" and isinstance(value, str):
+                scheme, _, rest = value.partition(" ")
+                if scheme.lower() == "bearer" and rest.strip():
+                    return rest.strip()
+    headers = getattr(request, "headers", None)
+    if headers is not None:
+        scheme, _, rest = (headers.get("authorization") or "").partition(" ")
+        if scheme.lower() == "bearer" and rest.strip():
+            return rest.strip()
+    return None
+
+
+def forget_actor(token: str) -> None:
+    """Drop a token's cached Actor (tests, and after a revocation in this process)."""
+    _actors.pop(token, None)
+
+
+class _Seen:
+    """Ids already delivered: the highest one and a window of recent ones (for late commits)."""
+
+    def __init__(self, start: int = 0) -> None:
+        self.max_id = start
+        self.recent: deque[int] = deque(maxlen=2000)
+        self.recent_set: set[int] = set()
+
+    def add(self, pk: int) -> None:
+        if len(self.recent) == self.recent.maxlen:
+            self.recent_set.discard(self.recent[0])
+        self.recent.append(pk)
+        self.recent_set.add(pk)
+        self.max_id = max(self.max_id, pk)
+
+
+def _watch(sub: LocalSubscription, on_drop: Callable[[], Any] | None) -> None:
+    sub.on_drop = on_drop
+
+
+async def _next_batch(sub: LocalSubscription, wait: float | None = None) -> list[dict[str, Any]]:
+    """The next envelope plus any already waiting (bursts are handled in one pass)."""
+    if wait is None:
+        first = await sub.get()
+    else:
+        try:
+            first = await asyncio.wait_for(sub.get(), wait)
+        except TimeoutError:
+            return []
+    return [first, *sub.drain()]
+
+
+async def notification_stream(
+    hub: Hub,
+    *,
+    token: str,
+    after_id: int | None,
+    on_drop: Callable[[], Any] | None = None,
+) -> AsyncIterator[tuple[Actor, models.Notification]]:
+    """The agent's notifications newer than `after_id` (replayed), then live ones."""
+    actor = await reload_actor(token)
+    async with hub.subscribe(topics.agent(actor.agent_id)) as sub:
+        _watch(sub, on_drop)
+        seen = _Seen()
+        if after_id is not None:
+            seen.max_id = after_id
+            for row in await notes.notifications_after(
+                actor, after_id=after_id, limit=REPLAY_LIMIT
+            ):
+                actor = await reload_actor(token)
+                if await _may_see(actor, row):
+                    seen.add(row.id)
+                    yield actor, row
+        else:
+            # Live only: start after the newest notification that exists now.
+            newest = await notes.list_notifications(actor).first()
+            seen.max_id = newest.id if newest else 0
+        while True:
+            batch = await _next_batch(sub)
+            actor = await reload_actor(token)
+            wanted: set[int] = set()
+            catch_up = False
+            for message in batch:
+                if message.get("type") == envelopes.RESYNC:
+                    catch_up = True
+                elif message.get("type") == envelopes.NOTIFICATION:
+                    pk = message.get("id")
+                    if isinstance(pk, int) and pk not in seen.recent_set:
+                        wanted.add(pk)
+            rows: list[models.Notification] = []
+            if catch_up:
+                rows = await notes.notifications_after(
+                    actor, after_id=seen.max_id, limit=REPLAY_LIMIT
+                )
+            # Rows named by envelopes (also ids below max_id, committed late), the agent's only.
+            missing = wanted - {row.id for row in rows}
+            if missing:
+                rows += await models.Notification.filter(agent_id=actor.agent_id, id__in=missing)
+            for row in sorted(rows, key=lambda r: r.id):
+                if row.id in seen.recent_set:
+                    continue
+                seen.add(row.id)
+                if await _may_see(actor, row):
+                    yield actor, row
+
+
+async def _may_see(actor: Actor, row: models.Notification) -> bool:
+    """Whether the agent may still see the record a notification is about."""
+    if row.ticket_id is None:
+        return True
+    ticket = await models.Ticket.filter(id=row.ticket_id).only("id", "department_id").first()
+    if ticket is not None:
+        return can_view_ticket(actor, ticket)
+    department_id = (
+        await models.Activity.filter(id=row.activity_id)  # type: ignore[attr-defined]
+        .values_list("department_id", flat=True)
+        .first()
+    )
+    return can_see_department(actor, department_id)  # type: ignore[arg-type]
+
+
+async def ticket_stream(
+    hub: Hub,
+    *,
+    token: str,
+    ticket_id: int,
+    on_drop: Callable[[], Any] | None = None,
+) -> AsyncIterator[tuple[Actor, models.Activity, models.Ticket | None]]:
+    """Every activity on one ticket from now on, with the ticket's state after it."""
+    actor = await reload_actor(token)
+    ticket = await models.Ticket.filter(id=ticket_id).first()
+    if ticket is None or not can_view_ticket(actor, ticket):
+        raise NotFound("no such ticket")
+    async with hub.subscribe(topics.ticket(ticket_id)) as sub:
+        _watch(sub, on_drop)
+        seen = _Seen()
+        last = await models.Activity.filter(ticket_id=ticket_id).order_by("-id").first()
+        seen.max_id = last.id if last else 0
+        while True:
+            batch = await _next_batch(sub)
+            actor = await reload_actor(token)
+            wanted = {
+                m["id"]
+                for m in batch
+                if m.get("type") == envelopes.ACTIVITY and isinstance(m.get("id"), int)
+            }
+            query = Q(id__in=list(wanted - seen.recent_set) or [0])
+            if any(m.get("type") == envelopes.RESYNC for m in batch):
+                query |= Q(id__gt=seen.max_id)
+            rows = await models.Activity.filter(query, ticket_id=ticket_id).order_by("id")
+            ticket = await models.Ticket.filter(id=ticket_id).first()
+            for row in rows:
+                if row.id in seen.recent_set:
+                    continue
+                seen.add(row.id)
+                if ticket is None:
+                    # Deleted: deliver the deletion (if the department is still theirs) and end.
+                    if can_see_department(actor, row.department_id):
+                        yield actor, row, None
+                    if row.kind == "ticket.deleted":
+                        return
+                    continue
+                if not can_view_ticket(actor, ticket):
+                    raise AccessLost("access lost: you can no longer see this ticket")
+                yield actor, row, ticket
+            if ticket is None:
+                return
+
+
+def _start_of_day(now: datetime) -> datetime:
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+async def dashboard_counts(department_id: int) -> dict[str, int]:
+    """Live counts of a department's (non-spam) tickets; "today" is the current UTC day."""
+    now = datetime.now(UTC)
+    today = _start_of_day(now)
+    qs = models.Ticket.filter(department_id=department_id, is_spam=False)
+    not_closed = qs.exclude(status=TicketStatus.CLOSED)
+    return {
+        "open": await qs.filter(status=TicketStatus.OPEN).count(),
+        "on_hold": await qs.filter(status=TicketStatus.ON_HOLD).count(),
+        "escalated": await qs.filter(status=TicketStatus.ESCALATED).count(),
+        "unassigned": await not_closed.filter(
+            assignee_agent_id__isnull=True, assignee_team_id__isnull=True
+        ).count(),
+        "overdue": await not_closed.filter(due_at__lt=now).count(),
+        "created_today": await qs.filter(created_at__gte=today).count(),
+        "closed_today": await qs.filter(status=TicketStatus.CLOSED, closed_at__gte=today).count(),
+    }
+
+
+async def dashboard_stream(
+    hub: Hub,
+    *,
+    token: str,
+    department_id: int,
+    on_drop: Callable[[], Any] | None = None,
+    tick: float | None = None,
+) -> AsyncIterator[tuple[Actor, dict[str, int]]]:
+    """A department's counts now, then again whenever they change."""
+    actor = await reload_actor(token)
+    if not can_see_department(actor, department_id) or not await models.Department.exists(
+        id=department_id
+    ):
+        raise NotFound("no such department")
+    async with hub.subscribe(topics.department(department_id)) as sub:
+        _watch(sub, on_drop)
+        last = await dashboard_counts(department_id)
+        yield actor, last
+        while True:
+            await _next_batch(sub, wait=tick or DASHBOARD_TICK)
+            actor = await reload_actor(token)
+            if not can_see_department(actor, department_id):
+                raise AccessLost("access lost: you are no longer a member of this department")
+            counts = await dashboard_counts(department_id)
+            if counts != last:
+                last = counts
+                yield actor, counts
+
+
+async def close_slow_consumer(websocket: Any, code: int, reason: str) -> None:
+    """Close a WebSocket whose client does not keep up (best effort)."""
+    with contextlib.suppress(Exception):
+        await websocket.close(code=code, reason=reason)

@@ -1,0 +1,264 @@
+"""The notification center (COL-1, COL-2, COL-3, TIC-13): who is told about an Activity,
+the Mention rows of comments, auto-follow of assignees, and reading/marking notifications.
+
+`notify` runs inside the transaction that writes the Activity (services.activity.record), so a
+change, its history and its notifications commit together. Recipients of one activity:
+
+- FOLLOWING: followers of the ticket, of its contact and of its account (for contact/account
+  activities: followers of that contact/account);
+- MENTIONED: agents named in a comment body with the markup `@[Display name](<Agent global id>)`,
+  e.g. `@[Alice Smith](QWdlbnQ6Mw)` (COL-1); the display text is free, the id decides;
+- ASSIGNED: the agent a ticket is assigned to, or every member of the team it is assigned to.
+
+Never the agent who acted, at most one per agent per activity (the highest reason wins:
+MENTIONED, then ASSIGNED, then FOLLOWING), never for a deactivated agent or one who cannot see
+the record (services.policies), and none at all for spam tickets (TIC-7).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+import models
+from models.enums import NotificationReason, Role
+from services.auth import Actor
+from services.errors import ErrorCode, ValidationFailed
+
+# Higher wins when one agent has several reasons for the same activity.
+PRIORITY = {
+    NotificationReason.MENTIONED: 3,
+    NotificationReason.ASSIGNED: 2,
+    NotificationReason.FOLLOWING: 1,
+}
+MENTION = re.compile(r"@\[([^\]\n]{1,200})\]\(([A-Za-z0-9_-]{2,100})\)")
+MAX_MARK_READ = 100
+
+
+def mentioned_agent_ids(body: str) -> list[int]:
+    """Agent pks named by `@[Name](agent-global-id)` markup, in order of first appearance."""
+    found: list[int] = []
+    for match in MENTION.finditer(body or ""):
+        pk = _agent_pk(match.group(2))
+        if pk is not None and pk not in found:
+            found.append(pk)
+    return found
+
+
+def _agent_pk(global_id: str) -> int | None:
+    # The same encoding as schema.ids (base64url of "Agent:<pk>"); services do not import schema.
+    try:
+        raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeError):
+        return None
+    type_name, _, pk_text = raw.partition(":")
+    if type_name != "Agent" or not pk_text.isdigit() or not 0 < int(pk_text) <= 2**62:
+        return None
+    return int(pk_text)
+
+
+def _new_value(changes: dict[str, Any], key: str) -> Any:
+    entry = changes.get(key)
+    return entry.get("new") if isinstance(entry, dict) else None
+
+
+async def _assignees(activity: models.Activity, ticket: models.Ticket | None) -> set[int]:
+    """Agents told because the activity assigned the ticket to them or to their team."""
+    changes = activity.changes or {}
+    agent_id: int | None = None
+    team_id: int | None = None
+    if activity.kind == "ticket.created" and ticket is not None:
+        agent_id = ticket.assignee_agent_id  # type: ignore[attr-defined]
+        team_id = ticket.assignee_team_id  # type: ignore[attr-defined]
+    else:
+        agent_id = _new_value(changes, "assignee_agent_id")
+        team_id = _new_value(changes, "assignee_team_id")
+    found: set[int] = set()
+    if isinstance(agent_id, int):
+        found.add(agent_id)
+    if isinstance(team_id, int):
+        found.update(
+            await models.TeamMembership.filter(team_id=team_id).values_list("agent_id", flat=True)
+        )
+    return found
+
+
+async def _record_mentions(activity: models.Activity) -> set[int]:
+    """Store Mention rows for a new comment and return the mentioned agents' pks."""
+    comment_id = (activity.changes or {}).get("commentId")
+    if activity.kind != "ticket.comment_added" or not isinstance(comment_id, int):
+        return set()
+    comment = await models.Comment.filter(id=comment_id).only("id", "body").first()
+    if comment is None:
+        return set()
+    wanted = mentioned_agent_ids(comment.body)
+    if not wanted:
+        return set()
+    existing = set(await models.Agent.filter(id__in=wanted).values_list("id", flat=True))
+    rows = [models.Mention(comment_id=comment.id, agent_id=pk) for pk in wanted if pk in existing]
+    if rows:
+        await models.Mention.bulk_create(rows, ignore_conflicts=True)
+    return existing
+
+
+async def _followers(activity: models.Activity) -> set[int]:
+    query = Q(id=0)
+    if activity.ticket_id is not None:
+        query |= Q(ticket_id=activity.ticket_id)
+    if activity.contact_id is not None:
+        query |= Q(contact_id=activity.contact_id)
+    if activity.account_id is not None:
+        query |= Q(account_id=activity.account_id)
+    return set(await models.Follow.filter(query).values_list("agent_id", flat=True))
+
+
+async def _who_may_see(agent_ids: Iterable[int], department_id: int | None) -> set[int]:
+    """The active agents among these who may see a record of the department (None: any)."""
+    ids = list(agent_ids)
+    if not ids:
+        return set()
+    rows = await models.Agent.filter(id__in=ids, is_active=True).values_list("id", "role")
+    if department_id is None:
+        return {pk for pk, _ in rows}
+    members = set(
+        await models.DepartmentMembership.filter(
+            agent_id__in=ids, department_id=department_id
+        ).values_list("agent_id", flat=True)
+    )
+    return {pk for pk, role in rows if role == Role.ADMINISTRATOR or pk in members}
+
+
+async def auto_follow_assignee(activity: models.Activity, ticket: models.Ticket | None) -> None:
+    """A ticket's assignee agent follows it from the moment of assignment (they may unfollow)."""
+    if ticket is None or activity.kind not in ("ticket.created", "ticket.updated"):
+        return
+    if activity.kind == "ticket.created":
+        agent_id = ticket.assignee_agent_id  # type: ignore[attr-defined]
+    else:
+        agent_id = _new_value(activity.changes or {}, "assignee_agent_id")
+    if not isinstance(agent_id, int):
+        return
+    if await _who_may_see([agent_id], ticket.department_id):  # type: ignore[attr-defined]
+        await models.Follow.bulk_create(
+            [models.Follow(agent_id=agent_id, ticket_id=ticket.id)], ignore_conflicts=True
+        )
+
+
+async def notify(
+    actor: Actor | None, *, activity: models.Activity, ticket: models.Ticket | None = None
+) -> list[models.Notification]:
+    """Write the Notification rows an Activity produces (inside its transaction)."""
+    if activity.ticket_id is not None and ticket is None:
+        ticket = await models.Ticket.filter(id=activity.ticket_id).first()
+    await auto_follow_assignee(activity, ticket)
+    mentioned = await _record_mentions(activity)
+    if ticket is not None and ticket.is_spam:
+        return []
+    if activity.ticket_id is None and activity.contact_id is None and activity.account_id is None:
+        return []
+    reasons: dict[int, NotificationReason] = {}
+
+    def offer(agent_ids: Iterable[int], reason: NotificationReason) -> None:
+        for pk in agent_ids:
+            if PRIORITY[reason] > PRIORITY.get(reasons.get(pk), 0):  # type: ignore[arg-type]
+                reasons[pk] = reason
+
+    offer(await _followers(activity), NotificationReason.FOLLOWING)
+    offer(await _assignees(activity, ticket), NotificationReason.ASSIGNED)
+    offer(mentioned, NotificationReason.MENTIONED)
+    if actor is not None:
+        reasons.pop(actor.agent_id, None)
+    # Ticket records belong to a department; contacts and accounts are organisation-wide.
+    department_id = activity.department_id if activity.ticket_id is not None else None
+    allowed = await _who_may_see(reasons, department_id)
+    rows = [
+        models.Notification(
+            agent_id=pk,
+            activity_id=activity.id,
+            reason=reasons[pk],
+            ticket_id=activity.ticket_id,
+            contact_id=activity.contact_id,
+            account_id=activity.account_id,
+        )
+        for pk in sorted(allowed)
+    ]
+    if not rows:
+        return []
+    await models.Notification.bulk_create(rows)
+    # bulk_create does not return ids on every backend: read them back (one indexed query).
+    return await models.Notification.filter(activity_id=activity.id).order_by("id")
+
+
+def _for(actor: Actor) -> QuerySet[models.Notification]:
+    return models.Notification.filter(agent_id=actor.agent_id)
+
+
+def list_notifications(
+    actor: Actor,
+    *,
+    unread_only: bool = False,
+    before_id: int | None = None,
+    newer_than_id: int | None = None,
+) -> QuerySet[models.Notification]:
+    """The actor's notifications, newest first (keyset on id: stable while new ones arrive)."""
+    qs = _for(actor)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    if before_id is not None:
+        qs = qs.filter(id__lt=before_id)
+    if newer_than_id is not None:
+        qs = qs.filter(id__gt=newer_than_id)
+    return qs.order_by("-id")
+
+
+async def notifications_after(
+    actor: Actor, *, after_id: int, limit: int = 1000
+) -> list[models.Notification]:
+    """The actor's notifications newer than an id, oldest first (catch-up and replay)."""
+    return await _for(actor).filter(id__gt=after_id).order_by("id").limit(limit)
+
+
+async def get_notification(actor: Actor, *, notification_id: int) -> models.Notification | None:
+    """One of the actor's notifications, or None."""
+    return await _for(actor).filter(id=notification_id).first()
+
+
+async def unread_count(actor: Actor) -> int:
+    """How many of the actor's notifications are unread."""
+    return await _for(actor).filter(read_at__isnull=True).count()
+
+
+async def mark_read(actor: Actor, *, notification_ids: list[int]) -> list[models.Notification]:
+    """Mark some of the actor's notifications read; ids that are not theirs are NOT_FOUND."""
+    if not notification_ids:
+        raise ValidationFailed.one("ids", "give at least one notification id", ErrorCode.REQUIRED)
+    if len(notification_ids) > MAX_MARK_READ:
+        raise ValidationFailed.one(
+            "ids", f"at most {MAX_MARK_READ} ids at a time", ErrorCode.LIMIT_EXCEEDED
+        )
+    wanted = list(dict.fromkeys(notification_ids))
+    rows = await _for(actor).filter(id__in=wanted)
+    if len(rows) != len(wanted):
+        found = {row.id for row in rows}
+        missing = [pk for pk in wanted if pk not in found]
+        raise ValidationFailed.one(
+            "ids", f"no such notification ({len(missing)} of the ids)", ErrorCode.NOT_FOUND
+        )
+    now = datetime.now(UTC)
+    await _for(actor).filter(id__in=wanted, read_at__isnull=True).update(read_at=now)
+    return await _for(actor).filter(id__in=wanted).order_by("-id")
+
+
+async def mark_all_read(actor: Actor, *, up_to_id: int | None = None) -> int:
+    """Mark all the actor's unread notifications read (up to an id, if given); returns how many."""
+    qs = _for(actor).filter(read_at__isnull=True)
+    if up_to_id is not None:
+        qs = qs.filter(id__lte=up_to_id)
+    return await qs.update(read_at=datetime.now(UTC))

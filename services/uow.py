@@ -1,0 +1,108 @@
+"""A unit of work: a database transaction that publishes its events only after it commits.
+
+Services write inside `async with uow.transaction():` instead of tortoise's `in_transaction()`.
+While it is open, `uow.add_event(channel, message)` collects real-time envelopes in a
+ContextVar. Only the outermost transaction publishes them, and only after a successful commit:
+a rolled-back change announces nothing, and no network I/O happens while a transaction (and on
+SQLite the process's only connection) is held (STACK_NOTES: never await broadcast inside it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+log = logging.getLogger("deskql.uow")
+
+Event = tuple[str, dict[str, Any]]
+Publisher = Callable[[list[Event]], Awaitable[None]]
+
+# Seconds a commit waits for the broadcast backend before giving up on publishing; the
+# persisted Activity/Notification rows stay the source of truth that clients catch up from.
+PUBLISH_TIMEOUT = 2.0
+
+
+@dataclass
+class _Batch:
+    events: list[Event] = field(default_factory=list)
+
+
+_current: ContextVar[_Batch | None] = ContextVar("deskql_uow_batch", default=None)
+_publishers: list[Publisher] = []
+
+
+def set_publisher(publisher: Publisher) -> None:
+    """Register where committed events go (the process's hub); the latest one wins."""
+    _publishers.append(publisher)
+
+
+def clear_publisher(publisher: Publisher) -> None:
+    """Unregister a publisher (on shutdown)."""
+    if publisher in _publishers:
+        _publishers.remove(publisher)
+
+
+def in_unit_of_work() -> bool:
+    """True inside `transaction()`."""
+    return _current.get() is not None
+
+
+def add_event(channel: str, message: dict[str, Any]) -> None:
+    """Queue an envelope for publishing after the surrounding transaction commits.
+
+    Outside a transaction there is nothing to wait for: the event is published at once
+    (in the background) by the registered publisher.
+    """
+    batch = _current.get()
+    if batch is not None:
+        batch.events.append((channel, message))
+        return
+    if _publishers:
+        task = asyncio.get_running_loop().create_task(_publish([(channel, message)]))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+async def _publish(events: list[Event]) -> None:
+    if not events or not _publishers:
+        return
+    publisher = _publishers[-1]
+    try:
+        await asyncio.wait_for(publisher(events), PUBLISH_TIMEOUT)
+    except Exception:  # noqa: BLE001 - a failed publish must never undo a committed change
+        log.warning("publishing %d event(s) failed; clients catch up from the tables", len(events))
+
+
+@asynccontextmanager
+async def transaction(connection_name: str | None = None) -> AsyncIterator[Any]:
+    """`in_transaction()` that publishes the events it collected after the outermost commit."""
+    outer = _current.get()
+    if outer is not None:
+        # Nested: a savepoint in tortoise; its events join the outer batch, unless it rolls back.
+        mark = len(outer.events)
+        try:
+            async with in_transaction(connection_name) as conn:
+                yield conn
+        except BaseException:
+            del outer.events[mark:]
+            raise
+        return
+    batch = _Batch()
+    token = _current.set(batch)
+    try:
+        async with in_transaction(connection_name) as conn:
+            yield conn
+    finally:
+        _current.reset(token)
+    # Reached only when the transaction committed (an exception skips this line).
+    await _publish(batch.events)

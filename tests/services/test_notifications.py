@@ -1,0 +1,279 @@
+"""Notifications written with each Activity (COL-1, COL-3), mentions, and the unit of work
+that publishes events only after commit; without GraphQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+import models
+from models.enums import NotificationReason
+from realtime import topics
+from schema.ids import to_global_id
+from services import auth, customers, follows, notifications, tickets, uow
+from services.errors import ErrorCode, ValidationFailed
+from tests.conftest import World
+
+
+async def _actor(agent: models.Agent) -> auth.Actor:
+    return await auth.load_actor(agent.id)
+
+
+async def _ticket(world: World, actor: auth.Actor, **kwargs: Any) -> models.Ticket:
+    return await tickets.create_ticket(
+        actor,
+        subject="Printer on fire",
+        department_id=world.support.id,
+        contact_id=world.contact.id,
+        **kwargs,
+    )
+
+
+async def _support_agent(world: World, email: str, name: str) -> models.Agent:
+    agent = await models.Agent.create(email=email, first_name=name[:1], last_name=name)
+    await models.DepartmentMembership.create(agent_id=agent.id, department_id=world.support.id)
+    return agent
+
+
+def _mention(agent: models.Agent) -> str:
+    return f"@[{agent.last_name}]({to_global_id('Agent', agent.id)})"
+
+
+async def _notes(agent: models.Agent) -> list[tuple[str, NotificationReason]]:
+    rows = await models.Notification.filter(agent_id=agent.id).order_by("id")
+    kinds = {
+        a.id: a.kind for a in await models.Activity.filter(id__in=[r.activity_id for r in rows])
+    }
+    return [(kinds[r.activity_id], r.reason) for r in rows]  # type: ignore[attr-defined]
+
+
+@pytest_asyncio.fixture
+async def published(world: World) -> AsyncIterator[list[tuple[str, dict[str, Any]]]]:
+    """Events the unit of work publishes, captured in order."""
+    got: list[tuple[str, dict[str, Any]]] = []
+
+    async def publisher(events: list[tuple[str, dict[str, Any]]]) -> None:
+        got.extend(events)
+
+    uow.set_publisher(publisher)
+    yield got
+    uow.clear_publisher(publisher)
+
+
+async def test_followers_are_notified_but_never_the_actor(world: World) -> None:
+    alice = await _actor(world.alice)
+    dave = await _support_agent(world, "dave@zylker.com", "Dave")
+    ticket = await _ticket(world, alice)
+    await follows.follow_ticket(alice, ticket_id=ticket.id)
+    await follows.follow_ticket(await _actor(dave), ticket_id=ticket.id)
+    await tickets.update_ticket(
+        alice, ticket_id=ticket.id, version=ticket.version, changes={"subject": "Smoke"}
+    )
+    assert await _notes(dave) == [("ticket.updated", NotificationReason.FOLLOWING)]
+    assert await _notes(world.alice) == []
+    note = await models.Notification.get(agent_id=dave.id)
+    assert (note.ticket_id, note.contact_id) == (ticket.id, world.contact.id)
+
+
+async def test_contact_and_account_followers_hear_of_their_tickets(world: World) -> None:
+    admin = await _actor(world.admin)
+    account = await models.Account.create(name="Zylker Ltd")
+    world.contact.account_id = account.id  # type: ignore[attr-defined]
+    await world.contact.save()
+    dave = await _support_agent(world, "dave@zylker.com", "Dave")
+    erin = await _support_agent(world, "erin@zylker.com", "Erin")
+    await follows.follow_contact(await _actor(dave), contact_id=world.contact.id)
+    await follows.follow_account(await _actor(erin), account_id=account.id)
+    await _ticket(world, admin)
+    assert await _notes(dave) == [("ticket.created", NotificationReason.FOLLOWING)]
+    assert await _notes(erin) == [("ticket.created", NotificationReason.FOLLOWING)]
+
+
+async def test_contact_activity_reaches_contact_followers(world: World) -> None:
+    bob = await _actor(world.bob)
+    await follows.follow_contact(bob, contact_id=world.contact.id)
+    admin = await _actor(world.admin)
+    await customers.update_contact(
+        admin, contact_id=world.contact.id, changes={"phone": "+48 123 456 789"}
+    )
+    notes = await _notes(world.bob)
+    assert len(notes) == 1 and notes[0][1] is NotificationReason.FOLLOWING
+
+
+async def test_one_notification_per_agent_with_the_strongest_reason(world: World) -> None:
+    alice = await _actor(world.alice)
+    dave = await _support_agent(world, "dave@zylker.com", "Dave")
+    ticket = await _ticket(world, alice)
+    await follows.follow_ticket(await _actor(dave), ticket_id=ticket.id)
+    await follows.follow_contact(await _actor(dave), contact_id=world.contact.id)
+    comment = await tickets.add_comment(
+        alice, ticket_id=ticket.id, body=f"{_mention(dave)} and again {_mention(dave)}, look"
+    )
+    assert await _notes(dave) == [("ticket.comment_added", NotificationReason.MENTIONED)]
+    assert await models.Mention.filter(comment_id=comment.id).values_list("agent_id", flat=True) == [
+        dave.id
+    ]
+
+
+async def test_mentions_ignore_bad_ids_and_agents_who_cannot_see(world: World) -> None:
+    alice = await _actor(world.alice)
+    ticket = await _ticket(world, alice)
+    body = (
+        f"{_mention(world.bob)} @[Ghost]({to_global_id('Agent', 9999)}) "
+        f"@[Team]({to_global_id('Team', 1)}) @[x](!!notbase64!!) @[Alice]({_mention(world.alice)})"
+    )
+    await tickets.add_comment(alice, ticket_id=ticket.id, body=body)
+    # Bob works in Sales: mentioned, but he may not see a Support ticket.
+    assert await models.Notification.all().count() == 0
+
+
+async def test_assignment_to_a_team_notifies_its_members(world: World) -> None:
+    admin = await _actor(world.admin)
+    dave = await _support_agent(world, "dave@zylker.com", "Dave")
+    team = await models.Team.create(name="Tier 2", department_id=world.support.id)
+    for agent in (world.alice, dave):
+        await models.TeamMembership.create(team_id=team.id, agent_id=agent.id)
+    ticket = await _ticket(world, admin)
+    await tickets.update_ticket(
+        await _actor(dave),
+        ticket_id=ticket.id,
+        version=ticket.version,
+        changes={"assignee_team_id": team.id},
+    )
+    assert await _notes(world.alice) == [("ticket.updated", NotificationReason.ASSIGNED)]
+    assert await _notes(dave) == []  # the actor
+
+
+async def test_assigned_agent_is_notified_on_create(world: World) -> None:
+    admin = await _actor(world.admin)
+    await _ticket(world, admin, assignee_agent_id=world.alice.id)
+    assert await _notes(world.alice) == [("ticket.created", NotificationReason.ASSIGNED)]
+
+
+async def test_no_notifications_for_spam_tickets(world: World) -> None:
+    alice = await _actor(world.alice)
+    dave = await _support_agent(world, "dave@zylker.com", "Dave")
+    ticket = await _ticket(world, alice)
+    await follows.follow_ticket(await _actor(dave), ticket_id=ticket.id)
+    await models.Ticket.filter(id=ticket.id).update(is_spam=True)
+    await tickets.add_comment(alice, ticket_id=ticket.id, body=f"spam? {_mention(dave)}")
+    assert await _notes(dave) == []
+    assert await models.Activity.filter(kind="ticket.comment_added").count() == 1
+
+
+async def test_no_notifications_for_agents_who_lost_access(world: World) -> None:
+    alice = await _actor(world.alice)
+    dave = await _support_agent(world, "dave@zylker.com", "Dave")
+    erin = await _support_agent(world, "erin@zylker.com", "Erin")
+    ticket = await _ticket(world, alice)
+    for agent in (dave, erin):
+        await follows.follow_ticket(await _actor(agent), ticket_id=ticket.id)
+    await models.DepartmentMembership.filter(agent_id=dave.id).delete()
+    await models.Agent.filter(id=erin.id).update(is_active=False)
+    await tickets.add_comment(alice, ticket_id=ticket.id, body="hello")
+    assert await models.Notification.all().count() == 0
+
+
+async def test_a_refused_change_writes_and_publishes_nothing(world: World, published: list) -> None:
+    alice = await _actor(world.alice)
+    dave = await _support_agent(world, "dave@zylker.com", "Dave")
+    ticket = await _ticket(world, alice, tags=[f"t{i}" for i in range(9)])
+    await follows.follow_ticket(await _actor(dave), ticket_id=ticket.id)
+    published.clear()
+    activities = await models.Activity.all().count()
+    with pytest.raises(ValidationFailed) as err:
+        # The limit is checked inside the transaction: it rolls back.
+        await tickets.add_tags(alice, ticket_id=ticket.id, names=["a1", "a2"])
+    assert err.value.errors[0].code is ErrorCode.LIMIT_EXCEEDED
+    assert await models.Activity.all().count() == activities
+    assert await models.Notification.all().count() == 0
+    assert published == []
+
+
+async def test_events_are_published_after_commit_only(world: World, published: list) -> None:
+    alice = await _actor(world.alice)
+    dave = await _support_agent(world, "dave@zylker.com", "Dave")
+    ticket = await _ticket(world, alice)
+    await follows.follow_ticket(await _actor(dave), ticket_id=ticket.id)
+    published.clear()
+    seen_inside: list[int] = []
+    async with uow.transaction():
+        await tickets.add_comment(alice, ticket_id=ticket.id, body="nested")
+        seen_inside.append(len(published))
+    assert seen_inside == [0]
+    channels = [channel for channel, _ in published]
+    assert channels == [
+        topics.ticket(ticket.id),
+        topics.department(world.support.id),
+        topics.agent(dave.id),
+    ]
+    note = await models.Notification.get(agent_id=dave.id)
+    assert published[2][1] == {
+        "type": "notification",
+        "id": note.id,
+        "agent": dave.id,
+        "activity": note.activity_id,  # type: ignore[attr-defined]
+    }
+    # A rolled-back outer transaction publishes nothing, even for inner work that succeeded.
+    published.clear()
+    with pytest.raises(RuntimeError):
+        async with uow.transaction():
+            await tickets.add_comment(alice, ticket_id=ticket.id, body="lost")
+            raise RuntimeError("boom")
+    assert published == []
+    assert await models.Comment.filter(body="lost").count() == 0
+
+
+async def test_list_mark_read_and_unread_count(world: World) -> None:
+    alice = await _actor(world.alice)
+    dave_row = await _support_agent(world, "dave@zylker.com", "Dave")
+    dave = await _actor(dave_row)
+    ticket = await _ticket(world, alice)
+    await follows.follow_ticket(dave, ticket_id=ticket.id)
+    for i in range(5):
+        await tickets.add_comment(alice, ticket_id=ticket.id, body=f"c{i}")
+    rows = await notifications.list_notifications(dave)
+    assert [r.id for r in rows] == sorted((r.id for r in rows), reverse=True)
+    assert await notifications.unread_count(dave) == 5
+    # Keyset: the page after the 2nd newest is the same whatever arrives meanwhile.
+    page = await notifications.list_notifications(dave, before_id=rows[1].id)
+    await tickets.add_comment(alice, ticket_id=ticket.id, body="newer")
+    again = await notifications.list_notifications(dave, before_id=rows[1].id)
+    assert [r.id for r in page] == [r.id for r in again] == [r.id for r in rows[2:]]
+    newer = await notifications.list_notifications(dave, newer_than_id=rows[0].id)
+    assert len(newer) == 1
+
+    marked = await notifications.mark_read(dave, notification_ids=[rows[0].id, rows[0].id])
+    assert [m.read_at is not None for m in marked] == [True]
+    assert await notifications.unread_count(dave) == 5
+    unread = await notifications.list_notifications(dave, unread_only=True)
+    assert rows[0].id not in [r.id for r in unread]
+
+    # Someone else's notification: refused, and nothing is marked.
+    other = await models.Notification.create(
+        agent_id=world.bob.id, activity_id=rows[0].activity_id, reason="FOLLOWING"
+    )
+    with pytest.raises(ValidationFailed) as err:
+        await notifications.mark_read(dave, notification_ids=[rows[1].id, other.id])
+    assert err.value.errors[0].code is ErrorCode.NOT_FOUND
+    assert (await models.Notification.get(id=rows[1].id)).read_at is None
+    for bad, code in (([], ErrorCode.REQUIRED), (list(range(1, 102)), ErrorCode.LIMIT_EXCEEDED)):
+        with pytest.raises(ValidationFailed) as err:
+            await notifications.mark_read(dave, notification_ids=bad)
+        assert err.value.errors[0].code is code
+
+    assert await notifications.mark_all_read(dave, up_to_id=rows[2].id) == 3
+    assert await notifications.unread_count(dave) == 2
+    assert await notifications.mark_all_read(dave) == 2
+    assert await notifications.unread_count(dave) == 0
+    assert (await models.Notification.get(id=other.id)).read_at is None
+
+
+def test_mention_syntax() -> None:
+    gid = to_global_id("Agent", 42)
+    assert notifications.mentioned_agent_ids(f"hi @[Ann Lee]({gid}) @[x]({gid})") == [42]
+    assert notifications.mentioned_agent_ids(f"@Ann ({gid}) [Ann]({gid}) @[]({gid})") == []
+    assert notifications.mentioned_agent_ids(f"@[Ann]({to_global_id('Ticket', 3)})") == []
