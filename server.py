@@ -15,14 +15,18 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
+from strawberry import UNSET
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 
 import db
 from realtime.bus import Bus
+from realtime.hub import DEFAULT_QUEUE_SIZE, Hub
+from realtime.streams import connection_token
 from schema.context import Context
 from schema.ids import InvalidId, decode_id
 from schema.root import build_schema
-from services import attachments, auth
+from services import attachments, auth, uow
 from services.errors import NotAuthenticated
 from services.organisation import ensure_organisation
 from settings import Settings
@@ -58,6 +62,19 @@ class DeskQLGraphQL(GraphQL):
             except NotAuthenticated as exc:
                 ctx.auth_error = str(exc)
         return ctx
+
+    async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
+        """Authenticate a WebSocket by the token in its connection_init payload
+        ({"token": ...} or {"Authorization": "Bearer ..."}); refuse (4403) without a valid one."""
+        token = connection_token(context.connection_params, context.request)
+        if token is None:
+            raise ConnectionRejectionError({"message": "authentication required"})
+        try:
+            context.actor = await auth.authenticate(token)
+        except NotAuthenticated as exc:
+            raise ConnectionRejectionError({"message": str(exc)}) from None
+        context.auth_error = None
+        return UNSET
 
 
 class BodySizeLimit:
@@ -124,6 +141,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     settings = settings or Settings.from_env()
     auth.configure_hasher(settings.password_time_cost, settings.password_memory_kib)
     bus = Bus(settings.broadcast_url)
+    hub = Hub(
+        settings.broadcast_url,
+        bus=bus,
+        queue_size=getattr(settings, "subscriber_queue_size", DEFAULT_QUEUE_SIZE),
+    )
     graphql = DeskQLGraphQL(
         settings,
         graphql_ide="graphiql" if settings.graphiql else None,
@@ -137,11 +159,14 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         if manage_db:
             await db.init_db(settings)
         await ensure_organisation(settings)
-        await bus.connect()
+        # The hub owns the bus: it connects it, and reconnects after backend failures.
+        await hub.start()
+        uow.set_publisher(hub.publish_many)
         try:
             yield
         finally:
-            await bus.disconnect()
+            uow.clear_publisher(hub.publish_many)
+            await hub.stop()
             if manage_db:
                 await db.close_db()
 
@@ -183,6 +208,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     )
     app.state.settings = settings
     app.state.bus = bus
+    app.state.hub = hub
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

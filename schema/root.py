@@ -9,6 +9,7 @@ from schema.auth import AuthMutations, AuthQueries
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.extensions import build_extensions
 from schema.nodes import NodeQueries
+from schema.realtime import RealtimeMutations, RealtimeQueries, Subscription
 from schema.tickets import TicketMutations, TicketQueries
 from schema.types import (
     Account,
@@ -29,7 +30,7 @@ from settings import Settings
 
 
 @strawberry.type(description="Everything you can read. All fields need a bearer token.")
-class Query(NodeQueries, AuthQueries, TicketQueries, CustomerQueries):
+class Query(NodeQueries, AuthQueries, TicketQueries, CustomerQueries, RealtimeQueries):
     pass
 
 
@@ -37,7 +38,9 @@ class Query(NodeQueries, AuthQueries, TicketQueries, CustomerQueries):
     description="Everything you can change. All but `login` need a bearer token. Expected "
     "failures come back in each payload's `errors`, with nothing written."
 )
-class Mutation(AuthMutations, TicketMutations, AttachmentMutations, CustomerMutations):
+class Mutation(
+    AuthMutations, TicketMutations, AttachmentMutations, CustomerMutations, RealtimeMutations
+):
     pass
 
 
@@ -64,6 +67,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=NODE_TYPES,
         extensions=build_extensions(settings),
     )

@@ -1,0 +1,390 @@
+"""Following, notifications, activity history and the three subscriptions: decode ids, call
+services.follows / services.notifications / realtime.streams, build GraphQL objects."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncGenerator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+import models
+from realtime import streams
+from realtime.hub import SLOW_CONSUMER_CODE, SLOW_CONSUMER_REASON, Hub
+from resolvers.common import mutate
+from schema.connections import BadPagination, Connection, Edge, PageInfo, check_first, paginate
+from schema.context import actor_of
+from schema.ids import decode_id, input_id, input_ids
+from schema.types import Account, Activity, Agent, Contact, Department, Ticket
+from services import follows as svc
+from services import notifications as notes
+from services import policies
+from services.auth import Actor
+from services.errors import ClientError, PermissionDenied
+
+if TYPE_CHECKING:
+    from schema.realtime import (
+        AccountFollowInput,
+        ContactFollowInput,
+        DashboardCounts,
+        Following,
+        Notification,
+        NotificationCreatedEvent,
+        NotificationMarkAllReadInput,
+        NotificationMarkReadInput,
+        TicketFollowInput,
+        TicketUpdateEvent,
+    )
+
+
+# -- cursors: keyset on the notification id, stable while new notifications arrive ----------
+
+
+def notification_cursor(pk: int) -> str:
+    """The opaque cursor of a notification (its position in the agent's feed)."""
+    return base64.urlsafe_b64encode(f"n:{pk}".encode()).decode().rstrip("=")
+
+
+def decode_notification_cursor(cursor: str) -> int:
+    """The notification id a cursor names; BadPagination when it does not decode."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "n" or not value.isdigit():
+            raise ValueError
+        return int(value)
+    except (ValueError, UnicodeError):
+        raise BadPagination(f"malformed notification cursor {cursor[:60]!r}") from None
+
+
+# -- following ----------------------------------------------------------------------------
+
+
+def _payload(name: str) -> Any:
+    from schema import realtime as s
+
+    return getattr(s, name)
+
+
+async def ticket_follow(info: strawberry.Info, input: TicketFollowInput, follow: bool) -> Any:
+    """`ticketFollow` / `ticketUnfollow`."""
+    actor = actor_of(info)
+
+    async def run() -> dict[str, Any]:
+        pk = input_id(input.ticket_id, "Ticket", "ticketId")
+        call = svc.follow_ticket if follow else svc.unfollow_ticket
+        row = await call(actor, ticket_id=pk)
+        return {"ticket": Ticket.from_row(row), "following": follow}
+
+    return await mutate(_payload("TicketFollowPayload"), run)
+
+
+async def contact_follow(info: strawberry.Info, input: ContactFollowInput, follow: bool) -> Any:
+    """`contactFollow` / `contactUnfollow`."""
+    actor = actor_of(info)
+
+    async def run() -> dict[str, Any]:
+        pk = input_id(input.contact_id, "Contact", "contactId")
+        call = svc.follow_contact if follow else svc.unfollow_contact
+        row = await call(actor, contact_id=pk)
+        return {"contact": Contact.from_row(row), "following": follow}
+
+    return await mutate(_payload("ContactFollowPayload"), run)
+
+
+async def account_follow(info: strawberry.Info, input: AccountFollowInput, follow: bool) -> Any:
+    """`accountFollow` / `accountUnfollow`."""
+    actor = actor_of(info)
+
+    async def run() -> dict[str, Any]:
+        pk = input_id(input.account_id, "Account", "accountId")
+        call = svc.follow_account if follow else svc.unfollow_account
+        row = await call(actor, account_id=pk)
+        return {"account": Account.from_row(row), "following": follow}
+
+    return await mutate(_payload("AccountFollowPayload"), run)
+
+
+async def followers(
+    info: strawberry.Info,
+    *,
+    first: int | None,
+    after: str | None,
+    ticket_id: int | None = None,
+    contact_id: int | None = None,
+    account_id: int | None = None,
+) -> Connection[Agent]:
+    """`followers` of a ticket, contact or account (agents you may see)."""
+    query = svc.followers(
+        actor_of(info), ticket_id=ticket_id, contact_id=contact_id, account_id=account_id
+    )
+    return await paginate(
+        query,
+        first=first,
+        after=after,
+        max_size=info.context.settings.max_page_size,
+        convert=Agent.from_row,
+    )
+
+
+def _only_me(info: strawberry.Info, agent_pk: int, what: str) -> Actor:
+    actor = actor_of(info)
+    if agent_pk != actor.agent_id:
+        raise PermissionDenied(f"{what} is only available on `me`")
+    return actor
+
+
+async def following(info: strawberry.Info, agent_pk: int) -> Following:
+    """`me.following`: what the agent follows and may still see."""
+    from schema.realtime import Following
+
+    actor = _only_me(info, agent_pk, "following")
+    limit = info.context.settings.max_page_size * 10
+    return Following(
+        tickets=[Ticket.from_row(r) for r in await svc.followed_tickets(actor).limit(limit)],
+        contacts=[Contact.from_row(r) for r in await svc.followed_contacts(actor).limit(limit)],
+        accounts=[Account.from_row(r) for r in await svc.followed_accounts(actor).limit(limit)],
+    )
+
+
+# -- activity history ---------------------------------------------------------------------
+
+
+async def activities(
+    info: strawberry.Info,
+    *,
+    first: int | None,
+    after: str | None,
+    ticket_id: int | None = None,
+    contact_id: int | None = None,
+    account_id: int | None = None,
+) -> Connection[Activity]:
+    """Activity history of a ticket, contact or account, newest first (visible rows only)."""
+    query = policies.visible(actor_of(info), models.Activity)
+    if ticket_id is not None:
+        query = query.filter(ticket_id=ticket_id)
+    elif contact_id is not None:
+        query = query.filter(contact_id=contact_id)
+    else:
+        query = query.filter(account_id=account_id)
+    return await paginate(
+        query.order_by("-id"),
+        first=first,
+        after=after,
+        max_size=info.context.settings.max_page_size,
+        convert=Activity.from_row,
+    )
+
+
+# -- notifications ------------------------------------------------------------------------
+
+
+def to_notification(row: models.Notification) -> Notification:
+    """The GraphQL object of a notification row."""
+    from schema.ids import to_global_id
+    from schema.realtime import Notification
+
+    return Notification(
+        id=strawberry.ID(to_global_id("Notification", row.id)),
+        reason=row.reason,
+        created_at=row.created_at,
+        read_at=row.read_at,
+        is_read=row.read_at is not None,
+        cursor=notification_cursor(row.id),
+        pk=row.id,
+        activity_pk=row.activity_id,  # type: ignore[attr-defined]
+        ticket_pk=row.ticket_id,
+        contact_pk=row.contact_id,
+        account_pk=row.account_id,
+    )
+
+
+async def notifications(
+    info: strawberry.Info,
+    agent_pk: int,
+    *,
+    first: int | None,
+    after: str | None,
+    unread_only: bool,
+    newer_than: str | None,
+) -> Connection[Notification]:
+    """`me.notifications`: newest first, keyset pagination on the notification id."""
+    actor = _only_me(info, agent_pk, "notifications")
+    size = check_first(first, info.context.settings.max_page_size)
+    before_id = decode_notification_cursor(after) if after else None
+    newer_id = decode_notification_cursor(newer_than) if newer_than else None
+    query = notes.list_notifications(
+        actor, unread_only=unread_only, before_id=before_id, newer_than_id=newer_id
+    )
+    rows = await query.limit(size + 1) if size else []
+    edges = [Edge(cursor=notification_cursor(r.id), node=to_notification(r)) for r in rows[:size]]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > size,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count_query=notes.list_notifications(
+            actor, unread_only=unread_only, newer_than_id=newer_id
+        ),
+    )
+
+
+async def unread_count(info: strawberry.Info) -> int:
+    """`unreadNotificationCount`."""
+    return await notes.unread_count(actor_of(info))
+
+
+async def mark_read(info: strawberry.Info, input: NotificationMarkReadInput) -> Any:
+    """`notificationMarkRead`."""
+    actor = actor_of(info)
+
+    async def run() -> dict[str, Any]:
+        pks = input_ids(input.ids, "Notification", "ids")
+        rows = await notes.mark_read(actor, notification_ids=pks)
+        return {
+            "notifications": [to_notification(r) for r in rows],
+            "unread_count": await notes.unread_count(actor),
+        }
+
+    return await mutate(_payload("NotificationMarkReadPayload"), run)
+
+
+async def mark_all_read(info: strawberry.Info, input: NotificationMarkAllReadInput | None) -> Any:
+    """`notificationMarkAllRead`."""
+    actor = actor_of(info)
+
+    async def run() -> dict[str, Any]:
+        up_to = input.up_to_id if input is not None else None
+        pk = input_id(up_to, "Notification", "upToId") if up_to else None
+        count = await notes.mark_all_read(actor, up_to_id=pk)
+        return {"marked": count, "unread_count": await notes.unread_count(actor)}
+
+    return await mutate(_payload("NotificationMarkAllReadPayload"), run)
+
+
+def activity_loader(info: strawberry.Info) -> DataLoader[int, Activity | None]:
+    """Activities by id, cached on this request's (or subscription event's) loaders."""
+    loaders = info.context.loaders
+    loader = loaders.__dict__.get("realtime_activity")
+    if loader is None:
+
+        async def load(keys: Sequence[int]) -> list[Activity | None]:
+            rows = {
+                r.id: Activity.from_row(r) for r in await models.Activity.filter(id__in=set(keys))
+            }
+            return [rows.get(k) for k in keys]
+
+        loader = loaders.__dict__["realtime_activity"] = DataLoader(load_fn=load)
+    return loader
+
+
+async def visible_ticket(info: strawberry.Info, ticket_pk: int | None) -> Ticket | None:
+    """A ticket by pk if the actor may still see it."""
+    if ticket_pk is None:
+        return None
+    ticket = await info.context.loaders.ticket.load(ticket_pk)
+    if ticket is None or not policies.can_see_department(actor_of(info), ticket.department_pk):
+        return None
+    return ticket
+
+
+# -- subscriptions ------------------------------------------------------------------------
+
+
+def _hub(info: strawberry.Info) -> Hub:
+    request = info.context.request
+    hub = getattr(getattr(getattr(request, "app", None), "state", None), "hub", None)
+    if hub is None:
+        raise ClientError("live updates are not running on this server")
+    return hub
+
+
+def _token(info: strawberry.Info) -> str:
+    actor_of(info)  # refuses unauthenticated connections with the reason
+    token = streams.connection_token(info.context.connection_params, info.context.request)
+    if token is None:
+        raise ClientError("no token on this connection")
+    return token
+
+
+def _on_drop(info: strawberry.Info) -> Any:
+    websocket = info.context.request
+
+    def drop() -> None:
+        asyncio.get_running_loop().create_task(
+            streams.close_slow_consumer(websocket, SLOW_CONSUMER_CODE, SLOW_CONSUMER_REASON)
+        )
+
+    return drop
+
+
+def _fresh(info: strawberry.Info, actor: Actor) -> None:
+    # The WebSocket's context lives as long as the connection: a fresh actor and fresh
+    # DataLoaders for every event (STACK_NOTES: a kept loader is a stale cache).
+    info.context.actor = actor
+    info.context.fresh_loaders()
+
+
+async def notification_created(
+    info: strawberry.Info, *, after: str | None
+) -> AsyncGenerator[NotificationCreatedEvent, None]:
+    """`notificationCreated`."""
+    from schema.realtime import NotificationCreatedEvent
+
+    after_id = decode_notification_cursor(after) if after else None
+    stream = streams.notification_stream(
+        _hub(info), token=_token(info), after_id=after_id, on_drop=_on_drop(info)
+    )
+    async for actor, row in stream:
+        _fresh(info, actor)
+        yield NotificationCreatedEvent(
+            cursor=notification_cursor(row.id),
+            notification=to_notification(row),
+            unread_count=await notes.unread_count(actor),
+        )
+
+
+async def ticket_updates(
+    info: strawberry.Info, *, ticket_id: str
+) -> AsyncGenerator[TicketUpdateEvent, None]:
+    """`ticketUpdates`."""
+    from schema.realtime import TicketUpdateEvent
+
+    pk = decode_id(ticket_id, "Ticket")
+    stream = streams.ticket_stream(
+        _hub(info), token=_token(info), ticket_id=pk, on_drop=_on_drop(info)
+    )
+    async for actor, row, ticket in stream:
+        _fresh(info, actor)
+        yield TicketUpdateEvent(
+            kind=row.kind,
+            changes=row.changes,
+            activity=Activity.from_row(row),
+            ticket=Ticket.from_row(ticket) if ticket is not None else None,
+        )
+
+
+async def dashboard_updates(
+    info: strawberry.Info, *, department_id: str
+) -> AsyncGenerator[DashboardCounts, None]:
+    """`dashboardUpdates`."""
+    from datetime import UTC, datetime
+
+    from schema.realtime import DashboardCounts
+
+    pk = decode_id(department_id, "Department")
+    stream = streams.dashboard_stream(
+        _hub(info), token=_token(info), department_id=pk, on_drop=_on_drop(info)
+    )
+    async for actor, counts in stream:
+        _fresh(info, actor)
+        department = await models.Department.get(id=pk)
+        yield DashboardCounts(
+            department=Department.from_row(department), at=datetime.now(UTC), **counts
+        )
