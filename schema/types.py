@@ -1,0 +1,678 @@
+"""GraphQL object types. Leaf fields are plain attributes (sync, cheap); relations resolve
+through the request's DataLoaders (`info.context.loaders`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+import models
+from models.enums import (
+    Channel,
+    Edition,
+    Role,
+    ThreadDirection,
+    TicketPriority,
+    TicketStatus,
+    TokenKind,
+)
+from schema.connections import Connection
+from schema.ids import to_global_id
+from services import policies
+
+if TYPE_CHECKING:
+    from schema.realtime import Following, Notification
+
+# Realtime fields (issue 3): types defined in schema/realtime.py, resolved by resolvers/realtime.py.
+_Notification = Annotated["Notification", strawberry.lazy("schema.realtime")]
+_Following = Annotated["Following", strawberry.lazy("schema.realtime")]
+_First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
+_After = Annotated[
+    str | None, strawberry.argument(description="Cursor of the item after which the page starts.")
+]
+
+strawberry.enum(Edition, description="Organisation edition; it sets limits (EM-3, EM-8).")
+strawberry.enum(Role, description="An agent's role: administrators see and manage everything.")
+strawberry.enum(TicketStatus, description="Lifecycle state of a ticket.")
+strawberry.enum(TicketPriority, description="Ticket priority, from LOW to URGENT.")
+strawberry.enum(Channel, description="How a ticket reached the help desk.")
+strawberry.enum(ThreadDirection, description="Whether a message came in or went out.")
+strawberry.enum(TokenKind, description="SESSION tokens come from login; API tokens are issued.")
+
+
+@strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="Global, opaque id of the object.")
+
+
+@strawberry.type(description="The organisation this deployment serves (ORG-1).")
+class Organisation(Node):
+    name: str = strawberry.field(description="Display name.")
+    slug: str = strawberry.field(description="Short name used in the default support address.")
+    edition: Edition = strawberry.field(description="Edition; it sets the organisation's limits.")
+    default_support_address: str = strawberry.field(
+        description="The default support address, support@<slug>.<mail domain> (EM-1)."
+    )
+
+    @classmethod
+    def from_row(cls, row: models.Organisation, mail_domain: str) -> Organisation:
+        """Build from a database row."""
+        return cls(
+            id=strawberry.ID(to_global_id("Organisation", row.id)),
+            name=row.name,
+            slug=row.slug,
+            edition=row.edition,
+            default_support_address=f"support@{row.slug}.{mail_domain}",
+        )
+
+
+@strawberry.type(description="A department (ORG-2). Tickets, teams and macros belong to one.")
+class Department(Node):
+    name: str = strawberry.field(description="Unique name.")
+    description: str = strawberry.field(description="Free text about the department.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Department) -> Department:
+        """Build from a database row."""
+        return cls(
+            id=strawberry.ID(to_global_id("Department", row.id)),
+            name=row.name,
+            description=row.description,
+            created_at=row.created_at,
+            pk=row.id,
+        )
+
+    @strawberry.field(description="The department's teams.")
+    async def teams(self, info: strawberry.Info) -> list[Team]:
+        return await info.context.loaders.teams_by_department.load(self.pk)
+
+    @strawberry.field(description="The agents who are members of the department.")
+    async def agents(self, info: strawberry.Info) -> list[Agent]:
+        loaders = info.context.loaders
+        ids = await loaders.agent_ids_by_department.load(self.pk)
+        return [a for a in await loaders.agent.load_many(ids) if a is not None]
+
+
+@strawberry.type(description="A help desk agent and their public profile (ORG-3, PRO-1).")
+class Agent(Node):
+    email: str = strawberry.field(description="Sign-in and contact email.")
+    first_name: str = strawberry.field(description="First name.")
+    last_name: str = strawberry.field(description="Last name; shown in all customer communication.")
+    name: str = strawberry.field(description="Full name.")
+    role: Role = strawberry.field(description="ADMINISTRATOR or AGENT.")
+    is_active: bool = strawberry.field(description="False once deactivated: can do nothing.")
+    avatar_url: str = strawberry.field(description="URL of the profile photo.")
+    about: str = strawberry.field(description="About / bio.")
+    hobbies: str = strawberry.field(description="Hobbies.")
+    created_at: datetime = strawberry.field(description="When the agent was created.")
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Agent) -> Agent:
+        """Build from a database row."""
+        return cls(
+            id=strawberry.ID(to_global_id("Agent", row.id)),
+            email=row.email,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            name=row.name,
+            role=row.role,
+            is_active=row.is_active,
+            avatar_url=row.avatar_url,
+            about=row.about,
+            hobbies=row.hobbies,
+            created_at=row.created_at,
+            pk=row.id,
+        )
+
+    @strawberry.field(description="Departments the agent belongs to (those you may see).")
+    async def departments(self, info: strawberry.Info) -> list[Department]:
+        loaders = info.context.loaders
+        ids = await loaders.department_ids_by_agent.load(self.pk)
+        actor = info.context.actor
+        ids = [i for i in ids if policies.can_see_department(actor, i)]
+        return [d for d in await loaders.department.load_many(ids) if d is not None]
+
+    @strawberry.field(description="Teams the agent belongs to (those you may see).")
+    async def teams(self, info: strawberry.Info) -> list[Team]:
+        loaders = info.context.loaders
+        ids = await loaders.team_ids_by_agent.load(self.pk)
+        teams = [tm for tm in await loaders.team.load_many(ids) if tm is not None]
+        actor = info.context.actor
+        return [tm for tm in teams if policies.can_see_department(actor, tm.department_pk)]
+
+    @strawberry.field(
+        description="Your notifications, newest first (only on `me`). Cursors are stable while "
+        "new ones arrive; `newerThan` gives exactly what came after a cursor (catch-up)."
+    )
+    async def notifications(
+        self,
+        info: strawberry.Info,
+        first: _First = None,
+        after: _After = None,
+        unread_only: Annotated[
+            bool, strawberry.argument(description="Only unread notifications.")
+        ] = False,
+        newer_than: Annotated[
+            str | None,
+            strawberry.argument(description="Only notifications newer than this cursor."),
+        ] = None,
+    ) -> Connection[_Notification]:
+        from resolvers import realtime
+
+        return await realtime.notifications(
+            info, self.pk, first=first, after=after, unread_only=unread_only, newer_than=newer_than
+        )
+
+    @strawberry.field(description="What you follow (only on `me`).")
+    async def following(self, info: strawberry.Info) -> _Following:
+        from resolvers import realtime
+
+        return await realtime.following(info, self.pk)
+
+
+@strawberry.type(description="A named group of agents within one department (ORG-4).")
+class Team(Node):
+    name: str = strawberry.field(description="Name, unique within the department.")
+    description: str = strawberry.field(description="Free text about the team.")
+    created_at: datetime = strawberry.field(description="When the team was created.")
+    pk: strawberry.Private[int]
+    department_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Team) -> Team:
+        """Build from a database row."""
+        return cls(
+            id=strawberry.ID(to_global_id("Team", row.id)),
+            name=row.name,
+            description=row.description,
+            created_at=row.created_at,
+            pk=row.id,
+            department_pk=row.department_id,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field(description="The department the team belongs to.")
+    async def department(self, info: strawberry.Info) -> Department:
+        return await info.context.loaders.department.load(self.department_pk)
+
+    @strawberry.field(description="The team's members.")
+    async def members(self, info: strawberry.Info) -> list[Agent]:
+        loaders = info.context.loaders
+        ids = await loaders.agent_ids_by_team.load(self.pk)
+        return [a for a in await loaders.agent.load_many(ids) if a is not None]
+
+
+Assignee = Annotated[Agent | Team, strawberry.union("Assignee", description="An agent or a team.")]
+
+
+@strawberry.type(description="An entry in the product catalogue (CUS-9).")
+class Product(Node):
+    name: str = strawberry.field(description="Unique product name.")
+    code: str = strawberry.field(description="Product code.")
+    description: str = strawberry.field(description="Free text about the product.")
+    created_at: datetime = strawberry.field(description="When it was added.")
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Product) -> Product:
+        """Build from a database row."""
+        return cls(
+            id=strawberry.ID(to_global_id("Product", row.id)),
+            name=row.name,
+            code=row.code,
+            description=row.description,
+            created_at=row.created_at,
+            pk=row.id,
+        )
+
+
+@strawberry.type(description="A customer company (CUS-2).")
+class Account(Node):
+    name: str = strawberry.field(description="Company name.")
+    email: str = strawberry.field(description="Company email.")
+    phone: str = strawberry.field(description="Company phone.")
+    website: str = strawberry.field(description="Company website.")
+    description: str = strawberry.field(description="Free text about the account.")
+    created_at: datetime = strawberry.field(description="When it was added.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    pk: strawberry.Private[int]
+    owner_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: models.Account) -> Account:
+        """Build from a database row."""
+        return cls(
+            id=strawberry.ID(to_global_id("Account", row.id)),
+            name=row.name,
+            email=row.email,
+            phone=row.phone,
+            website=row.website,
+            description=row.description,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            pk=row.id,
+            owner_pk=row.owner_id,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field(description="The agent who owns the account.")
+    async def owner(self, info: strawberry.Info) -> Agent | None:
+        return (
+            None if self.owner_pk is None else await info.context.loaders.agent.load(self.owner_pk)
+        )
+
+    @strawberry.field(description="Contacts of this account.")
+    async def contacts(self, info: strawberry.Info) -> list[Contact]:
+        return await info.context.loaders.contacts_by_account.load(self.pk)
+
+    @strawberry.field(description="The account's tickets you may see, newest first.")
+    async def tickets(self, info: strawberry.Info) -> list[Ticket]:
+        return await info.context.loaders.tickets_by_account.load(self.pk)
+
+    @strawberry.field(description="Products the account uses.")
+    async def products(self, info: strawberry.Info) -> list[Product]:
+        loaders = info.context.loaders
+        ids = await loaders.product_ids_by_account.load(self.pk)
+        return [p for p in await loaders.product.load_many(ids) if p is not None]
+
+    @strawberry.field(description="Agents following the account (those you may see).")
+    async def followers(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Agent]:
+        from resolvers import realtime
+
+        return await realtime.followers(info, first=first, after=after, account_id=self.pk)
+
+    @strawberry.field(
+        description="Activity on the account and its tickets you may see, newest first (CUS-4)."
+    )
+    async def activities(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Activity]:
+        from resolvers import realtime
+
+        return await realtime.activities(info, first=first, after=after, account_id=self.pk)
+
+
+@strawberry.type(description="An end user who raises tickets (CUS-1).")
+class Contact(Node):
+    first_name: str = strawberry.field(description="First name.")
+    last_name: str = strawberry.field(description="Last name.")
+    name: str = strawberry.field(description="Full name.")
+    email: str | None = strawberry.field(description="Primary email (unique).")
+    secondary_email: str = strawberry.field(description="Secondary email.")
+    phone: str = strawberry.field(description="Phone.")
+    mobile: str = strawberry.field(description="Mobile phone.")
+    description: str = strawberry.field(description="Free text about the contact.")
+    created_at: datetime = strawberry.field(description="When the contact was added.")
+    updated_at: datetime = strawberry.field(description="When the contact last changed.")
+    pk: strawberry.Private[int]
+    account_pk: strawberry.Private[int | None]
+    owner_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: models.Contact) -> Contact:
+        """Build from a database row."""
+        return cls(
+            id=strawberry.ID(to_global_id("Contact", row.id)),
+            first_name=row.first_name,
+            last_name=row.last_name,
+            name=row.name,
+            email=row.email,
+            secondary_email=row.secondary_email,
+            phone=row.phone,
+            mobile=row.mobile,
+            description=row.description,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            pk=row.id,
+            account_pk=row.account_id,  # type: ignore[attr-defined]
+            owner_pk=row.owner_id,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field(description="The account the contact belongs to.")
+    async def account(self, info: strawberry.Info) -> Account | None:
+        if self.account_pk is None:
+            return None
+        return await info.context.loaders.account.load(self.account_pk)
+
+    @strawberry.field(description="The agent who owns the contact.")
+    async def owner(self, info: strawberry.Info) -> Agent | None:
+        return (
+            None if self.owner_pk is None else await info.context.loaders.agent.load(self.owner_pk)
+        )
+
+    @strawberry.field(description="The contact's tickets you may see, newest first.")
+    async def tickets(self, info: strawberry.Info) -> list[Ticket]:
+        return await info.context.loaders.tickets_by_contact.load(self.pk)
+
+    @strawberry.field(description="Products the contact uses.")
+    async def products(self, info: strawberry.Info) -> list[Product]:
+        loaders = info.context.loaders
+        ids = await loaders.product_ids_by_contact.load(self.pk)
+        return [p for p in await loaders.product.load_many(ids) if p is not None]
+
+    @strawberry.field(description="Agents following the contact (those you may see).")
+    async def followers(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Agent]:
+        from resolvers import realtime
+
+        return await realtime.followers(info, first=first, after=after, contact_id=self.pk)
+
+    @strawberry.field(
+        description="Activity on the contact and its tickets you may see, newest first (CUS-4)."
+    )
+    async def activities(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Activity]:
+        from resolvers import realtime
+
+        return await realtime.activities(info, first=first, after=after, contact_id=self.pk)
+
+
+@strawberry.type(description="A file attached to a ticket; its body is stored by sha256.")
+class Attachment(Node):
+    filename: str = strawberry.field(description="File name as uploaded or received.")
+    content_type: str = strawberry.field(description="MIME type.")
+    size: int = strawberry.field(description="Size in bytes.")
+    sha256: str = strawberry.field(description="SHA-256 of the content, hex.")
+    url: str = strawberry.field(description="Path to download it (send your token).")
+    created_at: datetime = strawberry.field(description="When it was stored.")
+
+    @classmethod
+    def from_row(cls, row: models.Attachment) -> Attachment:
+        """Build from a database row."""
+        gid = to_global_id("Attachment", row.id)
+        return cls(
+            id=strawberry.ID(gid),
+            filename=row.filename,
+            content_type=row.content_type,
+            size=row.size,
+            sha256=row.sha256,
+            url=f"/attachments/{gid}",
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="One message of a ticket's conversation (TIC-3).")
+class Thread(Node):
+    direction: ThreadDirection = strawberry.field(description="INCOMING or OUTGOING.")
+    channel: Channel = strawberry.field(description="Channel the message used.")
+    is_public: bool = strawberry.field(description="False: hidden from the contact.")
+    from_address: str = strawberry.field(description="Sender.")
+    to: str = strawberry.field(description="Recipients (To).")
+    cc: str = strawberry.field(description="Recipients (Cc).")
+    subject: str = strawberry.field(description="Subject.")
+    body_text: str = strawberry.field(description="Plain-text body.")
+    body_html: str = strawberry.field(description="HTML body, when the message had one.")
+    message_id: str | None = strawberry.field(description="RFC 5322 Message-ID.")
+    created_at: datetime = strawberry.field(description="When it was received or sent.")
+
+    @classmethod
+    def from_row(cls, row: models.Thread) -> Thread:
+        """Build from a database row."""
+        return cls(
+            id=strawberry.ID(to_global_id("Thread", row.id)),
+            direction=row.direction,
+            channel=row.channel,
+            is_public=row.is_public,
+            from_address=row.from_address,
+            to=row.to_addresses,
+            cc=row.cc_addresses,
+            subject=row.subject,
+            body_text=row.body_text,
+            body_html=row.body_html,
+            message_id=row.message_id,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="An agent's note on a ticket, public or private (TIC-3).")
+class Comment(Node):
+    body: str = strawberry.field(description="The comment text.")
+    is_public: bool = strawberry.field(description="True: the contact sees it too.")
+    created_at: datetime = strawberry.field(description="When it was written.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    author_pk: strawberry.Private[int | None]
+    ticket_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Comment) -> Comment:
+        """Build from a database row."""
+        return cls(
+            id=strawberry.ID(to_global_id("Comment", row.id)),
+            body=row.body,
+            is_public=row.is_public,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            author_pk=row.author_id,  # type: ignore[attr-defined]
+            ticket_pk=row.ticket_id,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field(description="The agent who wrote it (null once the agent is deleted).")
+    async def author(self, info: strawberry.Info) -> Agent | None:
+        if self.author_pk is None:
+            return None
+        return await info.context.loaders.agent.load(self.author_pk)
+
+    @strawberry.field(description="The ticket the comment is on.")
+    async def ticket(self, info: strawberry.Info) -> Ticket | None:
+        return await info.context.loaders.ticket.load(self.ticket_pk)
+
+
+@strawberry.type(description="A state change: who did what, when, with old and new values.")
+class Activity(Node):
+    kind: str = strawberry.field(description="What happened, e.g. `ticket.updated`.")
+    subject_type: str = strawberry.field(description="Type of the record it concerns.")
+    changes: JSON = strawberry.field(
+        description='Changed fields as {"field": {"old": ..., "new": ...}}, or a summary.'
+    )
+    created_at: datetime = strawberry.field(description="When it happened.")
+    actor_pk: strawberry.Private[int | None]
+    subject_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Activity) -> Activity:
+        """Build from a database row."""
+        return cls(
+            id=strawberry.ID(to_global_id("Activity", row.id)),
+            kind=row.kind,
+            subject_type=row.subject_type,
+            changes=row.changes,
+            created_at=row.created_at,
+            actor_pk=row.actor_id,  # type: ignore[attr-defined]
+            subject_pk=row.subject_id,
+        )
+
+    @strawberry.field(description="Global id of the record it concerns.")
+    def subject_id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id(self.subject_type, self.subject_pk))
+
+    @strawberry.field(description="The agent who acted; null for the system or a customer.")
+    async def actor(self, info: strawberry.Info) -> Agent | None:
+        if self.actor_pk is None:
+            return None
+        return await info.context.loaders.agent.load(self.actor_pk)
+
+
+@strawberry.type(description="A support request (TIC-1).")
+class Ticket(Node):
+    number: int = strawberry.field(description="Sequential ticket number, unique.")
+    subject: str = strawberry.field(description="Subject line.")
+    description: str = strawberry.field(description="Description of the request.")
+    status: TicketStatus = strawberry.field(description="Lifecycle state.")
+    priority: TicketPriority = strawberry.field(description="Priority.")
+    channel: Channel = strawberry.field(description="How the ticket arrived.")
+    is_spam: bool = strawberry.field(description="True when marked as spam (TIC-7).")
+    version: int = strawberry.field(
+        description="Increases with every change; pass it to ticketUpdate (optimistic locking)."
+    )
+    due_at: datetime | None = strawberry.field(description="When it should be resolved.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    closed_at: datetime | None = strawberry.field(description="When it was closed.")
+    is_overdue: bool = strawberry.field(description="Not closed and past its due date.")
+    pk: strawberry.Private[int]
+    department_pk: strawberry.Private[int]
+    contact_pk: strawberry.Private[int | None]
+    account_pk: strawberry.Private[int | None]
+    product_pk: strawberry.Private[int | None]
+    assignee_agent_pk: strawberry.Private[int | None]
+    assignee_team_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: models.Ticket) -> Ticket:
+        """Build from a database row."""
+        due = row.due_at
+        return cls(
+            id=strawberry.ID(to_global_id("Ticket", row.id)),
+            number=row.number,
+            subject=row.subject,
+            description=row.description,
+            status=row.status,
+            priority=row.priority,
+            channel=row.channel,
+            is_spam=row.is_spam,
+            version=row.version,
+            due_at=due,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            closed_at=row.closed_at,
+            is_overdue=bool(
+                due is not None
+                and row.status is not TicketStatus.CLOSED
+                and due < datetime.now(UTC)
+            ),
+            pk=row.id,
+            department_pk=row.department_id,  # type: ignore[attr-defined]
+            contact_pk=row.contact_id,  # type: ignore[attr-defined]
+            account_pk=row.account_id,  # type: ignore[attr-defined]
+            product_pk=row.product_id,  # type: ignore[attr-defined]
+            assignee_agent_pk=row.assignee_agent_id,  # type: ignore[attr-defined]
+            assignee_team_pk=row.assignee_team_id,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field(description="The department the ticket belongs to.")
+    async def department(self, info: strawberry.Info) -> Department:
+        return await info.context.loaders.department.load(self.department_pk)
+
+    @strawberry.field(description="The contact who raised the ticket.")
+    async def contact(self, info: strawberry.Info) -> Contact | None:
+        if self.contact_pk is None:
+            return None
+        return await info.context.loaders.contact.load(self.contact_pk)
+
+    @strawberry.field(description="The contact's account.")
+    async def account(self, info: strawberry.Info) -> Account | None:
+        if self.account_pk is None:
+            return None
+        return await info.context.loaders.account.load(self.account_pk)
+
+    @strawberry.field(description="The product the ticket is about.")
+    async def product(self, info: strawberry.Info) -> Product | None:
+        if self.product_pk is None:
+            return None
+        return await info.context.loaders.product.load(self.product_pk)
+
+    @strawberry.field(description="The agent or team the ticket is assigned to; null: unassigned.")
+    async def assignee(self, info: strawberry.Info) -> Assignee | None:
+        loaders = info.context.loaders
+        if self.assignee_agent_pk is not None:
+            return await loaders.agent.load(self.assignee_agent_pk)
+        if self.assignee_team_pk is not None:
+            return await loaders.team.load(self.assignee_team_pk)
+        return None
+
+    @strawberry.field(description="Tag names, alphabetical (TIC-6).")
+    async def tags(self, info: strawberry.Info) -> list[str]:
+        return await info.context.loaders.tags_by_ticket.load(self.pk)
+
+    @strawberry.field(description="Comments, oldest first.")
+    async def comments(self, info: strawberry.Info) -> list[Comment]:
+        return await info.context.loaders.comments_by_ticket.load(self.pk)
+
+    @strawberry.field(description="Conversation messages, oldest first (TIC-3).")
+    async def threads(self, info: strawberry.Info) -> list[Thread]:
+        return await info.context.loaders.threads_by_ticket.load(self.pk)
+
+    @strawberry.field(description="Attachments of the ticket, its threads and comments.")
+    async def attachments(self, info: strawberry.Info) -> list[Attachment]:
+        return await info.context.loaders.attachments_by_ticket.load(self.pk)
+
+    @strawberry.field(description="History of the ticket, oldest first.")
+    async def activities(self, info: strawberry.Info) -> list[Activity]:
+        return await info.context.loaders.activities_by_ticket.load(self.pk)
+
+    @strawberry.field(description="Agents following the ticket (those you may see).")
+    async def followers(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Agent]:
+        from resolvers import realtime
+
+        return await realtime.followers(info, first=first, after=after, ticket_id=self.pk)
+
+    @strawberry.field(
+        description="History of the ticket as a connection, newest first (`activities` is the "
+        "whole list, oldest first)."
+    )
+    async def activity_history(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Activity]:
+        from resolvers import realtime
+
+        return await realtime.activities(info, first=first, after=after, ticket_id=self.pk)
+
+
+@strawberry.type(description="An access token's metadata; the secret is shown only once.")
+class ApiToken(Node):
+    name: str = strawberry.field(description="What the token is for.")
+    kind: TokenKind = strawberry.field(description="SESSION or API.")
+    prefix: str = strawberry.field(description="First characters, to recognise it.")
+    created_at: datetime = strawberry.field(description="When it was issued.")
+    expires_at: datetime | None = strawberry.field(description="When it stops working.")
+    revoked_at: datetime | None = strawberry.field(description="When it was revoked.")
+    agent_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.ApiToken) -> ApiToken:
+        """Build from a database row."""
+        return cls(
+            id=strawberry.ID(to_global_id("ApiToken", row.id)),
+            name=row.name,
+            kind=row.kind,
+            prefix=row.prefix,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+            agent_pk=row.agent_id,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field(description="The agent the token acts as.")
+    async def agent(self, info: strawberry.Info) -> Agent | None:
+        return await info.context.loaders.agent.load(self.agent_pk)
+
+
+def convert(row: Any) -> Any:
+    """The GraphQL object for any supported database row."""
+    return CONVERTERS[type(row)](row)
+
+
+CONVERTERS: dict[type, Any] = {
+    models.Department: Department.from_row,
+    models.Agent: Agent.from_row,
+    models.Team: Team.from_row,
+    models.Product: Product.from_row,
+    models.Account: Account.from_row,
+    models.Contact: Contact.from_row,
+    models.Attachment: Attachment.from_row,
+    models.Thread: Thread.from_row,
+    models.Comment: Comment.from_row,
+    models.Activity: Activity.from_row,
+    models.Ticket: Ticket.from_row,
+    models.ApiToken: ApiToken.from_row,
+}
