@@ -35,12 +35,17 @@ class ErrorCodes(SchemaExtension):
             return
         for error in result.errors:
             original = error.original_error
+            code: str | None = None
             if isinstance(original, ClientError):
-                error.extensions = {**(error.extensions or {}), "code": original.code}
+                code = original.code
             elif original is None:
-                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
-            elif not isinstance(original, GraphQLError):
+                code = "GRAPHQL_VALIDATION_FAILED"
+            elif isinstance(original, GraphQLError):
+                code = "BAD_USER_INPUT"  # e.g. a variable that does not fit its type
+            else:
                 log.error("unexpected error in %s", error.path, exc_info=original)
+            if code and not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": code}
 
 
 def _should_mask(error: GraphQLError) -> bool:

@@ -106,3 +106,15 @@ async def test_introspection_on_by_default_and_switchable(clean_db: Settings) ->
         assert "introspection" in body["errors"][0]["message"].lower()
         page = await c.get("/graphql", headers={"accept": "text/html"})
         assert page.status_code != 200 or "graphiql" not in page.text.lower()
+
+
+async def test_error_codes_for_malformed_requests(gql: GQLClient, world: World) -> None:
+    admin = gql.as_(world.admin_token)
+    res = await admin("{ tickets { nope } }")
+    assert res.error_codes() == ["GRAPHQL_VALIDATION_FAILED"]
+    res = await admin(
+        "mutation($i: TicketCreateInput!) { ticketCreate(input: $i) { errors { code } } }",
+        {"i": {"subject": "no department"}},
+    )
+    assert res.error_codes() == ["BAD_USER_INPUT"]
+    assert "departmentId" in res.errors[0]["message"]
