@@ -1,5 +1,5 @@
 """The DeskQL ASGI application: one Starlette app whose lifespan owns the database, the
-broadcast bus and (later) the SMTP server; GraphQL over HTTP and WebSocket on /graphql."""
+broadcast bus and the SMTP server; GraphQL over HTTP and WebSocket on /graphql."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 import db
+from channels.email.server import smtp_running
 from realtime.bus import Bus
 from realtime.hub import DEFAULT_QUEUE_SIZE, Hub
 from realtime.streams import connection_token
@@ -163,7 +164,9 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         await hub.start()
         uow.set_publisher(hub.publish_many)
         try:
-            yield
+            # The SMTP server (when enabled) runs in this loop with the database.
+            async with smtp_running(settings, bus):
+                yield
         finally:
             uow.clear_publisher(hub.publish_many)
             await hub.stop()

@@ -7,6 +7,7 @@ import strawberry
 from schema.attachments import AttachmentMutations
 from schema.auth import AuthMutations, AuthQueries
 from schema.customers import CustomerMutations, CustomerQueries
+from schema.email import EmailMutations, EmailQueries
 from schema.extensions import build_extensions
 from schema.nodes import NodeQueries
 from schema.realtime import RealtimeMutations, RealtimeQueries, Subscription
@@ -30,7 +31,9 @@ from settings import Settings
 
 
 @strawberry.type(description="Everything you can read. All fields need a bearer token.")
-class Query(NodeQueries, AuthQueries, TicketQueries, CustomerQueries, RealtimeQueries):
+class Query(
+    NodeQueries, AuthQueries, TicketQueries, CustomerQueries, RealtimeQueries, EmailQueries
+):
     pass
 
 
@@ -39,7 +42,12 @@ class Query(NodeQueries, AuthQueries, TicketQueries, CustomerQueries, RealtimeQu
     "failures come back in each payload's `errors`, with nothing written."
 )
 class Mutation(
-    AuthMutations, TicketMutations, AttachmentMutations, CustomerMutations, RealtimeMutations
+    AuthMutations,
+    TicketMutations,
+    AttachmentMutations,
+    CustomerMutations,
+    RealtimeMutations,
+    EmailMutations,
 ):
     pass
 

@@ -431,6 +431,15 @@ class Thread(Node):
             created_at=row.created_at,
         )
 
+    @strawberry.field(
+        description="The raw source of the email this thread came from, exactly as received "
+        "(TIC-12); null for threads that did not arrive by email."
+    )
+    async def original_content(self, info: strawberry.Info) -> str | None:
+        from resolvers import email
+
+        return await email.thread_original_content(info, self.id)
+
 
 @strawberry.type(description="An agent's note on a ticket, public or private (TIC-3).")
 class Comment(Node):

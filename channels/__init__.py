@@ -1,0 +1,1 @@
+"""Ways work arrives or leaves: email (SMTP intake, parsing, threading), telephony."""

@@ -1,0 +1,236 @@
+"""The SMTP server: aiosmtpd in the application's own event loop (STACK_NOTES).
+
+`start_smtp` opens it with `loop.create_server(lambda: SMTP(handler, ...), host, port)`; the
+threaded Controller would run its own loop, where the ORM has no connection. RCPT refuses
+unknown recipients with 550; DATA answers 250 only once the raw message is stored (file
+fsynced, row written) and 451 when storing fails; processing follows in this process through
+a small queue of workers, so SMTP answers never wait for ticket creation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from services import mail_inbound, support_addresses
+from services.mail_inbound import Publish
+from settings import Settings
+
+log = logging.getLogger("deskql.smtp")
+
+# RFC 5321 allows 1000 octets a line, but real mail breaks it (a 1,001-character line must
+# not lose a customer's message): accept lines up to 64 KiB, refuse longer ones with 500.
+LINE_LIMIT = 64 * 1024
+
+
+# Ticket events from the email channel go out on this broadcast channel, as small JSON
+# envelopes ({type, ticketId, departmentId, ...}) published after commit.
+TICKET_EVENTS = "tickets"
+
+
+def publisher_for(bus: Any) -> Publish:
+    """A publish function that sends ticket events on the process's bus."""
+
+    async def publish(event: dict[str, Any]) -> None:
+        await bus.publish(TICKET_EVENTS, event)
+
+    return publish
+
+
+class DeskQLSMTP(SMTP):
+    """aiosmtpd's SMTP with a tolerant line length."""
+
+    line_length_limit = LINE_LIMIT
+
+
+class InboundProcessor:
+    """Processes stored messages in the background, `workers` at a time."""
+
+    def __init__(self, settings: Settings, *, publish: Publish | None = None, workers: int = 4):
+        self.settings = settings
+        self.publish = publish
+        self.workers = workers
+        self.queue: asyncio.Queue[int] = asyncio.Queue()
+        self.received_at: dict[int, float] = {}  # inbound id -> monotonic time of DATA
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Start the workers and queue what a previous run stored but did not process."""
+        self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
+        for pk in await mail_inbound.pending_ids():
+            self.queue.put_nowait(pk)
+
+    def submit(self, inbound_id: int, received_at: float | None = None) -> None:
+        """Queue a stored message for processing."""
+        if received_at is not None:
+            self.received_at[inbound_id] = received_at
+        self.queue.put_nowait(inbound_id)
+
+    async def drain(self) -> None:
+        """Wait until every queued message is processed."""
+        await self.queue.join()
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Finish the queue (up to `grace_seconds`), then stop the workers."""
+        try:
+            async with asyncio.timeout(grace_seconds):
+                await self.queue.join()
+        except TimeoutError:
+            log.warning("stopping with %d inbound messages queued", self.queue.qsize())
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _work(self) -> None:
+        while True:
+            pk = await self.queue.get()
+            try:
+                await mail_inbound.process_message(
+                    self.settings, inbound_id=pk, publish=self.publish
+                )
+            except Exception:  # process_message records failures; this is the database gone
+                log.exception("inbound message %s could not be processed", pk)
+            finally:
+                self.queue.task_done()
+
+
+class InboundHandler:
+    """aiosmtpd handler: check recipients, store, hand over to the processor."""
+
+    def __init__(self, settings: Settings, processor: InboundProcessor) -> None:
+        self.settings = settings
+        self.processor = processor
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        try:
+            known = await support_addresses.find_address(address)
+        except Exception:
+            log.exception("looking up recipient %s failed", address)
+            return "451 4.3.0 Temporary failure looking up the recipient; try again later"
+        if known is None:
+            return f"550 5.1.1 <{address}>: no such support address here"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        started = time.monotonic()
+        raw = envelope.original_content or b""
+        if isinstance(raw, str):  # decode_data is off, but be safe
+            raw = raw.encode("utf-8", "surrogateescape")
+        try:
+            row = await mail_inbound.store_message(
+                self.settings,
+                raw=raw,
+                mail_from=envelope.mail_from or "",
+                rcpt_tos=list(envelope.rcpt_tos),
+            )
+        except Exception:
+            log.exception("storing an inbound message failed")
+            return "451 4.3.0 Could not store the message; please try again later"
+        self.processor.submit(row.id, started)
+        return f"250 2.0.0 OK: stored as inbound message {row.id}"
+
+
+def _authenticator(settings: Settings) -> Any:
+    def authenticate(
+        server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode("utf-8", "replace") == settings.smtp_auth_user
+            and auth_data.password.decode("utf-8", "replace") == settings.smtp_auth_password
+        )
+        # handled=False: the server answers 535 itself (the default, True, answers nothing).
+        return AuthResult(success=ok, handled=False)
+
+    return authenticate
+
+
+def smtp_factory(settings: Settings, handler: InboundHandler) -> Any:
+    """A protocol factory for `loop.create_server`: one SMTP instance per connection."""
+    tls: ssl.SSLContext | None = None
+    if settings.smtp_tls_cert:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(settings.smtp_tls_cert, settings.smtp_tls_key or None)
+    auth = bool(settings.smtp_auth_user)
+
+    def factory() -> SMTP:
+        return DeskQLSMTP(
+            handler,
+            hostname=settings.smtp_hostname,  # never the blocking getfqdn() per connection
+            data_size_limit=settings.smtp_max_message_bytes,
+            tls_context=tls,
+            authenticator=_authenticator(settings) if auth else None,
+            auth_required=auth,
+            auth_require_tls=tls is not None,
+        )
+
+    return factory
+
+
+class SMTPService:
+    """The running SMTP server and its processor, started and stopped by a lifespan."""
+
+    def __init__(
+        self, settings: Settings, *, publish: Publish | None = None, workers: int = 4
+    ) -> None:
+        self.settings = settings
+        self.processor = InboundProcessor(settings, publish=publish, workers=workers)
+        self.handler = InboundHandler(settings, self.processor)
+        self.server: asyncio.Server | None = None
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (useful with port 0)."""
+        assert self.server is not None and self.server.sockets
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        """Ensure the default support address (EM-1), start processing, then listen."""
+        await support_addresses.ensure_default_address(self.settings)
+        await self.processor.start()
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(
+            smtp_factory(self.settings, self.handler),
+            self.settings.smtp_host,
+            self.settings.smtp_port,
+        )
+        log.info("SMTP listening on %s:%s", self.settings.smtp_host, self.port)
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Stop listening, then finish processing what was accepted (rows left RECEIVED are
+        picked up by the next start)."""
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+            self.server = None
+        await self.processor.stop(grace_seconds)
+
+
+@asynccontextmanager
+async def smtp_running(settings: Settings, bus: Any = None) -> AsyncIterator[SMTPService | None]:
+    """Run the SMTP server for the duration of a lifespan, when settings.smtp_enabled."""
+    if not settings.smtp_enabled:
+        yield None
+        return
+    service = SMTPService(settings, publish=publisher_for(bus) if bus is not None else None)
+    await service.start()
+    try:
+        yield service
+    finally:
+        await service.stop()

@@ -1,0 +1,538 @@
+"""Inbound mail: store the raw message durably, then turn it into a ticket or a thread.
+
+`store_message` runs before the SMTP server answers 250: the raw bytes are written by sha256
+under settings.mail_dir (fsynced, the attachment store's logic) and an InboundMessage row
+points to them. `process_message` runs after, in the same process: it parses, detects
+machines and spam, threads replies and creates tickets through services.tickets.create_ticket
+(the one way to create a ticket). A failure leaves the row FAILED with a reason, visible to
+administrators and re-processable; nothing accepted is ever lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+import models
+from channels.email import detect, spam
+from channels.email.parse import Address, ParsedMail, format_addresses, message_ids, parse_message
+from models.enums import Channel, InboundStatus, TicketStatus
+from services import activity, customers, email_settings, support_addresses, threads
+from services.attachments import _store, blob_path, clean_filename
+from services.auth import Actor
+from services.errors import ErrorCode, Errors, ValidationFailed
+from services.policies import require_admin, visible_tickets
+from services.tickets import DESCRIPTION_MAX, SUBJECT_MAX, create_ticket
+from settings import Settings
+
+log = logging.getLogger("deskql.mail")
+
+Publish = Callable[[dict[str, Any]], Awaitable[None]]
+NO_SUBJECT = "(no subject)"
+
+
+# --- the raw store --------------------------------------------------------------------------
+
+
+def store_raw(root: Path, raw: bytes, max_bytes: int) -> tuple[str, int]:
+    """Write raw bytes to the store (fsynced, by sha256); returns (sha256, size)."""
+    return _store(root, io.BytesIO(raw), max_bytes)
+
+
+def raw_path(settings: Settings, row: models.InboundMessage) -> Path:
+    """Where an inbound message's raw bytes live."""
+    return blob_path(settings.mail_dir, row.raw_sha256)
+
+
+async def read_raw(settings: Settings, row: models.InboundMessage) -> bytes:
+    """The raw bytes of an inbound message, as received."""
+    return await asyncio.to_thread(raw_path(settings, row).read_bytes)
+
+
+def _quick_headers(raw: bytes) -> tuple[str | None, str]:
+    """Message-ID and Subject for the row, from the headers only (cheap, never raising)."""
+    try:
+        head = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        ids = message_ids(str(head.get("Message-ID") or ""))
+        subject = " ".join(str(head.get("Subject") or "").split())
+    except Exception:
+        return None, ""
+    subject = subject.encode("utf-8", "replace").decode("utf-8")
+    return (ids[0][:998] if ids else None), subject[:998]
+
+
+async def store_message(
+    settings: Settings, *, raw: bytes, mail_from: str, rcpt_tos: list[str]
+) -> models.InboundMessage:
+    """Store a received message durably (file fsynced, then the row); raises on failure."""
+    sha, size = await asyncio.to_thread(
+        store_raw, settings.mail_dir, raw, max(settings.smtp_max_message_bytes, len(raw))
+    )
+    message_id, subject = _quick_headers(raw)
+    address = None
+    for rcpt in rcpt_tos:
+        address = await support_addresses.find_address(rcpt)
+        if address is not None:
+            break
+    return await models.InboundMessage.create(
+        message_id=message_id,
+        mail_from=(mail_from or "")[:998],
+        rcpt_to=", ".join(rcpt_tos),
+        subject=subject,
+        raw_sha256=sha,
+        size=size,
+        status=InboundStatus.RECEIVED,
+        support_address=address,
+    )
+
+
+# --- processing ------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What processing decided, written to the inbound row."""
+
+    status: InboundStatus
+    reason: str = ""
+    ticket: models.Ticket | None = None
+    thread: models.Thread | None = None
+    spam_score: float = 0.0
+    # Activity envelopes to publish after commit (none for spam: it notifies nobody).
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _subject(mail: ParsedMail) -> str:
+    subject = mail.subject.strip() or NO_SUBJECT
+    return subject[:SUBJECT_MAX].strip() or NO_SUBJECT
+
+
+def _valid_email(value: str | None) -> str | None:
+    from services import validation
+
+    errors = Errors()
+    clean = validation.email(errors, "email", (value or "").strip().strip("<>"))
+    return clean if clean and not errors.items else None
+
+
+async def _store_parts(settings: Settings, mail: ParsedMail) -> list[tuple[str, str, str, int]]:
+    """Write the attachment bodies (before the rows that point to them)."""
+    stored = []
+    for index, part in enumerate(mail.attachments, start=1):
+        name = clean_filename(Errors(), part.filename) or f"attachment-{index}"
+        sha, size = await asyncio.to_thread(
+            store_raw, settings.attachments_dir, part.data, max(len(part.data), 1)
+        )
+        stored.append((name, part.content_type[:255], sha, size))
+    return stored
+
+
+async def _attach(
+    ticket: models.Ticket, thread: models.Thread, parts: list[tuple[str, str, str, int]]
+) -> None:
+    for name, ctype, sha, size in parts:
+        row = await models.Attachment.create(
+            ticket_id=ticket.id,
+            thread_id=thread.id,
+            filename=name,
+            content_type=ctype,
+            size=size,
+            sha256=sha,
+        )
+        await activity.record_ticket(
+            actor=None,
+            kind="ticket.attachment_added",
+            ticket=ticket,
+            changes={"attachmentId": row.id, "filename": name, "size": size},
+        )
+
+
+def _thread_values(mail: ParsedMail, sender: str) -> dict[str, Any]:
+    name = mail.sender.name if mail.sender else ""
+    return {
+        "from_address": f"{name} <{sender}>" if name else sender,
+        "to_addresses": format_addresses(mail.to),
+        "cc_addresses": format_addresses(mail.cc),
+        "subject": mail.subject,
+        "body_text": mail.text,
+        "body_html": mail.html,
+        "message_id": mail.message_id,
+        "in_reply_to": " ".join(mail.in_reply_to),
+        "references": " ".join(mail.references),
+    }
+
+
+def _event(kind: str, ticket: models.Ticket, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "ticketId": ticket.id,
+        "departmentId": ticket.department_id,  # type: ignore[attr-defined]
+        **extra,
+    }
+
+
+async def _department_for(address: models.SupportAddress | None) -> int | None:
+    if address is not None and address.department_id is not None:  # type: ignore[attr-defined]
+        return address.department_id  # type: ignore[attr-defined]
+    first = await models.Department.all().order_by("id").first()
+    return first.id if first else None
+
+
+async def _bounce(settings: Settings, mail: ParsedMail, sender: str) -> Outcome:
+    original = await threads.find_by_message_ids(mail.bounced_message_ids)
+    if original is None:
+        ids = ", ".join(mail.bounced_message_ids) or "none found"
+        return Outcome(
+            InboundStatus.IGNORED,
+            f"delivery status notification for a message that is not ours (Message-ID: {ids})",
+        )
+    ticket = await models.Ticket.get(id=original.ticket_id)  # type: ignore[attr-defined]
+    parts = await _store_parts(settings, mail)
+    async with in_transaction():
+        values = _thread_values(mail, sender or "mailer-daemon")
+        thread = await threads.add_incoming_thread(
+            ticket=ticket, contact_id=None, is_public=False, **values
+        )
+        await _attach(ticket, thread, parts)
+    return Outcome(
+        InboundStatus.PROCESSED,
+        f"delivery status notification: attached privately to ticket #{ticket.number}",
+        ticket=ticket,
+        thread=thread,
+        events=[_event("ticket.thread_added", ticket, threadId=thread.id, bounce=True)],
+    )
+
+
+async def _process(settings: Settings, row: models.InboundMessage, raw: bytes) -> Outcome:
+    address = None
+    if row.support_address_id is not None:  # type: ignore[attr-defined]
+        address = await models.SupportAddress.filter(id=row.support_address_id).first()  # type: ignore[attr-defined]
+    if address is None:
+        for rcpt in row.rcpt_to.split(","):
+            address = await support_addresses.find_address(rcpt)
+            if address is not None:
+                break
+    if address is not None and not address.is_fetching:
+        return Outcome(
+            InboundStatus.IGNORED,
+            f"{address.email} is not fetching (EM-4): kept, no ticket made; turn fetching on "
+            "and reprocess to make one",
+        )
+    mail = await asyncio.to_thread(parse_message, raw) if len(raw) > 256_000 else parse_message(raw)
+    verdict = detect.classify(mail, mail_domain=settings.mail_domain)
+    if verdict.own_mail:
+        return Outcome(InboundStatus.IGNORED, f"loop prevented: {verdict.reason}")
+    if mail.message_id:
+        twin = (
+            await models.Thread.filter(message_id=mail.message_id, direction="INCOMING")
+            .select_related("ticket")
+            .first()
+        )
+        if twin is not None:
+            return Outcome(
+                InboundStatus.IGNORED,
+                f"duplicate Message-ID {mail.message_id}: already thread {twin.id} of ticket "
+                f"#{twin.ticket.number}",
+                ticket=twin.ticket,
+                thread=twin,
+            )
+    sender = (mail.sender.email if mail.sender else None) or _valid_email(row.mail_from)
+    sender = _valid_email(sender)
+    if verdict.bounce:
+        return await _bounce(settings, mail, sender or "")
+    if sender is None:
+        return Outcome(
+            InboundStatus.FAILED,
+            "no usable sender address: From is missing or does not parse, and the envelope "
+            "sender is empty",
+        )
+    name = mail.sender.name if mail.sender and mail.sender.email == sender else ""
+    automated = f"; {verdict.reason}: no automatic response" if verdict.automated else ""
+
+    ticket, how = await threads.find_reply_ticket(
+        in_reply_to=mail.in_reply_to,
+        references=mail.references,
+        subject=mail.subject,
+        sender=sender,
+    )
+    agent = await models.Agent.filter(email=sender, is_active=True).first()
+    parts = await _store_parts(settings, mail)
+    if ticket is not None:
+        async with in_transaction():
+            contact_id = None
+            if agent is None:
+                contact = await customers.find_or_create_contact(None, email=sender, name=name)
+                contact_id = contact.id
+            if not verdict.automated:
+                ticket = await threads.reopen(None, ticket, "the customer replied by email")
+            thread = await threads.add_incoming_thread(
+                ticket=ticket,
+                contact_id=contact_id,
+                author_agent_id=agent.id if agent else None,
+                **_thread_values(mail, sender),
+            )
+            await _attach(ticket, thread, parts)
+        events = (
+            [] if ticket.is_spam else [_event("ticket.thread_added", ticket, threadId=thread.id)]
+        )
+        return Outcome(
+            InboundStatus.PROCESSED,
+            f"reply to ticket #{ticket.number} (matched by {how}){automated}",
+            ticket=ticket,
+            thread=thread,
+            events=events,
+        )
+
+    department_id = await _department_for(address)
+    if department_id is None:
+        return Outcome(InboundStatus.FAILED, "no department to put the ticket in: create one")
+    switches = await email_settings.effective(department_id)
+    requester = Address(name, sender)
+    notes: list[str] = []
+    if switches.contact_from_reply_to and mail.reply_to:
+        requester = mail.reply_to[0]
+        notes.append(f"requester from Reply-To {requester.email} (EM-11)")
+    forwarded = mail.forwarded_sender
+    if (
+        switches.forwarded_on_behalf
+        and agent is not None
+        and forwarded is not None
+        and forwarded.email != sender
+        and _valid_email(forwarded.email)
+    ):
+        requester = forwarded
+        notes.append(f"forwarded by agent {sender} on behalf of {forwarded.email} (EM-14)")
+    blocked = set(await models.BlockedSender.all().values_list("pattern", flat=True))
+    verdict_spam = spam.score(mail, sender=sender, blocked=blocked)
+    if verdict_spam.score:
+        notes.append(verdict_spam.explain())
+    async with in_transaction():
+        ticket = await create_ticket(
+            None,
+            subject=_subject(mail),
+            department_id=department_id,
+            description=mail.text[:DESCRIPTION_MAX],
+            contact_email=requester.email,
+            contact_name=requester.name,
+            channel=Channel.EMAIL,
+            status=TicketStatus.OPEN,
+            is_spam=verdict_spam.is_spam,
+        )
+        thread = await threads.add_incoming_thread(
+            ticket=ticket,
+            contact_id=None if agent is not None else ticket.contact_id,  # type: ignore[attr-defined]
+            author_agent_id=agent.id if agent else None,
+            **_thread_values(mail, sender),
+        )
+        await _attach(ticket, thread, parts)
+    reason = "; ".join([f"new ticket #{ticket.number}", *notes]) + automated
+    events = (
+        []
+        if ticket.is_spam
+        else [_event("ticket.created", ticket, threadId=thread.id, automated=verdict.automated)]
+    )
+    return Outcome(
+        InboundStatus.PROCESSED,
+        reason,
+        ticket=ticket,
+        thread=thread,
+        spam_score=verdict_spam.score,
+        events=events,
+    )
+
+
+# One Message-ID is processed at a time in a process, so that the same message delivered
+# twice at once makes one thread (the duplicate check and the insert are not atomic).
+_by_message_id: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+
+async def process_message(
+    settings: Settings, *, inbound_id: int, publish: Publish | None = None
+) -> models.InboundMessage:
+    """Turn a stored message into a ticket or thread; failures leave it FAILED with a reason."""
+    row = await models.InboundMessage.get(id=inbound_id)
+    key = row.message_id or f"#{row.id}"
+    lock, users = _by_message_id.setdefault(key, (asyncio.Lock(), [0]))
+    users[0] += 1
+    try:
+        async with lock:
+            return await _process_locked(settings, row, publish)
+    finally:
+        users[0] -= 1
+        if users[0] == 0:
+            del _by_message_id[key]
+
+
+async def _process_locked(
+    settings: Settings, row: models.InboundMessage, publish: Publish | None
+) -> models.InboundMessage:
+    inbound_id = row.id
+    try:
+        raw = await read_raw(settings, row)
+        try:
+            outcome = await _process(settings, row, raw)
+        except IntegrityError:
+            # A concurrent delivery created the same contact or tag first: once more.
+            outcome = await _process(settings, row, raw)
+    except ValidationFailed as exc:
+        outcome = Outcome(InboundStatus.FAILED, f"refused: {exc}")
+    except Exception as exc:  # kept FAILED for an administrator to see and reprocess
+        log.exception("processing inbound message %s failed", inbound_id)
+        outcome = Outcome(InboundStatus.FAILED, f"processing failed: {type(exc).__name__}: {exc}")
+    await models.InboundMessage.filter(id=row.id).update(
+        status=outcome.status,
+        reason=outcome.reason[:10_000],
+        spam_score=outcome.spam_score,
+        ticket_id=outcome.ticket.id if outcome.ticket else None,
+        thread_id=outcome.thread.id if outcome.thread else None,
+        attempts=row.attempts + 1,
+        processed_at=datetime.now(UTC),
+    )
+    if publish is not None:
+        for event in outcome.events:
+            try:
+                await publish(event | {"inboundMessageId": row.id})
+            except Exception:  # the rows are the source of truth; clients catch up from them
+                log.exception("publishing %s failed", event.get("type"))
+    return await models.InboundMessage.get(id=row.id)
+
+
+async def pending_ids() -> list[int]:
+    """Messages stored but not processed (a restart after a crash picks them up)."""
+    return await models.InboundMessage.filter(status=InboundStatus.RECEIVED).values_list(
+        "id", flat=True
+    )
+
+
+# --- administration --------------------------------------------------------------------------
+
+
+def list_inbound(actor: Actor, *, status: InboundStatus | None = None) -> QuerySet[Any]:
+    """Inbound messages, newest first, optionally by status (administrators only)."""
+    require_admin(actor, "read inbound messages")
+    qs = models.InboundMessage.all()
+    if status is not None:
+        qs = qs.filter(status=status)
+    return qs.order_by("-id")
+
+
+async def reprocess(
+    actor: Actor, *, settings: Settings, inbound_id: int, publish: Publish | None = None
+) -> models.InboundMessage:
+    """Process a FAILED or IGNORED message again (administrators only)."""
+    require_admin(actor, "reprocess inbound messages")
+    row = await models.InboundMessage.filter(id=inbound_id).first()
+    if row is None:
+        raise ValidationFailed.one("id", "no such inbound message", ErrorCode.NOT_FOUND)
+    if row.status not in (InboundStatus.FAILED, InboundStatus.IGNORED):
+        raise ValidationFailed.one(
+            "id",
+            f"only FAILED or IGNORED messages are reprocessed; this one is {row.status.value}",
+            ErrorCode.INVALID,
+        )
+    await activity.record(
+        actor=actor,
+        kind="inbound_message.reprocessed",
+        subject_type="InboundMessage",
+        subject_id=row.id,
+        changes={"status": row.status.value, "reason": row.reason[:500]},
+    )
+    return await process_message(settings, inbound_id=row.id, publish=publish)
+
+
+async def original_content(actor: Actor, *, settings: Settings, thread_id: int) -> str | None:
+    """The raw source of the message a thread came from (TIC-12), if the actor may see it."""
+    row = await models.InboundMessage.filter(thread_id=thread_id).order_by("id").first()
+    if row is None or row.ticket_id is None:  # type: ignore[attr-defined]
+        return None
+    if not await visible_tickets(actor).filter(id=row.ticket_id).exists():  # type: ignore[attr-defined]
+        return None
+    raw = await read_raw(settings, row)
+    return raw.decode("utf-8", errors="replace")
+
+
+# --- spam (TIC-7) ---------------------------------------------------------------------------
+
+
+async def _require_ticket(actor: Actor, ticket_id: int) -> models.Ticket:
+    ticket = await visible_tickets(actor).filter(id=ticket_id).select_related("contact").first()
+    if ticket is None:
+        raise ValidationFailed.one("ticketId", "no such ticket", ErrorCode.NOT_FOUND)
+    return ticket
+
+
+async def _set_spam(actor: Actor, ticket: models.Ticket, value: bool) -> models.Ticket:
+    if ticket.is_spam != value:
+        from tortoise.expressions import F
+
+        await models.Ticket.filter(id=ticket.id).update(
+            is_spam=value, version=F("version") + 1, updated_at=datetime.now(UTC)
+        )
+        ticket = await models.Ticket.get(id=ticket.id)
+        await activity.record_ticket(
+            actor=actor,
+            kind="ticket.updated",
+            ticket=ticket,
+            changes={"isSpam": {"old": not value, "new": value}},
+        )
+    return ticket
+
+
+async def mark_spam(actor: Actor, *, ticket_id: int, block_sender: bool = False) -> models.Ticket:
+    """Mark a ticket as spam by hand; optionally blocklist its contact's address (TIC-7)."""
+    ticket = await _require_ticket(actor, ticket_id)
+    email = ticket.contact.email if ticket.contact else ""
+    if block_sender and not email:
+        raise ValidationFailed.one(
+            "blockSender", "the ticket has no contact address to block", ErrorCode.INVALID
+        )
+    async with in_transaction():
+        fresh = await _set_spam(actor, ticket, True)
+        if block_sender and not await models.BlockedSender.exists(pattern=email):
+            blocked = await models.BlockedSender.create(pattern=email, created_by_id=actor.agent_id)
+            await activity.record(
+                actor=actor,
+                kind="blocked_sender.added",
+                subject_type="BlockedSender",
+                subject_id=blocked.id,
+                ticket_id=ticket.id,
+                contact_id=ticket.contact_id,  # type: ignore[attr-defined]
+                changes={"pattern": email},
+            )
+    return fresh
+
+
+async def unmark_spam(
+    actor: Actor, *, ticket_id: int, unblock_sender: bool = False
+) -> models.Ticket:
+    """Take a ticket out of the spam view; optionally remove its contact from the blocklist."""
+    ticket = await _require_ticket(actor, ticket_id)
+    email = ticket.contact.email if ticket.contact else ""
+    async with in_transaction():
+        fresh = await _set_spam(actor, ticket, False)
+        if unblock_sender and email:
+            blocked = await models.BlockedSender.filter(pattern=email).first()
+            if blocked is not None:
+                await blocked.delete()
+                await activity.record(
+                    actor=actor,
+                    kind="blocked_sender.removed",
+                    subject_type="BlockedSender",
+                    subject_id=blocked.id,
+                    ticket_id=ticket.id,
+                    contact_id=ticket.contact_id,  # type: ignore[attr-defined]
+                    changes={"pattern": email},
+                )
+    return fresh
