@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import AsyncGenerator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 
 import models
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
         TicketFollowInput,
         TicketUpdateEvent,
     )
+
+T = TypeVar("T")
 
 
 # -- cursors: keyset on the notification id, stable while new notifications arrive ----------
@@ -322,6 +325,18 @@ def _on_drop(info: strawberry.Info) -> Any:
         )
 
     return drop
+
+
+async def coded(events: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    """Subscription errors with their code in `extensions.code`, as queries have them (the
+    ErrorCodes extension sees only the operation, not each event of a stream)."""
+    try:
+        async for event in events:
+            yield event
+    except ClientError as exc:
+        raise GraphQLError(str(exc), extensions={"code": exc.code}, original_error=exc) from exc
+    finally:
+        await events.aclose()
 
 
 def _fresh(info: strawberry.Info, actor: Actor) -> None:

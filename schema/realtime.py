@@ -293,7 +293,7 @@ class Subscription:
             strawberry.argument(description="Cursor of the last notification you have."),
         ] = None,
     ) -> AsyncGenerator[NotificationCreatedEvent, None]:
-        async for event in r.notification_created(info, after=after):
+        async for event in r.coded(r.notification_created(info, after=after)):
             yield event
 
     @strawberry.subscription(
@@ -305,7 +305,7 @@ class Subscription:
         info: strawberry.Info,
         ticket_id: Annotated[strawberry.ID, strawberry.argument(description="The ticket.")],
     ) -> AsyncGenerator[TicketUpdateEvent, None]:
-        async for event in r.ticket_updates(info, ticket_id=ticket_id):
+        async for event in r.coded(r.ticket_updates(info, ticket_id=ticket_id)):
             yield event
 
     @strawberry.subscription(
@@ -318,5 +318,5 @@ class Subscription:
         info: strawberry.Info,
         department_id: Annotated[strawberry.ID, strawberry.argument(description="The department.")],
     ) -> AsyncGenerator[DashboardCounts, None]:
-        async for event in r.dashboard_updates(info, department_id=department_id):
+        async for event in r.coded(r.dashboard_updates(info, department_id=department_id)):
             yield event
