@@ -1,0 +1,90 @@
+"""The per-process hub on the memory backend: one backend subscription per channel,
+reference counting, bounded queues, and publishing failures that never undo a commit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+import models
+from realtime.hub import Hub, SlowConsumer
+from services import auth, tickets, uow
+from tests.conftest import World
+
+
+@pytest_asyncio.fixture
+async def hub() -> AsyncIterator[Hub]:
+    h = Hub("memory://", queue_size=3, heartbeat_interval=0.1)
+    await h.start()
+    yield h
+    await h.stop()
+
+
+async def _get(sub: Any) -> dict[str, Any]:
+    return await asyncio.wait_for(sub.get(), 2)
+
+
+async def test_one_backend_subscription_per_channel_reference_counted(hub: Hub) -> None:
+    broadcast = hub.bus.broadcast
+    async with hub.subscribe("c") as one:
+        async with hub.subscribe("c") as two:
+            assert hub.count("c") == 2
+            assert hub.backend_channels() == {"c"}
+            assert len(broadcast._subscribers["c"]) == 1  # one broadcaster queue, not two
+            await hub.publish("c", {"type": "activity", "id": 1})
+            assert await _get(one) == {"type": "activity", "id": 1}
+            assert await _get(two) == {"type": "activity", "id": 1}
+        assert hub.count("c") == 1 and hub.backend_channels() == {"c"}
+    assert hub.count() == 0 and hub.backend_channels() == set()
+    await asyncio.sleep(0.05)
+    assert "c" not in broadcast._subscribers
+
+
+async def test_a_full_queue_drops_that_subscriber_only(hub: Hub) -> None:
+    dropped: list[str] = []
+    async with hub.subscribe("c") as slow, hub.subscribe("c") as fast:
+        slow.on_drop = lambda: dropped.append("slow")
+        for i in range(4):
+            await hub.publish("c", {"type": "activity", "id": i})
+            assert await _get(fast) == {"type": "activity", "id": i}
+        assert dropped == ["slow"] and hub.dropped == 1
+        assert hub.count("c") == 1
+        with pytest.raises(SlowConsumer):
+            await _get(slow)
+        # Memory stayed bounded: the dropped queue never held more than its size.
+        assert slow.queue.qsize() <= 3
+    assert hub.count() == 0
+
+
+async def test_messages_that_are_not_envelopes_are_ignored(hub: Hub) -> None:
+    async with hub.subscribe("c") as sub:
+        await hub.bus.broadcast.publish("c", "not json")
+        await hub.bus.broadcast.publish("c", '["a list"]')
+        await hub.publish("c", {"type": "activity", "id": 7})
+        assert await _get(sub) == {"type": "activity", "id": 7}
+
+
+async def test_a_failing_publisher_never_undoes_the_commit(world: World) -> None:
+    calls: list[int] = []
+
+    async def broken(events: list[tuple[str, dict[str, Any]]]) -> None:
+        calls.append(len(events))
+        raise ConnectionError("backend down")
+
+    uow.set_publisher(broken)
+    try:
+        ticket = await tickets.create_ticket(
+            await auth.load_actor(world.admin.id),
+            subject="Still saved",
+            department_id=world.support.id,
+            contact_id=world.contact.id,
+        )
+    finally:
+        uow.clear_publisher(broken)
+    assert calls and calls[0] >= 1
+    assert await models.Ticket.exists(id=ticket.id)
+    assert await models.Activity.filter(ticket_id=ticket.id).count() == 1
