@@ -16,10 +16,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.functions import Lower
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 import models
-from services import activity, validation
+from services import activity, uow, validation
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import visible_agents
@@ -346,7 +345,7 @@ async def create_contact(
 
     columns, products = _split_products(values)
     try:
-        async with in_transaction():
+        async with uow.transaction():
             contact = await models.Contact.create(**columns)
             if products:
                 await _set_products(models.ContactProduct, "contact_id", contact.id, products)
@@ -383,7 +382,7 @@ async def update_contact(
 
     columns, products = _split_products(values)
     try:
-        async with in_transaction():
+        async with uow.transaction():
             # Lock the row (PostgreSQL) so the diff below is against what we overwrite.
             row = await models.Contact.filter(id=contact.id).select_for_update().first()
             if row is None:
@@ -424,7 +423,7 @@ async def delete_contact(actor: Actor, *, contact_id: int) -> models.Contact:
     """Delete a contact that has no tickets (else IN_USE); returns it as it was."""
     contact = await _require_contact(contact_id)
     try:
-        async with in_transaction():
+        async with uow.transaction():
             # FOR UPDATE conflicts with a concurrent ticket insert's key-share lock (PostgreSQL),
             # so no ticket can appear between the count and the delete.
             row = await models.Contact.filter(id=contact.id).select_for_update().first()
@@ -570,7 +569,7 @@ async def create_account(
 
     columns, products = _split_products(values)
     try:
-        async with in_transaction():
+        async with uow.transaction():
             account = await models.Account.create(**columns)
             if products:
                 await _set_products(models.AccountProduct, "account_id", account.id, products)
@@ -606,7 +605,7 @@ async def update_account(
 
     columns, products = _split_products(values)
     try:
-        async with in_transaction():
+        async with uow.transaction():
             row = await models.Account.filter(id=account.id).select_for_update().first()
             if row is None:
                 raise ValidationFailed.one("id", "no such account", ErrorCode.NOT_FOUND)
@@ -641,7 +640,7 @@ async def update_account(
 async def delete_account(actor: Actor, *, account_id: int) -> models.Account:
     """Delete an account; its contacts and tickets stay, without an account."""
     account = await _require_account(account_id)
-    async with in_transaction():
+    async with uow.transaction():
         row = await models.Account.filter(id=account.id).select_for_update().first()
         if row is None:
             raise ValidationFailed.one("id", "no such account", ErrorCode.NOT_FOUND)
@@ -714,7 +713,7 @@ async def create_product(
     errors.raise_if_any()
     await _check_product_name(values["name"])
     try:
-        async with in_transaction():
+        async with uow.transaction():
             product = await models.Product.create(**values)
             await activity.record(
                 actor=actor,
@@ -744,7 +743,7 @@ async def update_product(
     if "name" in values:
         await _check_product_name(values["name"], exclude_id=product.id)
     try:
-        async with in_transaction():
+        async with uow.transaction():
             row = await models.Product.filter(id=product.id).select_for_update().first()
             if row is None:
                 raise ValidationFailed.one("id", "no such product", ErrorCode.NOT_FOUND)
@@ -770,7 +769,7 @@ async def update_product(
 async def delete_product(actor: Actor, *, product_id: int) -> models.Product:
     """Delete a product; the contacts, accounts and tickets that used it lose the link."""
     product = await _require_product(product_id)
-    async with in_transaction():
+    async with uow.transaction():
         row = await models.Product.filter(id=product.id).select_for_update().first()
         if row is None:
             raise ValidationFailed.one("id", "no such product", ErrorCode.NOT_FOUND)
