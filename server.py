@@ -165,7 +165,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         uow.set_publisher(hub.publish_many)
         try:
             # The SMTP server (when enabled) runs in this loop with the database.
-            async with smtp_running(settings, bus):
+            async with smtp_running(settings):
                 yield
         finally:
             uow.clear_publisher(hub.publish_many)

@@ -15,7 +15,6 @@ from schema.types import Ticket
 from services import email_settings as settings_svc
 from services import mail_inbound
 from services import support_addresses as addresses
-from services.mail_inbound import Publish
 from services.tickets import get_ticket
 
 if TYPE_CHECKING:
@@ -32,15 +31,6 @@ if TYPE_CHECKING:
         TicketMarkSpamInput,
         TicketUnmarkSpamInput,
     )
-
-
-def _publisher(info: strawberry.Info) -> Publish | None:
-    """Publish ticket events on the app's bus, when the request came through the app."""
-    from channels.email.server import publisher_for
-
-    request = info.context.request
-    bus = getattr(getattr(getattr(request, "app", None), "state", None), "bus", None)
-    return publisher_for(bus) if bus is not None and bus.connected else None
 
 
 async def ticket_of(info: strawberry.Info, ticket_pk: int | None) -> Ticket | None:
@@ -197,7 +187,6 @@ async def inbound_message_reprocess(
             actor_of(info),
             settings=info.context.settings,
             inbound_id=pk,
-            publish=_publisher(info),
         )
         return {"inbound_message": InboundMessage.from_row(row)}
 

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 import models
-from services import activity
+from services import activity, uow
 from services.auth import Actor
 from services.errors import ErrorCode, ValidationFailed
 from services.policies import require_admin
@@ -87,7 +86,7 @@ async def update_settings(
         raise ValueError(f"not a switch: {sorted(unknown)}")
     if department_id is not None and not await models.Department.exists(id=department_id):
         raise ValidationFailed.one("departmentId", "no such department", ErrorCode.NOT_FOUND)
-    async with in_transaction():
+    async with uow.transaction():
         row = await _row(department_id)
         if row is None:
             try:

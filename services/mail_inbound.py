@@ -23,13 +23,12 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 import models
 from channels.email import detect, spam
 from channels.email.parse import Address, ParsedMail, format_addresses, message_ids, parse_message
 from models.enums import Channel, InboundStatus, TicketStatus
-from services import activity, customers, email_settings, support_addresses, threads
+from services import activity, customers, email_settings, support_addresses, threads, uow
 from services.attachments import _store, blob_path, clean_filename
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
@@ -39,7 +38,10 @@ from settings import Settings
 
 log = logging.getLogger("deskql.mail")
 
-Publish = Callable[[dict[str, Any]], Awaitable[None]]
+# Called after a message is processed and its transaction committed (and so after the
+# real-time envelopes of its Activity rows went out through services.uow): for tests and
+# benchmarks. Never called for spam, which notifies nobody.
+Observer = Callable[[dict[str, Any]], Awaitable[None]]
 NO_SUBJECT = "(no subject)"
 
 
@@ -110,7 +112,7 @@ class Outcome:
     ticket: models.Ticket | None = None
     thread: models.Thread | None = None
     spam_score: float = 0.0
-    # Activity envelopes to publish after commit (none for spam: it notifies nobody).
+    # Summaries for the observer (none for spam: it notifies nobody).
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -200,7 +202,7 @@ async def _bounce(settings: Settings, mail: ParsedMail, sender: str) -> Outcome:
         )
     ticket = await models.Ticket.get(id=original.ticket_id)  # type: ignore[attr-defined]
     parts = await _store_parts(settings, mail)
-    async with in_transaction():
+    async with uow.transaction():
         values = _thread_values(mail, sender or "mailer-daemon")
         thread = await threads.add_incoming_thread(
             ticket=ticket, contact_id=None, is_public=False, **values
@@ -270,7 +272,7 @@ async def _process(settings: Settings, row: models.InboundMessage, raw: bytes) -
     agent = await models.Agent.filter(email=sender, is_active=True).first()
     parts = await _store_parts(settings, mail)
     if ticket is not None:
-        async with in_transaction():
+        async with uow.transaction():
             contact_id = None
             if agent is None:
                 contact = await customers.find_or_create_contact(None, email=sender, name=name)
@@ -318,7 +320,7 @@ async def _process(settings: Settings, row: models.InboundMessage, raw: bytes) -
     verdict_spam = spam.score(mail, sender=sender, blocked=blocked)
     if verdict_spam.score:
         notes.append(verdict_spam.explain())
-    async with in_transaction():
+    async with uow.transaction():
         ticket = await create_ticket(
             None,
             subject=_subject(mail),
@@ -359,7 +361,7 @@ _by_message_id: dict[str, tuple[asyncio.Lock, list[int]]] = {}
 
 
 async def process_message(
-    settings: Settings, *, inbound_id: int, publish: Publish | None = None
+    settings: Settings, *, inbound_id: int, on_processed: Observer | None = None
 ) -> models.InboundMessage:
     """Turn a stored message into a ticket or thread; failures leave it FAILED with a reason."""
     row = await models.InboundMessage.get(id=inbound_id)
@@ -368,7 +370,7 @@ async def process_message(
     users[0] += 1
     try:
         async with lock:
-            return await _process_locked(settings, row, publish)
+            return await _process_locked(settings, row, on_processed)
     finally:
         users[0] -= 1
         if users[0] == 0:
@@ -376,7 +378,7 @@ async def process_message(
 
 
 async def _process_locked(
-    settings: Settings, row: models.InboundMessage, publish: Publish | None
+    settings: Settings, row: models.InboundMessage, on_processed: Observer | None
 ) -> models.InboundMessage:
     inbound_id = row.id
     try:
@@ -400,12 +402,12 @@ async def _process_locked(
         attempts=row.attempts + 1,
         processed_at=datetime.now(UTC),
     )
-    if publish is not None:
+    if on_processed is not None:
         for event in outcome.events:
             try:
-                await publish(event | {"inboundMessageId": row.id})
-            except Exception:  # the rows are the source of truth; clients catch up from them
-                log.exception("publishing %s failed", event.get("type"))
+                await on_processed(event | {"inboundMessageId": row.id})
+            except Exception:  # an observer's failure changes nothing that was committed
+                log.exception("observer of %s failed", event.get("type"))
     return await models.InboundMessage.get(id=row.id)
 
 
@@ -428,9 +430,7 @@ def list_inbound(actor: Actor, *, status: InboundStatus | None = None) -> QueryS
     return qs.order_by("-id")
 
 
-async def reprocess(
-    actor: Actor, *, settings: Settings, inbound_id: int, publish: Publish | None = None
-) -> models.InboundMessage:
+async def reprocess(actor: Actor, *, settings: Settings, inbound_id: int) -> models.InboundMessage:
     """Process a FAILED or IGNORED message again (administrators only)."""
     require_admin(actor, "reprocess inbound messages")
     row = await models.InboundMessage.filter(id=inbound_id).first()
@@ -449,7 +449,7 @@ async def reprocess(
         subject_id=row.id,
         changes={"status": row.status.value, "reason": row.reason[:500]},
     )
-    return await process_message(settings, inbound_id=row.id, publish=publish)
+    return await process_message(settings, inbound_id=row.id)
 
 
 async def original_content(actor: Actor, *, settings: Settings, thread_id: int) -> str | None:
@@ -498,7 +498,7 @@ async def mark_spam(actor: Actor, *, ticket_id: int, block_sender: bool = False)
         raise ValidationFailed.one(
             "blockSender", "the ticket has no contact address to block", ErrorCode.INVALID
         )
-    async with in_transaction():
+    async with uow.transaction():
         fresh = await _set_spam(actor, ticket, True)
         if block_sender and not await models.BlockedSender.exists(pattern=email):
             blocked = await models.BlockedSender.create(pattern=email, created_by_id=actor.agent_id)
@@ -520,7 +520,7 @@ async def unmark_spam(
     """Take a ticket out of the spam view; optionally remove its contact from the blocklist."""
     ticket = await _require_ticket(actor, ticket_id)
     email = ticket.contact.email if ticket.contact else ""
-    async with in_transaction():
+    async with uow.transaction():
         fresh = await _set_spam(actor, ticket, False)
         if unblock_sender and email:
             blocked = await models.BlockedSender.filter(pattern=email).first()

@@ -6,11 +6,10 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 import models
 from models.enums import Edition
-from services import activity, validation
+from services import activity, uow, validation
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import require_admin
@@ -38,7 +37,7 @@ async def ensure_default_address(settings: Settings) -> models.SupportAddress:
         return row
     email = default_email(settings)
     try:
-        async with in_transaction():
+        async with uow.transaction():
             row = await models.SupportAddress.create(
                 email=email, display_name=settings.org_name, is_default=True
             )
@@ -100,7 +99,7 @@ async def create_address(
     errors.raise_if_any()
     assert clean_email is not None
     try:
-        async with in_transaction():
+        async with uow.transaction():
             # Lock the organisation row so two creations cannot pass the limit together.
             org = await models.Organisation.all().select_for_update().first()
             limit = LIMITS[org.edition] if org else LIMITS[Edition.FREE]
@@ -172,7 +171,7 @@ async def update_address(
     errors.raise_if_any()
     before = {key: getattr(row, key) for key in values}
     try:
-        async with in_transaction():
+        async with uow.transaction():
             if values:
                 await models.SupportAddress.filter(id=row.id).update(**values)
             fresh = await models.SupportAddress.get(id=row.id)
@@ -192,7 +191,7 @@ async def delete_address(actor: Actor, *, address_id: int) -> models.SupportAddr
         raise ValidationFailed.one(
             "id", "the default support address cannot be deleted", ErrorCode.IN_USE
         )
-    async with in_transaction():
+    async with uow.transaction():
         await models.Organisation.all().select_for_update().first()
         if await models.SupportAddress.all().count() <= 1:
             raise ValidationFailed.one(

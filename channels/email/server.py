@@ -20,7 +20,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from services import mail_inbound, support_addresses
-from services.mail_inbound import Publish
+from services.mail_inbound import Observer
 from settings import Settings
 
 log = logging.getLogger("deskql.smtp")
@@ -28,20 +28,6 @@ log = logging.getLogger("deskql.smtp")
 # RFC 5321 allows 1000 octets a line, but real mail breaks it (a 1,001-character line must
 # not lose a customer's message): accept lines up to 64 KiB, refuse longer ones with 500.
 LINE_LIMIT = 64 * 1024
-
-
-# Ticket events from the email channel go out on this broadcast channel, as small JSON
-# envelopes ({type, ticketId, departmentId, ...}) published after commit.
-TICKET_EVENTS = "tickets"
-
-
-def publisher_for(bus: Any) -> Publish:
-    """A publish function that sends ticket events on the process's bus."""
-
-    async def publish(event: dict[str, Any]) -> None:
-        await bus.publish(TICKET_EVENTS, event)
-
-    return publish
 
 
 class DeskQLSMTP(SMTP):
@@ -53,9 +39,11 @@ class DeskQLSMTP(SMTP):
 class InboundProcessor:
     """Processes stored messages in the background, `workers` at a time."""
 
-    def __init__(self, settings: Settings, *, publish: Publish | None = None, workers: int = 4):
+    def __init__(
+        self, settings: Settings, *, on_processed: Observer | None = None, workers: int = 4
+    ):
         self.settings = settings
-        self.publish = publish
+        self.on_processed = on_processed
         self.workers = workers
         self.queue: asyncio.Queue[int] = asyncio.Queue()
         self.received_at: dict[int, float] = {}  # inbound id -> monotonic time of DATA
@@ -94,7 +82,7 @@ class InboundProcessor:
             pk = await self.queue.get()
             try:
                 await mail_inbound.process_message(
-                    self.settings, inbound_id=pk, publish=self.publish
+                    self.settings, inbound_id=pk, on_processed=self.on_processed
                 )
             except Exception:  # process_message records failures; this is the database gone
                 log.exception("inbound message %s could not be processed", pk)
@@ -187,10 +175,10 @@ class SMTPService:
     """The running SMTP server and its processor, started and stopped by a lifespan."""
 
     def __init__(
-        self, settings: Settings, *, publish: Publish | None = None, workers: int = 4
+        self, settings: Settings, *, on_processed: Observer | None = None, workers: int = 4
     ) -> None:
         self.settings = settings
-        self.processor = InboundProcessor(settings, publish=publish, workers=workers)
+        self.processor = InboundProcessor(settings, on_processed=on_processed, workers=workers)
         self.handler = InboundHandler(settings, self.processor)
         self.server: asyncio.Server | None = None
 
@@ -223,12 +211,12 @@ class SMTPService:
 
 
 @asynccontextmanager
-async def smtp_running(settings: Settings, bus: Any = None) -> AsyncIterator[SMTPService | None]:
+async def smtp_running(settings: Settings) -> AsyncIterator[SMTPService | None]:
     """Run the SMTP server for the duration of a lifespan, when settings.smtp_enabled."""
     if not settings.smtp_enabled:
         yield None
         return
-    service = SMTPService(settings, publish=publisher_for(bus) if bus is not None else None)
+    service = SMTPService(settings)
     await service.start()
     try:
         yield service

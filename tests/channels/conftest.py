@@ -82,7 +82,7 @@ async def in_client_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 @dataclass
 class Mailer:
-    """The running SMTP service and what it published."""
+    """The running SMTP service and the messages it processed (as its observer saw them)."""
 
     service: SMTPService
     settings: Settings
@@ -103,11 +103,11 @@ async def start_mailer(settings: Settings, workers: int = 2, **overrides: Any) -
     """Start an SMTP service on a free port with these setting overrides."""
     events: list[dict[str, Any]] = []
 
-    async def publish(event: dict[str, Any]) -> None:
+    async def observe(event: dict[str, Any]) -> None:
         events.append(event)
 
     cfg = replace(settings, smtp_port=0, **overrides)
-    service = SMTPService(cfg, publish=publish, workers=workers)
+    service = SMTPService(cfg, on_processed=observe, workers=workers)
     await service.start()
     return Mailer(service, cfg, events)
 

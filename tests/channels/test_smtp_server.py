@@ -341,3 +341,31 @@ async def test_default_address_is_refused_when_missing(mailer: Mailer) -> None:
     assert reply.rcpt[0][0] == 550
     await support_addresses.ensure_default_address(mailer.settings)
     assert (await mailer.send(simple())).code == 250
+
+
+async def test_activity_is_published_after_commit_through_the_unit_of_work(
+    mailer: Mailer,
+) -> None:
+    from realtime import topics
+    from services import uow
+
+    seen: list[tuple[str, dict[str, Any], bool]] = []
+
+    async def recorder(events: list[tuple[str, dict[str, Any]]]) -> None:
+        for channel, message in events:
+            # Published after the commit: the row it announces is already readable.
+            exists = await models.Activity.exists(id=message.get("id"))
+            seen.append((channel, message, exists))
+
+    uow.set_publisher(recorder)
+    try:
+        await mailer.send(simple())
+    finally:
+        uow.clear_publisher(recorder)
+    ticket = await models.Ticket.get()
+    on_ticket = [m for c, m, _ in seen if c == topics.ticket(ticket.id)]
+    kinds = {
+        (await models.Activity.get(id=m["id"])).kind for m in on_ticket if m["type"] == "activity"
+    }
+    assert {"ticket.created", "ticket.thread_added"} <= kinds
+    assert all(exists for _, m, exists in seen if m["type"] == "activity")
