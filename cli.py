@@ -1,4 +1,4 @@
-"""The `deskql` command: serve, migrate, makemigrations, create-agent, demo, export-schema.
+"""The `deskql` command: serve, smtp, migrate, makemigrations, create-agent, demo, export-schema.
 
 Every subcommand reads its configuration from DESKQL_* variables (settings.py). Expected
 failures (a database that is behind, refused input) print one line and exit non-zero without
@@ -117,6 +117,51 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level=args.log_level,
     )
     return 0
+
+
+# --- smtp --------------------------------------------------------------------------------
+
+
+def cmd_smtp(args: argparse.Namespace, settings: Settings) -> int:
+    """Run only the inbound SMTP server with the database (scale-out: beside `deskql serve`)."""
+    settings = replace(
+        settings,
+        smtp_enabled=True,
+        smtp_host=args.host if args.host is not None else settings.smtp_host,
+        smtp_port=args.port if args.port is not None else settings.smtp_port,
+    )
+
+    async def work() -> int:
+        import signal
+
+        from channels.email.server import SMTPService
+        from realtime.bus import Bus
+        from realtime.hub import DEFAULT_QUEUE_SIZE, Hub
+        from services import uow
+
+        await _open(settings)
+        # Activity from mail goes out on the broadcast backend like everything else.
+        hub = Hub(
+            settings.broadcast_url, bus=Bus(settings.broadcast_url), queue_size=DEFAULT_QUEUE_SIZE
+        )
+        await hub.start()
+        uow.set_publisher(hub.publish_many)
+        service = SMTPService(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await service.start()
+            print(f"DeskQL SMTP server: {settings.smtp_host}:{service.port}", flush=True)
+            await stop.wait()
+        finally:
+            await service.stop()
+            uow.clear_publisher(hub.publish_many)
+            await hub.stop()
+        return 0
+
+    return _run(settings, work)
 
 
 # --- migrate, makemigrations -------------------------------------------------------------
@@ -276,6 +321,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="uvicorn's log level",
     )
     serve.set_defaults(func=cmd_serve)
+
+    smtp = sub.add_parser(
+        "smtp", help="run only the inbound SMTP server (mail to tickets), for scale-out"
+    )
+    smtp.add_argument("--host", default=None, help="interface to bind (default DESKQL_SMTP_HOST)")
+    smtp.add_argument("--port", type=int, default=None, help="port (default DESKQL_SMTP_PORT)")
+    smtp.set_defaults(func=cmd_smtp)
 
     migrate = sub.add_parser("migrate", help="apply pending database migrations")
     migrate.set_defaults(func=cmd_migrate)
