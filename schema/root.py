@@ -10,6 +10,7 @@ from schema.customers import CustomerMutations, CustomerQueries
 from schema.email import EmailMutations, EmailQueries
 from schema.extensions import build_extensions
 from schema.nodes import NodeQueries
+from schema.organisation import OrganisationMutations, OrganisationQueries
 from schema.realtime import RealtimeMutations, RealtimeQueries, Subscription
 from schema.tickets import TicketMutations, TicketQueries
 from schema.types import (
@@ -32,7 +33,13 @@ from settings import Settings
 
 @strawberry.type(description="Everything you can read. All fields need a bearer token.")
 class Query(
-    NodeQueries, AuthQueries, TicketQueries, CustomerQueries, RealtimeQueries, EmailQueries
+    NodeQueries,
+    AuthQueries,
+    TicketQueries,
+    CustomerQueries,
+    RealtimeQueries,
+    OrganisationQueries,
+    EmailQueries,
 ):
     pass
 
@@ -47,6 +54,7 @@ class Mutation(
     AttachmentMutations,
     CustomerMutations,
     RealtimeMutations,
+    OrganisationMutations,
     EmailMutations,
 ):
     pass
