@@ -560,6 +560,7 @@ async def test_unknown_role_is_a_graphql_validation_error(gql: GQLClient, world:
     )
     assert res.body["data"] is None
     assert "does not exist in 'Role' enum" in res.errors[0]["message"]
+    assert res.error_codes() == ["BAD_USER_INPUT"]
     assert await snapshot() == before
 
 
