@@ -79,7 +79,14 @@ def split_name(name: str | None, email: str) -> tuple[str, str]:
     """First and last name from a display name, or from the email's local part."""
     cleaned = (name or "").strip().strip('"').strip()
     if not cleaned:
-        cleaned = email.split("@", 1)[0]
+        local = email.split("@", 1)[0]
+        words = [w for w in re.split(r"[._-]+", local) if w]
+        # jan.kowalski@ -> "Jan Kowalski"; anything with digits or symbols stays as written.
+        cleaned = (
+            " ".join(w.capitalize() for w in words)
+            if all(w.isalpha() for w in words) and words
+            else local
+        )
     first, _, last = cleaned.rpartition(" ")
     if not first:
         return "", last[:100]
