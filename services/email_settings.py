@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 
 import models
 from services import activity, uow
@@ -53,8 +54,11 @@ async def _row(department_id: int | None) -> models.EmailSettings | None:
 
 async def effective(department_id: int | None) -> Effective:
     """The switches in force: department override, else organisation value, else default."""
-    org = await _row(None)
-    dept = await _row(department_id) if department_id is not None else None
+    rows = await models.EmailSettings.filter(
+        Q(department_id__isnull=True) | Q(department_id=department_id or 0)
+    )
+    org = next((r for r in rows if r.department_id is None), None)  # type: ignore[attr-defined]
+    dept = next((r for r in rows if r.department_id is not None), None)  # type: ignore[attr-defined]
     values: dict[str, bool] = {}
     for name in SWITCHES:
         value = getattr(dept, name) if dept is not None else None

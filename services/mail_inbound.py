@@ -26,7 +26,14 @@ from tortoise.queryset import QuerySet
 
 import models
 from channels.email import detect, spam
-from channels.email.parse import Address, ParsedMail, format_addresses, message_ids, parse_message
+from channels.email.parse import (
+    Address,
+    ParsedMail,
+    decode_header_value,
+    format_addresses,
+    message_ids,
+    parse_message,
+)
 from models.enums import Channel, InboundStatus, TicketStatus
 from services import activity, customers, email_settings, support_addresses, threads, uow
 from services.attachments import _store, blob_path, clean_filename
@@ -66,9 +73,9 @@ async def read_raw(settings: Settings, row: models.InboundMessage) -> bytes:
 def _quick_headers(raw: bytes) -> tuple[str | None, str]:
     """Message-ID and Subject for the row, from the headers only (cheap, never raising)."""
     try:
-        head = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        head = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
         ids = message_ids(str(head.get("Message-ID") or ""))
-        subject = " ".join(str(head.get("Subject") or "").split())
+        subject = " ".join(decode_header_value(str(head.get("Subject") or "")).split())
     except Exception:
         return None, ""
     subject = subject.encode("utf-8", "replace").decode("utf-8")
@@ -76,18 +83,27 @@ def _quick_headers(raw: bytes) -> tuple[str | None, str]:
 
 
 async def store_message(
-    settings: Settings, *, raw: bytes, mail_from: str, rcpt_tos: list[str]
+    settings: Settings,
+    *,
+    raw: bytes,
+    mail_from: str,
+    rcpt_tos: list[str],
+    support_address_id: int | None = None,
 ) -> models.InboundMessage:
-    """Store a received message durably (file fsynced, then the row); raises on failure."""
+    """Store a received message durably (file fsynced, then the row); raises on failure.
+
+    `support_address_id` is the address RCPT accepted; without it, the recipients are looked up.
+    """
     sha, size = await asyncio.to_thread(
         store_raw, settings.mail_dir, raw, max(settings.smtp_max_message_bytes, len(raw))
     )
     message_id, subject = _quick_headers(raw)
-    address = None
-    for rcpt in rcpt_tos:
-        address = await support_addresses.find_address(rcpt)
-        if address is not None:
-            break
+    if support_address_id is None:
+        for rcpt in rcpt_tos:
+            found = await support_addresses.find_address(rcpt)
+            if found is not None:
+                support_address_id = found.id
+                break
     return await models.InboundMessage.create(
         message_id=message_id,
         mail_from=(mail_from or "")[:998],
@@ -96,7 +112,7 @@ async def store_message(
         raw_sha256=sha,
         size=size,
         status=InboundStatus.RECEIVED,
-        support_address=address,
+        support_address_id=support_address_id,
     )
 
 
@@ -202,12 +218,11 @@ async def _bounce(settings: Settings, mail: ParsedMail, sender: str) -> Outcome:
         )
     ticket = await models.Ticket.get(id=original.ticket_id)  # type: ignore[attr-defined]
     parts = await _store_parts(settings, mail)
-    async with uow.transaction():
-        values = _thread_values(mail, sender or "mailer-daemon")
-        thread = await threads.add_incoming_thread(
-            ticket=ticket, contact_id=None, is_public=False, **values
-        )
-        await _attach(ticket, thread, parts)
+    values = _thread_values(mail, sender or "mailer-daemon")
+    thread = await threads.add_incoming_thread(
+        ticket=ticket, contact_id=None, is_public=False, **values
+    )
+    await _attach(ticket, thread, parts)
     return Outcome(
         InboundStatus.PROCESSED,
         f"delivery status notification: attached privately to ticket #{ticket.number}",
@@ -217,7 +232,8 @@ async def _bounce(settings: Settings, mail: ParsedMail, sender: str) -> Outcome:
     )
 
 
-async def _process(settings: Settings, row: models.InboundMessage, raw: bytes) -> Outcome:
+async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedMail) -> Outcome:
+    """Decide what a parsed message becomes and write it; runs inside the caller's transaction."""
     address = None
     if row.support_address_id is not None:  # type: ignore[attr-defined]
         address = await models.SupportAddress.filter(id=row.support_address_id).first()  # type: ignore[attr-defined]
@@ -232,7 +248,6 @@ async def _process(settings: Settings, row: models.InboundMessage, raw: bytes) -
             f"{address.email} is not fetching (EM-4): kept, no ticket made; turn fetching on "
             "and reprocess to make one",
         )
-    mail = await asyncio.to_thread(parse_message, raw) if len(raw) > 256_000 else parse_message(raw)
     verdict = detect.classify(mail, mail_domain=settings.mail_domain)
     if verdict.own_mail:
         return Outcome(InboundStatus.IGNORED, f"loop prevented: {verdict.reason}")
@@ -272,20 +287,19 @@ async def _process(settings: Settings, row: models.InboundMessage, raw: bytes) -
     agent = await models.Agent.filter(email=sender, is_active=True).first()
     parts = await _store_parts(settings, mail)
     if ticket is not None:
-        async with uow.transaction():
-            contact_id = None
-            if agent is None:
-                contact = await customers.find_or_create_contact(None, email=sender, name=name)
-                contact_id = contact.id
-            if not verdict.automated:
-                ticket = await threads.reopen(None, ticket, "the customer replied by email")
-            thread = await threads.add_incoming_thread(
-                ticket=ticket,
-                contact_id=contact_id,
-                author_agent_id=agent.id if agent else None,
-                **_thread_values(mail, sender),
-            )
-            await _attach(ticket, thread, parts)
+        contact_id = None
+        if agent is None:
+            contact = await customers.find_or_create_contact(None, email=sender, name=name)
+            contact_id = contact.id
+        if not verdict.automated:
+            ticket = await threads.reopen(None, ticket, "the customer replied by email")
+        thread = await threads.add_incoming_thread(
+            ticket=ticket,
+            contact_id=contact_id,
+            author_agent_id=agent.id if agent else None,
+            **_thread_values(mail, sender),
+        )
+        await _attach(ticket, thread, parts)
         events = (
             [] if ticket.is_spam else [_event("ticket.thread_added", ticket, threadId=thread.id)]
         )
@@ -316,29 +330,33 @@ async def _process(settings: Settings, row: models.InboundMessage, raw: bytes) -
     ):
         requester = forwarded
         notes.append(f"forwarded by agent {sender} on behalf of {forwarded.email} (EM-14)")
-    blocked = set(await models.BlockedSender.all().values_list("pattern", flat=True))
+    domain = "@" + sender.rpartition("@")[2]
+    blocked = set(
+        await models.BlockedSender.filter(pattern__in=[sender, domain]).values_list(
+            "pattern", flat=True
+        )
+    )
     verdict_spam = spam.score(mail, sender=sender, blocked=blocked)
     if verdict_spam.score:
         notes.append(verdict_spam.explain())
-    async with uow.transaction():
-        ticket = await create_ticket(
-            None,
-            subject=_subject(mail),
-            department_id=department_id,
-            description=mail.text[:DESCRIPTION_MAX],
-            contact_email=requester.email,
-            contact_name=requester.name,
-            channel=Channel.EMAIL,
-            status=TicketStatus.OPEN,
-            is_spam=verdict_spam.is_spam,
-        )
-        thread = await threads.add_incoming_thread(
-            ticket=ticket,
-            contact_id=None if agent is not None else ticket.contact_id,  # type: ignore[attr-defined]
-            author_agent_id=agent.id if agent else None,
-            **_thread_values(mail, sender),
-        )
-        await _attach(ticket, thread, parts)
+    ticket = await create_ticket(
+        None,
+        subject=_subject(mail),
+        department_id=department_id,
+        description=mail.text[:DESCRIPTION_MAX],
+        contact_email=requester.email,
+        contact_name=requester.name,
+        channel=Channel.EMAIL,
+        status=TicketStatus.OPEN,
+        is_spam=verdict_spam.is_spam,
+    )
+    thread = await threads.add_incoming_thread(
+        ticket=ticket,
+        contact_id=None if agent is not None else ticket.contact_id,  # type: ignore[attr-defined]
+        author_agent_id=agent.id if agent else None,
+        **_thread_values(mail, sender),
+    )
+    await _attach(ticket, thread, parts)
     reason = "; ".join([f"new ticket #{ticket.number}", *notes]) + automated
     events = (
         []
@@ -380,35 +398,53 @@ async def process_message(
 async def _process_locked(
     settings: Settings, row: models.InboundMessage, on_processed: Observer | None
 ) -> models.InboundMessage:
-    inbound_id = row.id
+    attempts = row.attempts + 1
     try:
         raw = await read_raw(settings, row)
-        try:
-            outcome = await _process(settings, row, raw)
-        except IntegrityError:
-            # A concurrent delivery created the same contact or tag first: once more.
-            outcome = await _process(settings, row, raw)
+        big = len(raw) > 256_000  # parsing is CPU work: big messages off the event loop
+        mail = await asyncio.to_thread(parse_message, raw) if big else parse_message(raw)
+        for attempt in (1, 2):
+            try:
+                # One transaction: the ticket or thread, their history and the message's new
+                # status commit together (and on PostgreSQL on one connection).
+                async with uow.transaction():
+                    outcome = await _process(settings, row, mail)
+                    await _finish(row, outcome, attempts)
+                break
+            except IntegrityError:
+                # A concurrent delivery created the same contact or tag first: once more.
+                if attempt == 2:
+                    raise
     except ValidationFailed as exc:
         outcome = Outcome(InboundStatus.FAILED, f"refused: {exc}")
+        await _finish(row, outcome, attempts)
     except Exception as exc:  # kept FAILED for an administrator to see and reprocess
-        log.exception("processing inbound message %s failed", inbound_id)
+        log.exception("processing inbound message %s failed", row.id)
         outcome = Outcome(InboundStatus.FAILED, f"processing failed: {type(exc).__name__}: {exc}")
-    await models.InboundMessage.filter(id=row.id).update(
-        status=outcome.status,
-        reason=outcome.reason[:10_000],
-        spam_score=outcome.spam_score,
-        ticket_id=outcome.ticket.id if outcome.ticket else None,
-        thread_id=outcome.thread.id if outcome.thread else None,
-        attempts=row.attempts + 1,
-        processed_at=datetime.now(UTC),
-    )
+        await _finish(row, outcome, attempts)
     if on_processed is not None:
         for event in outcome.events:
             try:
                 await on_processed(event | {"inboundMessageId": row.id})
             except Exception:  # an observer's failure changes nothing that was committed
                 log.exception("observer of %s failed", event.get("type"))
-    return await models.InboundMessage.get(id=row.id)
+    return row
+
+
+async def _finish(row: models.InboundMessage, outcome: Outcome, attempts: int) -> None:
+    """Write the outcome on the inbound row (and keep the row object in step)."""
+    values = {
+        "status": outcome.status,
+        "reason": outcome.reason[:10_000],
+        "spam_score": outcome.spam_score,
+        "ticket_id": outcome.ticket.id if outcome.ticket else None,
+        "thread_id": outcome.thread.id if outcome.thread else None,
+        "attempts": attempts,
+        "processed_at": datetime.now(UTC),
+    }
+    await models.InboundMessage.filter(id=row.id).update(**values)
+    for key, value in values.items():
+        setattr(row, key, value)
 
 
 async def pending_ids() -> list[int]:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
@@ -128,12 +129,15 @@ def header(msg: Message, name: str) -> str:
 
 
 def _decode_raw_header(raw: str) -> str:
-    from email.header import decode_header, make_header
-
     try:
         return _unescape(str(make_header(decode_header(raw))))
     except Exception:
         return _unescape(raw)
+
+
+def decode_header_value(raw: str) -> str:
+    """A raw header value with RFC 2047 words decoded (cheap: no header registry)."""
+    return _decode_raw_header(raw) if "=?" in raw else _unescape(raw)
 
 
 def _addresses(msg: Message, name: str) -> list[Address]:
@@ -376,10 +380,11 @@ def parse_message(raw: bytes) -> ParsedMail:
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(msg, EmailMessage)
     out = ParsedMail()
-    for key in msg.keys():
+    # Raw values for the detection rules: the header registry is slow and not needed there.
+    for key, raw_value in msg.raw_items():
         lower = key.lower()
         if lower not in out.headers:
-            out.headers[lower] = clean_line(header(msg, key))
+            out.headers[lower] = clean_line(decode_header_value(str(raw_value)))
     ids = message_ids(header(msg, "Message-ID"))
     out.message_id = ids[0][:998] if ids else None
     out.in_reply_to = message_ids(header(msg, "In-Reply-To"))

@@ -112,6 +112,8 @@ class InboundHandler:
             return "451 4.3.0 Temporary failure looking up the recipient; try again later"
         if known is None:
             return f"550 5.1.1 <{address}>: no such support address here"
+        if not envelope.rcpt_tos:  # the first accepted recipient decides the department
+            envelope.deskql_address_id = known.id  # type: ignore[attr-defined]
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
@@ -126,6 +128,7 @@ class InboundHandler:
                 raw=raw,
                 mail_from=envelope.mail_from or "",
                 rcpt_tos=list(envelope.rcpt_tos),
+                support_address_id=getattr(envelope, "deskql_address_id", None),
             )
         except Exception:
             log.exception("storing an inbound message failed")
