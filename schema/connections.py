@@ -46,9 +46,14 @@ class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The items of this page with cursors.")
     page_info: PageInfo = strawberry.field(description="Pagination state.")
     count_query: strawberry.Private[Any]
+    # Set when the page itself shows how many items there are (it reaches the end of the
+    # list), so totalCount needs no COUNT query.
+    known_total: strawberry.Private[int | None] = None
 
     @strawberry.field(description="Items in the whole list (all pages).")
     async def total_count(self) -> int:
+        if self.known_total is not None:
+            return self.known_total
         return await self.count_query.count()
 
     @strawberry.field(description="The items of this page, without cursors.")
@@ -90,7 +95,8 @@ async def paginate(
     max_size: int,
     convert: Callable[[Any], T],
 ) -> Connection[T]:
-    """One page of a sorted query as a connection (one query, plus one for totalCount)."""
+    """One page of a sorted query as a connection (one query, plus one for totalCount unless
+    the page reaches the end of the list)."""
     size = check_first(first, max_size)
     start = decode_cursor(after) + 1 if after else 0
     rows = await query.offset(start).limit(size + 1) if size else []
@@ -107,4 +113,6 @@ async def paginate(
             end_cursor=edges[-1].cursor if edges else None,
         ),
         count_query=query,
+        # A non-empty page without a next one ends the list: the total is its end.
+        known_total=start + len(edges) if edges and not has_next else None,
     )

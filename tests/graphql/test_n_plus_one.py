@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 import models
 from models.enums import Role, TicketPriority, TicketStatus
 from schema import loaders as loaders_module
+from schema.connections import encode_cursor
 from tests.conftest import GQLClient, World
 
 LIST = """
@@ -175,30 +176,69 @@ async def test_ticket_list_statements_do_not_grow_with_page_size(
     expected = await seed_tickets(world, 1, 10)
     small, data = await list_statements(gql, world.admin_token, 10)
     check_page(data, expected, 10)
+    small_part, data = await list_statements(gql, world.admin_token, 5)
+    check_page(data, expected, 5)
 
     expected |= await seed_tickets(world, 11, 90)
     large, data = await list_statements(gql, world.admin_token, 100)
     check_page(data, expected, 100)
+    large_part, data = await list_statements(gql, world.admin_token, 50)
+    check_page(data, expected, 50)
 
     print(
         f"\nticket list SQL statements: {len(small)} for 10 tickets, {len(large)} for 100 "
-        f"({auth} of them authentication)"
+        f"({auth} of them authentication); a page short of the end: {len(small_part)} "
+        f"for 5, {len(large_part)} for 50"
     )
     assert len(small) == len(large), "\n".join(large)
-    assert len(large) - auth <= MAX_DATA_STATEMENTS, "\n".join(large)
+    assert len(small_part) == len(large_part), "\n".join(large_part)
+    # Only a page that does not reach the end needs the COUNT for totalCount.
+    assert len(large_part) == len(large) + 1
+    assert sum(_is_count(q) for q in large_part) == 1
+    assert not any(_is_count(q) for q in large)
+    assert len(large_part) - auth <= MAX_DATA_STATEMENTS, "\n".join(large_part)
+
+
+def _is_count(statement: str) -> bool:
+    return statement.upper().startswith("SELECT COUNT")
+
+
+async def test_total_count_on_last_and_past_pages(gql: GQLClient, world: World) -> None:
+    """totalCount is right whether it comes from the page or from a COUNT query."""
+    await seed_tickets(world, 1, 5)
+    query = (
+        "query($after: String) { tickets(first: 2, after: $after) { totalCount nodes { number } } }"
+    )
+    admin = gql.as_(world.admin_token)
+    for after, numbers, counted in [
+        (None, [5, 4], True),  # first page, more follow
+        (encode_cursor(2), [2, 1], False),  # last page: the total is where it ends
+        (encode_cursor(3), [1], False),
+        (encode_cursor(4), [], True),  # past the end: nothing to count on the page
+        (encode_cursor(9), [], True),
+    ]:
+        with count_sql() as stmts:
+            res = await admin(query, {"after": after})
+        page = res.data["tickets"]
+        assert page["totalCount"] == 5, after
+        assert [n["number"] for n in page["nodes"]] == numbers, after
+        assert any(_is_count(q) for q in stmts.sql) is counted, after
 
 
 async def test_agent_list_statements_do_not_grow_either(gql: GQLClient, world: World) -> None:
     """Same for an agent, whose list and loaders are filtered to their departments."""
     assert world.alice.role is Role.AGENT
     alice = world.alice_token
-    expected = await seed_tickets(world, 1, 20)
+    expected = await seed_tickets(world, 1, 40)
     mine = {n: e for n, e in expected.items() if e["department"]["name"] == "Support"}
     small, data = await list_statements(gql, alice, 5)
-    assert data["tickets"]["totalCount"] == len(mine) == 10
-    large, data = await list_statements(gql, alice, 10)
-    nodes = [edge["node"] for edge in data["tickets"]["edges"]]
-    assert sorted(n["number"] for n in nodes) == sorted(mine)
+    assert data["tickets"]["totalCount"] == len(mine) == 20
+    large, data = await list_statements(gql, alice, 19)
+    nodes = [dict(edge["node"]) for edge in data["tickets"]["edges"]]
+    assert len(nodes) == 19
+    for node in nodes:
+        node.pop("id")
+        assert node == mine[node["number"]]
     assert len(small) == len(large), "\n".join(large)
 
 
