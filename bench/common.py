@@ -68,7 +68,7 @@ class Server:
         ]
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=log
+            cmd, cwd=self.app_dir, env={**os.environ, **self.env}, stdout=log, stderr=log
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -81,6 +81,17 @@ class Server:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"{self.name} did not start in {timeout}s")
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system, all threads) the server process has used so far."""
+        if self.proc is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        # utime and stime are fields 14 and 15 of /proc/<pid>/stat (1-based, after the name).
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         """Stop this server's process (and only it)."""
@@ -116,6 +127,7 @@ def load(
         "max_requests": max_requests,
         "expected_length": expected_length,
     }
+    cpu_before = server.cpu_seconds()
     out = subprocess.run(
         [sys.executable, str(BENCH / "loadgen.py"), json.dumps(cfg)],
         capture_output=True,
@@ -126,6 +138,12 @@ def load(
     if out.returncode != 0:
         raise RuntimeError(f"loadgen failed against {server.name}:\n{out.stderr[-3000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
+    cpu_after = server.cpu_seconds()
+    result["cpu_ms"] = (
+        (cpu_after - cpu_before) * 1000 / result["requests"]
+        if cpu_before is not None and cpu_after is not None and result["requests"]
+        else float("nan")
+    )
     if result["errors"]:
         raise RuntimeError(
             f"{result['errors']} bad responses from {server.name}: {result['first_error']}"

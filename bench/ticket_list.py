@@ -174,6 +174,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--max-requests", type=int, default=100_000, help="cap per round (default 100000)"
     )
     p.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="another DeskQL checkout (e.g. a git worktree of main) served as (0') on the\n"
+        "same database and measured in the same rounds, to compare a change",
+    )
+    p.add_argument(
         "--profile",
         action="store_true",
         help="then sample (0) with py-spy during a round twice as long; show where time goes",
@@ -194,7 +200,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         print(f"seeding {args.tickets} tickets into {args.database_url or 'SQLite in ' + str(tmp)}")
         token = asyncio.run(seed(args.database_url, tmp, args.tickets, args.reset))
-        env = {"DESKQL_VAR_DIR": str(tmp), "DESKQL_DATABASE_URL": args.database_url}
+        env = {
+            "DESKQL_VAR_DIR": str(tmp),
+            "DESKQL_DATABASE_URL": args.database_url,
+            # The SMTP intake is not measured, and a second server would collide on its port.
+            "DESKQL_SMTP_ENABLED": "false",
+        }
         deskql = common.Server("0-deskql", "server:create_app", env, tmp)
         servers.append(deskql)
         deskql.start()
@@ -223,6 +234,15 @@ def main(argv: list[str] | None = None) -> None:
         )
 
         targets = [deskql, bare, inmem]
+        if args.baseline:
+            # Another checkout of DeskQL on the same database, to measure a change side by side.
+            base = common.Server("0-baseline", "server:create_app", env, tmp)
+            base.app_dir = Path(args.baseline).resolve()
+            servers.append(base)
+            base.start()
+            if json.loads(post(base, body, headers)) != parsed:
+                raise SystemExit("the baseline checkout returns another document")
+            targets.append(base)
         lengths = {s.name: len(post(s, body, headers)) for s in targets}
 
         def one_round(server: common.Server, seconds: float) -> dict[str, Any]:
@@ -263,31 +283,42 @@ def report(
     rounds: dict[str, list[dict[str, Any]]],
 ) -> None:
     labels = {
-        targets[0].name: "(0) DeskQL ticket list",
-        targets[1].name: "(a) bare Starlette, prebuilt JSON",
-        targets[2].name: "(b) strawberry, in-memory objects",
+        "0-deskql": "(0) DeskQL ticket list",
+        "a-bare": "(a) bare Starlette, prebuilt JSON",
+        "b-inmemory": "(b) strawberry, in-memory objects",
+        "0-baseline": "(0') DeskQL, --baseline checkout",
     }
     print()
     print(
         f"medians of {args.rounds} rounds x {args.duration:g} s, {args.concurrency} connections, "
         f"{args.page} tickets per response, {'PostgreSQL' if args.database_url else 'SQLite'}"
     )
-    print(f"{'':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}")
+    print(f"{'':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>8} {'requests':>9}")
     med: dict[str, dict[str, float]] = {}
     for server in targets:
         rs = rounds[server.name]
         med[server.name] = {
-            k: common.median_of(rs, k) for k in ("rps", "p50_ms", "p99_ms", "requests")
+            k: common.median_of(rs, k) for k in ("rps", "p50_ms", "p99_ms", "cpu_ms", "requests")
         }
         m = med[server.name]
         print(
             f"{labels[server.name]:36} {m['rps']:8.0f} {m['p50_ms']:8.2f} {m['p99_ms']:8.2f} "
+            f"{m['cpu_ms']:8.2f} "
             f"{sum(r['requests'] for r in rs):9d}"
         )
-    zero, a, b = (med[s.name] for s in targets)
+    zero, a, b = (med[name] for name in ("0-deskql", "a-bare", "b-inmemory"))
     print()
     print(f"(0)/(a) throughput ratio: {zero['rps'] / a['rps']:.3f}")
     print(f"(0)/(b) throughput ratio: {zero['rps'] / b['rps']:.3f}   (target >= 0.7)")
+    print(
+        f"(b)/(0) server CPU per request: {b['cpu_ms'] / zero['cpu_ms']:.3f}   "
+        "(the same comparison, less sensitive to other load on the machine)"
+    )
+    if "0-baseline" in med:
+        base = med["0-baseline"]
+        print(f"(0')/(b) throughput ratio: {base['rps'] / b['rps']:.3f}   (--baseline checkout)")
+        print(f"(0)/(0') throughput ratio: {zero['rps'] / base['rps']:.3f}")
+        print(f"(0')/(0) server CPU per request: {base['cpu_ms'] / zero['cpu_ms']:.3f}")
 
 
 def profile(
