@@ -220,7 +220,7 @@ async def _bounce(settings: Settings, mail: ParsedMail, sender: str) -> Outcome:
     parts = await _store_parts(settings, mail)
     values = _thread_values(mail, sender or "mailer-daemon")
     thread = await threads.add_incoming_thread(
-        ticket=ticket, contact_id=None, is_public=False, **values
+        ticket=ticket, contact_id=None, is_public=False, automated=True, **values
     )
     await _attach(ticket, thread, parts)
     return Outcome(
@@ -297,6 +297,7 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
             ticket=ticket,
             contact_id=contact_id,
             author_agent_id=agent.id if agent else None,
+            automated=verdict.automated,
             **_thread_values(mail, sender),
         )
         await _attach(ticket, thread, parts)
@@ -354,6 +355,7 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
         ticket=ticket,
         contact_id=None if agent is not None else ticket.contact_id,  # type: ignore[attr-defined]
         author_agent_id=agent.id if agent else None,
+        automated=verdict.automated,
         **_thread_values(mail, sender),
     )
     await _attach(ticket, thread, parts)

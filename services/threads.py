@@ -78,8 +78,13 @@ async def add_incoming_thread(
     references: str,
     is_public: bool = True,
     author_agent_id: int | None = None,
+    automated: bool = False,
 ) -> models.Thread:
-    """Add an incoming email message to a ticket; call inside the caller's transaction."""
+    """Add an incoming email message to a ticket; call inside the caller's transaction.
+
+    `automated` (an auto-reply, a bounce) is kept on the Activity row: automations must never
+    answer such a message (no loops with auto-responders).
+    """
     thread = await models.Thread.create(
         ticket_id=ticket.id,
         direction=ThreadDirection.INCOMING,
@@ -101,7 +106,8 @@ async def add_incoming_thread(
         actor=None,
         kind="ticket.thread_added",
         ticket=ticket,
-        changes={"threadId": thread.id, "direction": "INCOMING", "isPublic": is_public},
+        changes={"threadId": thread.id, "direction": "INCOMING", "isPublic": is_public}
+        | ({"automated": True} if automated else {}),
     )
     return thread
 

@@ -88,7 +88,20 @@ async def test_corpus_message(name: str, mailer: Mailer, world: Any) -> None:
             if size is not None:
                 assert attachment.size == size
             assert attachment.ticket_id == ticket.id  # type: ignore[attr-defined]
-    # Spam makes no events; machines are marked so that nothing answers them automatically.
+    # Machines are marked on the thread's history so that nothing answers them automatically.
+    added = (
+        await models.Activity.filter(kind="ticket.thread_added", ticket_id=ticket.id)
+        .order_by("-id")
+        .first()
+    )
+    assert added is not None and added.changes["threadId"] == thread.id
+    machine = (
+        bool(expect.get("automated"))
+        or "auto-reply" in row.reason
+        or "delivery status" in (row.reason)
+    )
+    assert added.changes.get("automated", False) is machine
+    # Spam makes no events.
     if ticket.is_spam:
         assert mailer.events == []
     else:

@@ -369,3 +369,25 @@ async def test_activity_is_published_after_commit_through_the_unit_of_work(
     }
     assert {"ticket.created", "ticket.thread_added"} <= kinds
     assert all(exists for _, m, exists in seen if m["type"] == "activity")
+
+
+async def test_an_empty_message_is_kept_and_becomes_a_ticket_from_the_envelope(
+    mailer: Mailer,
+) -> None:
+    reply = await mailer.send(b"", mail_from="melissa@example.com")
+    assert reply.code == 250
+    row = await models.InboundMessage.get()
+    assert row.status is InboundStatus.PROCESSED, row.reason
+    ticket = await models.Ticket.get().select_related("contact")
+    assert ticket.subject == "(no subject)"
+    assert ticket.contact.email == "melissa@example.com"
+    assert mail_inbound.raw_path(mailer.settings, row).exists()
+
+
+async def test_an_empty_message_without_any_sender_is_kept_failed(mailer: Mailer) -> None:
+    reply = await mailer.send(b"", mail_from="")
+    assert reply.code == 250
+    row = await models.InboundMessage.get()
+    assert row.status is InboundStatus.FAILED
+    assert "no usable sender" in row.reason
+    assert await models.Ticket.all().count() == 0
