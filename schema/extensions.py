@@ -9,6 +9,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
@@ -57,9 +58,14 @@ def _should_mask(error: GraphQLError) -> bool:
 
 def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type]:
     """The extensions for a schema under these settings (factories: no shared state)."""
+    # The limit rules are classes made once here: the validation cache is keyed by the rule
+    # classes, so building them per request (as a fresh QueryDepthLimiter does) never hits.
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     extensions: list[Any] = [
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
