@@ -40,11 +40,17 @@ class InboundProcessor:
     """Processes stored messages in the background, `workers` at a time."""
 
     def __init__(
-        self, settings: Settings, *, on_processed: Observer | None = None, workers: int = 4
+        self,
+        settings: Settings,
+        *,
+        on_processed: Observer | None = None,
+        workers: int | None = None,
     ):
         self.settings = settings
         self.on_processed = on_processed
-        self.workers = workers
+        # SQLite has one connection per process: concurrent workers only queue for its lock
+        # (measured: 1 worker beat 4 by ~40%); PostgreSQL gains from a few in parallel.
+        self.workers = workers if workers is not None else (1 if settings.is_embedded_db else 4)
         self.queue: asyncio.Queue[int] = asyncio.Queue()
         self.received_at: dict[int, float] = {}  # inbound id -> monotonic time of DATA
         self._tasks: list[asyncio.Task[None]] = []
@@ -178,7 +184,11 @@ class SMTPService:
     """The running SMTP server and its processor, started and stopped by a lifespan."""
 
     def __init__(
-        self, settings: Settings, *, on_processed: Observer | None = None, workers: int = 4
+        self,
+        settings: Settings,
+        *,
+        on_processed: Observer | None = None,
+        workers: int | None = None,
     ) -> None:
         self.settings = settings
         self.processor = InboundProcessor(settings, on_processed=on_processed, workers=workers)
