@@ -10,6 +10,7 @@ from resolvers.common import given, mutate
 from schema.connections import Connection, paginate
 from schema.context import actor_of
 from schema.ids import decode_id, from_global_id, input_id
+from schema.lookahead import node_selection, prime_tickets
 from schema.types import Comment, Ticket
 from services import tickets as svc
 from services.errors import ClientError, ErrorCode, ValidationFailed
@@ -101,13 +102,18 @@ async def tickets(
     sort_field = sort.field.value if sort else "CREATED_AT"
     desc = sort.direction.value == "DESC" if sort else True
     query = svc.list_tickets(actor, _filter(filter), sort=sort_field, desc=desc)
-    return await paginate(
+    page = await paginate(
         query,
         first=first,
         after=after,
         max_size=info.context.settings.max_page_size,
         convert=Ticket.from_row,
     )
+    # Load what the client selects for the whole page now, level by level.
+    await prime_tickets(
+        info.context.loaders, [edge.node for edge in page.edges], node_selection(info)
+    )
+    return page
 
 
 async def ticket_create(info: strawberry.Info, input: TicketCreateInput) -> Any:

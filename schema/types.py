@@ -21,6 +21,7 @@ from models.enums import (
 )
 from schema.connections import Connection
 from schema.ids import to_global_id
+from schema.lookahead import peek
 from services import policies
 
 if TYPE_CHECKING:
@@ -197,8 +198,8 @@ class Team(Node):
         )
 
     @strawberry.field(description="The department the team belongs to.")
-    async def department(self, info: strawberry.Info) -> Department:
-        return await info.context.loaders.department.load(self.department_pk)
+    def department(self, info: strawberry.Info) -> Department:
+        return peek(info.context.loaders.department, self.department_pk)
 
     @strawberry.field(description="The team's members.")
     async def members(self, info: strawberry.Info) -> list[Agent]:
@@ -335,10 +336,10 @@ class Contact(Node):
         )
 
     @strawberry.field(description="The account the contact belongs to.")
-    async def account(self, info: strawberry.Info) -> Account | None:
+    def account(self, info: strawberry.Info) -> Account | None:
         if self.account_pk is None:
             return None
-        return await info.context.loaders.account.load(self.account_pk)
+        return peek(info.context.loaders.account, self.account_pk)
 
     @strawberry.field(description="The agent who owns the contact.")
     async def owner(self, info: strawberry.Info) -> Agent | None:
@@ -567,39 +568,39 @@ class Ticket(Node):
         )
 
     @strawberry.field(description="The department the ticket belongs to.")
-    async def department(self, info: strawberry.Info) -> Department:
-        return await info.context.loaders.department.load(self.department_pk)
+    def department(self, info: strawberry.Info) -> Department:
+        return peek(info.context.loaders.department, self.department_pk)
 
     @strawberry.field(description="The contact who raised the ticket.")
-    async def contact(self, info: strawberry.Info) -> Contact | None:
+    def contact(self, info: strawberry.Info) -> Contact | None:
         if self.contact_pk is None:
             return None
-        return await info.context.loaders.contact.load(self.contact_pk)
+        return peek(info.context.loaders.contact, self.contact_pk)
 
     @strawberry.field(description="The contact's account.")
-    async def account(self, info: strawberry.Info) -> Account | None:
+    def account(self, info: strawberry.Info) -> Account | None:
         if self.account_pk is None:
             return None
-        return await info.context.loaders.account.load(self.account_pk)
+        return peek(info.context.loaders.account, self.account_pk)
 
     @strawberry.field(description="The product the ticket is about.")
-    async def product(self, info: strawberry.Info) -> Product | None:
+    def product(self, info: strawberry.Info) -> Product | None:
         if self.product_pk is None:
             return None
-        return await info.context.loaders.product.load(self.product_pk)
+        return peek(info.context.loaders.product, self.product_pk)
 
     @strawberry.field(description="The agent or team the ticket is assigned to; null: unassigned.")
-    async def assignee(self, info: strawberry.Info) -> Assignee | None:
+    def assignee(self, info: strawberry.Info) -> Assignee | None:
         loaders = info.context.loaders
         if self.assignee_agent_pk is not None:
-            return await loaders.agent.load(self.assignee_agent_pk)
+            return peek(loaders.agent, self.assignee_agent_pk)
         if self.assignee_team_pk is not None:
-            return await loaders.team.load(self.assignee_team_pk)
+            return peek(loaders.team, self.assignee_team_pk)
         return None
 
     @strawberry.field(description="Tag names, alphabetical (TIC-6).")
-    async def tags(self, info: strawberry.Info) -> list[str]:
-        return await info.context.loaders.tags_by_ticket.load(self.pk)
+    def tags(self, info: strawberry.Info) -> list[str]:
+        return peek(info.context.loaders.tags_by_ticket, self.pk)
 
     @strawberry.field(description="Comments, oldest first.")
     async def comments(self, info: strawberry.Info) -> list[Comment]:
