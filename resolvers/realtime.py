@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.dataloader import DataLoader
 
 import models
-from realtime import streams
+from realtime import batch, streams
 from realtime.hub import SLOW_CONSUMER_CODE, SLOW_CONSUMER_REASON, Hub
 from resolvers.common import mutate
 from schema.connections import BadPagination, Connection, Edge, PageInfo, check_first, paginate
@@ -185,24 +184,44 @@ async def activities(
 # -- notifications ------------------------------------------------------------------------
 
 
-def to_notification(row: models.Notification) -> Notification:
-    """The GraphQL object of a notification row."""
+async def to_notifications(actor: Actor, rows: list[models.Notification]) -> list[Notification]:
+    """GraphQL objects for notification rows, with their activity and ticket loaded up front
+    (batched: one query each for the whole list) so that those fields resolve synchronously."""
     from schema.ids import to_global_id
     from schema.realtime import Notification
 
-    return Notification(
-        id=strawberry.ID(to_global_id("Notification", row.id)),
-        reason=row.reason,
-        created_at=row.created_at,
-        read_at=row.read_at,
-        is_read=row.read_at is not None,
-        cursor=notification_cursor(row.id),
-        pk=row.id,
-        activity_pk=row.activity_id,  # type: ignore[attr-defined]
-        ticket_pk=row.ticket_id,
-        contact_pk=row.contact_id,
-        account_pk=row.account_id,
-    )
+    if len(rows) == 1:  # a subscription event: no gather (it costs more than the loads)
+        row = rows[0]
+        activities = [await batch.activity(row.activity_id)]  # type: ignore[attr-defined]
+        tickets = [await batch.ticket(row.ticket_id) if row.ticket_id else None]
+    else:
+        activities = await asyncio.gather(*(batch.activity(r.activity_id) for r in rows))  # type: ignore[attr-defined]
+        tickets = await asyncio.gather(
+            *(batch.ticket(r.ticket_id) if r.ticket_id else _none() for r in rows)
+        )
+    out = []
+    for row, activity, ticket in zip(rows, activities, tickets, strict=True):
+        visible = ticket is not None and policies.can_view_ticket(actor, ticket)
+        out.append(
+            Notification(
+                id=strawberry.ID(to_global_id("Notification", row.id)),
+                reason=row.reason,
+                created_at=row.created_at,
+                read_at=row.read_at,
+                is_read=row.read_at is not None,
+                cursor=notification_cursor(row.id),
+                pk=row.id,
+                activity_obj=Activity.from_row(activity) if activity is not None else None,
+                ticket_obj=Ticket.from_row(ticket) if visible else None,
+                contact_pk=row.contact_id,
+                account_pk=row.account_id,
+            )
+        )
+    return out
+
+
+async def _none() -> None:
+    return None
 
 
 async def notifications(
@@ -223,7 +242,8 @@ async def notifications(
         actor, unread_only=unread_only, before_id=before_id, newer_than_id=newer_id
     )
     rows = await query.limit(size + 1) if size else []
-    edges = [Edge(cursor=notification_cursor(r.id), node=to_notification(r)) for r in rows[:size]]
+    nodes = await to_notifications(actor, rows[:size])
+    edges = [Edge(cursor=node.cursor, node=node) for node in nodes]
     return Connection(
         edges=edges,
         page_info=PageInfo(
@@ -251,7 +271,7 @@ async def mark_read(info: strawberry.Info, input: NotificationMarkReadInput) -> 
         pks = input_ids(input.ids, "Notification", "ids")
         rows = await notes.mark_read(actor, notification_ids=pks)
         return {
-            "notifications": [to_notification(r) for r in rows],
+            "notifications": await to_notifications(actor, rows),
             "unread_count": await notes.unread_count(actor),
         }
 
@@ -269,32 +289,6 @@ async def mark_all_read(info: strawberry.Info, input: NotificationMarkAllReadInp
         return {"marked": count, "unread_count": await notes.unread_count(actor)}
 
     return await mutate(_payload("NotificationMarkAllReadPayload"), run)
-
-
-def activity_loader(info: strawberry.Info) -> DataLoader[int, Activity | None]:
-    """Activities by id, cached on this request's (or subscription event's) loaders."""
-    loaders = info.context.loaders
-    loader = loaders.__dict__.get("realtime_activity")
-    if loader is None:
-
-        async def load(keys: Sequence[int]) -> list[Activity | None]:
-            rows = {
-                r.id: Activity.from_row(r) for r in await models.Activity.filter(id__in=set(keys))
-            }
-            return [rows.get(k) for k in keys]
-
-        loader = loaders.__dict__["realtime_activity"] = DataLoader(load_fn=load)
-    return loader
-
-
-async def visible_ticket(info: strawberry.Info, ticket_pk: int | None) -> Ticket | None:
-    """A ticket by pk if the actor may still see it."""
-    if ticket_pk is None:
-        return None
-    ticket = await info.context.loaders.ticket.load(ticket_pk)
-    if ticket is None or not policies.can_see_department(actor_of(info), ticket.department_pk):
-        return None
-    return ticket
 
 
 # -- subscriptions ------------------------------------------------------------------------
@@ -343,7 +337,8 @@ def _fresh(info: strawberry.Info, actor: Actor) -> None:
     # The WebSocket's context lives as long as the connection: a fresh actor and fresh
     # DataLoaders for every event (STACK_NOTES: a kept loader is a stale cache).
     info.context.actor = actor
-    info.context.fresh_loaders()
+    # Built lazily (by `info.context.loaders`) only if a field of this event needs one.
+    info.context._loaders = None
 
 
 async def notification_created(
@@ -360,8 +355,8 @@ async def notification_created(
         _fresh(info, actor)
         yield NotificationCreatedEvent(
             cursor=notification_cursor(row.id),
-            notification=to_notification(row),
-            unread_count=await notes.unread_count(actor),
+            notification=(await to_notifications(actor, [row]))[0],
+            unread_count=await batch.unread_count(actor.agent_id),
         )
 
 

@@ -14,10 +14,13 @@ import strawberry
 from strawberry.scalars import JSON
 
 from models.enums import NotificationReason
+from realtime import executor_fix
 from resolvers import realtime as r
 from schema.errors import MutationError
 from schema.permissions import IsAuthenticated
 from schema.types import Account, Activity, Contact, Department, Ticket
+
+executor_fix.install()  # subscriptions' per-event memory leak in graphql-core 3.3.2
 
 strawberry.enum(
     NotificationReason,
@@ -43,18 +46,18 @@ class Notification:
         "`newerThan` to me.notifications, to get exactly what came after it."
     )
     pk: strawberry.Private[int]
-    activity_pk: strawberry.Private[int]
-    ticket_pk: strawberry.Private[int | None]
+    activity_obj: strawberry.Private[Activity | None]
+    ticket_obj: strawberry.Private[Ticket | None]
     contact_pk: strawberry.Private[int | None]
     account_pk: strawberry.Private[int | None]
 
     @strawberry.field(description="What happened.")
-    async def activity(self, info: strawberry.Info) -> Activity | None:
-        return await r.activity_loader(info).load(self.activity_pk)
+    def activity(self) -> Activity | None:
+        return self.activity_obj
 
     @strawberry.field(description="The ticket it concerns, while you may see it.")
-    async def ticket(self, info: strawberry.Info) -> Ticket | None:
-        return await r.visible_ticket(info, self.ticket_pk)
+    def ticket(self) -> Ticket | None:
+        return self.ticket_obj
 
     @strawberry.field(description="The contact it concerns.")
     async def contact(self, info: strawberry.Info) -> Contact | None:

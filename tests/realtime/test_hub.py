@@ -88,3 +88,20 @@ async def test_a_failing_publisher_never_undoes_the_commit(world: World) -> None
     assert calls and calls[0] >= 1
     assert await models.Ticket.exists(id=ticket.id)
     assert await models.Activity.filter(ticket_id=ticket.id).count() == 1
+
+
+def test_per_event_executors_do_not_share_the_subfield_memo() -> None:
+    # graphql-core 3.3.2 shares one memo across a subscription's events and it grows forever;
+    # realtime.executor_fix (installed by schema.realtime) gives each event its own.
+    from graphql import build_schema, parse
+    from graphql.execution.executor import Executor
+
+    import schema.realtime  # noqa: F401
+
+    sdl = build_schema("type Query { a: String } type Subscription { g: String }")
+    executor = Executor.build(sdl, parse("subscription { g }"))
+    one = executor.build_per_event_executor({"g": "1"})
+    two = executor.build_per_event_executor({"g": "2"})
+    memos = [executor._relevant_sub_fields, one._relevant_sub_fields, two._relevant_sub_fields]
+    assert len({id(m) for m in memos}) == 3
+    assert one.root_value == {"g": "1"}
