@@ -3,6 +3,7 @@ broadcast bus and the SMTP server; GraphQL over HTTP and WebSocket on /graphql."
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +12,13 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -27,7 +34,7 @@ from realtime.streams import connection_token
 from schema.context import Context
 from schema.ids import InvalidId, decode_id
 from schema.root import build_schema
-from services import attachments, auth, uow
+from services import attachments, auth, from_addresses, outbox, uow
 from services.errors import NotAuthenticated
 from services.organisation import ensure_organisation
 from settings import Settings
@@ -163,11 +170,17 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         # The hub owns the bus: it connects it, and reconnects after backend failures.
         await hub.start()
         uow.set_publisher(hub.publish_many)
+        # The outbox worker sends queued email from this process (no SMTP I/O in requests).
+        worker = outbox.OutboxWorker(settings) if settings.outbox_enabled else None
+        if worker is not None:
+            worker.start()
         try:
             # The SMTP server (when enabled) runs in this loop with the database.
             async with smtp_running(settings):
                 yield
         finally:
+            if worker is not None:
+                await worker.stop()
             uow.clear_publisher(hub.publish_many)
             await hub.stop()
             if manage_db:
@@ -199,8 +212,16 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             headers={"X-Content-Type-Options": "nosniff"},
         )
 
+    async def verify_from_address(request: Request) -> Response:
+        # The single-use link of a From address verification email (EM-6).
+        row, why = await from_addresses.verify_token(request.path_params["token"])
+        if row is None:
+            return HTMLResponse(f"<p>{html.escape(why)}</p>", status_code=410)
+        return HTMLResponse(f"<p>{html.escape(row.email)} is verified as a From address.</p>")
+
     app = Starlette(
         routes=[
+            Route("/verify-from-address/{token}", verify_from_address),
             Route("/", root),
             Route("/health", health),
             Route("/attachments/{attachment_id}", download),

@@ -62,6 +62,28 @@ class Settings:
     smtp_auth_password: str = ""
     smtp_tls_cert: str = ""
     smtp_tls_key: str = ""
+    # Outbound mail: the relay every reply goes through unless its From address has its own
+    # SMTP server (EM-7). relay_security: PLAIN, SSL (implicit TLS) or TLS (STARTTLS).
+    relay_host: str = "127.0.0.1"
+    relay_port: int = 25
+    relay_user: str = ""
+    relay_password: str = ""
+    relay_security: str = "PLAIN"
+    relay_timeout_seconds: int = 30
+    relay_verify_certificates: bool = True
+    # Encrypts secrets at rest (From addresses' SMTP passwords); empty: a key generated once
+    # under var/ (set it for scale-out: every process needs the same key).
+    secret_key: str = ""
+    # Where links in emails point (From address verification).
+    public_base_url: str = "http://127.0.0.1:8000"
+    outbox_enabled: bool = True
+    outbox_interval_ms: int = 1000
+    outbox_max_attempts: int = 8
+    outbox_backoff_ms: int = 2000
+    outbox_batch_size: int = 50
+    # Total attachment bytes one outgoing email may carry.
+    outbound_attachment_max_bytes: int = 20 * 1024 * 1024
+    from_address_token_hours: int = 24
 
     @property
     def attachments_dir(self) -> Path:
@@ -124,4 +146,10 @@ class Settings:
             raise ValueError(
                 "DESKQL_ORG_EDITION must be FREE, STANDARD, PROFESSIONAL or ENTERPRISE"
             )
-        return replace(settings, org_edition=settings.org_edition.upper())
+        if settings.relay_security.upper() not in {"PLAIN", "SSL", "TLS"}:
+            raise ValueError("DESKQL_RELAY_SECURITY must be PLAIN, SSL or TLS")
+        return replace(
+            settings,
+            org_edition=settings.org_edition.upper(),
+            relay_security=settings.relay_security.upper(),
+        )

@@ -23,6 +23,16 @@ from models.organisation import (
     Team,
     TeamMembership,
 )
+from models.outbound import (
+    Draft,
+    EmailTemplate,
+    FromAddress,
+    OutboxMessage,
+    OutboxStatus,
+    SmtpSecurity,
+    TemplateFolder,
+    TicketTemplate,
+)
 from models.realtime import Follow, Mention, Notification
 from models.tickets import Attachment, Comment, Tag, Thread, Ticket, TicketTag
 
@@ -33,9 +43,18 @@ MODEL_MODULES = [
     "models.activity",
     "models.realtime",
     "models.email",
+    "models.outbound",
 ]
 
 __all__ = [
+    "Draft",
+    "EmailTemplate",
+    "FromAddress",
+    "OutboxMessage",
+    "OutboxStatus",
+    "SmtpSecurity",
+    "TemplateFolder",
+    "TicketTemplate",
     "Notification",
     "Mention",
     "Follow",
