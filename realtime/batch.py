@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from strawberry.dataloader import DataLoader
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
 import models
@@ -98,16 +99,25 @@ async def activity(pk: int) -> models.Activity | None:
     return await _shared("activity", _by_id(models.Activity)).load(pk)
 
 
-async def _unread(agent_ids: list[int]) -> list[int]:
-    counts = dict(
-        await models.Notification.filter(agent_id__in=list(set(agent_ids)), read_at__isnull=True)
-        .group_by("agent_id")
-        .annotate(n=Count("id"))
-        .values_list("agent_id", "n")
-    )
-    return [counts.get(pk, 0) for pk in agent_ids]
+async def _unread(keys: list[tuple[int, bool, tuple[int, ...]]]) -> list[int]:
+    # One query per distinct access (admin or a set of departments), usually a handful, with
+    # the same hiding rule as services.notifications: tickets the agent may no longer see.
+    groups: dict[tuple[bool, tuple[int, ...]], set[int]] = {}
+    for agent_id, is_admin, departments in keys:
+        groups.setdefault((is_admin, departments), set()).add(agent_id)
+    counts: dict[tuple[int, bool, tuple[int, ...]], int] = {}
+    for (is_admin, departments), agent_ids in groups.items():
+        qs = models.Notification.filter(agent_id__in=list(agent_ids), read_at__isnull=True)
+        if not is_admin:
+            hidden = models.Ticket.exclude(department_id__in=list(departments)).values("id")
+            qs = qs.filter(Q(ticket_id__isnull=True) | ~Q(ticket_id__in=Subquery(hidden)))
+        rows = await qs.group_by("agent_id").annotate(n=Count("id")).values_list("agent_id", "n")
+        for agent_id, n in rows:
+            counts[(agent_id, is_admin, departments)] = n
+    return [counts.get(key, 0) for key in keys]
 
 
-async def unread_count(agent_id: int) -> int:
-    """An agent's unread notifications, now."""
-    return await _shared("unread", _unread).load(agent_id)
+async def unread_count(actor: Actor) -> int:
+    """An agent's unread notifications (that they may still see), now."""
+    key = (actor.agent_id, actor.is_admin, tuple(sorted(actor.department_ids)))
+    return await _shared("unread", _unread).load(key)

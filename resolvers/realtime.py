@@ -356,7 +356,7 @@ async def notification_created(
         yield NotificationCreatedEvent(
             cursor=notification_cursor(row.id),
             notification=(await to_notifications(actor, [row]))[0],
-            unread_count=await batch.unread_count(actor.agent_id),
+            unread_count=await batch.unread_count(actor),
         )
 
 

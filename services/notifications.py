@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 import models
@@ -197,7 +197,13 @@ async def notify(
 
 
 def _for(actor: Actor) -> QuerySet[models.Notification]:
-    return models.Notification.filter(agent_id=actor.agent_id)
+    qs = models.Notification.filter(agent_id=actor.agent_id)
+    if actor.is_admin:
+        return qs
+    # Never show what the agent may no longer see: tickets since moved to (or departments
+    # since left for) a department outside theirs. Deleted tickets' notifications stay.
+    hidden = models.Ticket.exclude(department_id__in=list(actor.department_ids)).values("id")
+    return qs.filter(Q(ticket_id__isnull=True) | ~Q(ticket_id__in=Subquery(hidden)))
 
 
 def list_notifications(

@@ -113,9 +113,9 @@ async def test_one_notification_per_agent_with_the_strongest_reason(world: World
         alice, ticket_id=ticket.id, body=f"{_mention(dave)} and again {_mention(dave)}, look"
     )
     assert await _notes(dave) == [("ticket.comment_added", NotificationReason.MENTIONED)]
-    assert await models.Mention.filter(comment_id=comment.id).values_list("agent_id", flat=True) == [
-        dave.id
-    ]
+    assert await models.Mention.filter(comment_id=comment.id).values_list(
+        "agent_id", flat=True
+    ) == [dave.id]
 
 
 async def test_mentions_ignore_bad_ids_and_agents_who_cannot_see(world: World) -> None:
@@ -277,3 +277,19 @@ def test_mention_syntax() -> None:
     assert notifications.mentioned_agent_ids(f"hi @[Ann Lee]({gid}) @[x]({gid})") == [42]
     assert notifications.mentioned_agent_ids(f"@Ann ({gid}) [Ann]({gid}) @[]({gid})") == []
     assert notifications.mentioned_agent_ids(f"@[Ann]({to_global_id('Ticket', 3)})") == []
+
+
+async def test_notifications_about_tickets_no_longer_visible_are_hidden(world: World) -> None:
+    alice = await _actor(world.alice)
+    dave_row = await _support_agent(world, "dave@zylker.com", "Dave")
+    ticket = await _ticket(world, alice)
+    await follows.follow_ticket(await _actor(dave_row), ticket_id=ticket.id)
+    await tickets.add_comment(alice, ticket_id=ticket.id, body="one")
+    dave = await _actor(dave_row)
+    assert await notifications.unread_count(dave) == 1
+    await models.Ticket.filter(id=ticket.id).update(department_id=world.sales.id)
+    assert await notifications.unread_count(dave) == 0
+    assert await notifications.list_notifications(dave) == []
+    with pytest.raises(ValidationFailed):
+        note = await models.Notification.get(agent_id=dave_row.id)
+        await notifications.mark_read(dave, notification_ids=[note.id])
