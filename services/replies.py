@@ -16,7 +16,15 @@ from typing import Any
 import models
 from channels.email import outbound as smtp
 from models.enums import Channel, ThreadDirection
-from services import activity, email_settings, from_addresses, outbox, uow, validation
+from services import (
+    activity,
+    email_settings,
+    from_addresses,
+    outbox,
+    templates,
+    uow,
+    validation,
+)
 from services.attachments import blob_path
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
@@ -117,12 +125,28 @@ async def send_reply(
     from_address_id: int | None = None,
     thread_id: int | None = None,
     forward: bool = False,
+    template_id: int | None = None,
+    draft_id: int | None = None,
 ) -> Sent:
-    """Reply to (or forward) a ticket by email: an outgoing thread and a queued email."""
+    """Reply to (or forward) a ticket by email: an outgoing thread and a queued email.
+
+    With `template_id`, the template fills what is not given (subject, bodies, From address);
+    with `draft_id`, that draft is deleted in the same transaction (it has been sent).
+    """
     ticket = await visible_tickets(actor).filter(id=ticket_id).select_related("contact").first()
     if ticket is None:
         raise ValidationFailed.one("ticketId", "no such ticket", ErrorCode.NOT_FOUND)
     errors = Errors()
+    if template_id is not None:
+        template = await templates.get_template(actor, template_id=template_id)
+        scope = await templates.scope_for(ticket, actor.agent_id)
+        if subject is None and template.subject:
+            subject = templates.render(template.subject, scope, one_line=True)
+        if not body_text and not body_html:
+            body_text = templates.render(template.body_text, scope)
+            body_html = templates.render(template.body_html, scope, escape_html=True)
+        if from_address_id is None:
+            from_address_id = template.from_address_id  # type: ignore[attr-defined]
     requester = (ticket.contact.email or "") if ticket.contact else ""
     to_list = clean_recipients(errors, "to", to)
     if not to_list and to is None and not forward and requester:
@@ -202,6 +226,8 @@ async def send_reply(
     except smtp.HeaderInjection as exc:
         raise ValidationFailed.one(None, str(exc), ErrorCode.INVALID) from None
     async with uow.transaction():
+        if draft_id is not None:
+            await models.Draft.filter(id=draft_id).delete()
         thread = await models.Thread.create(
             ticket_id=ticket.id,
             direction=ThreadDirection.OUTGOING,
