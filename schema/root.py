@@ -11,6 +11,7 @@ from schema.email import EmailMutations, EmailQueries
 from schema.extensions import build_extensions
 from schema.nodes import NodeQueries
 from schema.organisation import OrganisationMutations, OrganisationQueries
+from schema.outbound import OutboundMutations, OutboundQueries
 from schema.realtime import RealtimeMutations, RealtimeQueries, Subscription
 from schema.tickets import TicketMutations, TicketQueries
 from schema.types import (
@@ -40,6 +41,7 @@ class Query(
     RealtimeQueries,
     OrganisationQueries,
     EmailQueries,
+    OutboundQueries,
 ):
     pass
 
@@ -56,6 +58,7 @@ class Mutation(
     RealtimeMutations,
     OrganisationMutations,
     EmailMutations,
+    OutboundMutations,
 ):
     pass
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 import models
@@ -95,13 +96,17 @@ def is_usable(row: models.FromAddress) -> bool:
 def list_from_addresses(
     actor: Actor, *, department_id: int | None = None
 ) -> QuerySet[models.FromAddress]:
-    """Administrators: every address. Agents: the usable ones of their departments (EM-9
-    hides disabled ones from the reply editor)."""
+    """Administrators: every address. Agents: the usable ones of their departments, verified
+    or with own SMTP, not disabled (EM-9 hides disabled ones from the reply editor)."""
     qs = models.FromAddress.all()
     if department_id is not None:
         qs = qs.filter(department_id=department_id)
     if not actor.is_admin:
-        qs = qs.filter(department_id__in=list(actor.department_ids), is_disabled=False)
+        qs = qs.filter(
+            Q(is_verified=True) | ~Q(smtp_host=""),
+            department_id__in=list(actor.department_ids),
+            is_disabled=False,
+        )
     return qs.order_by("department_id", "id")
 
 
@@ -353,7 +358,7 @@ async def update_from_address(
 
 
 async def delete_from_address(actor: Actor, *, address_id: int) -> models.FromAddress:
-    """Delete a From address (EM-9); queued mail from it still goes out."""
+    """Delete a From address (EM-9); mail queued from it goes out through the relay."""
     require_admin(actor, "manage From addresses")
     row = await _require(address_id)
     async with uow.transaction():

@@ -1,0 +1,419 @@
+"""Outbound email resolvers: decode ids, call services.replies, outbox, from_addresses,
+templates and drafts, build payloads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+
+from resolvers.common import given, mutate
+from schema.connections import Connection, paginate
+from schema.context import actor_of
+from schema.ids import decode_id, input_id, input_ids
+from schema.types import Thread
+from services import drafts as drafts_svc
+from services import from_addresses as addresses
+from services import outbox, replies
+from services import templates as templates_svc
+
+if TYPE_CHECKING:
+    from schema.outbound import (
+        Draft,
+        DraftIdInput,
+        DraftSaveInput,
+        EmailTemplate,
+        EmailTemplateIdInput,
+        EmailTemplateSaveInput,
+        FromAddress,
+        FromAddressCreateInput,
+        FromAddressIdInput,
+        FromAddressUpdateInput,
+        OutgoingEmail,
+        OutgoingEmailResendInput,
+        SmtpSettingsInput,
+        TagFollowUpInput,
+        TemplateFolder,
+        TemplateFolderCreateInput,
+        TicketForwardInput,
+        TicketReplyInput,
+        TicketTemplate,
+        TicketTemplateCreateInput,
+    )
+
+
+def _opt(value: str | None, type_name: str, field: str) -> int | None:
+    return input_id(value, type_name, field) if value is not None else None
+
+
+def _from_address(info: strawberry.Info, row: Any) -> FromAddress:
+    from schema.outbound import FromAddress
+
+    return FromAddress.from_row(row, addresses.spf_record(info.context.settings))
+
+
+async def _page(info: strawberry.Info, qs: Any, first: int | None, after: str | None, convert):
+    return await paginate(
+        qs, first=first, after=after, max_size=info.context.settings.max_page_size, convert=convert
+    )
+
+
+# -- queries ---------------------------------------------------------------------------------
+
+
+async def from_addresses(
+    info: strawberry.Info, *, department_id: str | None, first: int | None, after: str | None
+) -> Connection[FromAddress]:
+    """`fromAddresses(departmentId)`."""
+    pk = decode_id(department_id, "Department") if department_id is not None else None
+    qs = addresses.list_from_addresses(actor_of(info), department_id=pk)
+    return await _page(info, qs, first, after, lambda row: _from_address(info, row))
+
+
+async def outgoing_email(info: strawberry.Info, *, thread_id: str) -> OutgoingEmail | None:
+    """`outgoingEmail(threadId)`: a thread's delivery status."""
+    from schema.outbound import OutgoingEmail
+
+    row = await outbox.get_for_thread(actor_of(info), thread_id=decode_id(thread_id, "Thread"))
+    return OutgoingEmail.from_row(row) if row else None
+
+
+async def email_templates(
+    info: strawberry.Info, *, first: int | None, after: str | None
+) -> Connection[EmailTemplate]:
+    """`emailTemplates`."""
+    from schema.outbound import EmailTemplate
+
+    qs = templates_svc.visible_templates(actor_of(info)).order_by("name", "id")
+    return await _page(info, qs, first, after, EmailTemplate.from_row)
+
+
+async def template_folders(
+    info: strawberry.Info, *, first: int | None, after: str | None
+) -> Connection[TemplateFolder]:
+    """`templateFolders`."""
+    from schema.outbound import TemplateFolder
+
+    qs = templates_svc.visible_folders(actor_of(info)).order_by("name", "id")
+    return await _page(info, qs, first, after, TemplateFolder.from_row)
+
+
+async def ticket_templates(
+    info: strawberry.Info, *, first: int | None, after: str | None
+) -> Connection[TicketTemplate]:
+    """`ticketTemplates`."""
+    from schema.outbound import TicketTemplate
+
+    qs = templates_svc.visible_ticket_templates(actor_of(info)).order_by("name", "id")
+    return await _page(info, qs, first, after, TicketTemplate.from_row)
+
+
+async def drafts(
+    info: strawberry.Info, *, ticket_id: str, first: int | None, after: str | None
+) -> Connection[Draft]:
+    """`drafts(ticketId)`."""
+    from schema.outbound import Draft
+
+    qs = drafts_svc.visible_drafts(actor_of(info), decode_id(ticket_id, "Ticket"))
+    return await _page(info, qs, first, after, Draft.from_row)
+
+
+# -- replies ---------------------------------------------------------------------------------
+
+
+def _sent(sent: replies.Sent) -> dict[str, Any]:
+    from schema.outbound import OutgoingEmail
+
+    return {
+        "thread": Thread.from_row(sent.thread),
+        "outgoing_email": OutgoingEmail.from_row(sent.outbox),
+    }
+
+
+async def ticket_reply(info: strawberry.Info, input: TicketReplyInput) -> Any:
+    """`ticketReply`."""
+    from schema.outbound import TicketReplyPayload
+
+    async def run() -> dict[str, Any]:
+        sent = await replies.send_reply(
+            actor_of(info),
+            settings=info.context.settings,
+            ticket_id=input_id(input.ticket_id, "Ticket", "ticketId"),
+            thread_id=_opt(input.thread_id, "Thread", "threadId"),
+            to=input.to,
+            cc=input.cc,
+            bcc=input.bcc,
+            subject=input.subject,
+            body_text=input.body_text,
+            body_html=input.body_html,
+            attachment_ids=input_ids(input.attachment_ids, "Attachment", "attachmentIds"),
+            from_address_id=_opt(input.from_address_id, "FromAddress", "fromAddressId"),
+            template_id=_opt(input.template_id, "EmailTemplate", "templateId"),
+        )
+        return _sent(sent)
+
+    return await mutate(TicketReplyPayload, run)
+
+
+async def ticket_forward(info: strawberry.Info, input: TicketForwardInput) -> Any:
+    """`ticketForward`."""
+    from schema.outbound import TicketForwardPayload
+
+    async def run() -> dict[str, Any]:
+        sent = await replies.send_reply(
+            actor_of(info),
+            settings=info.context.settings,
+            ticket_id=input_id(input.ticket_id, "Ticket", "ticketId"),
+            thread_id=_opt(input.thread_id, "Thread", "threadId"),
+            to=input.to,
+            cc=input.cc,
+            bcc=input.bcc,
+            subject=input.subject,
+            body_text=input.body_text,
+            body_html=input.body_html,
+            attachment_ids=input_ids(input.attachment_ids, "Attachment", "attachmentIds"),
+            from_address_id=_opt(input.from_address_id, "FromAddress", "fromAddressId"),
+            forward=True,
+        )
+        return _sent(sent)
+
+    return await mutate(TicketForwardPayload, run)
+
+
+async def outgoing_email_resend(info: strawberry.Info, input: OutgoingEmailResendInput) -> Any:
+    """`outgoingEmailResend`."""
+    from schema.outbound import OutgoingEmail, OutgoingEmailResendPayload
+
+    async def run() -> dict[str, Any]:
+        row = await outbox.resend(
+            actor_of(info), outbox_id=input_id(input.id, "OutgoingEmail", "id")
+        )
+        return {"outgoing_email": OutgoingEmail.from_row(row)}
+
+    return await mutate(OutgoingEmailResendPayload, run)
+
+
+# -- From addresses --------------------------------------------------------------------------
+
+
+def _smtp(value: SmtpSettingsInput | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {
+        "host": value.host,
+        "port": value.port,
+        "security": value.security,
+        "username": value.username,
+        "password": value.password,
+    }
+
+
+async def from_address_create(info: strawberry.Info, input: FromAddressCreateInput) -> Any:
+    """`fromAddressCreate`."""
+    from schema.outbound import FromAddressPayload
+
+    async def run() -> dict[str, Any]:
+        row = await addresses.create_from_address(
+            actor_of(info),
+            settings=info.context.settings,
+            department_id=input_id(input.department_id, "Department", "departmentId"),
+            email=input.email,
+            display_name=input.display_name,
+            smtp_settings=_smtp(input.smtp),
+        )
+        return {"from_address": _from_address(info, row)}
+
+    return await mutate(FromAddressPayload, run)
+
+
+async def from_address_update(info: strawberry.Info, input: FromAddressUpdateInput) -> Any:
+    """`fromAddressUpdate`."""
+    from schema.outbound import FromAddressPayload
+
+    async def run() -> dict[str, Any]:
+        changes = given(
+            input,
+            {"display_name": "display_name", "is_disabled": "is_disabled", "smtp": "smtp_settings"},
+        )
+        if "smtp_settings" in changes:
+            changes["smtp_settings"] = _smtp(changes["smtp_settings"])
+        row = await addresses.update_from_address(
+            actor_of(info),
+            settings=info.context.settings,
+            address_id=input_id(input.id, "FromAddress", "id"),
+            changes=changes,
+        )
+        return {"from_address": _from_address(info, row)}
+
+    return await mutate(FromAddressPayload, run)
+
+
+async def from_address_resend_verification(info: strawberry.Info, input: FromAddressIdInput) -> Any:
+    """`fromAddressResendVerification`."""
+    from schema.outbound import FromAddressPayload
+
+    async def run() -> dict[str, Any]:
+        row = await addresses.resend_verification(
+            actor_of(info),
+            settings=info.context.settings,
+            address_id=input_id(input.id, "FromAddress", "id"),
+        )
+        return {"from_address": _from_address(info, row)}
+
+    return await mutate(FromAddressPayload, run)
+
+
+async def from_address_delete(info: strawberry.Info, input: FromAddressIdInput) -> Any:
+    """`fromAddressDelete`."""
+    from schema.outbound import FromAddressPayload
+
+    async def run() -> dict[str, Any]:
+        row = await addresses.delete_from_address(
+            actor_of(info), address_id=input_id(input.id, "FromAddress", "id")
+        )
+        return {"from_address": _from_address(info, row)}
+
+    return await mutate(FromAddressPayload, run)
+
+
+# -- templates -------------------------------------------------------------------------------
+
+
+async def template_folder_create(info: strawberry.Info, input: TemplateFolderCreateInput) -> Any:
+    """`templateFolderCreate`."""
+    from schema.outbound import TemplateFolder, TemplateFolderPayload
+
+    async def run() -> dict[str, Any]:
+        row = await templates_svc.create_folder(
+            actor_of(info),
+            name=input.name,
+            department_id=_opt(input.department_id, "Department", "departmentId"),
+        )
+        return {"folder": TemplateFolder.from_row(row)}
+
+    return await mutate(TemplateFolderPayload, run)
+
+
+async def email_template_save(info: strawberry.Info, input: EmailTemplateSaveInput) -> Any:
+    """`emailTemplateSave`."""
+    from schema.outbound import EmailTemplate, EmailTemplatePayload
+
+    async def run() -> dict[str, Any]:
+        row = await templates_svc.save_template(
+            actor_of(info),
+            template_id=_opt(input.id, "EmailTemplate", "id"),
+            name=input.name,
+            subject=input.subject,
+            body_text=input.body_text,
+            body_html=input.body_html,
+            folder_id=_opt(input.folder_id, "TemplateFolder", "folderId"),
+            department_id=_opt(input.department_id, "Department", "departmentId"),
+            from_address_id=_opt(input.from_address_id, "FromAddress", "fromAddressId"),
+        )
+        return {"email_template": EmailTemplate.from_row(row)}
+
+    return await mutate(EmailTemplatePayload, run)
+
+
+async def email_template_delete(info: strawberry.Info, input: EmailTemplateIdInput) -> Any:
+    """`emailTemplateDelete`."""
+    from schema.outbound import EmailTemplate, EmailTemplatePayload
+
+    async def run() -> dict[str, Any]:
+        row = await templates_svc.delete_template(
+            actor_of(info), template_id=input_id(input.id, "EmailTemplate", "id")
+        )
+        return {"email_template": EmailTemplate.from_row(row)}
+
+    return await mutate(EmailTemplatePayload, run)
+
+
+async def ticket_template_create(info: strawberry.Info, input: TicketTemplateCreateInput) -> Any:
+    """`ticketTemplateCreate`."""
+    from schema.outbound import TicketTemplate, TicketTemplatePayload
+
+    async def run() -> dict[str, Any]:
+        row = await templates_svc.create_ticket_template(
+            actor_of(info),
+            department_id=input_id(input.department_id, "Department", "departmentId"),
+            name=input.name,
+            subject=input.subject,
+            description=input.description,
+            priority=input.priority,
+        )
+        return {"ticket_template": TicketTemplate.from_row(row)}
+
+    return await mutate(TicketTemplatePayload, run)
+
+
+async def tag_follow_up(info: strawberry.Info, input: TagFollowUpInput) -> Any:
+    """`tagFollowUp`."""
+    from schema.ids import to_global_id
+    from schema.outbound import TagFollowUpPayload
+
+    async def run() -> dict[str, Any]:
+        done = await templates_svc.follow_up_tag(
+            actor_of(info),
+            settings=info.context.settings,
+            tag=input.tag,
+            template_id=input_id(input.template_id, "EmailTemplate", "templateId"),
+        )
+        return {"ticket_ids": [strawberry.ID(to_global_id("Ticket", pk)) for pk in done]}
+
+    return await mutate(TagFollowUpPayload, run)
+
+
+# -- drafts ----------------------------------------------------------------------------------
+
+
+async def draft_save(info: strawberry.Info, input: DraftSaveInput) -> Any:
+    """`draftSave`."""
+    from schema.outbound import Draft, DraftPayload
+
+    async def run() -> dict[str, Any]:
+        row = await drafts_svc.save_draft(
+            actor_of(info),
+            ticket_id=input_id(input.ticket_id, "Ticket", "ticketId"),
+            draft_id=_opt(input.id, "Draft", "id"),
+            client_key=input.client_key,
+            is_shared=input.is_shared,
+            to=input.to,
+            cc=input.cc,
+            bcc=input.bcc,
+            subject=input.subject,
+            body_text=input.body_text,
+            body_html=input.body_html,
+            from_address_id=_opt(input.from_address_id, "FromAddress", "fromAddressId"),
+            attachment_ids=input_ids(input.attachment_ids, "Attachment", "attachmentIds"),
+        )
+        return {"draft": Draft.from_row(row)}
+
+    return await mutate(DraftPayload, run)
+
+
+async def draft_send(info: strawberry.Info, input: DraftIdInput) -> Any:
+    """`draftSend`."""
+    from schema.outbound import DraftSendPayload
+
+    async def run() -> dict[str, Any]:
+        sent = await drafts_svc.send_draft(
+            actor_of(info),
+            settings=info.context.settings,
+            draft_id=input_id(input.id, "Draft", "id"),
+        )
+        return _sent(sent)
+
+    return await mutate(DraftSendPayload, run)
+
+
+async def draft_discard(info: strawberry.Info, input: DraftIdInput) -> Any:
+    """`draftDiscard`."""
+    from schema.outbound import Draft, DraftPayload
+
+    async def run() -> dict[str, Any]:
+        row = await drafts_svc.discard_draft(
+            actor_of(info), draft_id=input_id(input.id, "Draft", "id")
+        )
+        return {"draft": Draft.from_row(row)}
+
+    return await mutate(DraftPayload, run)
