@@ -104,12 +104,23 @@ async def _transport(settings: Settings, row: models.OutboxMessage) -> smtp.Tran
     )
 
 
-async def _claim(row_id: int) -> bool:
+async def _claim(limit: int) -> list[int]:
+    """Take up to `limit` due rows (QUEUED -> SENDING). `skip_locked` keeps two processes on
+    PostgreSQL from claiming one row; SQLite is one process whose transactions serialise."""
     now = datetime.now(UTC)
-    taken = await models.OutboxMessage.filter(
-        id=row_id, status=OutboxStatus.QUEUED, next_attempt_at__lte=now
-    ).update(status=OutboxStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    return taken == 1
+    async with uow.transaction():
+        ids = (
+            await models.OutboxMessage.filter(status=OutboxStatus.QUEUED, next_attempt_at__lte=now)
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at", "id")
+            .limit(limit)
+            .values_list("id", flat=True)
+        )
+        if ids:
+            await models.OutboxMessage.filter(id__in=ids, status=OutboxStatus.QUEUED).update(
+                status=OutboxStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+    return list(ids)
 
 
 async def _finish(
@@ -127,25 +138,30 @@ async def _finish(
         }
     else:
         values = {"status": OutboxStatus.FAILED, "last_error": str(failure)}
+    if values["status"] is not OutboxStatus.FAILED or row.thread_id is None:  # type: ignore[attr-defined]
+        # SENT and retries are shown by the row itself (outgoingEmail.status): one write.
+        await models.OutboxMessage.filter(id=row.id, status=OutboxStatus.SENDING).update(
+            claimed_at=None, **values
+        )
+        return
     async with uow.transaction():
         await models.OutboxMessage.filter(id=row.id, status=OutboxStatus.SENDING).update(
             claimed_at=None, **values
         )
-        if values["status"] is not OutboxStatus.QUEUED and row.thread_id is not None:  # type: ignore[attr-defined]
-            await _record_delivery(row, values["status"], values["last_error"])
+        # A final failure is news for the ticket's people: an Activity row and notifications.
+        await _record_failure(row, values["last_error"])
 
 
-async def _record_delivery(row: models.OutboxMessage, status: OutboxStatus, error: str) -> None:
+async def _record_failure(row: models.OutboxMessage, error: str) -> None:
     thread = await models.Thread.filter(id=row.thread_id).first()  # type: ignore[attr-defined]
     if thread is None:
         return
     ticket = await models.Ticket.get(id=thread.ticket_id)  # type: ignore[attr-defined]
     await activity.record_ticket(
         actor=None,
-        kind="ticket.email_sent" if status is OutboxStatus.SENT else "ticket.email_failed",
+        kind="ticket.email_failed",
         ticket=ticket,
-        changes={"threadId": thread.id, "messageId": row.message_id}
-        | ({"error": error} if status is OutboxStatus.FAILED else {}),
+        changes={"threadId": thread.id, "messageId": row.message_id, "error": error},
     )
 
 
@@ -153,10 +169,16 @@ async def _send_group(
     settings: Settings, transport: smtp.Transport, rows: list[models.OutboxMessage]
 ) -> None:
     conn = smtp.Connection(transport)
+    # A server that cannot be reached (or whose TLS or login fails) fails the rest of the
+    # group at once, instead of making each row wait for its own timeout.
+    broken: smtp.SendFailed | None = None
     try:
         for row in rows:
             failure: smtp.SendFailed | None = None
             note = ""
+            if broken is not None:
+                await _finish(settings, row, broken)
+                continue
             try:
                 recipients = (
                     _split(row.to_addresses) + _split(row.cc_addresses) + _split(row.bcc_addresses)
@@ -168,6 +190,8 @@ async def _send_group(
                     note = "refused: " + "; ".join(f"{a}: {r}" for a, r in refused.items())
             except smtp.SendFailed as exc:
                 failure = exc
+                if conn.client is None:
+                    broken = exc
             except Exception as exc:  # noqa: BLE001 - a bug must not stop the other rows
                 log.exception("sending outbox message %s failed", row.id)
                 failure = smtp.SendFailed(f"{type(exc).__name__}: {exc}", temporary=True)
@@ -194,14 +218,7 @@ async def recover_stale(settings: Settings) -> int:
 
 async def run_once(settings: Settings, *, limit: int | None = None) -> int:
     """Send the due messages once; returns how many were attempted."""
-    now = datetime.now(UTC)
-    ids = (
-        await models.OutboxMessage.filter(status=OutboxStatus.QUEUED, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id")
-        .limit(limit or settings.outbox_batch_size)
-        .values_list("id", flat=True)
-    )
-    claimed = [row_id for row_id in ids if await _claim(row_id)]
+    claimed = await _claim(limit or settings.outbox_batch_size)
     if not claimed:
         return 0
     rows = await models.OutboxMessage.filter(id__in=claimed).order_by("id")

@@ -60,7 +60,8 @@ async def test_reply_is_sent_with_threading_headers(world, settings: Settings, s
     assert sent.thread.is_public is True
     row = await models.OutboxMessage.get(id=sent.outbox.id)
     assert row.status is OutboxStatus.SENT and row.attempts == 1
-    assert await models.Activity.filter(kind="ticket.email_sent", ticket_id=ticket.id).exists()
+    # SENT is on the row; only a final failure writes an Activity row.
+    assert not await models.Activity.filter(kind="ticket.email_failed").exists()
 
 
 async def test_switches_off_and_private_reply(world, settings: Settings, sink: Sink):
@@ -368,3 +369,29 @@ async def test_other_department_ticket_is_not_found(world, settings: Settings, s
         await replies.send_reply(bob, settings=cfg, ticket_id=ticket.id, body_text="Hi")
     assert exc.value.errors[0].code == "NOT_FOUND"
     assert await models.OutboxMessage.all().count() == 0
+
+
+async def test_unreachable_server_is_tried_once_per_session(
+    world, settings: Settings, sink: Sink, monkeypatch
+):
+    from channels.email import outbound as smtp_channel
+
+    await sink.stop()
+    opened = []
+    real_open = smtp_channel.Connection.open
+
+    async def counting_open(self):
+        opened.append(self.transport.port)
+        await real_open(self)
+
+    monkeypatch.setattr(smtp_channel.Connection, "open", counting_open)
+    cfg = relay_settings(settings, sink)
+    ticket = await email_ticket(world)
+    alice = await auth.load_actor(world.alice.id)
+    for i in range(10):
+        await replies.send_reply(alice, settings=cfg, ticket_id=ticket.id, body_text=f"n{i}")
+    assert await outbox.run_once(cfg) == 10
+    assert len(opened) == outbox.CONNECTIONS  # not one per message
+    rows = await models.OutboxMessage.all()
+    assert {(r.status, r.attempts) for r in rows} == {(OutboxStatus.QUEUED, 1)}
+    assert all("cannot reach" in r.last_error for r in rows)
