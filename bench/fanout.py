@@ -272,7 +272,7 @@ async def run_events(
         "server_cpu_share": cpu / wall if servers else float("nan"),
         "median_ms": statistics.median(last_after_response) if last_after_response else 0.0,
         "p99_ms": pct(last_after_response, 0.99) if last_after_response else 0.0,
-        "deliveries_per_s": statistics.median(rates),
+        "deliveries_per_s": statistics.median(rates) if rates else 0.0,
         "lost": lost,
     }
 
@@ -310,6 +310,8 @@ async def bench_deskql(
     await trigger(-1)
     await fleet.wait_all(60)
     if fleet.received() != len(fleet.conns):
+        for server in servers:
+            print(f"--- {server.name} log (tail) ---\n{server.log_path.read_text()[-2000:]}")
         raise SystemExit(f"warm-up reached {fleet.received()} of {len(fleet.conns)} subscribers")
     payload = fleet.arrivals[0][0][1]
     result = await run_events(fleet, trigger, args.events, args.timeout, servers)

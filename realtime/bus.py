@@ -37,3 +37,17 @@ class Bus:
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         """Publish a JSON-serialisable message on a channel."""
         await self.broadcast.publish(channel=channel, message=orjson.dumps(message).decode())
+
+    async def publish_many(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Publish messages in order; on Redis in one pipelined round trip (one message per
+        follower of a busy ticket must not cost one round trip each)."""
+        conn = getattr(self.broadcast._backend, "_conn", None)
+        pipeline = getattr(conn, "pipeline", None)
+        if pipeline is None or not self.url.startswith(("redis://", "rediss://")):
+            for channel, message in events:
+                await self.publish(channel, message)
+            return
+        async with pipeline(transaction=False) as pipe:
+            for channel, message in events:
+                pipe.publish(channel, orjson.dumps(message).decode())
+            await pipe.execute()

@@ -198,8 +198,11 @@ class Hub:
 
     async def publish_many(self, events: list[tuple[str, dict[str, Any]]]) -> None:
         """Publish envelopes in order (the unit of work's publisher)."""
-        for channel, message in events:
-            await self.publish(channel, message)
+        try:
+            await self.bus.publish_many(events)
+        except Exception:
+            self._failed.set()
+            raise
 
     # -- internals -----------------------------------------------------------------------
 

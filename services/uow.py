@@ -26,7 +26,7 @@ Publisher = Callable[[list[Event]], Awaitable[None]]
 
 # Seconds a commit waits for the broadcast backend before giving up on publishing; the
 # persisted Activity/Notification rows stay the source of truth that clients catch up from.
-PUBLISH_TIMEOUT = 2.0
+PUBLISH_TIMEOUT = 5.0
 
 
 @dataclass
