@@ -39,9 +39,7 @@ async def _ticket(world: World, **kwargs: Any) -> models.Ticket:
 
 
 async def _comment(world: World, ticket: models.Ticket, body: str) -> None:
-    await tickets.add_comment(
-        await auth.load_actor(world.admin.id), ticket_id=ticket.id, body=body
-    )
+    await tickets.add_comment(await auth.load_actor(world.admin.id), ticket_id=ticket.id, body=body)
 
 
 async def test_follow_and_unfollow_a_ticket(gql: GQLClient, world: World) -> None:
@@ -100,9 +98,7 @@ async def test_follow_contacts_and_accounts(gql: GQLClient, world: World) -> Non
     assert await models.Follow.all().count() == 0
 
 
-async def test_notifications_newest_first_with_stable_cursors(
-    gql: GQLClient, world: World
-) -> None:
+async def test_notifications_newest_first_with_stable_cursors(gql: GQLClient, world: World) -> None:
     ticket = await _ticket(world)
     as_alice = gql.as_(world.alice_token)
     await as_alice(FOLLOW, {"id": gid("Ticket", ticket.id)})
@@ -153,7 +149,10 @@ async def test_mark_read_and_mark_all_read(gql: GQLClient, world: World) -> None
     await as_alice(FOLLOW, {"id": gid("Ticket", ticket.id)})
     for i in range(3):
         await _comment(world, ticket, f"c{i}")
-    ids = [gid("Notification", pk) for pk in await models.Notification.all().values_list("id", flat=True)]
+    ids = [
+        gid("Notification", pk)
+        for pk in await models.Notification.all().values_list("id", flat=True)
+    ]
     mark = """mutation($ids: [ID!]!) { notificationMarkRead(input: {ids: $ids}) {
                 errors { field code } unreadCount notifications { id isRead } } }"""
     result = await as_alice(mark, {"ids": ids[:1]})
