@@ -105,8 +105,9 @@ async def _transport(settings: Settings, row: models.OutboxMessage) -> smtp.Tran
 
 
 async def _claim(limit: int) -> list[int]:
-    """Take up to `limit` due rows (QUEUED -> SENDING). `skip_locked` keeps two processes on
-    PostgreSQL from claiming one row; SQLite is one process whose transactions serialise."""
+    """Take up to `limit` due rows (QUEUED -> SENDING) and return the ids this call won: the
+    conditional update plus this claim's mark make a row one worker's only (tested with
+    concurrent workers on PostgreSQL); `skip_locked` only spares them waiting on each other."""
     now = datetime.now(UTC)
     async with uow.transaction():
         ids = (
@@ -116,11 +117,18 @@ async def _claim(limit: int) -> list[int]:
             .limit(limit)
             .values_list("id", flat=True)
         )
-        if ids:
-            await models.OutboxMessage.filter(id__in=ids, status=OutboxStatus.QUEUED).update(
-                status=OutboxStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
-            )
-    return list(ids)
+        if not ids:
+            return []
+        # The update re-checks QUEUED on the latest row version: a row another worker took
+        # meanwhile is not updated, and is not ours (claimed_at is this claim's mark).
+        await models.OutboxMessage.filter(id__in=ids, status=OutboxStatus.QUEUED).update(
+            status=OutboxStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+        return list(
+            await models.OutboxMessage.filter(
+                id__in=ids, status=OutboxStatus.SENDING, claimed_at=now
+            ).values_list("id", flat=True)
+        )
 
 
 async def _finish(
