@@ -121,6 +121,17 @@ async def drafts(
 # -- replies ---------------------------------------------------------------------------------
 
 
+def _files(uploads: list[Any]) -> list[replies.NewFile]:
+    return [
+        replies.NewFile(
+            filename=getattr(u, "filename", None),
+            content_type=getattr(u, "content_type", None),
+            source=u.file,
+        )
+        for u in uploads
+    ]
+
+
 def _sent(sent: replies.Sent) -> dict[str, Any]:
     from schema.outbound import OutgoingEmail
 
@@ -149,6 +160,7 @@ async def ticket_reply(info: strawberry.Info, input: TicketReplyInput) -> Any:
             attachment_ids=input_ids(input.attachment_ids, "Attachment", "attachmentIds"),
             from_address_id=_opt(input.from_address_id, "FromAddress", "fromAddressId"),
             template_id=_opt(input.template_id, "EmailTemplate", "templateId"),
+            files=_files(input.files),
         )
         return _sent(sent)
 
@@ -174,6 +186,7 @@ async def ticket_forward(info: strawberry.Info, input: TicketForwardInput) -> An
             attachment_ids=input_ids(input.attachment_ids, "Attachment", "attachmentIds"),
             from_address_id=_opt(input.from_address_id, "FromAddress", "fromAddressId"),
             forward=True,
+            files=_files(input.files),
         )
         return _sent(sent)
 

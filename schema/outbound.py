@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 import models
 from models.outbound import OutboxStatus, SmtpSecurity
@@ -242,8 +243,8 @@ class Draft:
 
 
 @strawberry.input(
-    description="An email reply on a ticket. Files: upload them with attachmentUpload first, "
-    "then list their ids."
+    description="An email reply on a ticket, with new files (multipart request) and existing "
+    "attachments of the ticket."
 )
 class TicketReplyInput:
     ticket_id: strawberry.ID = strawberry.field(description="The ticket.")
@@ -262,6 +263,10 @@ class TicketReplyInput:
     body_html: str = strawberry.field(default="", description="HTML body.")
     attachment_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Attachments of the ticket to send."
+    )
+    files: list[Upload] = strawberry.field(
+        default_factory=list,
+        description="New files (multipart request), stored on the ticket with the thread.",
     )
     from_address_id: strawberry.ID | None = strawberry.field(
         default=None,
@@ -288,6 +293,10 @@ class TicketForwardInput:
     body_html: str = strawberry.field(default="", description="HTML body.")
     attachment_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Attachments of the ticket to send."
+    )
+    files: list[Upload] = strawberry.field(
+        default_factory=list,
+        description="New files (multipart request), stored on the ticket with the thread.",
     )
     from_address_id: strawberry.ID | None = strawberry.field(
         default=None, description="A usable From address; null: the support address."

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from email.utils import make_msgid
-from typing import Any
+from typing import Any, BinaryIO
 
 import models
 from channels.email import outbound as smtp
@@ -25,7 +25,7 @@ from services import (
     uow,
     validation,
 )
-from services.attachments import blob_path
+from services.attachments import _CONTENT_TYPE, _store, blob_path, clean_filename
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import visible_tickets
@@ -35,6 +35,15 @@ from settings import Settings
 SUBJECT_MAX = 900
 BODY_MAX = 1_000_000
 MAX_RECIPIENTS = 50
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A file uploaded with the reply itself."""
+
+    filename: str | None
+    content_type: str | None
+    source: BinaryIO
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,7 @@ async def send_reply(
     forward: bool = False,
     template_id: int | None = None,
     draft_id: int | None = None,
+    files: list[NewFile] | None = None,
 ) -> Sent:
     """Reply to (or forward) a ticket by email: an outgoing thread and a queued email.
 
@@ -172,8 +182,30 @@ async def send_reply(
         parent = await _parent(ticket, thread_id)
     except ValidationFailed as exc:
         errors.items.extend(exc.errors)
-    att_rows, files = await _attachments(settings, ticket, attachment_ids or [], errors)
+    att_rows, out_files = await _attachments(settings, ticket, attachment_ids or [], errors)
+    names = [(clean_filename(errors, f.filename), f) for f in files or []]
     errors.raise_if_any()
+    # New uploads: bodies to the store (by sha256, harmless if the reply is then refused),
+    # within what the existing attachments left of the per-email limit.
+    budget = settings.outbound_attachment_max_bytes - sum(r.size for r in att_rows)
+    stored: list[tuple[str, str, str, int]] = []
+    for name, f in names:
+        ctype = (f.content_type or "application/octet-stream").split(";", 1)[0].strip().lower()
+        if not _CONTENT_TYPE.match(ctype) or len(ctype) > 255:
+            ctype = "application/octet-stream"
+        try:
+            sha, size = await asyncio.to_thread(_store, settings.attachments_dir, f.source, budget)
+        except ValidationFailed:
+            raise ValidationFailed.one(
+                "files",
+                f"the attachments exceed the limit of {settings.outbound_attachment_max_bytes} "
+                "bytes per email",
+                ErrorCode.LIMIT_EXCEEDED,
+            ) from None
+        budget -= size
+        data = await asyncio.to_thread(_read, blob_path(settings.attachments_dir, sha))
+        out_files.append(smtp.OutAttachment(name or "file", ctype, data))
+        stored.append((name or "file", ctype, sha, size))
     department_id: int = ticket.department_id  # type: ignore[attr-defined]
     sender_row = await from_addresses.sender_for(
         actor, from_address_id=from_address_id, department_id=department_id
@@ -221,7 +253,7 @@ async def send_reply(
             message_id=message_id,
             in_reply_to=in_reply_to,
             references=references,
-            attachments=files,
+            attachments=out_files,
         )
     except smtp.HeaderInjection as exc:
         raise ValidationFailed.one(None, str(exc), ErrorCode.INVALID) from None
@@ -244,6 +276,16 @@ async def send_reply(
             references=references,
             author_agent_id=actor.agent_id,
         )
+        for name, ctype, sha, size in stored:
+            await models.Attachment.create(
+                ticket_id=ticket.id,
+                thread_id=thread.id,
+                filename=name,
+                content_type=ctype,
+                size=size,
+                sha256=sha,
+                uploaded_by_id=actor.agent_id,
+            )
         if att_rows:
             await models.Attachment.filter(
                 id__in=[a.id for a in att_rows], thread_id__isnull=True

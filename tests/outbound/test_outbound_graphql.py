@@ -246,3 +246,68 @@ def test_settings_from_env():
     with pytest.raises(ValueError):
         Settings.from_env({"DESKQL_RELAY_SECURITY": "SSLv2"})
     assert replace(s, secret_key="k").secret_key == "k"
+
+
+async def reply_with_files(http, token: str, ticket_id: str, files: dict[str, tuple]):
+    import json
+
+    query = """mutation($input: TicketReplyInput!) { ticketReply(input: $input) {
+        errors { field code } thread { id } } }"""
+    operations = {
+        "query": query,
+        "variables": {
+            "input": {
+                "ticketId": ticket_id,
+                "bodyText": "See attached",
+                "files": [None] * len(files),
+            }
+        },
+    }
+    mapping = {k: [f"variables.input.files.{i}"] for i, k in enumerate(files)}
+    resp = await http.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps(mapping)},
+        files=files,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    return resp.json()["data"]["ticketReply"]
+
+
+async def test_reply_with_uploaded_files(world, http, sink: Sink, settings: Settings):
+    cfg = relay_settings(settings, sink)
+    ticket = await email_ticket(world)
+    out = await reply_with_files(
+        http,
+        world.alice_token,
+        gid("Ticket", ticket.id),
+        {
+            "0": ("invoice.pdf", b"%PDF-1.4 fake", "application/pdf"),
+            "1": ("notes.txt", b"hi", "text/plain"),
+        },
+    )
+    assert out["errors"] == []
+    rows = await models.Attachment.filter(ticket_id=ticket.id).order_by("id")
+    assert [(r.filename, r.content_type, r.size) for r in rows] == [
+        ("invoice.pdf", "application/pdf", 13),
+        ("notes.txt", "text/plain", 2),
+    ]
+    assert all(r.thread_id is not None for r in rows)
+    await deliver_all(cfg)
+    msg = sink.received[0].message
+    parts = {p.get_filename(): p.get_content() for p in msg.iter_attachments()}
+    assert parts == {"invoice.pdf": b"%PDF-1.4 fake", "notes.txt": "hi"}
+
+
+async def test_upload_over_the_email_limit_is_refused(world, http, settings: Settings):
+    ticket = await email_ticket(world)
+    big = b"x" * (settings.outbound_attachment_max_bytes + 1)
+    out = await reply_with_files(
+        http,
+        world.alice_token,
+        gid("Ticket", ticket.id),
+        {"0": ("big.bin", big, "application/octet-stream")},
+    )
+    assert out["errors"] == [{"field": "files", "code": "LIMIT_EXCEEDED"}]
+    assert out["thread"] is None
+    assert await models.Attachment.all().count() == 0
+    assert await models.OutboxMessage.all().count() == 0
