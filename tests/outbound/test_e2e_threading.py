@@ -71,3 +71,21 @@ async def test_customer_answer_threads_back(world, settings: Settings, sink: Sin
     finally:
         await mailer.service.stop()
         await worker.stop()
+
+
+async def test_server_lifespan_runs_the_worker(world, settings: Settings, sink: Sink):
+    from server import create_app
+
+    cfg = relay_settings(settings, sink, smtp_enabled=False, outbox_interval_ms=50)
+    app = create_app(cfg, manage_db=False)
+    async with app.router.lifespan_context(app):
+        ticket = await email_ticket(world)
+        alice = await auth.load_actor(world.alice.id)
+        await replies.send_reply(alice, settings=cfg, ticket_id=ticket.id, body_text="Hi")
+        await wait_for(sink, 1)
+    assert outbox._workers == []  # stopped with the app
+    off = create_app(
+        relay_settings(settings, sink, smtp_enabled=False, outbox_enabled=False), manage_db=False
+    )
+    async with off.router.lifespan_context(off):
+        assert outbox._workers == []
