@@ -25,6 +25,7 @@ from schema.lookahead import peek
 from services import policies
 
 if TYPE_CHECKING:
+    from schema.outbound import OutgoingEmail
     from schema.realtime import Following, Notification
 
 # Realtime fields (issue 3): types defined in schema/realtime.py, resolved by resolvers/realtime.py.
@@ -440,6 +441,19 @@ class Thread(Node):
         from resolvers import email
 
         return await email.thread_original_content(info, self.id)
+
+    @strawberry.field(
+        description="Delivery of the email an OUTGOING thread sent: status, attempts, last "
+        "error (EM-6..EM-10); null for other threads."
+    )
+    async def delivery_status(
+        self, info: strawberry.Info
+    ) -> Annotated[OutgoingEmail, strawberry.lazy("schema.outbound")] | None:
+        if self.direction is not ThreadDirection.OUTGOING:
+            return None
+        from resolvers import outbound
+
+        return await outbound.outgoing_email(info, thread_id=self.id)
 
 
 @strawberry.type(description="An agent's note on a ticket, public or private (TIC-3).")

@@ -47,6 +47,15 @@ async def test_reply_delivered_and_status(world, gql, sink: Sink, settings: Sett
     assert (await gql.as_(world.bob_token)(STATUS, {"id": thread_id})).data == {
         "outgoingEmail": None
     }
+    # The same status on the thread itself; incoming threads have none.
+    on_ticket = await gql.as_(world.alice_token)(
+        "query($id: ID!) { ticket(id: $id) { threads { direction deliveryStatus { status } } } }",
+        {"id": gid("Ticket", ticket.id)},
+    )
+    by_direction = {
+        t["direction"]: t["deliveryStatus"] for t in on_ticket.data["ticket"]["threads"]
+    }
+    assert by_direction == {"INCOMING": None, "OUTGOING": {"status": "SENT"}}
 
 
 async def test_reply_failure_visible_and_resend(world, gql, sink: Sink, settings: Settings):
