@@ -210,16 +210,14 @@ def cmd_create_agent(args: argparse.Namespace, settings: Settings) -> int:
     """Create an agent (and any department named that does not exist yet)."""
 
     async def work() -> int:
-        from tortoise.transactions import in_transaction
-
         import models
         from models.enums import Role, TokenKind
-        from services import auth, organisation
+        from services import auth, organisation, uow
 
         await _open(settings)
         created: list[str] = []
         # One transaction: a refused agent leaves no new department behind.
-        async with in_transaction():
+        async with uow.transaction():
             dept_ids: list[int] = []
             for name in args.department or []:
                 dept = await models.Department.filter(name=name.strip()).first()

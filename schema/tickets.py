@@ -174,7 +174,11 @@ class TicketTagRemoveInput:
 @strawberry.input(description="A comment on a ticket.")
 class CommentAddInput:
     ticket_id: strawberry.ID = strawberry.field(description="The ticket.")
-    body: str = strawberry.field(description="The comment text.")
+    body: str = strawberry.field(
+        description="The comment text. Mention an agent with `@[Display name](<Agent id>)`, "
+        "e.g. `@[Alice Smith](QWdlbnQ6Mw)`: the agent is notified at once (COL-1) if they "
+        "may see the ticket; the display text is free, the global id decides."
+    )
     is_public: bool = strawberry.field(
         default=False, description="True: the contact sees it too. Default private."
     )
