@@ -33,12 +33,18 @@ def clean_filename(errors: Errors, filename: str | None) -> str | None:
     return name
 
 
+def media_type(content_type: str | None) -> tuple[str, bool]:
+    """The bare, lower-case MIME type of a Content-Type value, and whether it is well formed."""
+    ctype = (content_type or "application/octet-stream").split(";", 1)[0].strip().lower()
+    return ctype, bool(_CONTENT_TYPE.match(ctype)) and len(ctype) <= 255
+
+
 def blob_path(root: Path, sha256: str) -> Path:
     """Where the body with this digest lives."""
     return root / sha256[:2] / sha256
 
 
-def _store(root: Path, source: BinaryIO, max_bytes: int) -> tuple[str, int]:
+def store_blob(root: Path, source: BinaryIO, max_bytes: int) -> tuple[str, int]:
     """Copy a stream to the store, hashing as it goes; returns (sha256, size)."""
     root.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -82,8 +88,8 @@ async def add_attachment(
     """Store an uploaded file on a ticket (optionally on one of its comments)."""
     errors = Errors()
     name = clean_filename(errors, filename)
-    ctype = (content_type or "application/octet-stream").split(";", 1)[0].strip().lower()
-    if not _CONTENT_TYPE.match(ctype) or len(ctype) > 255:
+    ctype, valid = media_type(content_type)
+    if not valid:
         errors.add("file", f"{ctype[:60]!r} is not a MIME type", ErrorCode.INVALID)
     errors.raise_if_any()
     ticket = await visible_tickets(actor).filter(id=ticket_id).first()
@@ -96,7 +102,7 @@ async def add_attachment(
             "commentId", "no such comment on the ticket", ErrorCode.NOT_FOUND
         )
     # Disk I/O off the event loop; the body is on disk before the row that points to it.
-    sha, size = await asyncio.to_thread(_store, root, source, max_bytes)
+    sha, size = await asyncio.to_thread(store_blob, root, source, max_bytes)
     async with uow.transaction():
         row = await models.Attachment.create(
             ticket_id=ticket.id,

@@ -36,7 +36,7 @@ from channels.email.parse import (
 )
 from models.enums import Channel, InboundStatus, TicketStatus
 from services import activity, customers, email_settings, support_addresses, threads, uow
-from services.attachments import _store, blob_path, clean_filename
+from services.attachments import blob_path, clean_filename, store_blob
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import require_admin, visible_tickets
@@ -57,7 +57,7 @@ NO_SUBJECT = "(no subject)"
 
 def store_raw(root: Path, raw: bytes, max_bytes: int) -> tuple[str, int]:
     """Write raw bytes to the store (fsynced, by sha256); returns (sha256, size)."""
-    return _store(root, io.BytesIO(raw), max_bytes)
+    return store_blob(root, io.BytesIO(raw), max_bytes)
 
 
 def raw_path(settings: Settings, row: models.InboundMessage) -> Path:

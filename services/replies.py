@@ -25,7 +25,7 @@ from services import (
     uow,
     validation,
 )
-from services.attachments import _CONTENT_TYPE, _store, blob_path, clean_filename
+from services.attachments import blob_path, clean_filename, media_type, store_blob
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import visible_tickets
@@ -190,11 +190,13 @@ async def send_reply(
     budget = settings.outbound_attachment_max_bytes - sum(r.size for r in att_rows)
     stored: list[tuple[str, str, str, int]] = []
     for name, f in names:
-        ctype = (f.content_type or "application/octet-stream").split(";", 1)[0].strip().lower()
-        if not _CONTENT_TYPE.match(ctype) or len(ctype) > 255:
+        ctype, valid = media_type(f.content_type)
+        if not valid:
             ctype = "application/octet-stream"
         try:
-            sha, size = await asyncio.to_thread(_store, settings.attachments_dir, f.source, budget)
+            sha, size = await asyncio.to_thread(
+                store_blob, settings.attachments_dir, f.source, budget
+            )
         except ValidationFailed:
             raise ValidationFailed.one(
                 "files",
