@@ -8,7 +8,7 @@ import strawberry
 
 from resolvers.common import mutate
 from schema.context import actor_of
-from schema.ids import input_id
+from schema.ids import input_id, optional_input_id
 from schema.types import Attachment
 from services import attachments as svc
 
@@ -28,9 +28,7 @@ async def attachment_upload(info: strawberry.Info, input: AttachmentUploadInput)
             root=settings.attachments_dir,
             max_bytes=settings.attachment_max_bytes,
             ticket_id=input_id(input.ticket_id, "Ticket", "ticketId"),
-            comment_id=input_id(input.comment_id, "Comment", "commentId")
-            if input.comment_id
-            else None,
+            comment_id=optional_input_id(input.comment_id, "Comment", "commentId"),
             filename=getattr(upload, "filename", None),
             content_type=getattr(upload, "content_type", None),
             source=upload.file,

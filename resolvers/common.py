@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import strawberry
 
+from schema.connections import Connection, paginate
 from schema.errors import errors_of
 from services.errors import ValidationFailed
 
@@ -30,3 +31,21 @@ def given(input_obj: Any, names: dict[str, str]) -> dict[str, Any]:
         if value is not strawberry.UNSET:
             out[kwarg] = value
     return out
+
+
+async def page(
+    info: strawberry.Info,
+    query: Any,
+    *,
+    first: int | None,
+    after: str | None,
+    convert: Callable[[Any], Any],
+) -> Connection[Any]:
+    """One page of a query as a connection, capped by the `max_page_size` setting."""
+    return await paginate(
+        query,
+        first=first,
+        after=after,
+        max_size=info.context.settings.max_page_size,
+        convert=convert,
+    )

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import given, mutate
-from schema.connections import Connection, paginate
+from resolvers.common import given, mutate, page
+from schema.connections import Connection
 from schema.context import actor_of
-from schema.ids import decode_id, input_id, input_ids
+from schema.ids import decode_id, input_id, input_ids, optional_input_id
 from schema.types import Account, Contact, Product
 from services import customers as svc
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 
 def _owner(global_id: str | None) -> int | None:
-    return None if global_id is None else input_id(global_id, "Agent", "ownerId")
+    return optional_input_id(global_id, "Agent", "ownerId")
 
 
 def _products(global_ids: list[str] | None) -> list[int]:
@@ -44,25 +44,11 @@ def _products(global_ids: list[str] | None) -> list[int]:
 def _refs(input: Any, changes: dict[str, Any]) -> None:
     """Decode the id fields the client set on an update input into `changes`."""
     if getattr(input, "account_id", strawberry.UNSET) is not strawberry.UNSET:
-        changes["account_id"] = (
-            None if input.account_id is None else input_id(input.account_id, "Account", "accountId")
-        )
+        changes["account_id"] = optional_input_id(input.account_id, "Account", "accountId")
     if getattr(input, "owner_id", strawberry.UNSET) is not strawberry.UNSET:
         changes["owner_id"] = _owner(input.owner_id)
     if getattr(input, "product_ids", strawberry.UNSET) is not strawberry.UNSET:
         changes["product_ids"] = _products(input.product_ids)
-
-
-async def _page(
-    info: strawberry.Info, query: Any, first: int | None, after: str | None, convert: Any
-) -> Connection[Any]:
-    return await paginate(
-        query,
-        first=first,
-        after=after,
-        max_size=info.context.settings.max_page_size,
-        convert=convert,
-    )
 
 
 # --- contacts ----------------------------------------------------------------------------------
@@ -99,7 +85,7 @@ async def contacts(
         sort=sort.field.value if sort else "NAME",
         desc=bool(sort and sort.direction.value == "DESC"),
     )
-    return await _page(info, query, first, after, Contact.from_row)
+    return await page(info, query, first=first, after=after, convert=Contact.from_row)
 
 
 async def contact_create(info: strawberry.Info, input: ContactCreateInput) -> Any:
@@ -189,7 +175,7 @@ async def accounts(
         sort=sort.field.value if sort else "NAME",
         desc=bool(sort and sort.direction.value == "DESC"),
     )
-    return await _page(info, query, first, after, Account.from_row)
+    return await page(info, query, first=first, after=after, convert=Account.from_row)
 
 
 async def account_create(info: strawberry.Info, input: AccountCreateInput) -> Any:
@@ -272,7 +258,7 @@ async def products(
         sort=sort.field.value if sort else "NAME",
         desc=bool(sort and sort.direction.value == "DESC"),
     )
-    return await _page(info, query, first, after, Product.from_row)
+    return await page(info, query, first=first, after=after, convert=Product.from_row)
 
 
 async def product_create(info: strawberry.Info, input: ProductCreateInput) -> Any:

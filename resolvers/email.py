@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import given, mutate
-from schema.connections import Connection, paginate
+from resolvers.common import given, mutate, page
+from schema.connections import Connection
 from schema.context import actor_of
 from schema.ids import decode_id, input_id
 from schema.types import Ticket
@@ -54,11 +54,11 @@ async def support_addresses(
     """`supportAddresses`."""
     from schema.email import SupportAddress
 
-    return await paginate(
+    return await page(
+        info,
         addresses.list_addresses(actor_of(info)),
         first=first,
         after=after,
-        max_size=info.context.settings.max_page_size,
         convert=SupportAddress.from_row,
     )
 
@@ -69,11 +69,11 @@ async def inbound_messages(
     """`inboundMessages(status:)`."""
     from schema.email import InboundMessage
 
-    return await paginate(
+    return await page(
+        info,
         mail_inbound.list_inbound(actor_of(info), status=status),
         first=first,
         after=after,
-        max_size=info.context.settings.max_page_size,
         convert=InboundMessage.from_row,
     )
 

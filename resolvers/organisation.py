@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import mutate
-from schema.connections import Connection, paginate
+from resolvers.common import mutate, page
+from schema.connections import Connection
 from schema.context import actor_of
 from schema.ids import decode_id, input_id, input_ids
 from schema.types import Agent, Department, Organisation, Team
@@ -69,16 +69,6 @@ def _order(sort: Any) -> tuple[str, bool]:
     return sort.field.value, sort.direction.value == "DESC"
 
 
-async def _page(info: strawberry.Info, query: Any, convert: Any, first: Any, after: Any) -> Any:
-    return await paginate(
-        query,
-        first=first,
-        after=after,
-        max_size=info.context.settings.max_page_size,
-        convert=convert,
-    )
-
-
 # --- queries ---------------------------------------------------------------------------
 
 
@@ -95,7 +85,7 @@ async def departments(
     query = svc.list_departments(
         actor_of(info), text=filter.text if filter else None, sort=field, desc=desc
     )
-    return await _page(info, query, Department.from_row, first, after)
+    return await page(info, query, first=first, after=after, convert=Department.from_row)
 
 
 async def department(info: strawberry.Info, id: str) -> Department | None:
@@ -123,7 +113,7 @@ async def teams(
         sort=field,
         desc=desc,
     )
-    return await _page(info, query, Team.from_row, first, after)
+    return await page(info, query, first=first, after=after, convert=Team.from_row)
 
 
 async def team(info: strawberry.Info, id: str) -> Team | None:
@@ -153,7 +143,7 @@ async def agents(
         sort=field,
         desc=desc,
     )
-    return await _page(info, query, Agent.from_row, first, after)
+    return await page(info, query, first=first, after=after, convert=Agent.from_row)
 
 
 async def agent(info: strawberry.Info, id: str) -> Agent | None:

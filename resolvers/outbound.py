@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import given, mutate
-from schema.connections import Connection, paginate
+from resolvers.common import given, mutate, page
+from schema.connections import Connection
 from schema.context import actor_of
-from schema.ids import decode_id, input_id, input_ids
+from schema.ids import decode_id, input_id, input_ids, optional_input_id
 from schema.types import Thread
 from services import drafts as drafts_svc
 from services import from_addresses as addresses
@@ -42,20 +42,10 @@ if TYPE_CHECKING:
     )
 
 
-def _opt(value: str | None, type_name: str, field: str) -> int | None:
-    return input_id(value, type_name, field) if value is not None else None
-
-
 def _from_address(info: strawberry.Info, row: Any) -> FromAddress:
     from schema.outbound import FromAddress
 
     return FromAddress.from_row(row, addresses.spf_record(info.context.settings))
-
-
-async def _page(info: strawberry.Info, qs: Any, first: int | None, after: str | None, convert):
-    return await paginate(
-        qs, first=first, after=after, max_size=info.context.settings.max_page_size, convert=convert
-    )
 
 
 # -- queries ---------------------------------------------------------------------------------
@@ -67,7 +57,9 @@ async def from_addresses(
     """`fromAddresses(departmentId)`."""
     pk = decode_id(department_id, "Department") if department_id is not None else None
     qs = addresses.list_from_addresses(actor_of(info), department_id=pk)
-    return await _page(info, qs, first, after, lambda row: _from_address(info, row))
+    return await page(
+        info, qs, first=first, after=after, convert=lambda row: _from_address(info, row)
+    )
 
 
 async def outgoing_email(info: strawberry.Info, *, thread_id: str) -> OutgoingEmail | None:
@@ -85,7 +77,7 @@ async def email_templates(
     from schema.outbound import EmailTemplate
 
     qs = templates_svc.visible_templates(actor_of(info)).order_by("name", "id")
-    return await _page(info, qs, first, after, EmailTemplate.from_row)
+    return await page(info, qs, first=first, after=after, convert=EmailTemplate.from_row)
 
 
 async def template_folders(
@@ -95,7 +87,7 @@ async def template_folders(
     from schema.outbound import TemplateFolder
 
     qs = templates_svc.visible_folders(actor_of(info)).order_by("name", "id")
-    return await _page(info, qs, first, after, TemplateFolder.from_row)
+    return await page(info, qs, first=first, after=after, convert=TemplateFolder.from_row)
 
 
 async def ticket_templates(
@@ -105,7 +97,7 @@ async def ticket_templates(
     from schema.outbound import TicketTemplate
 
     qs = templates_svc.visible_ticket_templates(actor_of(info)).order_by("name", "id")
-    return await _page(info, qs, first, after, TicketTemplate.from_row)
+    return await page(info, qs, first=first, after=after, convert=TicketTemplate.from_row)
 
 
 async def drafts(
@@ -115,7 +107,7 @@ async def drafts(
     from schema.outbound import Draft
 
     qs = drafts_svc.visible_drafts(actor_of(info), decode_id(ticket_id, "Ticket"))
-    return await _page(info, qs, first, after, Draft.from_row)
+    return await page(info, qs, first=first, after=after, convert=Draft.from_row)
 
 
 # -- replies ---------------------------------------------------------------------------------
@@ -150,7 +142,7 @@ async def ticket_reply(info: strawberry.Info, input: TicketReplyInput) -> Any:
             actor_of(info),
             settings=info.context.settings,
             ticket_id=input_id(input.ticket_id, "Ticket", "ticketId"),
-            thread_id=_opt(input.thread_id, "Thread", "threadId"),
+            thread_id=optional_input_id(input.thread_id, "Thread", "threadId"),
             to=input.to,
             cc=input.cc,
             bcc=input.bcc,
@@ -158,8 +150,10 @@ async def ticket_reply(info: strawberry.Info, input: TicketReplyInput) -> Any:
             body_text=input.body_text,
             body_html=input.body_html,
             attachment_ids=input_ids(input.attachment_ids, "Attachment", "attachmentIds"),
-            from_address_id=_opt(input.from_address_id, "FromAddress", "fromAddressId"),
-            template_id=_opt(input.template_id, "EmailTemplate", "templateId"),
+            from_address_id=optional_input_id(
+                input.from_address_id, "FromAddress", "fromAddressId"
+            ),
+            template_id=optional_input_id(input.template_id, "EmailTemplate", "templateId"),
             files=_files(input.files),
         )
         return _sent(sent)
@@ -176,7 +170,7 @@ async def ticket_forward(info: strawberry.Info, input: TicketForwardInput) -> An
             actor_of(info),
             settings=info.context.settings,
             ticket_id=input_id(input.ticket_id, "Ticket", "ticketId"),
-            thread_id=_opt(input.thread_id, "Thread", "threadId"),
+            thread_id=optional_input_id(input.thread_id, "Thread", "threadId"),
             to=input.to,
             cc=input.cc,
             bcc=input.bcc,
@@ -184,7 +178,9 @@ async def ticket_forward(info: strawberry.Info, input: TicketForwardInput) -> An
             body_text=input.body_text,
             body_html=input.body_html,
             attachment_ids=input_ids(input.attachment_ids, "Attachment", "attachmentIds"),
-            from_address_id=_opt(input.from_address_id, "FromAddress", "fromAddressId"),
+            from_address_id=optional_input_id(
+                input.from_address_id, "FromAddress", "fromAddressId"
+            ),
             forward=True,
             files=_files(input.files),
         )
@@ -300,7 +296,7 @@ async def template_folder_create(info: strawberry.Info, input: TemplateFolderCre
         row = await templates_svc.create_folder(
             actor_of(info),
             name=input.name,
-            department_id=_opt(input.department_id, "Department", "departmentId"),
+            department_id=optional_input_id(input.department_id, "Department", "departmentId"),
         )
         return {"folder": TemplateFolder.from_row(row)}
 
@@ -314,14 +310,16 @@ async def email_template_save(info: strawberry.Info, input: EmailTemplateSaveInp
     async def run() -> dict[str, Any]:
         row = await templates_svc.save_template(
             actor_of(info),
-            template_id=_opt(input.id, "EmailTemplate", "id"),
+            template_id=optional_input_id(input.id, "EmailTemplate", "id"),
             name=input.name,
             subject=input.subject,
             body_text=input.body_text,
             body_html=input.body_html,
-            folder_id=_opt(input.folder_id, "TemplateFolder", "folderId"),
-            department_id=_opt(input.department_id, "Department", "departmentId"),
-            from_address_id=_opt(input.from_address_id, "FromAddress", "fromAddressId"),
+            folder_id=optional_input_id(input.folder_id, "TemplateFolder", "folderId"),
+            department_id=optional_input_id(input.department_id, "Department", "departmentId"),
+            from_address_id=optional_input_id(
+                input.from_address_id, "FromAddress", "fromAddressId"
+            ),
         )
         return {"email_template": EmailTemplate.from_row(row)}
 
@@ -387,7 +385,7 @@ async def draft_save(info: strawberry.Info, input: DraftSaveInput) -> Any:
         row = await drafts_svc.save_draft(
             actor_of(info),
             ticket_id=input_id(input.ticket_id, "Ticket", "ticketId"),
-            draft_id=_opt(input.id, "Draft", "id"),
+            draft_id=optional_input_id(input.id, "Draft", "id"),
             client_key=input.client_key,
             is_shared=input.is_shared,
             to=input.to,
@@ -396,7 +394,9 @@ async def draft_save(info: strawberry.Info, input: DraftSaveInput) -> Any:
             subject=input.subject,
             body_text=input.body_text,
             body_html=input.body_html,
-            from_address_id=_opt(input.from_address_id, "FromAddress", "fromAddressId"),
+            from_address_id=optional_input_id(
+                input.from_address_id, "FromAddress", "fromAddressId"
+            ),
             attachment_ids=input_ids(input.attachment_ids, "Attachment", "attachmentIds"),
         )
         return {"draft": Draft.from_row(row)}

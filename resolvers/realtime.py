@@ -14,8 +14,8 @@ from graphql import GraphQLError
 import models
 from realtime import batch, streams
 from realtime.hub import SLOW_CONSUMER_CODE, SLOW_CONSUMER_REASON, Hub
-from resolvers.common import mutate
-from schema.connections import BadPagination, Connection, Edge, PageInfo, check_first, paginate
+from resolvers.common import mutate, page
+from schema.connections import BadPagination, Connection, Edge, PageInfo, check_first
 from schema.context import actor_of
 from schema.ids import decode_id, input_id, input_ids
 from schema.types import Account, Activity, Agent, Contact, Department, Ticket
@@ -123,13 +123,7 @@ async def followers(
     query = svc.followers(
         actor_of(info), ticket_id=ticket_id, contact_id=contact_id, account_id=account_id
     )
-    return await paginate(
-        query,
-        first=first,
-        after=after,
-        max_size=info.context.settings.max_page_size,
-        convert=Agent.from_row,
-    )
+    return await page(info, query, first=first, after=after, convert=Agent.from_row)
 
 
 def _only_me(info: strawberry.Info, agent_pk: int, what: str) -> Actor:
@@ -172,12 +166,8 @@ async def activities(
         query = query.filter(contact_id=contact_id)
     else:
         query = query.filter(account_id=account_id)
-    return await paginate(
-        query.order_by("-id"),
-        first=first,
-        after=after,
-        max_size=info.context.settings.max_page_size,
-        convert=Activity.from_row,
+    return await page(
+        info, query.order_by("-id"), first=first, after=after, convert=Activity.from_row
     )
 
 

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import given, mutate
-from schema.connections import Connection, paginate
+from resolvers.common import given, mutate, page
+from schema.connections import Connection
 from schema.context import actor_of
-from schema.ids import decode_id, from_global_id, input_id
+from schema.ids import decode_id, from_global_id, input_id, optional_input_id
 from schema.lookahead import node_selection, prime_tickets
 from schema.types import Comment, Ticket
 from services import tickets as svc
@@ -102,18 +102,12 @@ async def tickets(
     sort_field = sort.field.value if sort else "CREATED_AT"
     desc = sort.direction.value == "DESC" if sort else True
     query = svc.list_tickets(actor, _filter(filter), sort=sort_field, desc=desc)
-    page = await paginate(
-        query,
-        first=first,
-        after=after,
-        max_size=info.context.settings.max_page_size,
-        convert=Ticket.from_row,
-    )
+    result = await page(info, query, first=first, after=after, convert=Ticket.from_row)
     # Load what the client selects for the whole page now, level by level.
     await prime_tickets(
-        info.context.loaders, [edge.node for edge in page.edges], node_selection(info)
+        info.context.loaders, [edge.node for edge in result.edges], node_selection(info)
     )
-    return page
+    return result
 
 
 async def ticket_create(info: strawberry.Info, input: TicketCreateInput) -> Any:
@@ -127,17 +121,11 @@ async def ticket_create(info: strawberry.Info, input: TicketCreateInput) -> Any:
             subject=input.subject,
             description=input.description,
             department_id=input_id(input.department_id, "Department", "departmentId"),
-            contact_id=input_id(input.contact_id, "Contact", "contactId")
-            if input.contact_id
-            else None,
+            contact_id=optional_input_id(input.contact_id, "Contact", "contactId"),
             contact_email=input.contact_email,
             contact_name=input.contact_name,
-            account_id=input_id(input.account_id, "Account", "accountId")
-            if input.account_id
-            else None,
-            product_id=input_id(input.product_id, "Product", "productId")
-            if input.product_id
-            else None,
+            account_id=optional_input_id(input.account_id, "Account", "accountId"),
+            product_id=optional_input_id(input.product_id, "Product", "productId"),
             status=input.status,
             priority=input.priority,
             channel=input.channel,
@@ -176,7 +164,7 @@ async def ticket_update(info: strawberry.Info, input: TicketUpdateInput) -> Any:
         for attr, (kwarg, type_name, field) in _UPDATE_REFS.items():
             value = getattr(input, attr)
             if value is not strawberry.UNSET:
-                changes[kwarg] = None if value is None else input_id(value, type_name, field)
+                changes[kwarg] = optional_input_id(value, type_name, field)
         if input.assignee_id is not strawberry.UNSET:
             agent_pk, team_pk = assignee_ids(input.assignee_id)
             changes["assignee_agent_id"] = agent_pk

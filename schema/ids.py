@@ -51,6 +51,11 @@ def input_id(global_id: str, expected: str, field: str) -> int:
         raise ValidationFailed.one(field, str(exc), ErrorCode.INVALID) from None
 
 
+def optional_input_id(global_id: str | None, expected: str, field: str) -> int | None:
+    """input_id for an optional input: None stays None."""
+    return None if global_id is None else input_id(global_id, expected, field)
+
+
 def input_ids(global_ids: list[str], expected: str, field: str) -> list[int]:
     """input_id for a list of ids."""
     return [input_id(g, expected, field) for g in global_ids]
