@@ -35,6 +35,15 @@ from models.outbound import (
 )
 from models.realtime import Follow, Mention, Notification
 from models.tickets import Attachment, Comment, Tag, Thread, Ticket, TicketTag
+from models.workflows import (
+    Macro,
+    Task,
+    TicketView,
+    TimeEntry,
+    TimeEntrySource,
+    Timer,
+    TimerState,
+)
 
 MODEL_MODULES = [
     "models.organisation",
@@ -44,9 +53,17 @@ MODEL_MODULES = [
     "models.realtime",
     "models.email",
     "models.outbound",
+    "models.workflows",
 ]
 
 __all__ = [
+    "Macro",
+    "Task",
+    "TicketView",
+    "TimeEntry",
+    "TimeEntrySource",
+    "Timer",
+    "TimerState",
     "Draft",
     "EmailTemplate",
     "FromAddress",

@@ -17,6 +17,9 @@ class SupportAddress(Model):
     is_default = fields.BooleanField(default=False)
     # EM-4: while false, mail to this address is accepted and kept but makes no ticket.
     is_fetching = fields.BooleanField(default=True)
+    # EM-9: the default support address as a From address can be disabled (hidden from the
+    # reply editor's From choice) like any other From address.
+    from_disabled = fields.BooleanField(default=False, db_default=False)
     department = fields.ForeignKeyField(
         "models.Department", related_name="support_addresses", null=True, on_delete=fields.SET_NULL
     )

@@ -17,6 +17,8 @@ class Organisation(Model):
     edition = fields.CharEnumField(Edition, max_length=16, default=Edition.ENTERPRISE)
     # Counter behind ticket numbers; incremented with a row lock (see services.tickets).
     ticket_seq = fields.IntField(default=0)
+    # TIM-2: the rate of time entries by agents without their own, in cents per hour.
+    default_hourly_rate_cents = fields.IntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -49,6 +51,10 @@ class Agent(Model):
     avatar_url = fields.CharField(max_length=500, default="")
     about = fields.TextField(default="")
     hobbies = fields.CharField(max_length=500, default="")
+    # AUT-1: an agent granted this may create, change and delete macros (administrators may).
+    can_manage_macros = fields.BooleanField(default=False, db_default=False)
+    # TIM-2: cents per hour; null means the organisation's default rate.
+    hourly_rate_cents = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -38,6 +38,14 @@ class Ticket(Model):
     )
     due_at = fields.DatetimeField(null=True)
     is_spam = fields.BooleanField(default=False)
+    # TIC-5: a merged ticket is closed and points at the ticket it was merged into.
+    merged_into = fields.ForeignKeyField(
+        "models.Ticket", related_name="merged_tickets", null=True, on_delete=fields.SET_NULL
+    )
+    # TIC-9: a ticket split off another one points back at it.
+    split_from = fields.ForeignKeyField(
+        "models.Ticket", related_name="split_tickets", null=True, on_delete=fields.SET_NULL
+    )
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -65,6 +73,9 @@ class Thread(Model):
     body_text = fields.TextField(default="")
     body_html = fields.TextField(default="")
     message_id = fields.CharField(max_length=998, null=True, db_index=True)
+    # sha256 of an incoming message's Message-ID: a unique key, so the same message delivered
+    # twice (even to two `deskql smtp` processes at once) makes one thread.
+    inbound_key = fields.CharField(max_length=64, null=True, unique=True)
     in_reply_to = fields.CharField(max_length=998, default="")
     references = fields.TextField(default="")
     author_agent = fields.ForeignKeyField(
