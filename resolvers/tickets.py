@@ -133,6 +133,9 @@ async def ticket_create(info: strawberry.Info, input: TicketCreateInput) -> Any:
             assignee_agent_id=agent_pk,
             assignee_team_id=team_pk,
             tags=input.tags,
+            ticket_template_id=optional_input_id(
+                input.ticket_template_id, "TicketTemplate", "ticketTemplateId"
+            ),
         )
         return {"ticket": Ticket.from_row(row)}
 

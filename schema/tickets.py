@@ -94,9 +94,16 @@ class TicketFilter:
     description="A new ticket. Give contactId, or contactEmail to find or create one."
 )
 class TicketCreateInput:
-    subject: str = strawberry.field(description="Subject line, 1 to 255 characters.")
+    subject: str | None = strawberry.field(
+        default=None,
+        description="Subject line, 1 to 255 characters; required unless the ticket template "
+        "gives one.",
+    )
     department_id: strawberry.ID = strawberry.field(description="Department it belongs to.")
-    description: str = strawberry.field(default="", description="Description of the request.")
+    description: str | None = strawberry.field(
+        default=None,
+        description='Description of the request; default: the ticket template\'s, else "".',
+    )
     contact_id: strawberry.ID | None = strawberry.field(
         default=None, description="Existing contact."
     )
@@ -111,8 +118,8 @@ class TicketCreateInput:
     )
     product_id: strawberry.ID | None = strawberry.field(default=None, description="Product.")
     status: TicketStatus = strawberry.field(default=TicketStatus.OPEN, description="Status.")
-    priority: TicketPriority = strawberry.field(
-        default=TicketPriority.MEDIUM, description="Priority."
+    priority: TicketPriority | None = strawberry.field(
+        default=None, description="Priority; default: the ticket template's, else MEDIUM."
     )
     channel: Channel = strawberry.field(default=Channel.WEB, description="Channel.")
     due_at: datetime | None = strawberry.field(default=None, description="Due date.")
@@ -120,6 +127,11 @@ class TicketCreateInput:
         default=None, description="An agent or team of the department."
     )
     tags: list[str] | None = strawberry.field(default=None, description="Up to 10 tags.")
+    ticket_template_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A ticket template of the department (TIC-10, `ticketTemplates`): it "
+        "prefills the subject, description and priority you leave out.",
+    )
 
 
 @strawberry.input(

@@ -133,6 +133,27 @@ async def _check_refs(actor: Actor | None, errors: Errors, values: dict[str, Any
             errors.add("assigneeId", "the team belongs to another department", ErrorCode.INVALID)
 
 
+async def _ticket_template(
+    actor: Actor | None, errors: Errors, template_id: int, department_id: int
+) -> models.TicketTemplate | None:
+    """The ticket template to prefill from: one the actor may see, of the ticket's department."""
+    qs = models.TicketTemplate.filter(id=template_id)
+    if actor is not None and not actor.is_admin:
+        qs = qs.filter(department_id__in=list(actor.department_ids))
+    template = await qs.first()
+    if template is None:
+        errors.add("ticketTemplateId", "no such ticket template", ErrorCode.NOT_FOUND)
+        return None
+    if template.department_id != department_id:  # type: ignore[attr-defined]
+        errors.add(
+            "ticketTemplateId",
+            "the ticket template belongs to another department",
+            ErrorCode.INVALID,
+        )
+        return None
+    return template
+
+
 async def _next_number() -> int:
     # The UPDATE takes the organisation row's lock until commit, so numbers never repeat.
     await models.Organisation.all().update(ticket_seq=F("ticket_seq") + 1)
@@ -145,28 +166,45 @@ async def _next_number() -> int:
 async def create_ticket(
     actor: Actor | None,
     *,
-    subject: str,
+    subject: str | None,
     department_id: int,
-    description: str = "",
+    description: str | None = None,
     contact_id: int | None = None,
     contact_email: str | None = None,
     contact_name: str | None = None,
     account_id: int | None = None,
     product_id: int | None = None,
     status: TicketStatus = TicketStatus.OPEN,
-    priority: TicketPriority = TicketPriority.MEDIUM,
+    priority: TicketPriority | None = None,
     channel: Channel = Channel.WEB,
     due_at: datetime | None = None,
     assignee_agent_id: int | None = None,
     assignee_team_id: int | None = None,
     tags: list[str] | None = None,
     is_spam: bool = False,
+    ticket_template_id: int | None = None,
 ) -> models.Ticket:
     """Create a ticket; finds or creates its contact by email when no contact id is given.
 
     `actor=None` is the system (the email channel): no department visibility check applies.
+    A ticket template (TIC-10) prefills the subject, description and priority that are not
+    given (None); a value given explicitly wins. Without either, priority is MEDIUM.
     """
     errors = Errors()
+    template = None
+    if ticket_template_id is not None:
+        template = await _ticket_template(actor, errors, ticket_template_id, department_id)
+        if template is not None:
+            subject = subject if subject is not None else template.subject
+            description = description if description is not None else template.description
+            if priority is None and template.priority is not None:
+                priority = TicketPriority(template.priority)
+    if priority is None:
+        priority = TicketPriority.MEDIUM
+    if subject is None:
+        subject = ""
+    if description is None:
+        description = ""
     clean_subject = validation.text(
         errors, "subject", subject, max_length=SUBJECT_MAX, required=True
     )
@@ -218,7 +256,8 @@ async def create_ticket(
             kind="ticket.created",
             ticket=ticket,
             changes={"number": ticket.number, "subject": ticket.subject}
-            | ({"isSpam": True} if is_spam else {}),
+            | ({"isSpam": True} if is_spam else {})
+            | ({"ticketTemplate": template.name} if template is not None else {}),
         )
         if tag_names:
             await _attach_tags(actor, ticket, tag_names)
