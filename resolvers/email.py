@@ -132,6 +132,7 @@ async def support_address_update(info: strawberry.Info, input: SupportAddressUpd
                 "display_name": "display_name",
                 "department_id": "department_id",
                 "is_fetching": "is_fetching",
+                "from_disabled": "from_disabled",
             },
         )
         if changes.get("department_id") is not None:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         FromAddressUpdateInput,
         OutgoingEmail,
         OutgoingEmailResendInput,
+        ReplySender,
         SmtpSettingsInput,
         TagFollowUpInput,
         TemplateFolder,
@@ -60,6 +61,31 @@ async def from_addresses(
     return await page(
         info, qs, first=first, after=after, convert=lambda row: _from_address(info, row)
     )
+
+
+async def reply_from_choice(info: strawberry.Info, *, ticket_id: str) -> list[ReplySender]:
+    """`replyFromChoice(ticketId)`: the reply editor's From choice; empty for an unseen ticket."""
+    from schema.outbound import ReplySender
+    from services.tickets import get_ticket
+
+    actor = actor_of(info)
+    ticket = await get_ticket(actor, ticket_id=decode_id(ticket_id, "Ticket"))
+    if ticket is None:
+        return []
+    rows = await addresses.reply_senders(
+        actor,
+        settings=info.context.settings,
+        department_id=ticket.department_id,  # type: ignore[attr-defined]
+    )
+    return [
+        ReplySender(
+            email=row.email,
+            display_name=row.display_name,
+            is_default=row.from_address is None,
+            from_address=_from_address(info, row.from_address) if row.from_address else None,
+        )
+        for row in rows
+    ]
 
 
 async def outgoing_email(info: strawberry.Info, *, thread_id: str) -> OutgoingEmail | None:

@@ -42,6 +42,10 @@ class SupportAddress:
     is_fetching: bool = strawberry.field(
         description="False: mail to it is accepted and kept but makes no ticket (EM-4)."
     )
+    from_disabled: bool = strawberry.field(
+        description="True: hidden from the reply editor's From choice, and replies cannot be "
+        "sent from it (EM-9); it still receives mail and gets auto-CC copies."
+    )
     created_at: datetime = strawberry.field(description="When it was added.")
     department_pk: strawberry.Private[int | None]
 
@@ -54,6 +58,7 @@ class SupportAddress:
             display_name=row.display_name,
             is_default=row.is_default,
             is_fetching=row.is_fetching,
+            from_disabled=row.from_disabled,
             created_at=row.created_at,
             department_pk=row.department_id,  # type: ignore[attr-defined]
         )
@@ -173,6 +178,11 @@ class SupportAddressUpdateInput:
     )
     is_fetching: bool | None = strawberry.field(
         default=strawberry.UNSET, description="Fetching on or off (EM-4)."
+    )
+    from_disabled: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Disable (true) or enable (false) the address as the sender of replies, "
+        "the default one too (EM-9).",
     )
 
 

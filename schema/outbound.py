@@ -502,6 +502,18 @@ class DraftSendPayload:
     )
 
 
+@strawberry.type(description="One sender the reply editor offers (EM-6, EM-9).")
+class ReplySender:
+    email: str = strawberry.field(description="The address replies are sent from.")
+    display_name: str = strawberry.field(description="Its name, unless the agent's is used.")
+    is_default: bool = strawberry.field(
+        description="The department's default support address: reply without fromAddressId."
+    )
+    from_address: FromAddress | None = strawberry.field(
+        description="The From address to pass as fromAddressId; null for the default one."
+    )
+
+
 # -- fields ----------------------------------------------------------------------------------
 
 
@@ -522,6 +534,19 @@ class OutboundQueries:
         after: AfterArg = None,
     ) -> Connection[FromAddress]:
         return await r.from_addresses(info, department_id=department_id, first=first, after=after)
+
+    @strawberry.field(
+        description="The reply editor's From choice for a ticket: the department's default "
+        "support address unless it is disabled (EM-9), then its verified or own-SMTP From "
+        "addresses that are not disabled. Empty for a ticket you cannot see.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def reply_from_choice(
+        self,
+        info: strawberry.Info,
+        ticket_id: Annotated[strawberry.ID, strawberry.argument(description="The ticket.")],
+    ) -> list[ReplySender]:
+        return await r.reply_from_choice(info, ticket_id=ticket_id)
 
     @strawberry.field(
         description="The email of an outgoing thread: delivery status, attempts, last error.",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
 from pathlib import Path
@@ -23,7 +24,7 @@ from models.outbound import SmtpSecurity
 from services import activity, outbox, support_addresses, uow, validation
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
-from services.policies import require_admin
+from services.policies import can_see_department, require_admin
 from settings import Settings
 
 # EM-8: From addresses an edition may have (None: unlimited).
@@ -110,13 +111,56 @@ def list_from_addresses(
     return qs.order_by("department_id", "id")
 
 
-async def default_sender(settings: Settings, department_id: int) -> tuple[str, str]:
-    """(email, name) of the support address that sends when no From address is chosen:
-    the department's own support address, else the default one (EM-1)."""
+async def default_support_address(settings: Settings, department_id: int) -> models.SupportAddress:
+    """The support address that sends when no From address is chosen: the department's own
+    support address, else the default one (EM-1)."""
     row = await models.SupportAddress.filter(department_id=department_id).order_by("id").first()
     if row is None:
         row = await support_addresses.ensure_default_address(settings)
+    return row
+
+
+async def default_sender(settings: Settings, department_id: int) -> tuple[str, str]:
+    """(email, name) of the department's default support address (EM-1), also for auto-CC."""
+    row = await default_support_address(settings, department_id)
     return row.email, row.display_name or settings.org_name
+
+
+@dataclass
+class ReplySender:
+    """One entry of the reply editor's From choice."""
+
+    email: str
+    display_name: str
+    from_address: models.FromAddress | None
+
+
+async def reply_senders(
+    actor: Actor, *, settings: Settings, department_id: int
+) -> list[ReplySender]:
+    """The reply editor's From choice for a department (EM-6, EM-9): its default support
+    address unless that is disabled as a sender, then its usable From addresses."""
+    if not can_see_department(actor, department_id):
+        raise ValidationFailed.one("departmentId", "no such department", ErrorCode.NOT_FOUND)
+    choice: list[ReplySender] = []
+    default = await default_support_address(settings, department_id)
+    if not default.from_disabled:
+        choice.append(ReplySender(default.email, default.display_name or settings.org_name, None))
+    rows = await models.FromAddress.filter(department_id=department_id).order_by("id")
+    choice.extend(ReplySender(r.email, r.display_name, r) for r in rows if is_usable(r))
+    return choice
+
+
+async def require_default_sender_enabled(settings: Settings, department_id: int) -> None:
+    """Refuse a reply without a chosen From address when the default one is disabled (EM-9)."""
+    default = await default_support_address(settings, department_id)
+    if default.from_disabled:
+        raise ValidationFailed.one(
+            "fromAddressId",
+            f"{default.email} is disabled as a From address; choose one of the department's "
+            "From addresses (replyFromChoice)",
+            ErrorCode.REQUIRED,
+        )
 
 
 async def sender_for(

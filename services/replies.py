@@ -212,6 +212,8 @@ async def send_reply(
     sender_row = await from_addresses.sender_for(
         actor, from_address_id=from_address_id, department_id=department_id
     )
+    if sender_row is None:
+        await from_addresses.require_default_sender_enabled(settings, department_id)
     switches = await email_settings.effective(department_id)
     support_email, support_name = await from_addresses.default_sender(settings, department_id)
     if sender_row is not None:

@@ -140,9 +140,16 @@ async def _require(address_id: int) -> models.SupportAddress:
 async def update_address(
     actor: Actor, *, address_id: int, changes: dict[str, Any]
 ) -> models.SupportAddress:
-    """Rename, re-map (EM-5) or switch fetching on/off (EM-4); the default's email is fixed."""
+    """Rename, re-map (EM-5), switch fetching on/off (EM-4) or disable the address as a
+    sender of replies (EM-9); the default's email is fixed."""
     require_admin(actor, "manage support addresses")
-    unknown = set(changes) - {"email", "display_name", "department_id", "is_fetching"}
+    unknown = set(changes) - {
+        "email",
+        "display_name",
+        "department_id",
+        "is_fetching",
+        "from_disabled",
+    }
     if unknown:
         raise ValueError(f"not updatable: {sorted(unknown)}")
     row = await _require(address_id)
@@ -168,6 +175,10 @@ async def update_address(
         if changes["is_fetching"] is None:
             errors.add("isFetching", "isFetching cannot be cleared", ErrorCode.REQUIRED)
         values["is_fetching"] = changes["is_fetching"]
+    if "from_disabled" in changes:
+        if changes["from_disabled"] is None:
+            errors.add("fromDisabled", "fromDisabled cannot be cleared", ErrorCode.REQUIRED)
+        values["from_disabled"] = changes["from_disabled"]
     errors.raise_if_any()
     before = {key: getattr(row, key) for key in values}
     try:
