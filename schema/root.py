@@ -29,6 +29,7 @@ from schema.types import (
     Thread,
     Ticket,
 )
+from schema.workflows_assign import AssignmentMutations, AssignmentQueries
 from settings import Settings
 
 
@@ -42,6 +43,7 @@ class Query(
     OrganisationQueries,
     EmailQueries,
     OutboundQueries,
+    AssignmentQueries,
 ):
     pass
 
@@ -59,6 +61,7 @@ class Mutation(
     OrganisationMutations,
     EmailMutations,
     OutboundMutations,
+    AssignmentMutations,
 ):
     pass
 
