@@ -14,6 +14,7 @@ from schema.organisation import OrganisationMutations, OrganisationQueries
 from schema.outbound import OutboundMutations, OutboundQueries
 from schema.realtime import RealtimeMutations, RealtimeQueries, Subscription
 from schema.tickets import TicketMutations, TicketQueries
+from schema.time_tracking import TimeTrackingMutations
 from schema.types import (
     Account,
     Activity,
@@ -62,6 +63,7 @@ class Mutation(
     EmailMutations,
     OutboundMutations,
     AssignmentMutations,
+    TimeTrackingMutations,
 ):
     pass
 
