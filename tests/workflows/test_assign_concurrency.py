@@ -72,3 +72,15 @@ async def test_concurrent_bulk_assignments_both_apply_in_some_order(world: World
         assert row.assignee_agent_id == history[1].changes["assignee_agent_id"]["new"]  # type: ignore[attr-defined]
     notes = await models.Notification.filter(reason=NotificationReason.ASSIGNED).count()
     assert notes == 10
+
+
+async def test_concurrent_timer_starts_leave_one_running(world: World) -> None:
+    from models.workflows import TimerState
+    from services import time_tracking
+
+    made = [await _ticket(world) for _ in range(4)]
+    actor = await load_actor(world.alice.id)
+    await asyncio.gather(*(time_tracking.start_timer(actor, ticket_id=t.id) for t in made))
+    states = await models.Timer.filter(agent_id=world.alice.id).values_list("state", flat=True)
+    assert len(states) == 4
+    assert sorted(states) == sorted([TimerState.RUNNING] + [TimerState.PAUSED] * 3)
