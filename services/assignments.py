@@ -99,19 +99,6 @@ async def _assign_one(actor: Actor, *, ticket_id: int, assignee: tickets.Assigne
         )
 
 
-async def assign_ticket(
-    actor: Actor, *, ticket_id: int, agent_id: int | None, team_id: int | None
-) -> models.Ticket:
-    """Assign one ticket (from its detail view); its failure is the mutation's failure."""
-    (result,) = await assign_tickets(
-        actor, ticket_ids=[ticket_id], agent_id=agent_id, team_id=team_id
-    )
-    if result.errors:
-        raise ValidationFailed(result.errors)
-    assert result.ticket is not None
-    return result.ticket
-
-
 async def take_ticket(actor: Actor, *, ticket_id: int) -> models.Ticket:
     """The acting agent takes an unassigned ticket of one of their departments (TIC-2)."""
     async with uow.transaction():

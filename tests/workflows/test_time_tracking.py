@@ -509,3 +509,25 @@ async def test_rates_are_set_by_administrators(gql: GQLClient, world: World) -> 
         input={"ticketId": gid("Ticket", ticket.id), "minutes": 30},
     )
     assert made["timeEntry"]["hourlyRateCents"] == 4200 and made["timeEntry"]["costCents"] == 2100
+
+
+async def test_an_agent_with_time_entries_is_kept(gql: GQLClient, world: World) -> None:
+    """Time entries are billing records: their agent cannot be deleted (deactivate instead)."""
+    carol, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    ticket = await _ticket(world.support, world)
+    made = await _call(
+        gql,
+        carol_token,
+        CREATE,
+        "timeEntryCreate",
+        input={"ticketId": gid("Ticket", ticket.id), "minutes": 10},
+    )
+    assert made["errors"] == []
+    res = await gql.as_(world.admin_token)(
+        "mutation($id: ID!) { agentDelete(input: {id: $id}) { errors { field code } } }",
+        {"id": gid("Agent", carol.id)},
+    )
+    assert res.data["agentDelete"]["errors"] == [{"field": "id", "code": "IN_USE"}]
+    assert await models.Agent.exists(id=carol.id)
+    assert await models.TimeEntry.filter(agent_id=carol.id).count() == 1
+    assert await models.Activity.filter(kind="agent.deleted").count() == 0
