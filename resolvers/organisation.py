@@ -160,7 +160,7 @@ async def organisation_update(info: strawberry.Info, input: OrganisationUpdateIn
     from schema.organisation import OrganisationUpdatePayload
 
     async def run() -> dict[str, Any]:
-        values = _set_fields(input, ["name", "edition"])
+        values = _set_fields(input, ["name", "edition", "default_hourly_rate_cents"])
         row = await svc.update_organisation(actor_of(info), **values)
         return {"organisation": Organisation.from_row(row, info.context.settings.mail_domain)}
 
@@ -317,6 +317,9 @@ async def agent_update(info: strawberry.Info, input: AgentUpdateInput) -> Any:
             values["department_ids"] = input_ids(
                 values["department_ids"], "Department", "departmentIds"
             )
+        if input.hourly_rate_cents is not strawberry.UNSET:
+            # null is meaningful here: the agent bills at the organisation's default rate.
+            values["hourly_rate_cents"] = input.hourly_rate_cents
         row = await svc.update_agent(actor_of(info), agent_id=agent_id, **values)
         return {"agent": Agent.from_row(row)}
 

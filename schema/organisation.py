@@ -107,6 +107,10 @@ class OrganisationUpdateInput:
     edition: Edition | None = strawberry.field(
         default=strawberry.UNSET, description="Edition; it sets the organisation's limits."
     )
+    default_hourly_rate_cents: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Hourly rate, in cents, of agents without their own (TIM-2).",
+    )
 
 
 @strawberry.type(description="Result of organisationUpdate.")
@@ -240,6 +244,11 @@ class AgentUpdateInput:
     )
     hobbies: str | None = strawberry.field(
         default=strawberry.UNSET, description="Hobbies; null clears it."
+    )
+    hourly_rate_cents: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Hourly rate in cents for billable time (TIM-2); null: the "
+        "organisation's default rate.",
     )
 
 

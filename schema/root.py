@@ -14,6 +14,7 @@ from schema.organisation import OrganisationMutations, OrganisationQueries
 from schema.outbound import OutboundMutations, OutboundQueries
 from schema.realtime import RealtimeMutations, RealtimeQueries, Subscription
 from schema.tickets import TicketMutations, TicketQueries
+from schema.time_tracking import TimeTrackingMutations
 from schema.types import (
     Account,
     Activity,
@@ -29,6 +30,7 @@ from schema.types import (
     Thread,
     Ticket,
 )
+from schema.workflows_assign import AssignmentMutations, AssignmentQueries
 from settings import Settings
 
 
@@ -42,6 +44,7 @@ class Query(
     OrganisationQueries,
     EmailQueries,
     OutboundQueries,
+    AssignmentQueries,
 ):
     pass
 
@@ -59,6 +62,8 @@ class Mutation(
     OrganisationMutations,
     EmailMutations,
     OutboundMutations,
+    AssignmentMutations,
+    TimeTrackingMutations,
 ):
     pass
 

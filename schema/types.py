@@ -27,10 +27,15 @@ from services import policies
 if TYPE_CHECKING:
     from schema.outbound import OutgoingEmail
     from schema.realtime import Following, Notification
+    from schema.time_tracking import TimeEntry, Timer, TimeSummary
 
 # Realtime fields (issue 3): types defined in schema/realtime.py, resolved by resolvers/realtime.py.
 _Notification = Annotated["Notification", strawberry.lazy("schema.realtime")]
 _Following = Annotated["Following", strawberry.lazy("schema.realtime")]
+# Time tracking (issue 5): types in schema/time_tracking.py, resolved by resolvers/time_tracking.py.
+_Timer = Annotated["Timer", strawberry.lazy("schema.time_tracking")]
+_TimeEntry = Annotated["TimeEntry", strawberry.lazy("schema.time_tracking")]
+_TimeSummary = Annotated["TimeSummary", strawberry.lazy("schema.time_tracking")]
 _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
 _After = Annotated[
     str | None, strawberry.argument(description="Cursor of the item after which the page starts.")
@@ -58,6 +63,9 @@ class Organisation(Node):
     default_support_address: str = strawberry.field(
         description="The default support address, support@<slug>.<mail domain> (EM-1)."
     )
+    default_hourly_rate_cents: int = strawberry.field(
+        description="Hourly rate, in cents, of agents without their own (TIM-2)."
+    )
 
     @classmethod
     def from_row(cls, row: models.Organisation, mail_domain: str) -> Organisation:
@@ -68,6 +76,7 @@ class Organisation(Node):
             slug=row.slug,
             edition=row.edition,
             default_support_address=f"support@{row.slug}.{mail_domain}",
+            default_hourly_rate_cents=row.default_hourly_rate_cents,
         )
 
 
@@ -113,6 +122,7 @@ class Agent(Node):
     hobbies: str = strawberry.field(description="Hobbies.")
     created_at: datetime = strawberry.field(description="When the agent was created.")
     pk: strawberry.Private[int]
+    hourly_rate: strawberry.Private[int | None] = None
 
     @classmethod
     def from_row(cls, row: models.Agent) -> Agent:
@@ -130,7 +140,26 @@ class Agent(Node):
             hobbies=row.hobbies,
             created_at=row.created_at,
             pk=row.id,
+            hourly_rate=row.hourly_rate_cents,
         )
+
+    @strawberry.field(
+        description="Hourly rate in cents for billable time (TIM-2); null: the organisation's "
+        "default. Shown to administrators and the agent themself (null to others)."
+    )
+    def hourly_rate_cents(self, info: strawberry.Info) -> int | None:
+        actor = info.context.actor
+        if actor is None or not (actor.is_admin or actor.agent_id == self.pk):
+            return None
+        return self.hourly_rate
+
+    @strawberry.field(
+        description="Your timers, oldest first, with live elapsed time (only on `me`)."
+    )
+    async def timers(self, info: strawberry.Info) -> list[_Timer]:
+        from resolvers import time_tracking
+
+        return await time_tracking.me_timers(info, self.pk)
 
     @strawberry.field(description="Departments the agent belongs to (those you may see).")
     async def departments(self, info: strawberry.Info) -> list[Department]:
@@ -650,6 +679,20 @@ class Ticket(Node):
         from resolvers import realtime
 
         return await realtime.activities(info, first=first, after=after, ticket_id=self.pk)
+
+    @strawberry.field(description="Time logged on the ticket and its tasks, oldest first (TIM-2).")
+    async def time_entries(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[_TimeEntry]:
+        from resolvers import time_tracking
+
+        return await time_tracking.ticket_time_entries(info, self.pk, first=first, after=after)
+
+    @strawberry.field(description="Totals of the time logged on the ticket and its tasks.")
+    async def time_summary(self, info: strawberry.Info) -> _TimeSummary:
+        from resolvers import time_tracking
+
+        return await time_tracking.ticket_time_summary(info, self)
 
 
 @strawberry.type(description="An access token's metadata; the secret is shown only once.")

@@ -21,6 +21,12 @@ class ErrorCode(StrEnum):
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     IN_USE = "IN_USE"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    # The ticket has an assignee already (ticketTake).
+    ALREADY_ASSIGNED = "ALREADY_ASSIGNED"
+    # The object is not in a state that allows the operation (e.g. pausing a paused timer).
+    INVALID_STATE = "INVALID_STATE"
+    # Only the owner (or an administrator) may change it (e.g. someone else's time entry).
+    NOT_OWNER = "NOT_OWNER"
 
 
 @dataclass(frozen=True)

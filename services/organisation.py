@@ -39,6 +39,17 @@ HOBBIES_MAX = 500
 HIDDEN = "[hidden]"
 
 SORTS = ("NAME", "CREATED_AT")
+# TIM-2: hourly rates in cents, 0 to 1,000,000.00 an hour.
+MAX_HOURLY_RATE_CENTS = 100_000_000
+UNCHANGED: Any = object()
+
+
+def check_rate(errors: Errors, field: str, cents: int | None) -> None:
+    """An hourly rate in cents: 0 to MAX_HOURLY_RATE_CENTS (None passes: no rate)."""
+    if cents is not None and not 0 <= cents <= MAX_HOURLY_RATE_CENTS:
+        errors.add(
+            field, f"a rate is 0 to {MAX_HOURLY_RATE_CENTS} cents an hour", ErrorCode.INVALID
+        )
 
 
 async def ensure_organisation(settings: Settings) -> models.Organisation:
@@ -121,12 +132,20 @@ async def _unassign_tickets(actor: Actor | None, column: str, pk: int) -> int:
 
 
 async def update_organisation(
-    actor: Actor, *, name: str | None = None, edition: Edition | None = None
+    actor: Actor,
+    *,
+    name: str | None = None,
+    edition: Edition | None = None,
+    default_hourly_rate_cents: int | None = None,
 ) -> models.Organisation:
-    """Rename the organisation or change its edition (administrators only); None: unchanged."""
+    """Rename the organisation, change its edition or default hourly rate (administrators
+    only); None: unchanged."""
     require_admin(actor, "change the organisation")
     errors = Errors()
     values: dict[str, Any] = {}
+    if default_hourly_rate_cents is not None:
+        check_rate(errors, "defaultHourlyRateCents", default_hourly_rate_cents)
+        values["default_hourly_rate_cents"] = default_hourly_rate_cents
     if name is not None:
         values["name"] = validation.text(errors, "name", name, max_length=NAME_MAX, required=True)
     if edition is not None:
@@ -689,8 +708,10 @@ async def update_agent(
     about: str | None = None,
     hobbies: str | None = None,
     avatar_url: str | None = None,
+    hourly_rate_cents: int | None = UNCHANGED,
 ) -> models.Agent:
-    """Change an agent (administrators only); None leaves a field as it is.
+    """Change an agent (administrators only); None leaves a field as it is (except
+    `hourly_rate_cents`, where None means the organisation's default rate).
 
     New departments replace the old memberships, and team memberships of teams outside them
     go. A deactivated agent keeps their history; their tokens stop working.
@@ -711,6 +732,9 @@ async def update_agent(
         values["role"] = role
     if is_active is not None:
         values["is_active"] = is_active
+    if hourly_rate_cents is not UNCHANGED:
+        check_rate(errors, "hourlyRateCents", hourly_rate_cents)
+        values["hourly_rate_cents"] = hourly_rate_cents
     check_password(errors, password)
     dept_ids = None
     if department_ids is not None:

@@ -113,24 +113,73 @@ async def _check_refs(actor: Actor | None, errors: Errors, values: dict[str, Any
     if agent_id is not None and team_id is not None:
         errors.add("assigneeId", "assign to an agent or a team, not both", ErrorCode.INVALID)
         return
-    if agent_id is not None and dept_id is not None:
+    if dept_id is not None and (agent_id is not None or team_id is not None):
+        assignee = await load_assignee(agent_id=agent_id, team_id=team_id)
+        check_assignee(errors, assignee, department_id=dept_id)
+
+
+@dataclass(frozen=True)
+class Assignee:
+    """An agent or team tickets may be assigned to, read once for any number of tickets.
+
+    `agent`/`team` are None when the id given does not exist; both ids None means unassign.
+    """
+
+    agent_id: int | None = None
+    team_id: int | None = None
+    agent: models.Agent | None = None
+    agent_department_ids: frozenset[int] = frozenset()
+    team: models.Team | None = None
+
+    @property
+    def values(self) -> dict[str, int | None]:
+        """The ticket columns this assignee sets."""
+        return {"assignee_agent_id": self.agent_id, "assignee_team_id": self.team_id}
+
+
+async def load_assignee(*, agent_id: int | None, team_id: int | None) -> Assignee:
+    """Read the agent (with their departments) or the team a ticket is to be assigned to."""
+    agent = None
+    departments: frozenset[int] = frozenset()
+    team = None
+    if agent_id is not None:
         agent = await models.Agent.filter(id=agent_id).first()
+        if agent is not None:
+            departments = frozenset(
+                await models.DepartmentMembership.filter(agent_id=agent_id).values_list(
+                    "department_id", flat=True
+                )
+            )
+    if team_id is not None:
+        team = await models.Team.filter(id=team_id).first()
+    return Assignee(agent_id, team_id, agent, departments, team)
+
+
+def check_assignee(
+    errors: Errors, assignee: Assignee, *, department_id: int, field_name: str = "assigneeId"
+) -> None:
+    """TIC-2: an assignee is an active agent member of the department, or a team of it."""
+    if assignee.agent_id is not None and assignee.team_id is not None:
+        errors.add(field_name, "assign to an agent or a team, not both", ErrorCode.INVALID)
+        return
+    if assignee.agent_id is not None:
+        agent = assignee.agent
         if agent is None:
-            errors.add("assigneeId", "no such agent", ErrorCode.NOT_FOUND)
+            errors.add(field_name, "no such agent", ErrorCode.NOT_FOUND)
         elif not agent.is_active:
-            errors.add("assigneeId", "the agent is deactivated", ErrorCode.INVALID)
-        elif not await models.DepartmentMembership.exists(agent_id=agent_id, department_id=dept_id):
+            errors.add(field_name, "the agent is deactivated", ErrorCode.INVALID)
+        elif department_id not in assignee.agent_department_ids:
             errors.add(
-                "assigneeId",
+                field_name,
                 "the agent is not a member of the ticket's department",
                 ErrorCode.INVALID,
             )
-    if team_id is not None and dept_id is not None:
-        team = await models.Team.filter(id=team_id).first()
+    if assignee.team_id is not None:
+        team = assignee.team
         if team is None:
-            errors.add("assigneeId", "no such team", ErrorCode.NOT_FOUND)
-        elif team.department_id != dept_id:  # type: ignore[attr-defined]
-            errors.add("assigneeId", "the team belongs to another department", ErrorCode.INVALID)
+            errors.add(field_name, "no such team", ErrorCode.NOT_FOUND)
+        elif team.department_id != department_id:  # type: ignore[attr-defined]
+            errors.add(field_name, "the team belongs to another department", ErrorCode.INVALID)
 
 
 async def _ticket_template(
@@ -317,29 +366,43 @@ async def update_ticket(
     await _check_refs(actor, errors, refs)
     errors.raise_if_any()
 
+    async with uow.transaction():
+        fresh = await apply_changes(actor, ticket=ticket, values=values, version=version)
+    return fresh
+
+
+async def apply_changes(
+    actor: Actor, *, ticket: models.Ticket, values: dict[str, Any], version: int
+) -> models.Ticket:
+    """Write validated changes to a ticket still at `version`, with its `ticket.updated` row.
+
+    The one write path of ticket fields (ticketUpdate, ticketAssign, ticketTake): the Activity
+    row it records drives the notifications (ASSIGNED), the assignee's auto-follow and the
+    real-time events. Call inside `uow.transaction()`; `ticket` is the row as read before.
+    """
+    values = dict(values)
     before = {key: getattr(ticket, key) for key in values}
     if values.get("status") is TicketStatus.CLOSED and ticket.status is not TicketStatus.CLOSED:
         values["closed_at"] = datetime.now(UTC)
     elif "status" in values and values["status"] is not TicketStatus.CLOSED:
         values["closed_at"] = None
     values["updated_at"] = datetime.now(UTC)
-    async with uow.transaction():
-        count = await models.Ticket.filter(id=ticket.id, version=version).update(
-            version=F("version") + 1, **values
+    count = await models.Ticket.filter(id=ticket.id, version=version).update(
+        version=F("version") + 1, **values
+    )
+    if count == 0:
+        raise ValidationFailed.one(
+            "version",
+            "the ticket was changed by someone else meanwhile; reload it and apply your "
+            "change again",
+            ErrorCode.CONFLICT,
         )
-        if count == 0:
-            raise ValidationFailed.one(
-                "version",
-                "the ticket was changed by someone else meanwhile; reload it and apply your "
-                "change again",
-                ErrorCode.CONFLICT,
-            )
-        fresh = await models.Ticket.get(id=ticket.id)
-        changed = activity.diff(before, {key: getattr(fresh, key) for key in before})
-        if changed:
-            await activity.record_ticket(
-                actor=actor, kind="ticket.updated", ticket=fresh, changes=changed
-            )
+    fresh = await models.Ticket.get(id=ticket.id)
+    changed = activity.diff(before, {key: getattr(fresh, key) for key in before})
+    if changed:
+        await activity.record_ticket(
+            actor=actor, kind="ticket.updated", ticket=fresh, changes=changed
+        )
     return fresh
 
 
