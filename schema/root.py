@@ -29,6 +29,7 @@ from schema.types import (
     Thread,
     Ticket,
 )
+from schema.views import ViewMutations, ViewQueries
 from settings import Settings
 
 
@@ -42,6 +43,7 @@ class Query(
     OrganisationQueries,
     EmailQueries,
     OutboundQueries,
+    ViewQueries,
 ):
     pass
 
@@ -59,6 +61,7 @@ class Mutation(
     OrganisationMutations,
     EmailMutations,
     OutboundMutations,
+    ViewMutations,
 ):
     pass
 
