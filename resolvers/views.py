@@ -187,7 +187,7 @@ async def ticket_view_create(info: strawberry.Info, input: TicketViewCreateInput
             desc=input.sort.direction.value == "DESC" if input.sort else True,
             is_shared=input.is_shared,
         )
-        return {"view": _to_type(await svc.get_view(actor_of(info), view=row.id))}
+        return {"view": _to_type(svc.saved_view(row))}
 
     return await mutate(TicketViewPayload, run)
 
@@ -210,7 +210,7 @@ async def ticket_view_update(info: strawberry.Info, input: TicketViewUpdateInput
             changes["is_shared"] = input.is_shared
         actor = actor_of(info)
         row = await svc.update_view(actor, view=_input_view_id(input.id), changes=changes)
-        return {"view": _to_type(await svc.get_view(actor, view=row.id))}
+        return {"view": _to_type(svc.saved_view(row))}
 
     return await mutate(TicketViewPayload, run)
 
