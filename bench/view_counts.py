@@ -1,10 +1,11 @@
 """Ticket view counts (SRC-5): the counts `ticketViews` shows, in one SQL statement, beside
 one COUNT statement per view, measured side by side in one run.
 
-    .venv/bin/python bench/view_counts.py [--database-url postgres://.../NAME] [--tickets 5000]
-                                          [--views 10] [--rounds 7]
+    .venv/bin/python bench/view_counts.py [--database-url postgres://.../NAME --reset]
+                                          [--tickets 5000] [--views 10] [--rounds 7]
 
-Seeds a temporary SQLite database (or the PostgreSQL database given, dropped and recreated)
+Seeds a temporary SQLite database (or the PostgreSQL database given, which `--reset` drops and
+recreates: it is required, as a guard against naming a database you care about)
 with `--tickets` tickets in two departments (bulk inserts: the seed is not what is measured)
 and `--views` saved views for an agent of one department, then counts the 9 standard views and
 the saved ones as that agent: (1) `services.views.count_views`, all counts as scalar subqueries
@@ -40,6 +41,8 @@ async def main(args: argparse.Namespace) -> None:
     var_dir = Path(tempfile.mkdtemp(prefix="deskql-bench-views-"))
     settings = Settings.from_env(var_dir=var_dir, database_url=args.database_url or "")
     if not settings.is_embedded_db:
+        if not args.reset:
+            raise SystemExit("--reset is required with --database-url: the database is dropped")
         await _recreate_postgres(settings.db_url)
     await db.init_db(settings, migrate=True)
     try:
@@ -133,6 +136,7 @@ async def _recreate_postgres(url: str) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--reset", action="store_true", help="drop and recreate the database")
     parser.add_argument("--tickets", type=int, default=5000)
     parser.add_argument("--views", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=7)
