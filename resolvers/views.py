@@ -116,6 +116,7 @@ def _to_type(view: svc.View, count: int | None = None) -> TicketView:
             direction=SortDirection.DESC if view.desc else SortDirection.ASC,
         ),
         owner_pk=view.row.owner_id if view.row else None,  # type: ignore[attr-defined]
+        view=view,
         count=count,
     )
 
@@ -141,11 +142,9 @@ async def ticket_view(info: strawberry.Info, view_id: str) -> TicketView | None:
     return _to_type(view)
 
 
-async def ticket_count(info: strawberry.Info, view_id: str) -> int:
+async def ticket_count(info: strawberry.Info, view: svc.View) -> int:
     """`TicketView.ticketCount` outside `ticketViews`: one COUNT for this view."""
-    actor = actor_of(info)
-    view = await svc.get_view(actor, view=parse_view_id(view_id))
-    return (await svc.count_views(actor, [view]))[view.key]
+    return (await svc.count_views(actor_of(info), [view]))[view.key]
 
 
 async def tickets_in_view(

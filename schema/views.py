@@ -12,7 +12,7 @@ from schema.errors import MutationError
 from schema.permissions import IsAuthenticated
 from schema.tickets import SortDirection, TicketFilter, TicketSort, TicketSortField
 from schema.types import Agent
-from services.views import StandardView
+from services.views import StandardView, View
 
 strawberry.enum(
     StandardView,
@@ -47,6 +47,7 @@ class TicketView:
     )
     sort: TicketViewSort = strawberry.field(description="How the view sorts its tickets.")
     owner_pk: strawberry.Private[int | None]
+    view: strawberry.Private[View]
     count: strawberry.Private[int | None] = None
 
     @strawberry.field(description="The agent who saved the view; null for standard views.")
@@ -62,7 +63,7 @@ class TicketView:
     async def ticket_count(self, info: strawberry.Info) -> int:
         if self.count is not None:
             return self.count
-        return await r.ticket_count(info, self.id)
+        return await r.ticket_count(info, self.view)
 
 
 @strawberry.type(description="The sort of a ticket view.")

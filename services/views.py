@@ -383,6 +383,8 @@ async def update_view(
         await _check_criteria(actor, errors, changes["flt"])
         values["criteria"] = criteria_json(changes["flt"])
     errors.raise_if_any()
+    if not values:
+        return row
     before = {key: getattr(row, key) for key in values}
     async with uow.transaction():
         await models.TicketView.filter(id=row.id).update(**values)

@@ -484,3 +484,25 @@ async def test_stored_criteria_round_trip() -> None:
 
     back = svc.criteria_filter(json.loads(json.dumps(stored)))
     assert back == TicketFilter(**{**flt.__dict__, "department_ids": [1, 3]})
+
+
+async def test_update_without_change_writes_no_history(gql: GQLClient, world: World) -> None:
+    view = await svc.create_view(
+        await auth.load_actor(world.alice.id), name="Same", flt=TicketFilter()
+    )
+    alice = gql.as_(world.alice_token)
+    for change in ({}, {"name": "Same"}, {"criteria": {}}):
+        res = await alice(UPDATE, {"input": {"id": gid("TicketView", view.id), **change}})
+        payload = res.data["ticketViewUpdate"]
+        assert payload["errors"] == [] and payload["view"]["name"] == "Same", change
+    assert await models.Activity.filter(kind="ticket_view.updated").count() == 0
+    # A deleted view's payload still answers ticketCount (the view as it was).
+    res = await alice(
+        "mutation($id: ID!) { ticketViewDelete(input: {id: $id}) { errors { code } "
+        "view { name ticketCount } } }",
+        {"id": gid("TicketView", view.id)},
+    )
+    assert res.data["ticketViewDelete"] == {
+        "errors": [],
+        "view": {"name": "Same", "ticketCount": 0},
+    }
