@@ -58,7 +58,8 @@ async def ticket(info: strawberry.Info, *, id: str | None, number: int | None) -
     return Ticket.from_row(row) if row else None
 
 
-def _filter(flt: TicketFilter | None) -> svc.TicketFilter:
+def ticket_filter(flt: TicketFilter | None) -> svc.TicketFilter:
+    """The service filter a TicketFilter input describes; InvalidId for a malformed id."""
     if flt is None:
         return svc.TicketFilter()
     agents: list[int] = []
@@ -107,7 +108,7 @@ async def tickets(
     else:
         sort_field = sort.field.value if sort else "CREATED_AT"
         desc = sort.direction.value == "DESC" if sort else True
-        query = svc.list_tickets(actor, _filter(filter), sort=sort_field, desc=desc)
+        query = svc.list_tickets(actor, ticket_filter(filter), sort=sort_field, desc=desc)
     result = await page(info, query, first=first, after=after, convert=Ticket.from_row)
     # Load what the client selects for the whole page now, level by level.
     await prime_tickets(

@@ -8,7 +8,7 @@ import strawberry
 
 import models
 from resolvers.common import mutate, page
-from resolvers.tickets import _filter
+from resolvers.tickets import ticket_filter
 from schema.connections import (
     Connection,
     Edge,
@@ -160,7 +160,7 @@ async def tickets_in_view(
     return svc.view_tickets(
         actor,
         view=view,
-        narrow=_filter(filter) if filter is not None else None,
+        narrow=ticket_filter(filter) if filter is not None else None,
         sort=sort.field.value if sort else None,
         desc=sort.direction.value == "DESC" if sort else None,
     )
@@ -168,7 +168,7 @@ async def tickets_in_view(
 
 def _criteria(criteria: TicketFilter | None) -> tickets_svc.TicketFilter:
     try:
-        return _filter(criteria)
+        return ticket_filter(criteria)
     except InvalidId as exc:
         raise ValidationFailed.one("criteria", str(exc), ErrorCode.INVALID) from None
 

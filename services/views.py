@@ -11,7 +11,7 @@ tickets of a department the actor is not in, whatever its stored criteria name.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -194,16 +194,10 @@ def view_tickets(
     if view.narrow is not None:
         qs = view.narrow(actor, qs)
     if narrow is not None:
-        qs = filter_tickets(qs, _without_spam_flag(narrow))
+        qs = filter_tickets(qs, replace(narrow, is_spam=None))
     column = SORT_FIELDS[sort or view.sort]
     prefix = "-" if (view.desc if desc is None else desc) else ""
     return qs.order_by(f"{prefix}{column}", f"{prefix}id")
-
-
-def _without_spam_flag(flt: TicketFilter) -> TicketFilter:
-    values = {f.name: getattr(flt, f.name) for f in fields(flt)}
-    values["is_spam"] = None
-    return TicketFilter(**values)
 
 
 async def count_views(actor: Actor, views: list[View]) -> dict[str, int]:
