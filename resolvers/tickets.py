@@ -58,7 +58,8 @@ async def ticket(info: strawberry.Info, *, id: str | None, number: int | None) -
     return Ticket.from_row(row) if row else None
 
 
-def _filter(flt: TicketFilter | None) -> svc.TicketFilter:
+def ticket_filter(flt: TicketFilter | None) -> svc.TicketFilter:
+    """The service filter a TicketFilter input describes; InvalidId for a malformed id."""
     if flt is None:
         return svc.TicketFilter()
     agents: list[int] = []
@@ -96,12 +97,18 @@ async def tickets(
     sort: TicketSort | None,
     first: int | None,
     after: str | None,
+    view_id: str | None = None,
 ) -> Connection[Ticket]:
-    """`tickets`: a page of visible tickets."""
+    """`tickets`: a page of visible tickets, of a view when `view_id` is given."""
     actor = actor_of(info)
-    sort_field = sort.field.value if sort else "CREATED_AT"
-    desc = sort.direction.value == "DESC" if sort else True
-    query = svc.list_tickets(actor, _filter(filter), sort=sort_field, desc=desc)
+    if view_id is not None:
+        from resolvers import views
+
+        query = await views.tickets_in_view(info, view_id, filter=filter, sort=sort)
+    else:
+        sort_field = sort.field.value if sort else "CREATED_AT"
+        desc = sort.direction.value == "DESC" if sort else True
+        query = svc.list_tickets(actor, ticket_filter(filter), sort=sort_field, desc=desc)
     result = await page(info, query, first=first, after=after, convert=Ticket.from_row)
     # Load what the client selects for the whole page now, level by level.
     await prime_tickets(

@@ -30,6 +30,7 @@ from schema.types import (
     Thread,
     Ticket,
 )
+from schema.views import ViewMutations, ViewQueries
 from schema.workflows_assign import AssignmentMutations, AssignmentQueries
 from settings import Settings
 
@@ -45,6 +46,7 @@ class Query(
     EmailQueries,
     OutboundQueries,
     AssignmentQueries,
+    ViewQueries,
 ):
     pass
 
@@ -64,6 +66,7 @@ class Mutation(
     OutboundMutations,
     AssignmentMutations,
     TimeTrackingMutations,
+    ViewMutations,
 ):
     pass
 

@@ -252,8 +252,18 @@ class TicketQueries:
             str | None,
             strawberry.argument(description="Cursor of the item after which the page starts."),
         ] = None,
+        view_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="A ticket view (see `ticketViews`): its criteria apply, `filter` "
+                "narrows them further (the view decides whether spam shows) and `sort`, if "
+                "given, replaces the view's. NOT_FOUND for a view you may not use."
+            ),
+        ] = None,
     ) -> Connection[Ticket]:
-        return await r.tickets(info, filter=filter, sort=sort, first=first, after=after)
+        return await r.tickets(
+            info, filter=filter, sort=sort, first=first, after=after, view_id=view_id
+        )
 
 
 @strawberry.type

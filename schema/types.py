@@ -381,6 +381,18 @@ class Contact(Node):
     async def tickets(self, info: strawberry.Info) -> list[Ticket]:
         return await info.context.loaders.tickets_by_contact.load(self.pk)
 
+    @strawberry.field(
+        description="The contact's tickets you may see, newest created first, a page at a time "
+        "(TIC-5): is the contact new or returning, and how were earlier tickets solved. No "
+        "rating is recorded yet, so there is none to show."
+    )
+    async def timeline(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Ticket]:
+        from resolvers import views
+
+        return await views.timeline(info, self.pk, first=first, after=after)
+
     @strawberry.field(description="Products the contact uses.")
     async def products(self, info: strawberry.Info) -> list[Product]:
         loaders = info.context.loaders
@@ -518,6 +530,16 @@ class Comment(Node):
         return await info.context.loaders.ticket.load(self.ticket_pk)
 
 
+ConversationItem = Annotated[
+    Thread | Comment,
+    strawberry.union(
+        "ConversationItem",
+        description="A message (Thread) or a comment of a ticket's conversation; both carry "
+        "`isPublic` (false: hidden from the contact).",
+    ),
+]
+
+
 @strawberry.type(description="A state change: who did what, when, with old and new values.")
 class Activity(Node):
     kind: str = strawberry.field(description="What happened, e.g. `ticket.updated`.")
@@ -652,6 +674,17 @@ class Ticket(Node):
     @strawberry.field(description="Conversation messages, oldest first (TIC-3).")
     async def threads(self, info: strawberry.Info) -> list[Thread]:
         return await info.context.loaders.threads_by_ticket.load(self.pk)
+
+    @strawberry.field(
+        description="Messages and comments interleaved in time, oldest first (TIC-4), public "
+        "and private alike, each marked by `isPublic`. `threads` is the messages alone."
+    )
+    async def conversation(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[ConversationItem]:
+        from resolvers import views
+
+        return await views.conversation(info, self.pk, first=first, after=after)
 
     @strawberry.field(description="Attachments of the ticket, its threads and comments.")
     async def attachments(self, info: strawberry.Info) -> list[Attachment]:

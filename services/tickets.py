@@ -549,7 +549,15 @@ def list_tickets(
     actor: Actor, flt: TicketFilter | None = None, *, sort: str = "CREATED_AT", desc: bool = True
 ) -> QuerySet[models.Ticket]:
     """The actor's visible tickets that match the filter, sorted (ties broken by id)."""
-    qs = visible_tickets(actor)
+    column = SORT_FIELDS[sort]
+    prefix = "-" if desc else ""
+    return filter_tickets(visible_tickets(actor), flt).order_by(f"{prefix}{column}", f"{prefix}id")
+
+
+def filter_tickets(
+    qs: QuerySet[models.Ticket], flt: TicketFilter | None
+) -> QuerySet[models.Ticket]:
+    """Narrow a ticket query to the filter's criteria (the one filter implementation)."""
     f = flt or TicketFilter()
     if f.statuses:
         qs = qs.filter(status__in=f.statuses)
@@ -591,9 +599,7 @@ def list_tickets(
         qs = qs.filter(subject__icontains=f.text.strip())
     if f.is_spam is not None:
         qs = qs.filter(is_spam=f.is_spam)
-    column = SORT_FIELDS[sort]
-    prefix = "-" if desc else ""
-    return qs.order_by(f"{prefix}{column}", f"{prefix}id")
+    return qs
 
 
 def is_visible(actor: Actor, ticket: models.Ticket) -> bool:
