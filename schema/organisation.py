@@ -241,6 +241,11 @@ class AgentUpdateInput:
     hobbies: str | None = strawberry.field(
         default=strawberry.UNSET, description="Hobbies; null clears it."
     )
+    can_manage_macros: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="True lets the agent create, change and delete the macros of their "
+        "departments (AUT-1).",
+    )
 
 
 @strawberry.input(description="The agent to delete; their tickets become unassigned.")

@@ -9,6 +9,7 @@ from schema.auth import AuthMutations, AuthQueries
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.email import EmailMutations, EmailQueries
 from schema.extensions import build_extensions
+from schema.macros import MacroMutations, MacroQueries
 from schema.nodes import NodeQueries
 from schema.organisation import OrganisationMutations, OrganisationQueries
 from schema.outbound import OutboundMutations, OutboundQueries
@@ -42,6 +43,7 @@ class Query(
     OrganisationQueries,
     EmailQueries,
     OutboundQueries,
+    MacroQueries,
 ):
     pass
 
@@ -59,6 +61,7 @@ class Mutation(
     OrganisationMutations,
     EmailMutations,
     OutboundMutations,
+    MacroMutations,
 ):
     pass
 

@@ -25,12 +25,14 @@ from schema.lookahead import peek
 from services import policies
 
 if TYPE_CHECKING:
+    from schema.macros import Task
     from schema.outbound import OutgoingEmail
     from schema.realtime import Following, Notification
 
 # Realtime fields (issue 3): types defined in schema/realtime.py, resolved by resolvers/realtime.py.
 _Notification = Annotated["Notification", strawberry.lazy("schema.realtime")]
 _Following = Annotated["Following", strawberry.lazy("schema.realtime")]
+_Task = Annotated["Task", strawberry.lazy("schema.macros")]
 _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
 _After = Annotated[
     str | None, strawberry.argument(description="Cursor of the item after which the page starts.")
@@ -111,6 +113,10 @@ class Agent(Node):
     avatar_url: str = strawberry.field(description="URL of the profile photo.")
     about: str = strawberry.field(description="About / bio.")
     hobbies: str = strawberry.field(description="Hobbies.")
+    can_manage_macros: bool = strawberry.field(
+        description="Granted by an administrator: may create, change and delete the macros "
+        "of the agent's departments (AUT-1)."
+    )
     created_at: datetime = strawberry.field(description="When the agent was created.")
     pk: strawberry.Private[int]
 
@@ -128,6 +134,7 @@ class Agent(Node):
             avatar_url=row.avatar_url,
             about=row.about,
             hobbies=row.hobbies,
+            can_manage_macros=row.can_manage_macros,
             created_at=row.created_at,
             pk=row.id,
         )
@@ -631,6 +638,10 @@ class Ticket(Node):
     @strawberry.field(description="History of the ticket, oldest first.")
     async def activities(self, info: strawberry.Info) -> list[Activity]:
         return await info.context.loaders.activities_by_ticket.load(self.pk)
+
+    @strawberry.field(description="Tasks linked to the ticket, oldest first (ACT-1).")
+    async def tasks(self, info: strawberry.Info) -> list[_Task]:
+        return await info.context.loaders.tasks_by_ticket.load(self.pk)
 
     @strawberry.field(description="Agents following the ticket (those you may see).")
     async def followers(

@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     IN_USE = "IN_USE"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    WRONG_DEPARTMENT = "WRONG_DEPARTMENT"
 
 
 @dataclass(frozen=True)

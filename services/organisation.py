@@ -689,6 +689,7 @@ async def update_agent(
     about: str | None = None,
     hobbies: str | None = None,
     avatar_url: str | None = None,
+    can_manage_macros: bool | None = None,
 ) -> models.Agent:
     """Change an agent (administrators only); None leaves a field as it is.
 
@@ -711,6 +712,8 @@ async def update_agent(
         values["role"] = role
     if is_active is not None:
         values["is_active"] = is_active
+    if can_manage_macros is not None:
+        values["can_manage_macros"] = can_manage_macros
     check_password(errors, password)
     dept_ids = None
     if department_ids is not None:
