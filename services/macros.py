@@ -766,7 +766,11 @@ async def _write(actor: Actor, plans: list[_Plan], now: datetime) -> None:
         for body, pub in plan.comments
     ]
     if comments:
+        mentioning = any(notifications.mentioned_agent_ids(c.body) for c in comments)
+        last = await models.Comment.all().order_by("-id").only("id").first() if mentioning else None
         await models.Comment.bulk_create(comments)
+        if mentioning:
+            await _record_mentions(plans, last.id if last else 0)
     tasks = [
         models.Task(
             department_id=plan.values.get("department_id", plan.ticket.department_id),  # type: ignore[attr-defined]
@@ -790,6 +794,20 @@ async def _write(actor: Actor, plans: list[_Plan], now: datetime) -> None:
     ]
     if follows:
         await models.Follow.bulk_create(follows, ignore_conflicts=True)
+
+
+async def _record_mentions(plans: list[_Plan], after_id: int) -> None:
+    """Mention rows for the new comments that name agents (as commentAdd records them)."""
+    ids = [p.ticket.id for p in plans if p.comments]
+    rows = await models.Comment.filter(ticket_id__in=ids, id__gt=after_id).values_list("id", "body")
+    wanted = {(pk, agent) for pk, body in rows for agent in notifications.mentioned_agent_ids(body)}
+    agents = {a for _, a in wanted}
+    existing = set(await models.Agent.filter(id__in=list(agents)).values_list("id", flat=True))
+    mentions = [
+        models.Mention(comment_id=c, agent_id=a) for c, a in sorted(wanted) if a in existing
+    ]
+    if mentions:
+        await models.Mention.bulk_create(mentions, ignore_conflicts=True)
 
 
 async def _send(actor: Actor, settings: Settings, plan: _Plan) -> None:

@@ -404,3 +404,22 @@ async def test_department_move_clears_assignee_unless_assigning(world, settings)
     assert fresh.department_id == world.sales.id  # type: ignore[attr-defined]
     assert fresh.assignee_agent_id is None  # type: ignore[attr-defined]
     assert out.results[0].changes["assignee_agent_id"] == {"old": world.alice.id, "new": None}
+
+
+async def test_mentions_in_macro_comments(world: World, settings: Settings) -> None:
+    from schema.ids import to_global_id
+
+    carol, _ = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    body = f"@[Carol]({to_global_id('Agent', carol.id)}) please check"
+    row = await macro(world, [{"type": "ADD_COMMENT", "body": body}])
+    made = [await new_ticket(world) for _ in range(3)]
+    await models.Notification.all().delete()
+    alice = await auth.load_actor(world.alice.id)
+    await macros.apply_macro(
+        alice, settings=settings, macro_id=row.id, ticket_ids=[t.id for t in made]
+    )
+    comments = await models.Comment.filter(ticket_id__in=[t.id for t in made])
+    mentions = await models.Mention.all().values_list("comment_id", "agent_id")
+    assert sorted(mentions) == sorted((c.id, carol.id) for c in comments)
+    notes = await models.Notification.filter(agent_id=carol.id)
+    assert [n.reason.value for n in notes] == ["MENTIONED"]
