@@ -423,3 +423,42 @@ async def test_mentions_in_macro_comments(world: World, settings: Settings) -> N
     assert sorted(mentions) == sorted((c.id, carol.id) for c in comments)
     notes = await models.Notification.filter(agent_id=carol.id)
     assert [n.reason.value for n in notes] == ["MENTIONED"]
+
+
+async def test_clearing_fields_and_team_assignment(world: World, settings: Settings) -> None:
+    product = await models.Product.create(name="Printer")
+    team = await models.Team.create(name="Tier 2", department_id=world.support.id)
+    member, _ = await make_agent("dan@zylker.com", "Dan", depts=[world.support.id])
+    await models.TeamMembership.create(team_id=team.id, agent_id=member.id)
+    row = await macro(
+        world,
+        [
+            {"type": "SET_DUE_DATE"},
+            {"type": "SET_PRODUCT"},
+            {"type": "ASSIGN_TEAM", "team_id": team.id},
+            {"type": "REMOVE_TAGS", "tags": ["old"]},
+        ],
+    )
+    ticket = await new_ticket(
+        world,
+        due_at=datetime.now(UTC) + timedelta(days=1),
+        product_id=product.id,
+        assignee_agent_id=world.alice.id,
+        tags=["old", "keep"],
+    )
+    await models.Notification.all().delete()
+    admin = await auth.load_actor(world.admin.id)
+    out = await macros.apply_macro(
+        admin, settings=settings, macro_id=row.id, ticket_ids=[ticket.id]
+    )
+    fresh = await models.Ticket.get(id=ticket.id)
+    assert fresh.due_at is None and fresh.product_id is None  # type: ignore[attr-defined]
+    assert fresh.assignee_team_id == team.id and fresh.assignee_agent_id is None  # type: ignore[attr-defined]
+    names = await models.TicketTag.filter(ticket_id=ticket.id).values_list("tag__name", flat=True)
+    assert names == ["keep"]
+    changes = out.results[0].changes
+    assert changes["product_id"] == {"old": product.id, "new": None}
+    assert changes["tags"] == {"added": [], "removed": ["old"]}
+    assert [n.reason.value for n in await models.Notification.filter(agent_id=member.id)] == [
+        "ASSIGNED"
+    ]
