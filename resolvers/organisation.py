@@ -310,6 +310,7 @@ async def agent_update(info: strawberry.Info, input: AgentUpdateInput) -> Any:
                 "avatar_url",
                 "about",
                 "hobbies",
+                "can_manage_macros",
             ],
             clearable=_PROFILE_CLEARABLE,
         )

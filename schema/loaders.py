@@ -57,6 +57,12 @@ def _grouped_values(
     return DataLoader(load_fn=load)
 
 
+def _task(row: models.Task) -> Any:
+    from schema.macros import Task  # schema.macros imports the resolvers, which import us
+
+    return Task.from_row(row)
+
+
 class Loaders:
     """The loaders of one request."""
 
@@ -128,6 +134,11 @@ class Loaders:
             ),
             "department_id",
             "agent_id",
+        )
+        self.tasks_by_ticket = _grouped(
+            lambda ids: models.Task.filter(ticket_id__in=ids).order_by("id"),
+            "ticket_id",
+            _task,
         )
         self.department_ids_by_agent = _grouped_values(
             lambda ids: (

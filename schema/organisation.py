@@ -250,6 +250,11 @@ class AgentUpdateInput:
         description="Hourly rate in cents for billable time (TIM-2); null: the "
         "organisation's default rate.",
     )
+    can_manage_macros: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="True lets the agent create, change and delete the macros of their "
+        "departments (AUT-1).",
+    )
 
 
 @strawberry.input(description="The agent to delete; their tickets become unassigned.")

@@ -9,6 +9,7 @@ from schema.auth import AuthMutations, AuthQueries
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.email import EmailMutations, EmailQueries
 from schema.extensions import build_extensions
+from schema.macros import MacroMutations, MacroQueries
 from schema.nodes import NodeQueries
 from schema.organisation import OrganisationMutations, OrganisationQueries
 from schema.outbound import OutboundMutations, OutboundQueries
@@ -47,6 +48,7 @@ class Query(
     OutboundQueries,
     AssignmentQueries,
     ViewQueries,
+    MacroQueries,
 ):
     pass
 
@@ -67,6 +69,7 @@ class Mutation(
     AssignmentMutations,
     TimeTrackingMutations,
     ViewMutations,
+    MacroMutations,
 ):
     pass
 

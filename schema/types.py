@@ -25,6 +25,7 @@ from schema.lookahead import peek
 from services import policies
 
 if TYPE_CHECKING:
+    from schema.macros import Task
     from schema.outbound import OutgoingEmail
     from schema.realtime import Following, Notification
     from schema.time_tracking import TimeEntry, Timer, TimeSummary
@@ -36,6 +37,7 @@ _Following = Annotated["Following", strawberry.lazy("schema.realtime")]
 _Timer = Annotated["Timer", strawberry.lazy("schema.time_tracking")]
 _TimeEntry = Annotated["TimeEntry", strawberry.lazy("schema.time_tracking")]
 _TimeSummary = Annotated["TimeSummary", strawberry.lazy("schema.time_tracking")]
+_Task = Annotated["Task", strawberry.lazy("schema.macros")]
 _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
 _After = Annotated[
     str | None, strawberry.argument(description="Cursor of the item after which the page starts.")
@@ -120,6 +122,10 @@ class Agent(Node):
     avatar_url: str = strawberry.field(description="URL of the profile photo.")
     about: str = strawberry.field(description="About / bio.")
     hobbies: str = strawberry.field(description="Hobbies.")
+    can_manage_macros: bool = strawberry.field(
+        description="Granted by an administrator: may create, change and delete the macros "
+        "of the agent's departments (AUT-1)."
+    )
     created_at: datetime = strawberry.field(description="When the agent was created.")
     pk: strawberry.Private[int]
     hourly_rate: strawberry.Private[int | None] = None
@@ -138,6 +144,7 @@ class Agent(Node):
             avatar_url=row.avatar_url,
             about=row.about,
             hobbies=row.hobbies,
+            can_manage_macros=row.can_manage_macros,
             created_at=row.created_at,
             pk=row.id,
             hourly_rate=row.hourly_rate_cents,
@@ -693,6 +700,10 @@ class Ticket(Node):
     @strawberry.field(description="History of the ticket, oldest first.")
     async def activities(self, info: strawberry.Info) -> list[Activity]:
         return await info.context.loaders.activities_by_ticket.load(self.pk)
+
+    @strawberry.field(description="Tasks linked to the ticket, oldest first (ACT-1).")
+    async def tasks(self, info: strawberry.Info) -> list[_Task]:
+        return await info.context.loaders.tasks_by_ticket.load(self.pk)
 
     @strawberry.field(description="Agents following the ticket (those you may see).")
     async def followers(

@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     INVALID_STATE = "INVALID_STATE"
     # Only the owner (or an administrator) may change it (e.g. someone else's time entry).
     NOT_OWNER = "NOT_OWNER"
+    WRONG_DEPARTMENT = "WRONG_DEPARTMENT"
 
 
 @dataclass(frozen=True)

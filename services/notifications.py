@@ -20,7 +20,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +42,19 @@ PRIORITY = {
 }
 MENTION = re.compile(r"@\[([^\]\n]{1,200})\]\(([A-Za-z0-9_-]{2,100})\)")
 MAX_MARK_READ = 100
+# Set while a batch (a macro run) writes activities whose notifications it sends as one.
+_quiet: ContextVar[bool] = ContextVar("deskql_notify_quiet", default=False)
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Inside the block, activities notify nobody: the caller sends one batched notification
+    (`notify_run`) for the whole batch instead of one per record."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
 
 
 def mentioned_agent_ids(body: str) -> list[int]:
@@ -155,6 +170,8 @@ async def notify(
     actor: Actor | None, *, activity: models.Activity, ticket: models.Ticket | None = None
 ) -> list[models.Notification]:
     """Write the Notification rows an Activity produces (inside its transaction)."""
+    if _quiet.get():
+        return []
     if activity.ticket_id is not None and ticket is None:
         ticket = await models.Ticket.filter(id=activity.ticket_id).first()
     await auto_follow_assignee(activity, ticket)
@@ -193,6 +210,66 @@ async def notify(
         return []
     await models.Notification.bulk_create(rows)
     # bulk_create does not return ids on every backend: read them back (one indexed query).
+    return await models.Notification.filter(activity_id=activity.id).order_by("id")
+
+
+async def notify_run(
+    actor: Actor | None,
+    *,
+    activity: models.Activity,
+    ticket_ids: list[int],
+    assigned_agent_ids: set[int],
+    assigned_team_ids: set[int],
+    mentioned_agent_ids: set[int],
+    department_ids: list[int],
+) -> list[models.Notification]:
+    """One notification per agent for a batch that touched many tickets (a macro run):
+    followers of any of the (non-spam) tickets, their contacts or accounts, the agents
+    assigned (or in teams assigned) and those mentioned; the highest reason wins. A
+    notification points at the ticket only when the batch touched one."""
+    live = await models.Ticket.filter(id__in=ticket_ids, is_spam=False).values_list(
+        "id", "contact_id", "account_id"
+    )
+    if not live:
+        return []
+    query = Q(ticket_id__in=[row[0] for row in live])
+    contacts = sorted({row[1] for row in live if row[1] is not None})
+    accounts = sorted({row[2] for row in live if row[2] is not None})
+    if contacts:
+        query |= Q(contact_id__in=contacts)
+    if accounts:
+        query |= Q(account_id__in=accounts)
+    reasons: dict[int, NotificationReason] = {}
+
+    def offer(agent_ids: Iterable[int], reason: NotificationReason) -> None:
+        for pk in agent_ids:
+            if PRIORITY[reason] > PRIORITY.get(reasons.get(pk), 0):  # type: ignore[arg-type]
+                reasons[pk] = reason
+
+    offer(
+        await models.Follow.filter(query).values_list("agent_id", flat=True),
+        NotificationReason.FOLLOWING,
+    )
+    team_members: list[int] = []
+    if assigned_team_ids:
+        team_members = await models.TeamMembership.filter(
+            team_id__in=list(assigned_team_ids)
+        ).values_list("agent_id", flat=True)
+    offer(set(assigned_agent_ids) | set(team_members), NotificationReason.ASSIGNED)
+    offer(mentioned_agent_ids, NotificationReason.MENTIONED)
+    if actor is not None:
+        reasons.pop(actor.agent_id, None)
+    allowed: set[int] = set()
+    for department_id in department_ids:
+        allowed |= await _who_may_see(reasons, department_id)
+    one = ticket_ids[0] if len(ticket_ids) == 1 else None
+    rows = [
+        models.Notification(agent_id=pk, activity_id=activity.id, reason=reasons[pk], ticket_id=one)
+        for pk in sorted(allowed)
+    ]
+    if not rows:
+        return []
+    await models.Notification.bulk_create(rows)
     return await models.Notification.filter(activity_id=activity.id).order_by("id")
 
 

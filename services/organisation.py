@@ -709,6 +709,7 @@ async def update_agent(
     hobbies: str | None = None,
     avatar_url: str | None = None,
     hourly_rate_cents: int | None = UNCHANGED,
+    can_manage_macros: bool | None = None,
 ) -> models.Agent:
     """Change an agent (administrators only); None leaves a field as it is (except
     `hourly_rate_cents`, where None means the organisation's default rate).
@@ -735,6 +736,8 @@ async def update_agent(
     if hourly_rate_cents is not UNCHANGED:
         check_rate(errors, "hourlyRateCents", hourly_rate_cents)
         values["hourly_rate_cents"] = hourly_rate_cents
+    if can_manage_macros is not None:
+        values["can_manage_macros"] = can_manage_macros
     check_password(errors, password)
     dept_ids = None
     if department_ids is not None:

@@ -203,6 +203,12 @@ async def _ticket_template(
     return template
 
 
+async def check_ticket_refs(actor: Actor | None, errors: Errors, values: dict[str, Any]) -> None:
+    """The reference and assignee rules of ticketCreate/ticketUpdate, for other services
+    (macros) that set the same fields: one rule set checks assignees."""
+    await _check_refs(actor, errors, values)
+
+
 async def _next_number() -> int:
     # The UPDATE takes the organisation row's lock until commit, so numbers never repeat.
     await models.Organisation.all().update(ticket_seq=F("ticket_seq") + 1)
