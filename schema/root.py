@@ -9,6 +9,7 @@ from schema.auth import AuthMutations, AuthQueries
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.email import EmailMutations, EmailQueries
 from schema.extensions import build_extensions
+from schema.merge_split import MergeSplitMutations
 from schema.nodes import NodeQueries
 from schema.organisation import OrganisationMutations, OrganisationQueries
 from schema.outbound import OutboundMutations, OutboundQueries
@@ -59,6 +60,7 @@ class Mutation(
     OrganisationMutations,
     EmailMutations,
     OutboundMutations,
+    MergeSplitMutations,
 ):
     pass
 

@@ -161,10 +161,13 @@ async def create_ticket(
     assignee_team_id: int | None = None,
     tags: list[str] | None = None,
     is_spam: bool = False,
+    split_from: models.Ticket | None = None,
 ) -> models.Ticket:
     """Create a ticket; finds or creates its contact by email when no contact id is given.
 
     `actor=None` is the system (the email channel): no department visibility check applies.
+    `split_from` is the ticket a split (TIC-9) takes the new ticket out of: it is linked and
+    named in the `ticket.created` Activity.
     """
     errors = Errors()
     clean_subject = validation.text(
@@ -211,6 +214,7 @@ async def create_ticket(
             due_at=_utc(due_at),
             closed_at=datetime.now(UTC) if status is TicketStatus.CLOSED else None,
             is_spam=is_spam,
+            split_from_id=split_from.id if split_from is not None else None,
             **values,
         )
         await activity.record_ticket(
@@ -218,7 +222,8 @@ async def create_ticket(
             kind="ticket.created",
             ticket=ticket,
             changes={"number": ticket.number, "subject": ticket.subject}
-            | ({"isSpam": True} if is_spam else {}),
+            | ({"isSpam": True} if is_spam else {})
+            | ({"splitFrom": split_from.number} if split_from is not None else {}),
         )
         if tag_names:
             await _attach_tags(actor, ticket, tag_names)
