@@ -111,6 +111,17 @@ class Loaders:
             "contact_id",
             t.Ticket.from_row,
         )
+        # Merge and split links (TIC-5, TIC-9), oldest first.
+        self.merged_by_ticket = _grouped(
+            lambda ids: visible.filter(merged_into_id__in=ids).order_by("id"),
+            "merged_into_id",
+            t.Ticket.from_row,
+        )
+        self.split_by_ticket = _grouped(
+            lambda ids: visible.filter(split_from_id__in=ids).order_by("id"),
+            "split_from_id",
+            t.Ticket.from_row,
+        )
         self.tickets_by_account = _grouped(
             lambda ids: visible.filter(account_id__in=ids).order_by("-id"),
             "account_id",

@@ -10,6 +10,7 @@ from schema.customers import CustomerMutations, CustomerQueries
 from schema.email import EmailMutations, EmailQueries
 from schema.extensions import build_extensions
 from schema.macros import MacroMutations, MacroQueries
+from schema.merge_split import MergeSplitMutations
 from schema.nodes import NodeQueries
 from schema.organisation import OrganisationMutations, OrganisationQueries
 from schema.outbound import OutboundMutations, OutboundQueries
@@ -70,6 +71,7 @@ class Mutation(
     TimeTrackingMutations,
     ViewMutations,
     MacroMutations,
+    MergeSplitMutations,
 ):
     pass
 

@@ -606,6 +606,8 @@ class Ticket(Node):
     product_pk: strawberry.Private[int | None]
     assignee_agent_pk: strawberry.Private[int | None]
     assignee_team_pk: strawberry.Private[int | None]
+    merged_into_pk: strawberry.Private[int | None] = None
+    split_from_pk: strawberry.Private[int | None] = None
 
     @classmethod
     def from_row(cls, row: models.Ticket) -> Ticket:
@@ -637,6 +639,8 @@ class Ticket(Node):
             product_pk=row.product_id,  # type: ignore[attr-defined]
             assignee_agent_pk=row.assignee_agent_id,  # type: ignore[attr-defined]
             assignee_team_pk=row.assignee_team_id,  # type: ignore[attr-defined]
+            merged_into_pk=row.merged_into_id,  # type: ignore[attr-defined]
+            split_from_pk=row.split_from_id,  # type: ignore[attr-defined]
         )
 
     @strawberry.field(description="The department the ticket belongs to.")
@@ -712,6 +716,30 @@ class Ticket(Node):
         from resolvers import realtime
 
         return await realtime.followers(info, first=first, after=after, ticket_id=self.pk)
+
+    # Merge and split links (TIC-5, TIC-9): resolvers/merge_split.py.
+    @strawberry.field(
+        description="The ticket this one was merged into (TIC-5); null unless merged. A merged "
+        "ticket is CLOSED and its replies land on this one."
+    )
+    async def merged_into(self, info: strawberry.Info) -> Ticket | None:
+        from resolvers import merge_split
+
+        return await merge_split.linked_ticket(info, self.merged_into_pk)
+
+    @strawberry.field(description="Tickets merged into this one, oldest first (TIC-5).")
+    async def merged_tickets(self, info: strawberry.Info) -> list[Ticket]:
+        return await info.context.loaders.merged_by_ticket.load(self.pk)
+
+    @strawberry.field(description="The ticket this one was split off (TIC-9); null if none.")
+    async def split_from(self, info: strawberry.Info) -> Ticket | None:
+        from resolvers import merge_split
+
+        return await merge_split.linked_ticket(info, self.split_from_pk)
+
+    @strawberry.field(description="Tickets split off this one, oldest first (TIC-9).")
+    async def split_tickets(self, info: strawberry.Info) -> list[Ticket]:
+        return await info.context.loaders.split_by_ticket.load(self.pk)
 
     @strawberry.field(
         description="History of the ticket as a connection, newest first (`activities` is the "

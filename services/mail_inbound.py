@@ -39,6 +39,7 @@ from services import activity, customers, email_settings, support_addresses, thr
 from services.attachments import blob_path, clean_filename, store_blob
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
+from services.merge_split import follow_merges
 from services.policies import require_admin, visible_tickets
 from services.tickets import DESCRIPTION_MAX, SUBJECT_MAX, create_ticket
 from settings import Settings
@@ -284,6 +285,9 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
         subject=mail.subject,
         sender=sender,
     )
+    if ticket is not None:
+        # A reply to a merged ticket lands on the ticket it was merged into (TIC-5).
+        ticket = await follow_merges(ticket, lock=True)
     agent = await models.Agent.filter(email=sender, is_active=True).first()
     parts = await _store_parts(settings, mail)
     if ticket is not None:

@@ -238,12 +238,15 @@ async def create_ticket(
     tags: list[str] | None = None,
     is_spam: bool = False,
     ticket_template_id: int | None = None,
+    split_from: models.Ticket | None = None,
 ) -> models.Ticket:
     """Create a ticket; finds or creates its contact by email when no contact id is given.
 
     `actor=None` is the system (the email channel): no department visibility check applies.
     A ticket template (TIC-10) prefills the subject, description and priority that are not
     given (None); a value given explicitly wins. Without either, priority is MEDIUM.
+    `split_from` is the ticket a split (TIC-9) takes the new ticket out of: it is linked and
+    named in the `ticket.created` Activity.
     """
     errors = Errors()
     template = None
@@ -304,6 +307,7 @@ async def create_ticket(
             due_at=_utc(due_at),
             closed_at=datetime.now(UTC) if status is TicketStatus.CLOSED else None,
             is_spam=is_spam,
+            split_from_id=split_from.id if split_from is not None else None,
             **values,
         )
         await activity.record_ticket(
@@ -312,7 +316,8 @@ async def create_ticket(
             ticket=ticket,
             changes={"number": ticket.number, "subject": ticket.subject}
             | ({"isSpam": True} if is_spam else {})
-            | ({"ticketTemplate": template.name} if template is not None else {}),
+            | ({"ticketTemplate": template.name} if template is not None else {})
+            | ({"splitFrom": split_from.number} if split_from is not None else {}),
         )
         if tag_names:
             await _attach_tags(actor, ticket, tag_names)
