@@ -78,6 +78,7 @@ async def _lock_ticket(actor: Actor, ticket_id: int, field_name: str) -> models.
     row = await models.Ticket.filter(id=ticket_id).select_for_update().first()
     if row is None or not can_view_ticket(actor, row):
         raise _no_such_ticket(field_name)
+    tickets.ensure_not_merged(row, field_name)
     return row
 
 

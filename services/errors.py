@@ -28,6 +28,8 @@ class ErrorCode(StrEnum):
     # Only the owner (or an administrator) may change it (e.g. someone else's time entry).
     NOT_OWNER = "NOT_OWNER"
     WRONG_DEPARTMENT = "WRONG_DEPARTMENT"
+    # The ticket was merged into another one (TIC-5): work on that one instead.
+    MERGED = "MERGED"
 
 
 @dataclass(frozen=True)

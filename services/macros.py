@@ -946,6 +946,10 @@ async def _plan_all(
                 )
             )
             continue
+        merged = ticket_rules.merged_error(ticket, f"ticketIds.{index}")
+        if merged is not None:
+            result.errors.append(merged)
+            continue
         eligible.append(ticket)
     if not eligible:
         return []

@@ -41,7 +41,13 @@ from services import activity, uow
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import visible, visible_tickets
-from services.tickets import DESCRIPTION_MAX, MAX_TAGS_PER_TICKET, SUBJECT_MAX, create_ticket
+from services.tickets import (
+    DESCRIPTION_MAX,
+    MAX_TAGS_PER_TICKET,
+    SUBJECT_MAX,
+    create_ticket,
+    ensure_not_merged,
+)
 
 MAX_MERGE_SOURCES = 20
 # How many merged_into links a reply follows at most (a guard against a corrupt cycle).
@@ -131,10 +137,7 @@ def _address(from_address: str) -> str | None:
 
 def _require_live(ticket: models.Ticket, field: str) -> None:
     """Refuse a merged or spam ticket."""
-    if ticket.merged_into_id is not None:  # type: ignore[attr-defined]
-        raise ValidationFailed.one(
-            field, f"ticket #{ticket.number} is merged into another ticket", ErrorCode.INVALID
-        )
+    ensure_not_merged(ticket, field)
     if ticket.is_spam:
         raise ValidationFailed.one(
             field, f"ticket #{ticket.number} is spam; unmark it first", ErrorCode.INVALID
@@ -181,13 +184,13 @@ def _check_merge_rows(
         errors.add(
             "targetId",
             f"ticket #{target.number} is itself merged into another ticket; merge into that one",
-            ErrorCode.INVALID,
+            ErrorCode.MERGED,
         )
     elif target.is_spam:
         errors.add("targetId", f"ticket #{target.number} is spam", ErrorCode.INVALID)
     for source in sources:
         if source.merged_into_id is not None:  # type: ignore[attr-defined]
-            errors.add("sourceIds", f"ticket #{source.number} is already merged", ErrorCode.INVALID)
+            errors.add("sourceIds", f"ticket #{source.number} is already merged", ErrorCode.MERGED)
         elif source.is_spam:
             errors.add("sourceIds", f"ticket #{source.number} is spam", ErrorCode.INVALID)
         elif source.department_id != target.department_id:  # type: ignore[attr-defined]

@@ -30,6 +30,7 @@ from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import visible_tickets
 from services.threads import ticket_token
+from services.tickets import ensure_not_merged
 from settings import Settings
 
 SUBJECT_MAX = 900
@@ -146,6 +147,7 @@ async def send_reply(
     ticket = await visible_tickets(actor).filter(id=ticket_id).select_related("contact").first()
     if ticket is None:
         raise ValidationFailed.one("ticketId", "no such ticket", ErrorCode.NOT_FOUND)
+    ensure_not_merged(ticket, "ticketId")
     errors = Errors()
     if template_id is not None:
         template = await templates.get_template(actor, template_id=template_id)

@@ -14,7 +14,7 @@ import models
 from models.enums import Channel, TicketPriority, TicketStatus
 from services import activity, customers, uow, validation
 from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
+from services.errors import ErrorCode, Errors, FieldError, ValidationFailed
 from services.policies import can_see_department, can_view_ticket, visible_tickets
 
 MAX_TAGS_PER_TICKET = 10
@@ -84,10 +84,33 @@ async def get_ticket(
     return await qs.first()
 
 
-async def _require_ticket(actor: Actor, ticket_id: int, field_name: str = "id") -> models.Ticket:
+def merged_error(ticket: models.Ticket, field_name: str | None) -> FieldError | None:
+    """The refusal for a change to a ticket merged into another one (TIC-5), or None."""
+    if ticket.merged_into_id is None:  # type: ignore[attr-defined]
+        return None
+    return FieldError(
+        field_name,
+        f"ticket #{ticket.number} was merged into another ticket (see mergedInto); "
+        "change that one instead",
+        ErrorCode.MERGED,
+    )
+
+
+def ensure_not_merged(ticket: models.Ticket, field_name: str | None) -> None:
+    """Refuse a change to a merged ticket: it stays closed, its work goes on in the target."""
+    error = merged_error(ticket, field_name)
+    if error is not None:
+        raise ValidationFailed([error])
+
+
+async def _require_ticket(
+    actor: Actor, ticket_id: int, field_name: str = "id", *, writable: bool = True
+) -> models.Ticket:
     ticket = await get_ticket(actor, ticket_id=ticket_id)
     if ticket is None:
         raise ValidationFailed.one(field_name, "no such ticket", ErrorCode.NOT_FOUND)
+    if writable:
+        ensure_not_merged(ticket, field_name)
     return ticket
 
 
@@ -419,7 +442,7 @@ async def apply_changes(
 
 async def delete_ticket(actor: Actor, *, ticket_id: int) -> models.Ticket:
     """Delete a ticket and what hangs off it; its history (Activity rows) is kept."""
-    ticket = await _require_ticket(actor, ticket_id)
+    ticket = await _require_ticket(actor, ticket_id, writable=False)
     async with uow.transaction():
         await activity.record_ticket(
             actor=actor,

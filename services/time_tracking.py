@@ -30,6 +30,7 @@ from services import activity, uow, validation
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import can_see_department, visible_tickets
+from services.tickets import ensure_not_merged
 
 MAX_ENTRY_SECONDS = 24 * 3600
 NOTE_MAX = 5000
@@ -98,6 +99,7 @@ async def _target(actor: Actor, *, ticket_id: int | None, task_id: int | None) -
         ticket = await visible_tickets(actor).filter(id=ticket_id).first()
         if ticket is None:
             raise ValidationFailed.one("ticketId", "no such ticket", ErrorCode.NOT_FOUND)
+        ensure_not_merged(ticket, "ticketId")
         return _Target(ticket, None)
     task = await models.Task.filter(id=task_id).first()
     # A task is visible to whoever may see its department.

@@ -229,7 +229,7 @@ async def test_split_of_a_merged_ticket_is_refused(world: World) -> None:
     before = await snapshot()
     with pytest.raises(ValidationFailed) as exc:
         await merge_split.split_ticket(actor, thread_id=late.id)
-    assert exc.value.errors[0].code is ErrorCode.INVALID
+    assert exc.value.errors[0].code is ErrorCode.MERGED
     assert "merged" in exc.value.errors[0].message
     assert await snapshot() == before
 
@@ -378,8 +378,8 @@ async def test_merge_refusals_write_nothing(gql: GQLClient, world: World) -> Non
         (world.alice_token, t(target), [t(plain), t(target)], [("sourceIds", "INVALID")]),
         # Another department: the admin sees both, it is still refused.
         (world.admin_token, t(target), [t(sales)], [("sourceIds", "INVALID")]),
-        (world.alice_token, t(target), [t(done_source)], [("sourceIds", "INVALID")]),
-        (world.alice_token, t(done_source), [t(plain)], [("targetId", "INVALID")]),
+        (world.alice_token, t(target), [t(done_source)], [("sourceIds", "MERGED")]),
+        (world.alice_token, t(done_source), [t(plain)], [("targetId", "MERGED")]),
         (world.alice_token, t(spam), [t(plain)], [("targetId", "INVALID")]),
         (world.alice_token, t(target), [t(spam)], [("sourceIds", "INVALID")]),
         # Tickets the agent cannot see look absent.
@@ -425,7 +425,7 @@ async def test_merge_refusals_write_nothing(gql: GQLClient, world: World) -> Non
     assert len(res.data["ticketMerge"]["ticket"]["tags"]) == 10
 
 
-async def test_an_update_with_a_version_read_before_the_merge_conflicts(world: World) -> None:
+async def test_an_update_with_a_version_read_before_the_merge_is_refused(world: World) -> None:
     target = await make_ticket(world)
     source = await make_ticket(world, "Duplicate")
     actor = await load_actor(world.alice.id)
@@ -434,7 +434,7 @@ async def test_an_update_with_a_version_read_before_the_merge_conflicts(world: W
         await tickets.update_ticket(
             actor, ticket_id=source.id, version=source.version, changes={"status": "OPEN"}
         )
-    assert exc.value.errors[0].code is ErrorCode.CONFLICT
+    assert exc.value.errors[0].code is ErrorCode.MERGED
     row = await models.Ticket.get(id=source.id)
     assert row.status is TicketStatus.CLOSED and row.merged_into_id == target.id  # type: ignore[attr-defined]
 
@@ -527,7 +527,7 @@ async def test_two_merges_of_one_source_at_once_move_it_once(world: World) -> No
         _try_merge(world.alice.id, first.id, [source.id]),
         _try_merge(world.admin.id, second.id, [source.id]),
     )
-    assert sorted(results) == ["INVALID", "ok"]
+    assert sorted(results) == ["MERGED", "ok"]
     winner = first if results[0] == "ok" else second
     loser = second if winner is first else first
     row = await models.Ticket.get(id=source.id)
@@ -550,7 +550,7 @@ async def test_crossed_merges_do_not_deadlock(world: World) -> None:
         ),
         timeout=30,
     )
-    assert sorted(results) == ["INVALID", "ok"]
+    assert sorted(results) == ["MERGED", "ok"]
     rows = {t.id: t for t in await models.Ticket.filter(id__in=[a.id, b.id])}
     merged = [t for t in rows.values() if t.merged_into_id is not None]  # type: ignore[attr-defined]
     assert len(merged) == 1
