@@ -189,7 +189,19 @@ def _thread_values(mail: ParsedMail, sender: str) -> dict[str, Any]:
         "message_id": mail.message_id,
         "in_reply_to": " ".join(mail.in_reply_to),
         "references": " ".join(mail.references),
+        # Unique: the same message delivered twice (to any process) cannot make two threads.
+        "inbound_key": threads.inbound_key(mail.message_id),
     }
+
+
+def _duplicate(mail: ParsedMail, twin: models.Thread) -> Outcome:
+    return Outcome(
+        InboundStatus.IGNORED,
+        f"duplicate Message-ID {mail.message_id}: already thread {twin.id} of ticket "
+        f"#{twin.ticket.number}",
+        ticket=twin.ticket,
+        thread=twin,
+    )
 
 
 def _event(kind: str, ticket: models.Ticket, **extra: Any) -> dict[str, Any]:
@@ -251,20 +263,6 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
     verdict = detect.classify(mail, mail_domain=settings.mail_domain)
     if verdict.own_mail:
         return Outcome(InboundStatus.IGNORED, f"loop prevented: {verdict.reason}")
-    if mail.message_id:
-        twin = (
-            await models.Thread.filter(message_id=mail.message_id, direction="INCOMING")
-            .select_related("ticket")
-            .first()
-        )
-        if twin is not None:
-            return Outcome(
-                InboundStatus.IGNORED,
-                f"duplicate Message-ID {mail.message_id}: already thread {twin.id} of ticket "
-                f"#{twin.ticket.number}",
-                ticket=twin.ticket,
-                thread=twin,
-            )
     sender = (mail.sender.email if mail.sender else None) or _valid_email(row.mail_from)
     sender = _valid_email(sender)
     if verdict.bounce:
@@ -375,31 +373,18 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
     )
 
 
-# One Message-ID is processed at a time in a process, so that the same message delivered
-# twice at once makes one thread (the duplicate check and the insert are not atomic).
-_by_message_id: dict[str, tuple[asyncio.Lock, list[int]]] = {}
-
-
 async def process_message(
     settings: Settings, *, inbound_id: int, on_processed: Observer | None = None
 ) -> models.InboundMessage:
-    """Turn a stored message into a ticket or thread; failures leave it FAILED with a reason."""
+    """Turn a stored message into a ticket or thread; failures leave it FAILED with a reason.
+
+    Duplicates are decided by the database, not by this process: the thread's unique
+    `inbound_key` (sha256 of the Message-ID) makes a second delivery's transaction fail with
+    IntegrityError, which rolls back all it wrote (ticket, thread, history), and the message
+    is recorded IGNORED with the thread that has it, even when two `deskql smtp` processes
+    take the same message at once.
+    """
     row = await models.InboundMessage.get(id=inbound_id)
-    key = row.message_id or f"#{row.id}"
-    lock, users = _by_message_id.setdefault(key, (asyncio.Lock(), [0]))
-    users[0] += 1
-    try:
-        async with lock:
-            return await _process_locked(settings, row, on_processed)
-    finally:
-        users[0] -= 1
-        if users[0] == 0:
-            del _by_message_id[key]
-
-
-async def _process_locked(
-    settings: Settings, row: models.InboundMessage, on_processed: Observer | None
-) -> models.InboundMessage:
     attempts = row.attempts + 1
     try:
         raw = await read_raw(settings, row)
@@ -414,6 +399,11 @@ async def _process_locked(
                     await _finish(row, outcome, attempts)
                 break
             except IntegrityError:
+                twin = await threads.find_by_inbound_key(threads.inbound_key(mail.message_id))
+                if twin is not None:  # the same message made a thread first: a duplicate
+                    outcome = _duplicate(mail, twin)
+                    await _finish(row, outcome, attempts)
+                    break
                 # A concurrent delivery created the same contact or tag first: once more.
                 if attempt == 2:
                     raise
