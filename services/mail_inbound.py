@@ -35,7 +35,7 @@ from channels.email.parse import (
     parse_message,
 )
 from models.enums import Channel, InboundStatus, TicketStatus
-from services import activity, customers, email_settings, support_addresses, threads, uow
+from services import activity, customers, mail_directory, threads, uow
 from services.attachments import blob_path, clean_filename, store_blob
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
@@ -100,7 +100,7 @@ async def store_message(
     message_id, subject = _quick_headers(raw)
     if support_address_id is None:
         for rcpt in rcpt_tos:
-            found = await support_addresses.find_address(rcpt)
+            found = await mail_directory.address(rcpt)
             if found is not None:
                 support_address_id = found.id
                 break
@@ -213,11 +213,10 @@ def _event(kind: str, ticket: models.Ticket, **extra: Any) -> dict[str, Any]:
     }
 
 
-async def _department_for(address: models.SupportAddress | None) -> int | None:
-    if address is not None and address.department_id is not None:  # type: ignore[attr-defined]
-        return address.department_id  # type: ignore[attr-defined]
-    first = await models.Department.all().order_by("id").first()
-    return first.id if first else None
+async def _department_for(address: mail_directory.AddressInfo | None) -> int | None:
+    if address is not None and address.department_id is not None:
+        return address.department_id
+    return await mail_directory.default_department_id()
 
 
 async def _bounce(settings: Settings, mail: ParsedMail, sender: str) -> Outcome:
@@ -248,10 +247,10 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
     """Decide what a parsed message becomes and write it; runs inside the caller's transaction."""
     address = None
     if row.support_address_id is not None:  # type: ignore[attr-defined]
-        address = await models.SupportAddress.filter(id=row.support_address_id).first()  # type: ignore[attr-defined]
+        address = await mail_directory.address_by_id(row.support_address_id)  # type: ignore[attr-defined]
     if address is None:
         for rcpt in row.rcpt_to.split(","):
-            address = await support_addresses.find_address(rcpt)
+            address = await mail_directory.address(rcpt)
             if address is not None:
                 break
     if address is not None and not address.is_fetching:
@@ -282,11 +281,16 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
         subject=mail.subject,
         sender=sender,
     )
-    agent = await models.Agent.filter(email=sender, is_active=True).first()
+    agents = (
+        await models.Agent.filter(email=sender, is_active=True)
+        .limit(1)
+        .values_list("id", flat=True)
+    )
+    agent_id: int | None = agents[0] if agents else None  # type: ignore[assignment]
     parts = await _store_parts(settings, mail)
     if ticket is not None:
         contact_id = None
-        if agent is None:
+        if agent_id is None:
             contact = await customers.find_or_create_contact(None, email=sender, name=name)
             contact_id = contact.id
         if not verdict.automated:
@@ -294,7 +298,7 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
         thread = await threads.add_incoming_thread(
             ticket=ticket,
             contact_id=contact_id,
-            author_agent_id=agent.id if agent else None,
+            author_agent_id=agent_id,
             automated=verdict.automated,
             **_thread_values(mail, sender),
         )
@@ -313,7 +317,7 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
     department_id = await _department_for(address)
     if department_id is None:
         return Outcome(InboundStatus.FAILED, "no department to put the ticket in: create one")
-    switches = await email_settings.effective(department_id)
+    switches = await mail_directory.switches(department_id)
     requester = Address(name, sender)
     notes: list[str] = []
     if switches.contact_from_reply_to and mail.reply_to:
@@ -322,7 +326,7 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
     forwarded = mail.forwarded_sender
     if (
         switches.forwarded_on_behalf
-        and agent is not None
+        and agent_id is not None
         and forwarded is not None
         and forwarded.email != sender
         and _valid_email(forwarded.email)
@@ -330,11 +334,7 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
         requester = forwarded
         notes.append(f"forwarded by agent {sender} on behalf of {forwarded.email} (EM-14)")
     domain = "@" + sender.rpartition("@")[2]
-    blocked = set(
-        await models.BlockedSender.filter(pattern__in=[sender, domain]).values_list(
-            "pattern", flat=True
-        )
-    )
+    blocked = await mail_directory.blocked_among([sender, domain])
     verdict_spam = spam.score(mail, sender=sender, blocked=blocked)
     if verdict_spam.score:
         notes.append(verdict_spam.explain())
@@ -351,8 +351,8 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
     )
     thread = await threads.add_incoming_thread(
         ticket=ticket,
-        contact_id=None if agent is not None else ticket.contact_id,  # type: ignore[attr-defined]
-        author_agent_id=agent.id if agent else None,
+        contact_id=None if agent_id is not None else ticket.contact_id,  # type: ignore[attr-defined]
+        author_agent_id=agent_id,
         automated=verdict.automated,
         **_thread_values(mail, sender),
     )
@@ -374,7 +374,11 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
 
 
 async def process_message(
-    settings: Settings, *, inbound_id: int, on_processed: Observer | None = None
+    settings: Settings,
+    *,
+    inbound_id: int,
+    on_processed: Observer | None = None,
+    row: models.InboundMessage | None = None,
 ) -> models.InboundMessage:
     """Turn a stored message into a ticket or thread; failures leave it FAILED with a reason.
 
@@ -384,7 +388,8 @@ async def process_message(
     is recorded IGNORED with the thread that has it, even when two `deskql smtp` processes
     take the same message at once.
     """
-    row = await models.InboundMessage.get(id=inbound_id)
+    if row is None or row.id != inbound_id:  # `row`: the one store_message just wrote
+        row = await models.InboundMessage.get(id=inbound_id)
     attempts = row.attempts + 1
     try:
         raw = await read_raw(settings, row)
@@ -539,6 +544,7 @@ async def mark_spam(actor: Actor, *, ticket_id: int, block_sender: bool = False)
                 contact_id=ticket.contact_id,  # type: ignore[attr-defined]
                 changes={"pattern": email},
             )
+    mail_directory.invalidate()  # the blocklist changed
     return fresh
 
 
@@ -563,4 +569,5 @@ async def unmark_spam(
                     contact_id=ticket.contact_id,  # type: ignore[attr-defined]
                     changes={"pattern": email},
                 )
+    mail_directory.invalidate()  # the blocklist changed
     return fresh

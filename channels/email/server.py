@@ -19,7 +19,8 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from services import mail_inbound, support_addresses
+import models
+from services import mail_directory, mail_inbound, support_addresses
 from services.mail_inbound import Observer
 from settings import Settings
 
@@ -53,6 +54,8 @@ class InboundProcessor:
         self.workers = workers if workers is not None else (1 if settings.is_embedded_db else 4)
         self.queue: asyncio.Queue[int] = asyncio.Queue()
         self.received_at: dict[int, float] = {}  # inbound id -> monotonic time of DATA
+        # Rows just stored, so that processing does not read them back.
+        self._rows: dict[int, models.InboundMessage] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -61,10 +64,17 @@ class InboundProcessor:
         for pk in await mail_inbound.pending_ids():
             self.queue.put_nowait(pk)
 
-    def submit(self, inbound_id: int, received_at: float | None = None) -> None:
-        """Queue a stored message for processing."""
+    def submit(
+        self,
+        inbound_id: int,
+        received_at: float | None = None,
+        row: models.InboundMessage | None = None,
+    ) -> None:
+        """Queue a stored message for processing (`row`: as store_message returned it)."""
         if received_at is not None:
             self.received_at[inbound_id] = received_at
+        if row is not None:
+            self._rows[inbound_id] = row
         self.queue.put_nowait(inbound_id)
 
     async def drain(self) -> None:
@@ -82,13 +92,17 @@ class InboundProcessor:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        self._rows.clear()
 
     async def _work(self) -> None:
         while True:
             pk = await self.queue.get()
             try:
                 await mail_inbound.process_message(
-                    self.settings, inbound_id=pk, on_processed=self.on_processed
+                    self.settings,
+                    inbound_id=pk,
+                    on_processed=self.on_processed,
+                    row=self._rows.pop(pk, None),
                 )
             except Exception:  # process_message records failures; this is the database gone
                 log.exception("inbound message %s could not be processed", pk)
@@ -112,7 +126,7 @@ class InboundHandler:
         rcpt_options: list[str],
     ) -> str:
         try:
-            known = await support_addresses.find_address(address)
+            known = await mail_directory.address(address)
         except Exception:
             log.exception("looking up recipient %s failed", address)
             return "451 4.3.0 Temporary failure looking up the recipient; try again later"
@@ -139,7 +153,7 @@ class InboundHandler:
         except Exception:
             log.exception("storing an inbound message failed")
             return "451 4.3.0 Could not store the message; please try again later"
-        self.processor.submit(row.id, started)
+        self.processor.submit(row.id, started, row=row)
         return f"250 2.0.0 OK: stored as inbound message {row.id}"
 
 
