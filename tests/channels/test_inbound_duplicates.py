@@ -215,3 +215,26 @@ async def test_two_processors_in_open_transactions_at_once_make_one_thread(
     assert sorted(r.status.value for r in done) == ["IGNORED", "PROCESSED"]
     assert await models.Thread.filter(ticket_id=ticket.id).count() == 3
     assert await models.Activity.filter(kind="ticket.thread_added").count() == 1
+
+
+async def test_administrators_see_the_duplicate_and_reprocessing_keeps_one_thread(
+    mailer: Mailer, gql: Any, world: Any
+) -> None:
+    from tests.channels.test_email_graphql import INBOUND, REPROCESS
+
+    admin = gql.as_(world.admin_token)
+    await mailer.send(message())
+    await mailer.send(message())
+    ignored = (await admin(INBOUND, {"status": "IGNORED"})).data["inboundMessages"]
+    assert ignored["totalCount"] == 1
+    node = ignored["nodes"][0]
+    assert node["reason"].startswith("duplicate Message-ID <dup-1@example.com>: already thread")
+    assert node["ticket"] == {"number": 1}
+    # Reprocessing the duplicate decides the same way and writes nothing new.
+    again = (await admin(REPROCESS, {"input": {"id": node["id"]}})).data
+    result = again["inboundMessageReprocess"]
+    assert result["errors"] == []
+    assert result["inboundMessage"]["status"] == "IGNORED"
+    assert result["inboundMessage"]["attempts"] == 2
+    assert await models.Thread.all().count() == 1
+    assert await models.Ticket.all().count() == 1
