@@ -281,7 +281,7 @@ async def test_a_dead_parser_process_is_replaced_and_nothing_is_lost(
 
 # A new ticket from a known contact: agent check, department check, contact, ticket number,
 # ticket, its activity and followers, thread and its activity, the inbound row's outcome;
-# plus BEGIN/SAVEPOINT bookkeeping that the driver does not log. It was 18 before the
+# plus BEGIN/SAVEPOINT bookkeeping that the driver does not log. It was 17 before the
 # snapshot, RETURNING and the followers memo.
 MAX_STATEMENTS_NEW_TICKET = 10
 
