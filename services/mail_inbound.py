@@ -458,7 +458,7 @@ async def process_message(
     """
     if row is None or row.id != inbound_id:  # `row`: the one store_message just wrote
         row = await models.InboundMessage.get(id=inbound_id)
-    mail = await _parse(settings, row, parsing if row.id == inbound_id else None)
+    mail = await _parse(settings, row, parsing)
     outcome = await _settle(settings, row, mail)
     await _observe(on_processed, row, outcome)
     return row
@@ -493,7 +493,6 @@ async def process_messages(
         for pk, row in items
         if pk in loaded or (row is not None and row.id == pk)
     ]
-    parsing = parsing or {}
     parsed = [(row, await _parse(settings, row, parsing.get(row.id))) for row in rows]
     try:
         async with uow.transaction():
