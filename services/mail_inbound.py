@@ -496,9 +496,12 @@ async def process_messages(
     parsed = [(row, await _parse(settings, row, parsing.get(row.id))) for row in rows]
     try:
         async with uow.transaction():
-            outcomes = [await _settle(settings, row, mail) for row, mail in parsed]
-    except Exception:
-        log.exception("a group of %d inbound messages failed; each goes on its own", len(rows))
+            outcomes = [await _settle(settings, row, mail, grouped=True) for row, mail in parsed]
+    except Exception as exc:
+        if isinstance(exc, GroupAborted):  # another transaction needs what this group locked
+            log.info("a group of %d inbound messages rolled back: %s", len(rows), exc)
+        else:
+            log.exception("a group of %d inbound messages failed; each on its own", len(rows))
         return [
             await process_message(settings, inbound_id=row.id, on_processed=on_processed)
             for row in rows
@@ -546,11 +549,30 @@ async def _parse(
     return await parsing if parsing is not None else await parse_stored(settings, row)
 
 
+class GroupAborted(Exception):
+    """A deadlock or serialization failure inside a group: the group must roll back whole
+    (its earlier messages hold the locks the other transaction waits for)."""
+
+
+def _lock_conflict(exc: BaseException) -> bool:
+    """A deadlock or serialization failure (SQLSTATE class 40): safe to run again."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if str(getattr(seen, "sqlstate", "") or "").startswith("40"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 async def _settle(
-    settings: Settings, row: models.InboundMessage, mail: ParsedMail | Exception
+    settings: Settings,
+    row: models.InboundMessage,
+    mail: ParsedMail | Exception,
+    *,
+    grouped: bool = False,
 ) -> Outcome:
     """Process one parsed message and write its outcome: in its own transaction, or in a
-    savepoint of the caller's (group commit)."""
+    savepoint of the caller's (`grouped`: a group commit)."""
     attempts = row.attempts + 1
     try:
         if isinstance(mail, Exception):
@@ -572,7 +594,16 @@ async def _settle(
                 # A concurrent delivery created the same contact or tag first: once more.
                 if attempt == 2:
                     raise
+            except Exception as exc:
+                if not _lock_conflict(exc):
+                    raise
+                if grouped:
+                    raise GroupAborted(str(exc)) from exc
+                if attempt == 2:  # PostgreSQL chose this transaction as a deadlock's victim
+                    raise
         raise AssertionError("unreachable")
+    except GroupAborted:
+        raise
     except ValidationFailed as exc:
         outcome = Outcome(InboundStatus.FAILED, f"refused: {exc}")
     except Exception as exc:  # kept FAILED for an administrator to see and reprocess

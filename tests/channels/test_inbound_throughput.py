@@ -248,6 +248,66 @@ async def test_a_group_that_fails_as_a_whole_is_processed_one_by_one(
     assert await models.Thread.all().count() == 3
 
 
+class FakeDeadlock(Exception):
+    """What asyncpg raises for a deadlock victim (SQLSTATE 40P01)."""
+
+    sqlstate = "40P01"
+
+
+async def test_a_deadlock_in_a_group_rolls_it_back_and_each_goes_alone(
+    world: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [
+        await mail_inbound.store_message(
+            settings,
+            raw=message(f"<k{i}@example.com>", subject=f"K{i}"),
+            mail_from="",
+            rcpt_tos=[SUPPORT],
+        )
+        for i in range(3)
+    ]
+    process = mail_inbound._process
+    calls = 0
+
+    async def deadlock_once(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise FakeDeadlock("deadlock detected")
+        return await process(*args)
+
+    monkeypatch.setattr(mail_inbound, "_process", deadlock_once)
+    done = await mail_inbound.process_messages(settings, items=[(r.id, r) for r in rows])
+    # The group's first ticket rolled back with it; alone, each message went through once.
+    assert [r.status for r in done] == [InboundStatus.PROCESSED] * 3
+    assert [r.attempts for r in done] == [1, 1, 1]
+    assert sorted(await models.Ticket.all().values_list("number", flat=True)) == [1, 2, 3]
+    assert await models.Activity.filter(kind="ticket.created").count() == 3
+
+
+async def test_a_deadlock_victim_alone_runs_again(
+    world: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row = await mail_inbound.store_message(
+        settings, raw=message("<v1@example.com>"), mail_from="", rcpt_tos=[SUPPORT]
+    )
+    process = mail_inbound._process
+    calls = 0
+
+    async def deadlock_once(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise FakeDeadlock("deadlock detected")
+        return await process(*args)
+
+    monkeypatch.setattr(mail_inbound, "_process", deadlock_once)
+    done = await mail_inbound.process_message(settings, inbound_id=row.id, row=row)
+    assert done.status is InboundStatus.PROCESSED and done.attempts == 1
+    assert calls == 2
+    assert await models.Ticket.all().count() == 1
+
+
 # --- parsing in the parser process -------------------------------------------------------------
 
 
