@@ -52,17 +52,14 @@ class InboundProcessor:
     ):
         self.settings = settings
         self.on_processed = on_processed
-        # SQLite has one connection per process: concurrent workers only queue for its lock
-        # (measured: 1 worker beat 4 by ~40%); PostgreSQL gains from a few in parallel.
-        self.workers = workers if workers is not None else (1 if settings.is_embedded_db else 4)
-        # Messages per transaction at most (group commit). SQLite: every commit is an fsync
-        # and the one connection serialises the workers anyway, so groups of up to 16 (~100 ms
-        # of the connection). PostgreSQL: one message per transaction; groups would hold the
-        # ticket-number and new-contact locks for a whole group, serialising the workers and
-        # deadlocking them (measured: 9 msg/s and two deadlocks in 1,100 messages).
-        self.group_size = (
-            group_size if group_size is not None else (GROUP_SIZE if settings.is_embedded_db else 1)
-        )
+        # One worker writing groups of what queued up (group commit: one transaction, one
+        # commit for up to GROUP_SIZE messages). SQLite: the process's one connection makes
+        # more workers only queue for its lock. PostgreSQL (bench/smtp_inbound.py, ratio to
+        # the sink): one worker with groups 0.111, four workers with a transaction per message
+        # 0.072 (commit and round-trip latency); four workers with groups serialised on the
+        # ticket-number lock and deadlocked on new contacts (0.059, two deadlocks).
+        self.workers = workers if workers is not None else 1
+        self.group_size = group_size if group_size is not None else GROUP_SIZE
         self.queue: asyncio.Queue[int] = asyncio.Queue()
         self.received_at: dict[int, float] = {}  # inbound id -> monotonic time of DATA
         # Rows just stored, so that processing does not read them back.
