@@ -57,8 +57,18 @@ async def effective(department_id: int | None) -> Effective:
     rows = await models.EmailSettings.filter(
         Q(department_id__isnull=True) | Q(department_id=department_id or 0)
     )
+    return resolve(rows, department_id)
+
+
+def resolve(rows: list[models.EmailSettings], department_id: int | None) -> Effective:
+    """The switches in force for a department, from the settings rows (any superset of the
+    organisation's row and the department's)."""
     org = next((r for r in rows if r.department_id is None), None)  # type: ignore[attr-defined]
-    dept = next((r for r in rows if r.department_id is not None), None)  # type: ignore[attr-defined]
+    dept = (
+        next((r for r in rows if r.department_id == department_id), None)  # type: ignore[attr-defined]
+        if department_id is not None
+        else None
+    )
     values: dict[str, bool] = {}
     for name in SWITCHES:
         value = getattr(dept, name) if dept is not None else None
@@ -113,5 +123,8 @@ async def update_settings(
                 department_id=department_id,
                 changes=changed,
             )
+    from services import mail_directory  # it reads this module's rows
+
+    mail_directory.invalidate()
     stored = {name: getattr(row, name) for name in SWITCHES}
     return stored, await effective(department_id)

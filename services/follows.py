@@ -8,6 +8,7 @@ from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
 import models
+from services import notifications
 from services.auth import Actor
 from services.errors import ErrorCode, ValidationFailed
 from services.policies import visible_agents, visible_tickets
@@ -38,6 +39,7 @@ async def _follow(actor: Actor, **target: int) -> None:
     await models.Follow.bulk_create(
         [models.Follow(agent_id=actor.agent_id, **target)], ignore_conflicts=True
     )
+    notifications.forget_followers()
 
 
 async def follow_ticket(actor: Actor, *, ticket_id: int) -> models.Ticket:
@@ -51,6 +53,7 @@ async def unfollow_ticket(actor: Actor, *, ticket_id: int) -> models.Ticket:
     """Stop following a ticket (also one followed automatically as its assignee)."""
     ticket = await _ticket(actor, ticket_id)
     await models.Follow.filter(agent_id=actor.agent_id, ticket_id=ticket.id).delete()
+    notifications.forget_followers()
     return ticket
 
 
@@ -65,6 +68,7 @@ async def unfollow_contact(actor: Actor, *, contact_id: int) -> models.Contact:
     """Stop following a contact."""
     contact = await _contact(contact_id)
     await models.Follow.filter(agent_id=actor.agent_id, contact_id=contact.id).delete()
+    notifications.forget_followers()
     return contact
 
 
@@ -79,6 +83,7 @@ async def unfollow_account(actor: Actor, *, account_id: int) -> models.Account:
     """Stop following an account."""
     account = await _account(account_id)
     await models.Follow.filter(agent_id=actor.agent_id, account_id=account.id).delete()
+    notifications.forget_followers()
     return account
 
 

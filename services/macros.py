@@ -794,6 +794,7 @@ async def _write(actor: Actor, plans: list[_Plan], now: datetime) -> None:
     ]
     if follows:
         await models.Follow.bulk_create(follows, ignore_conflicts=True)
+        notifications.forget_followers()  # the transaction's memo of followers is stale now
 
 
 async def _record_mentions(plans: list[_Plan], after_id: int) -> None:

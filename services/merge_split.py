@@ -37,7 +37,7 @@ from tortoise.expressions import F
 
 import models
 from models.enums import ThreadDirection, TicketStatus
-from services import activity, uow
+from services import activity, notifications, uow
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import visible, visible_tickets
@@ -325,6 +325,8 @@ async def _merge_follows(target: models.Ticket, src_ids: list[int]) -> int:
         await models.Follow.filter(id__in=drop).delete()
     if move:
         await models.Follow.filter(id__in=move).update(ticket_id=target.id)
+    if drop or move:
+        notifications.forget_followers()  # the transaction's memo of followers is stale now
     return len(move)
 
 

@@ -31,6 +31,7 @@ from tortoise.queryset import QuerySet
 
 import models
 from models.enums import NotificationReason, Role
+from services import uow
 from services.auth import Actor
 from services.errors import ErrorCode, ValidationFailed
 
@@ -123,7 +124,30 @@ async def _record_mentions(activity: models.Activity) -> set[int]:
     return existing
 
 
+FOLLOWERS_MEMO = "notifications.followers"
+
+
+def forget_followers() -> None:
+    """Drop the followers read in this transaction (after writing Follow rows in it)."""
+    memo = uow.memo()
+    if memo is not None:
+        memo.pop(FOLLOWERS_MEMO, None)
+
+
 async def _followers(activity: models.Activity) -> set[int]:
+    # The activities of one transaction (a ticket, its thread, attachments) share their
+    # ticket, contact and account: read their followers once.
+    memo = uow.memo()
+    key = (activity.ticket_id, activity.contact_id, activity.account_id)
+    cached = memo.setdefault(FOLLOWERS_MEMO, {}) if memo is not None else {}
+    if key in cached:
+        return set(cached[key])
+    found = await _read_followers(activity)
+    cached[key] = frozenset(found)
+    return found
+
+
+async def _read_followers(activity: models.Activity) -> set[int]:
     query = Q(id=0)
     if activity.ticket_id is not None:
         query |= Q(ticket_id=activity.ticket_id)
@@ -164,6 +188,7 @@ async def auto_follow_assignee(activity: models.Activity, ticket: models.Ticket 
         await models.Follow.bulk_create(
             [models.Follow(agent_id=agent_id, ticket_id=ticket.id)], ignore_conflicts=True
         )
+        forget_followers()
 
 
 async def notify(

@@ -17,7 +17,7 @@ from tortoise.queryset import QuerySet
 
 import models
 from models.enums import Edition, Role
-from services import activity, uow, validation
+from services import activity, mail_directory, uow, validation
 from services.auth import Actor, hash_password, verify_password
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import (
@@ -229,6 +229,7 @@ async def create_department(
     except IntegrityError:
         # Another request created the same name between the check and the insert.
         raise _duplicate_department(clean) from None
+    mail_directory.invalidate()  # inbound mail's default department may change
     return dept
 
 
@@ -316,6 +317,7 @@ async def delete_department(actor: Actor, *, department_id: int) -> models.Depar
         raise ValidationFailed.one(
             "id", "the department is in use by tickets or teams", ErrorCode.IN_USE
         ) from None
+    mail_directory.invalidate()  # its support addresses lost it; the default may change
     return dept
 
 

@@ -9,7 +9,7 @@ from tortoise.queryset import QuerySet
 
 import models
 from models.enums import Edition
-from services import activity, uow, validation
+from services import activity, mail_directory, uow, validation
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import require_admin
@@ -44,11 +44,14 @@ async def ensure_default_address(settings: Settings) -> models.SupportAddress:
             await _record(None, "support_address.created", row, {"email": email})
     except IntegrityError:  # another process created it first, or an alias had that address
         row = await models.SupportAddress.get(email=email)
+    mail_directory.invalidate()
     return row
 
 
 async def find_address(email: str) -> models.SupportAddress | None:
-    """The support address mail to this address is for (case-insensitive), if any."""
+    """The support address mail to this address is for (case-insensitive), if any.
+
+    Inbound mail asks services.mail_directory instead (held per process, no statement)."""
     return await models.SupportAddress.filter(email=email.strip().lower()).first()
 
 
@@ -127,6 +130,7 @@ async def create_address(
             )
     except IntegrityError:
         raise _duplicate(clean_email) from None
+    mail_directory.invalidate()
     return row
 
 
@@ -191,6 +195,7 @@ async def update_address(
                 await _record(actor, "support_address.updated", fresh, changed)
     except IntegrityError:
         raise _duplicate(values.get("email", row.email)) from None
+    mail_directory.invalidate()
     return fresh
 
 
@@ -210,4 +215,5 @@ async def delete_address(actor: Actor, *, address_id: int) -> models.SupportAddr
             )
         await _record(actor, "support_address.deleted", row, {"email": row.email})
         await row.delete()
+    mail_directory.invalidate()
     return row

@@ -10,6 +10,7 @@ tickets.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 
@@ -21,6 +22,7 @@ from services import activity
 from services.auth import Actor
 
 _TOKEN = re.compile(r"\[#(\d{1,9})\]")
+_MSGID = re.compile(r"<([^<>\s]+)>")
 
 
 def ticket_token(number: int) -> str:
@@ -31,6 +33,27 @@ def ticket_token(number: int) -> str:
 def token_numbers(subject: str) -> list[int]:
     """The ticket numbers named by tokens in a subject, in order."""
     return [int(n) for n in _TOKEN.findall(subject or "")]
+
+
+def inbound_key(message_id: str | None) -> str | None:
+    """The unique key of an incoming message's thread: sha256 of its normalised Message-ID.
+
+    Normalised: the first `<local@domain>` token, the domain lower-cased (RFC 5322: the
+    domain is case-insensitive, the local part is not). None without a Message-ID.
+    """
+    found = _MSGID.search(message_id or "")
+    if found is None:
+        return None
+    local, at, domain = found.group(1).rpartition("@")
+    value = f"<{local}{at}{domain.lower()}>" if at else f"<{domain}>"
+    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+async def find_by_inbound_key(key: str | None) -> models.Thread | None:
+    """The thread made from the incoming message with this key, with its ticket."""
+    if key is None:
+        return None
+    return await models.Thread.filter(inbound_key=key).select_related("ticket").first()
 
 
 async def find_by_message_ids(ids: list[str]) -> models.Thread | None:
@@ -79,11 +102,14 @@ async def add_incoming_thread(
     is_public: bool = True,
     author_agent_id: int | None = None,
     automated: bool = False,
+    inbound_key: str | None = None,
 ) -> models.Thread:
     """Add an incoming email message to a ticket; call inside the caller's transaction.
 
     `automated` (an auto-reply, a bounce) is kept on the Activity row: automations must never
-    answer such a message (no loops with auto-responders).
+    answer such a message (no loops with auto-responders). `inbound_key` (see `inbound_key`)
+    is unique: a second thread for the same message raises IntegrityError, and the caller's
+    whole transaction rolls back.
     """
     thread = await models.Thread.create(
         ticket_id=ticket.id,
@@ -97,6 +123,7 @@ async def add_incoming_thread(
         body_text=body_text,
         body_html=body_html,
         message_id=message_id,
+        inbound_key=inbound_key,
         in_reply_to=in_reply_to[:998],
         references=references,
         author_contact_id=contact_id,

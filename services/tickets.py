@@ -233,12 +233,15 @@ async def check_ticket_refs(actor: Actor | None, errors: Errors, values: dict[st
 
 
 async def _next_number() -> int:
-    # The UPDATE takes the organisation row's lock until commit, so numbers never repeat.
-    await models.Organisation.all().update(ticket_seq=F("ticket_seq") + 1)
-    org = await models.Organisation.all().only("id", "ticket_seq").first()
-    if org is None:
+    # The UPDATE takes the organisation row's lock until commit, so numbers never repeat; its
+    # RETURNING reads the new value in the same statement (PostgreSQL, SQLite >= 3.35).
+    meta = models.Organisation._meta
+    rows = await meta.db.execute_query_dict(
+        f'UPDATE "{meta.db_table}" SET "ticket_seq" = "ticket_seq" + 1 RETURNING "ticket_seq"'
+    )
+    if not rows:
         raise RuntimeError("no organisation: run `deskql migrate` to create it")
-    return org.ticket_seq
+    return int(rows[0]["ticket_seq"])
 
 
 async def create_ticket(

@@ -32,6 +32,8 @@ PUBLISH_TIMEOUT = 5.0
 @dataclass
 class _Batch:
     events: list[Event] = field(default_factory=list)
+    # Reads that stay true until the transaction writes what they read (see `memo`).
+    memo: dict[Any, Any] = field(default_factory=dict)
 
 
 _current: ContextVar[_Batch | None] = ContextVar("deskql_uow_batch", default=None)
@@ -52,6 +54,16 @@ def clear_publisher(publisher: Publisher) -> None:
 def in_unit_of_work() -> bool:
     """True inside `transaction()`."""
     return _current.get() is not None
+
+
+def memo() -> dict[Any, Any] | None:
+    """A dict for reads repeated within the current transaction (None outside one).
+
+    Whoever writes what a memoised read depends on must drop its entries; the dict lives
+    until the outermost transaction ends, so nothing outlives a rollback of the rows.
+    """
+    batch = _current.get()
+    return batch.memo if batch is not None else None
 
 
 def add_event(channel: str, message: dict[str, Any]) -> None:
@@ -95,6 +107,7 @@ async def transaction(connection_name: str | None = None) -> AsyncIterator[Any]:
                 yield conn
         except BaseException:
             del outer.events[mark:]
+            outer.memo.clear()  # reads made after the savepoint may have seen its writes
             raise
         return
     batch = _Batch()

@@ -22,7 +22,7 @@ import db
 import models
 from models.enums import Role, TokenKind
 from server import create_app
-from services import auth, organisation
+from services import auth, mail_directory, organisation
 from settings import Settings
 
 
@@ -81,6 +81,7 @@ async def empty_database(settings: Settings) -> None:
         names = ", ".join(f'"{t}"' for t in tables)
         await conn.execute_script(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     await organisation.ensure_organisation(settings)
+    mail_directory.invalidate()  # the inbound mail snapshot held the old rows
     shutil.rmtree(settings.attachments_dir, ignore_errors=True)
 
 

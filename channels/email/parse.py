@@ -413,6 +413,12 @@ def parse_message(raw: bytes) -> ParsedMail:
     return out
 
 
+def parse_file(path: str) -> ParsedMail:
+    """Read and parse a stored message (run in the parser process: only a path crosses)."""
+    with open(path, "rb") as f:
+        return parse_message(f.read())
+
+
 def format_addresses(addresses: list[Address]) -> str:
     """Addresses as one header-like string: "Name <a@b>, c@d"."""
     return ", ".join(f"{a.name} <{a.email}>" if a.name else a.email for a in addresses)
