@@ -181,12 +181,11 @@ async def test_one_reply_to_two_smtp_servers_at_once_makes_one_thread(
 async def test_two_processors_in_open_transactions_at_once_make_one_thread(
     world: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Both deliveries of one reply pass every check before either inserts its thread: on
-    PostgreSQL the transactions really overlap and only the unique key can decide (on SQLite
-    the process's one connection runs them one after the other; the key decides the same).
-
-    A reply to an open ticket takes no row lock before the insert (a new ticket would: the
-    ticket number's), so nothing but the key serialises the two."""
+    """Both deliveries of one reply find their ticket before either locks it: on PostgreSQL
+    the transactions really overlap (on SQLite the process's one connection runs them one after
+    the other). The second waits for the ticket's row lock (taken to follow merges, TIC-5) and
+    then inserts its thread after the first committed: no duplicate check runs before the
+    insert, so only the unique key can refuse it."""
     ticket = await closed_ticket(world)
     await models.Ticket.filter(id=ticket.id).update(status=TicketStatus.OPEN)
     raw = (CORPUS / "reply_in_reply_to.eml").read_bytes()
@@ -196,17 +195,17 @@ async def test_two_processors_in_open_transactions_at_once_make_one_thread(
     ]
     barrier = asyncio.Barrier(2)
     met: list[bool] = []
-    original = threads.add_incoming_thread
+    original = mail_inbound.follow_merges
 
-    async def meet_then_insert(**kwargs: Any) -> models.Thread:
+    async def meet_then_lock(ticket: models.Ticket, **kwargs: Any) -> models.Ticket:
         try:
             await asyncio.wait_for(barrier.wait(), timeout=2.0)
             met.append(True)
         except TimeoutError:  # SQLite: the other transaction waits for this one
             met.append(False)
-        return await original(**kwargs)
+        return await original(ticket, **kwargs)
 
-    monkeypatch.setattr(threads, "add_incoming_thread", meet_then_insert)
+    monkeypatch.setattr(mail_inbound, "follow_merges", meet_then_lock)
     done = await asyncio.gather(
         *(mail_inbound.process_message(settings, inbound_id=r.id) for r in rows)
     )
