@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,15 +21,17 @@ from starlette.responses import (
 )
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry import UNSET
-from strawberry.asgi import GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 
 import db
 from channels.email.server import smtp_running
 from realtime.bus import Bus
 from realtime.hub import DEFAULT_QUEUE_SIZE, Hub
+from realtime.shared import EncodedData
 from realtime.streams import connection_token
 from schema.context import Context
 from schema.ids import InvalidId, decode_id
@@ -51,8 +53,33 @@ def bearer_token(headers: Any) -> str | None:
     return token.strip()
 
 
+class TextWebSocket(ASGIWebSocketAdapter):
+    """Sends every subscription message as a TEXT frame (graphql-ws and graphql-transport-ws
+    clients, browsers included, parse text; strawberry sends binary when encode_json returns
+    bytes), splicing the JSON a shared event was encoded to once (realtime/shared)."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(encode_frame(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
+def encode_frame(message: Mapping[str, object]) -> bytes:
+    """The JSON of a protocol message; a shared `data` is spliced in pre-encoded."""
+    payload = message.get("payload")
+    if isinstance(payload, dict) and len(payload) == 1:
+        data = payload.get("data")
+        if isinstance(data, EncodedData):
+            head = {k: v for k, v in message.items() if k != "payload"}
+            return orjson.dumps(head)[:-1] + b',"payload":{"data":' + data.json + b"}}"
+    return orjson.dumps(message)
+
+
 class DeskQLGraphQL(GraphQL):
     """Strawberry's ASGI view with our context, orjson encoding and token auth."""
+
+    websocket_adapter_class = TextWebSocket  # type: ignore[assignment]
 
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         self.settings = settings

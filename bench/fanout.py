@@ -42,8 +42,14 @@ import common  # noqa: E402
 import httpx  # noqa: E402
 import websockets  # noqa: E402
 
-SUBSCRIPTION = """subscription { notificationCreated {
-  cursor unreadCount notification { id reason activity { kind } ticket { id number } } } }"""
+SUBSCRIPTIONS = {
+    # Per agent: every follower gets its own notification id, cursor and unread count.
+    "notificationCreated": """subscription { notificationCreated {
+  cursor unreadCount notification { id reason activity { kind } ticket { id number } } } }""",
+    # Shared: every agent with the same access sees the same event (one execution per group).
+    "ticketUpdates": """subscription($id: ID!) { ticketUpdates(ticketId: $id) {
+  kind changes activity { kind actor { id name } } ticket { id number status version } } }""",
+}
 COMMENT = """mutation($id: ID!, $body: String!) {
   commentAdd(input: {ticketId: $id, body: $body}) { errors { code } comment { id } } }"""
 RAW_CHANNEL = "bench.raw"
@@ -204,14 +210,15 @@ class Fleet:
         await asyncio.gather(*(ws.close() for ws in self.conns), return_exceptions=True)
 
 
-async def graphql_client(url: str, token: str) -> Any:
+async def graphql_client(url: str, token: str, query: str, variables: dict[str, Any]) -> Any:
     ws = await websockets.connect(
         url, subprotocols=["graphql-transport-ws"], compression=None, max_size=2**22
     )
     await ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
     ack = json.loads(await ws.recv())
     assert ack["type"] == "connection_ack", ack
-    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}))
+    payload = {"query": query, "variables": variables}
+    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
     return ws
 
 
@@ -289,8 +296,11 @@ async def bench_deskql(
 ) -> tuple[dict[str, Any], str, Fleet]:
     fleet = Fleet()
     tokens = data["tokens"]
+    query = SUBSCRIPTIONS[args.subscription]
+    variables = {"id": data["ticket"]} if args.subscription == "ticketUpdates" else {}
     makers = [
-        (lambda url=urls[i % len(urls)], t=t: graphql_client(url, t)) for i, t in enumerate(tokens)
+        (lambda url=urls[i % len(urls)], t=t: graphql_client(url, t, query, variables))
+        for i, t in enumerate(tokens)
     ]
     await connect_all(fleet, makers)
     http = httpx.AsyncClient(base_url=http_url, timeout=60)
@@ -354,6 +364,12 @@ async def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--reset", action="store_true")
     parser.add_argument("--redis", action="store_true", help="also two processes with Redis")
+    parser.add_argument(
+        "--subscription",
+        choices=sorted(SUBSCRIPTIONS),
+        default="ticketUpdates",
+        help="ticketUpdates (shared by every follower) or notificationCreated (per agent)",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="deskql-fanout-"))
@@ -386,7 +402,7 @@ async def main() -> None:
         )
         print(f"\n{args.subscribers} subscribers, {args.events} events, one server process each")
         print(f"  payload: {len(payload)} bytes per delivery")
-        show("DeskQL notificationCreated", d)
+        show(f"DeskQL {args.subscription}", d)
         show("raw Starlette + broadcaster", r)
         print(
             f"  ratio DeskQL/raw: median {d['median_ms'] / max(r['median_ms'], 1e-9):.1f}x, "

@@ -220,12 +220,19 @@ async def ticket_stream(
                 m["id"]
                 for m in messages
                 if m.get("type") == envelopes.ACTIVITY and isinstance(m.get("id"), int)
-            }
-            query = Q(id__in=list(wanted - seen.recent_set) or [0])
+            } - seen.recent_set
             if any(m.get("type") == envelopes.RESYNC for m in messages):
-                query |= Q(id__gt=seen.max_id)
-            rows = await models.Activity.filter(query, ticket_id=ticket_id).order_by("id")
-            ticket = await models.Ticket.filter(id=ticket_id).first()
+                query = Q(id__in=list(wanted) or [0]) | Q(id__gt=seen.max_id)
+                rows = await models.Activity.filter(query, ticket_id=ticket_id).order_by("id")
+            else:
+                # Batched: every subscriber of this process woken by the event reads the
+                # activity and the ticket in one query each, not one per subscriber.
+                rows = [
+                    row
+                    for row in await _activities(sorted(wanted))
+                    if row is not None and row.ticket_id == ticket_id  # type: ignore[attr-defined]
+                ]
+            ticket = await batch.ticket(ticket_id)
             for row in rows:
                 if row.id in seen.recent_set:
                     continue
@@ -242,6 +249,12 @@ async def ticket_stream(
                 yield actor, row, ticket
             if ticket is None:
                 return
+
+
+async def _activities(pks: list[int]) -> list[models.Activity | None]:
+    if len(pks) == 1:  # the usual case: no gather (it costs more than the load)
+        return [await batch.activity(pks[0])]
+    return list(await asyncio.gather(*(batch.activity(pk) for pk in pks)))
 
 
 def _start_of_day(now: datetime) -> datetime:

@@ -14,6 +14,7 @@ from graphql import GraphQLError
 import models
 from realtime import batch, streams
 from realtime.hub import SLOW_CONSUMER_CODE, SLOW_CONSUMER_REASON, Hub
+from realtime.shared import SharedEvent
 from resolvers.common import mutate, page
 from schema.connections import BadPagination, Connection, Edge, PageInfo, check_first
 from schema.context import actor_of
@@ -362,12 +363,15 @@ async def ticket_updates(
     )
     async for actor, row, ticket in stream:
         _fresh(info, actor)
-        yield TicketUpdateEvent(
+        event = TicketUpdateEvent(
             kind=row.kind,
             changes=row.changes,
             activity=Activity.from_row(row),
             ticket=Ticket.from_row(ticket) if ticket is not None else None,
         )
+        # The same for everyone with this document and access: executed once per group.
+        version = ticket.version if ticket is not None else None
+        yield SharedEvent(value=event, key=("ticketUpdates", row.id, version), actor=actor)  # type: ignore[misc]
 
 
 async def dashboard_updates(

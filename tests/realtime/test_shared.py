@@ -1,0 +1,232 @@
+"""Shared execution of subscription events (realtime/shared.py): one GraphQL execution per
+group of subscribers with the same document, variables and access, over real WebSockets;
+per-agent fields split the groups; lost access still stops one subscriber of a group."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+import models
+from realtime import shared, topics
+from schema.root import build_schema
+from services import auth, tickets
+from tests.conftest import World, gid, make_agent
+from tests.realtime.conftest import (
+    LEGACY_WS,
+    TRANSPORT_WS,
+    LiveServer,
+    WSClient,
+    wait_until,
+    ws_client,
+)
+
+TICKET = """subscription($id: ID!) { ticketUpdates(ticketId: $id) {
+  kind changes activity { kind actor { id name } } ticket { id status version } } }"""
+# `followers` lists the asker too (even outside shared departments): a per-agent field.
+PER_AGENT = """subscription($id: ID!) { ticketUpdates(ticketId: $id) {
+  kind ticket { id followers { edges { node { id } } } } } }"""
+UPDATE = """mutation($id: ID!, $v: Int!, $status: TicketStatus) {
+  ticketUpdate(input: {id: $id, version: $v, status: $status}) {
+    errors { code } ticket { version } } }"""
+
+
+@pytest_asyncio.fixture
+async def counts() -> AsyncIterator[shared._Results]:
+    shared.results.clear()
+    before = (shared.results.executions, shared.results.shared)
+    yield shared.results
+    shared.results.executions, shared.results.shared = before
+
+
+async def _ticket(world: World) -> models.Ticket:
+    return await tickets.create_ticket(
+        await auth.load_actor(world.admin.id),
+        subject="Printer on fire",
+        department_id=world.support.id,
+        contact_id=world.contact.id,
+    )
+
+
+async def _clients(
+    stack: AsyncExitStack, server: LiveServer, specs: list[tuple[str, str]]
+) -> list[WSClient]:
+    return [await stack.enter_async_context(ws_client(server, t, p)) for t, p in specs]
+
+
+async def test_one_execution_per_group_for_both_protocols(
+    server: LiveServer, world: World, counts: shared._Results
+) -> None:
+    carol, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    ticket = await _ticket(world)
+    variables = {"id": gid("Ticket", ticket.id)}
+    async with AsyncExitStack() as stack:
+        # Alice and Carol: same role and departments, one of them on the legacy protocol.
+        # The administrator sees more, so gets his own group.
+        clients = await _clients(
+            stack,
+            server,
+            [
+                (world.alice_token, TRANSPORT_WS),
+                (carol_token, LEGACY_WS),
+                (world.alice_token, LEGACY_WS),
+                (world.admin_token, TRANSPORT_WS),
+            ],
+        )
+        for client in clients:
+            await client.subscribe(TICKET, variables)
+        hub = server.app.state.hub
+        await wait_until(lambda: hub.count(topics.ticket(ticket.id)) == 4)
+        before = counts.executions
+        result = await server.gql(
+            world.admin_token, UPDATE, {**variables, "v": ticket.version, "status": "ON_HOLD"}
+        )
+        assert result["ticketUpdate"]["errors"] == []
+        frames = [await client.ws.recv() for client in clients]
+        # Text frames (browsers' graphql-ws clients parse text), the same event for everyone.
+        assert all(isinstance(frame, str) for frame in frames)
+        events = [json.loads(frame)["payload"]["data"]["ticketUpdates"] for frame in frames]
+        assert all(event == events[0] for event in events)
+        assert events[0]["changes"] == {"status": {"old": "OPEN", "new": "ON_HOLD"}}
+        assert events[0]["ticket"] == {
+            "id": gid("Ticket", ticket.id),
+            "status": "ON_HOLD",
+            "version": ticket.version + 1,
+        }
+        assert events[0]["activity"]["actor"] == {
+            "id": gid("Agent", world.admin.id),
+            "name": "A Admin",
+        }
+        # Two groups (agents of Support; the administrator): two executions, two reuses.
+        assert counts.executions - before == 2
+        assert counts.shared == 2
+        assert {json.loads(frame)["type"] for frame in frames} == {"next", "data"}
+
+
+async def test_per_agent_fields_are_executed_for_each_agent(
+    server: LiveServer, world: World, counts: shared._Results
+) -> None:
+    carol, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    ticket = await _ticket(world)
+    variables = {"id": gid("Ticket", ticket.id)}
+    async with AsyncExitStack() as stack:
+        clients = await _clients(
+            stack, server, [(world.alice_token, TRANSPORT_WS), (carol_token, TRANSPORT_WS)]
+        )
+        for client in clients:
+            await client.subscribe(PER_AGENT, variables)
+        await wait_until(lambda: server.app.state.hub.count(topics.ticket(ticket.id)) == 2)
+        before = counts.executions
+        await tickets.add_comment(
+            await auth.load_actor(world.admin.id), ticket_id=ticket.id, body="hello"
+        )
+        events = [(await client.data())["ticketUpdates"] for client in clients]
+        assert [e["kind"] for e in events] == ["ticket.comment_added"] * 2
+        assert counts.executions - before == 2 and counts.shared == 0
+
+
+async def test_losing_access_stops_one_member_of_a_group_only(
+    server: LiveServer, world: World, counts: shared._Results
+) -> None:
+    carol, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    ticket = await _ticket(world)
+    variables = {"id": gid("Ticket", ticket.id)}
+    admin = await auth.load_actor(world.admin.id)
+    async with AsyncExitStack() as stack:
+        alice, carol_client = await _clients(
+            stack, server, [(world.alice_token, TRANSPORT_WS), (carol_token, TRANSPORT_WS)]
+        )
+        for client in (alice, carol_client):
+            await client.subscribe(TICKET, variables)
+        hub = server.app.state.hub
+        await wait_until(lambda: hub.count(topics.ticket(ticket.id)) == 2)
+        await tickets.add_comment(admin, ticket_id=ticket.id, body="one")
+        assert (await alice.data())["ticketUpdates"]["kind"] == "ticket.comment_added"
+        assert (await carol_client.data())["ticketUpdates"]["kind"] == "ticket.comment_added"
+        assert counts.shared == 1
+        await models.DepartmentMembership.filter(agent_id=world.alice.id).delete()
+        await tickets.add_comment(admin, ticket_id=ticket.id, body="secret")
+        kind, errors = await alice.next()
+        assert kind == "error" and errors[0]["extensions"]["code"] == "FORBIDDEN"
+        assert (await carol_client.data())["ticketUpdates"]["kind"] == "ticket.comment_added"
+        await wait_until(lambda: hub.count(topics.ticket(ticket.id)) == 1)
+
+
+async def test_a_departed_subscriber_does_not_cancel_its_groups_execution(
+    server: LiveServer, world: World, counts: shared._Results
+) -> None:
+    carol, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    ticket = await _ticket(world)
+    variables = {"id": gid("Ticket", ticket.id)}
+    admin = await auth.load_actor(world.admin.id)
+    hub = server.app.state.hub
+    async with ws_client(server, carol_token) as carol_client:
+        await carol_client.subscribe(TICKET, variables)
+        async with ws_client(server, world.alice_token) as alice:
+            await alice.subscribe(TICKET, variables)
+            await wait_until(lambda: hub.count(topics.ticket(ticket.id)) == 2)
+            await tickets.add_comment(admin, ticket_id=ticket.id, body="one")
+            # Alice vanishes while the event is on its way.
+            alice.ws.transport.abort()  # type: ignore[attr-defined]
+        event = (await carol_client.data())["ticketUpdates"]
+        assert event["kind"] == "ticket.comment_added"
+        await wait_until(lambda: hub.count(topics.ticket(ticket.id)) == 1)
+        await tickets.add_comment(admin, ticket_id=ticket.id, body="two")
+        assert (await carol_client.data())["ticketUpdates"]["kind"] == "ticket.comment_added"
+
+
+@pytest.mark.parametrize(
+    ("document", "per_agent"),
+    [
+        (TICKET, False),
+        (PER_AGENT, True),
+        ("subscription { notificationCreated { cursor unreadCount } }", True),
+        (
+            "subscription($id: ID!) { dashboardUpdates(departmentId: $id) { open "
+            "department { name } } }",
+            False,
+        ),
+        (
+            "subscription($id: ID!) { ticketUpdates(ticketId: $id) { ...T } } "
+            "fragment T on TicketUpdateEvent { ticket { assignee { ... on Agent { "
+            "notifications { edges { node { id } } } } } } }",
+            True,
+        ),
+        (
+            "subscription($id: ID!) { ticketUpdates(ticketId: $id) { __typename ticket { "
+            "tags department { name } activities { kind actor { departments { name } } } } } }",
+            False,
+        ),
+    ],
+)
+def test_which_documents_depend_on_the_agent(document: str, per_agent: bool) -> None:
+    from graphql import parse
+
+    schema = build_schema()._schema
+    assert shared.document_is_per_agent(schema, parse(document)) is per_agent
+
+
+async def test_group_results_are_bounded_by_age_and_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    results = shared._Results()
+    loop = asyncio.get_running_loop()
+    monkeypatch.setattr(shared, "MAX_RESULTS", 3)
+    futures: list[Any] = []
+    for i in range(5):
+        future = loop.create_future()
+        futures.append(future)
+        results.put(("k", i), future)
+    assert len(results) == 3
+    assert results.get(("k", 0)) is None and results.get(("k", 4)) is futures[4]
+    now = shared.time.monotonic()
+    monkeypatch.setattr(shared.time, "monotonic", lambda: now + shared.RESULT_TTL + 1)
+    assert results.get(("k", 4)) is None
+    results.put(("k", 9), loop.create_future())
+    assert len(results) == 1
