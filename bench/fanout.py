@@ -365,6 +365,9 @@ async def main() -> None:
     parser.add_argument("--reset", action="store_true")
     parser.add_argument("--redis", action="store_true", help="also two processes with Redis")
     parser.add_argument(
+        "--profile", default="", help="sample the DeskQL server with py-spy into this file"
+    )
+    parser.add_argument(
         "--subscription",
         choices=sorted(SUBSCRIPTIONS),
         default="ticketUpdates",
@@ -410,7 +413,19 @@ async def main() -> None:
             f"{r['deliveries_per_s'] / max(d['deliveries_per_s'], 1e-9):.1f}x fewer"
         )
         before = rss_mib(deskql)
+        profiler = None
+        if args.profile:
+            py_spy = common.py_spy_available()
+            if py_spy is None:
+                raise SystemExit("--profile needs py-spy (pip install py-spy)")
+            profiler = common.start_profile(py_spy, deskql.proc.pid, 15, Path(args.profile))
         mem = await run_events(fleet, d["trigger"], args.memory_events, args.timeout, [deskql])
+        if profiler is not None:
+            profiler.wait()
+            shares, hot = common.summarise_profile(Path(args.profile))
+            print("  profile of the DeskQL server (15 s of the memory run), hottest frames:")
+            for line in hot:
+                print(f"    {line}")
         after = rss_mib(deskql)
         print(
             f"  DeskQL server memory over {args.memory_events} more events: {before:.1f} MiB -> "

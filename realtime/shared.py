@@ -29,7 +29,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Hashable
+from collections.abc import AsyncIterator, Callable, Coroutine, Hashable
+from contextlib import aclosing
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +40,9 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     FieldNode,
+    FragmentDefinitionNode,
     GraphQLSchema,
+    OperationDefinitionNode,
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
@@ -79,11 +83,14 @@ MAX_RESULTS = 4096
 
 @dataclass(frozen=True, slots=True)
 class SharedEvent:
-    """A subscription event that may share its GraphQL result with the subscriber's group."""
+    """A subscription event that may share its GraphQL result with the subscriber's group:
+    `make()` builds the object the field resolves to (only when it is executed), `key` names
+    the event, `actor` is the subscriber as re-checked for this event."""
 
-    value: Any
+    make: Callable[[], Any]
     key: Hashable
     actor: Actor
+    group: Hashable | None = None
 
 
 class EncodedData(dict):  # type: ignore[type-arg]
@@ -125,19 +132,22 @@ def document_is_per_agent(schema: GraphQLSchema, document: DocumentNode) -> bool
 _analysed: dict[tuple[int, str, str | None], bool] = {}
 
 
-def _operation_is_per_agent(executor: Any) -> bool:
-    operation = executor.operation
+def _is_per_agent(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+) -> bool:
     name = operation.name.value if operation.name else None
     body = operation.loc.source.body if operation.loc else None
     if body is None:
         return True
-    key = (id(executor.schema), body, name)
+    key = (id(schema), body, name)
     found = _analysed.get(key)
     if found is None:
         if len(_analysed) > 1024:
             _analysed.clear()
-        document = DocumentNode(definitions=(operation, *executor.fragment_definitions.values()))
-        found = _analysed[key] = document_is_per_agent(executor.schema, document)
+        document = DocumentNode(definitions=(operation, *fragments.values()))
+        found = _analysed[key] = document_is_per_agent(schema, document)
     return found
 
 
@@ -149,33 +159,87 @@ def scope_key(actor: Actor, *, per_agent: bool) -> Hashable:
     return scope
 
 
-class _Results:
-    """Group results of recent events: key -> (created, task); bounded by age and count."""
+class Abandoned(Exception):
+    """The subscriber that was to execute an event for its group left before it did."""
+
+
+class _Entry:
+    """One event's result for one group: claimed, then started, then done."""
+
+    __slots__ = ("created", "future", "started")
 
     def __init__(self) -> None:
-        self._items: OrderedDict[Hashable, tuple[float, asyncio.Future[ExecutionResult]]] = (
-            OrderedDict()
-        )
+        self.created = time.monotonic()
+        self.future: asyncio.Future[ExecutionResult] = asyncio.get_running_loop().create_future()
+        # Nobody may be waiting for an abandoned or failed execution: never log it as lost.
+        self.future.add_done_callback(_retrieve)
+        self.started = False
+
+    def start(self, execution: Coroutine[Any, Any, ExecutionResult]) -> None:
+        """Run the group's execution in its own task (no subscriber can cancel it)."""
+        self.started = True
+        task = asyncio.ensure_future(execution)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Future[ExecutionResult]) -> None:
+        if self.future.done():
+            return
+        if task.cancelled():
+            self.future.set_exception(Abandoned())
+        elif task.exception() is not None:
+            self.future.set_exception(task.exception())  # type: ignore[arg-type]
+        else:
+            self.future.set_result(task.result())
+
+    def abandon(self) -> None:
+        """The claimer left before executing: its group falls back to executing again."""
+        if not self.started and not self.future.done():
+            self.future.set_exception(Abandoned())
+
+    @property
+    def abandoned(self) -> bool:
+        """Whether this entry will never have a result."""
+        return self.future.done() and isinstance(self.future.exception(), Abandoned)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+class _Results:
+    """Group results of recent events, by group key; bounded by age and count."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[Hashable, _Entry] = OrderedDict()
         self.executions = 0
         self.shared = 0
+        self.direct = 0
 
-    def get(self, key: Hashable) -> asyncio.Future[ExecutionResult] | None:
-        item = self._items.get(key)
-        if item is None:
-            return None
-        if time.monotonic() - item[0] > RESULT_TTL:
+    def get(self, key: Hashable) -> _Entry | None:
+        entry = self._items.get(key)
+        if entry is not None and time.monotonic() - entry.created > RESULT_TTL:
             del self._items[key]
             return None
-        return item[1]
+        return entry
 
-    def put(self, key: Hashable, future: asyncio.Future[ExecutionResult]) -> None:
-        now = time.monotonic()
-        self._items[key] = (now, future)
+    def new(self, key: Hashable) -> _Entry:
+        entry = self._items[key] = _Entry()
+        self._items.move_to_end(key)
+        now = entry.created
         while self._items:
-            oldest_key, (created, _) = next(iter(self._items.items()))
-            if len(self._items) <= MAX_RESULTS and now - created <= RESULT_TTL:
+            oldest_key, oldest = next(iter(self._items.items()))
+            if len(self._items) <= MAX_RESULTS and now - oldest.created <= RESULT_TTL:
                 break
             del self._items[oldest_key]
+        return entry
+
+    def claim(self, key: Hashable) -> tuple[_Entry, bool]:
+        """The entry of a group's event, and whether the caller is the first to ask."""
+        entry = self.get(key)
+        if entry is None or entry.abandoned:
+            return self.new(key), True
+        return entry, False
 
     def __len__(self) -> int:
         return len(self._items)
@@ -185,6 +249,25 @@ class _Results:
 
 
 results = _Results()
+
+
+def group_key(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+    event: SharedEvent,
+) -> Hashable | None:
+    """(document, operation, variables, access scope, event); None: not shareable."""
+    if operation.loc is None:
+        return None
+    return (
+        operation.loc.source.body,
+        operation.name.value if operation.name else None,
+        orjson.dumps(variables, option=orjson.OPT_SORT_KEYS, default=str),
+        scope_key(event.actor, per_agent=_is_per_agent(schema, operation, fragments)),
+        event.key,
+    )
 
 
 def _encoded(result: ExecutionResult) -> ExecutionResult:
@@ -208,29 +291,34 @@ class SharedExecutor(StrawberryGraphQLCoreExecutionContext):
     def build_per_event_executor(self, payload: Any) -> Any:
         if not isinstance(payload, SharedEvent):
             return super().build_per_event_executor(payload)
-        executor = super().build_per_event_executor(payload.value)
+        executor = super().build_per_event_executor(payload.make())
         executor.shared_event = payload
         return executor
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         event = self.shared_event
-        if event is None or self.operation.loc is None:
+        key = None
+        if event is not None:
+            key = event.group or group_key(
+                self.schema,
+                self.operation,
+                self.fragment_definitions,
+                self.variable_values.coerced,
+                event,
+            )
+        if key is None:
             return super().execute_operation(serially)
-        key = (
-            self.operation.loc.source.body,
-            self.operation.name.value if self.operation.name else None,
-            orjson.dumps(self.variable_values.coerced, option=orjson.OPT_SORT_KEYS, default=str),
-            scope_key(event.actor, per_agent=_operation_is_per_agent(self)),
-            event.key,
-        )
-        future = results.get(key)
-        if future is None:
+        entry = results.get(key)
+        if entry is None or entry.abandoned:
+            entry = results.new(key)
+        if not entry.started and not entry.future.done():
             results.executions += 1
-            future = asyncio.ensure_future(self._execute_once(serially))
-            results.put(key, future)
+            entry.start(self._execute_once(serially))
         else:
             results.shared += 1
-        return self._await(future)
+        if entry.future.done():
+            return _copy(entry.future.result())
+        return _wait(entry.future)
 
     async def _execute_once(self, serially: bool | None) -> ExecutionResult:
         result = super().execute_operation(serially)
@@ -238,6 +326,74 @@ class SharedExecutor(StrawberryGraphQLCoreExecutionContext):
             result = await result  # type: ignore[misc]
         return _encoded(result)  # type: ignore[arg-type]
 
-    async def _await(self, future: Awaitable[ExecutionResult]) -> ExecutionResult:
-        # Shielded: a subscriber leaving must not cancel its group's execution.
-        return _copy(await asyncio.shield(future))
+
+async def _wait(future: asyncio.Future[ExecutionResult]) -> ExecutionResult:
+    # Shielded: a subscriber leaving must not cancel its group's execution.
+    return _copy(await asyncio.shield(future))
+
+
+# -- sending a group's result straight to the other subscribers of the group ---------------
+
+
+class Sink:
+    """Where one subscription operation's frames go: its WebSocket, id and message type."""
+
+    __slots__ = ("head", "websocket")
+
+    def __init__(self, websocket: Any, operation_id: str, message_type: str) -> None:
+        self.websocket = websocket
+        head = orjson.dumps({"id": operation_id, "type": message_type})
+        self.head = head[:-1] + b',"payload":{"data":'
+
+    async def send(self, data_json: bytes) -> None:
+        """Send a pre-encoded `data` as this operation's next result (a text frame)."""
+        await self.websocket.send_text((self.head + data_json + b"}}").decode())
+
+
+# Set by the WebSocket protocol handlers (server.py) in each operation's task.
+SINK: ContextVar[Sink | None] = ContextVar("deskql_subscription_sink", default=None)
+
+
+async def fan_out(info: Any, events: AsyncIterator[SharedEvent]) -> AsyncIterator[SharedEvent]:
+    """The events this subscriber must run through GraphQL itself; the rest are sent as is.
+
+    The first subscriber of a group to reach an event yields it (and executes it for the
+    group); the others wait for that result and send its pre-encoded JSON straight to their
+    WebSocket, skipping GraphQL execution, strawberry's per-result machinery and encoding.
+    A result with errors, or a claimer that left, and the event is yielded as usual.
+    """
+    async with aclosing(events):
+        async for event in _fan_out(info, events):
+            yield event
+
+
+async def _fan_out(info: Any, events: AsyncIterator[SharedEvent]) -> AsyncIterator[SharedEvent]:
+    sink = SINK.get()
+    raw = info._raw_info
+    async for event in events:
+        key = None
+        if sink is not None:
+            key = group_key(raw.schema, raw.operation, raw.fragments, raw.variable_values, event)
+        if key is None:
+            yield event
+            continue
+        entry, first = results.claim(key)
+        event = SharedEvent(make=event.make, key=event.key, actor=event.actor, group=key)
+        if first:
+            try:
+                yield event
+            finally:
+                entry.abandon()
+            continue
+        try:
+            result = await asyncio.shield(entry.future)
+        except Exception:  # noqa: BLE001 - abandoned or failed: execute it here instead
+            result = None
+        if result is None or result.errors or not isinstance(result.data, EncodedData):
+            yield event
+            continue
+        results.direct += 1
+        try:
+            await sink.send(result.data.json)  # type: ignore[union-attr]
+        except Exception:  # noqa: BLE001 - the WebSocket is gone: the stream is over
+            return

@@ -40,9 +40,9 @@ UPDATE = """mutation($id: ID!, $v: Int!, $status: TicketStatus) {
 @pytest_asyncio.fixture
 async def counts() -> AsyncIterator[shared._Results]:
     shared.results.clear()
-    before = (shared.results.executions, shared.results.shared)
+    shared.results.executions = shared.results.shared = shared.results.direct = 0
     yield shared.results
-    shared.results.executions, shared.results.shared = before
+    shared.results.clear()
 
 
 async def _ticket(world: World) -> models.Ticket:
@@ -103,9 +103,10 @@ async def test_one_execution_per_group_for_both_protocols(
             "id": gid("Agent", world.admin.id),
             "name": "A Admin",
         }
-        # Two groups (agents of Support; the administrator): two executions, two reuses.
+        # Two groups (agents of Support; the administrator): two executions; the other two
+        # subscribers got the group's result pre-encoded, without executing.
         assert counts.executions - before == 2
-        assert counts.shared == 2
+        assert counts.direct == 2
         assert {json.loads(frame)["type"] for frame in frames} == {"next", "data"}
 
 
@@ -128,7 +129,7 @@ async def test_per_agent_fields_are_executed_for_each_agent(
         )
         events = [(await client.data())["ticketUpdates"] for client in clients]
         assert [e["kind"] for e in events] == ["ticket.comment_added"] * 2
-        assert counts.executions - before == 2 and counts.shared == 0
+        assert counts.executions - before == 2 and counts.direct == 0
 
 
 async def test_losing_access_stops_one_member_of_a_group_only(
@@ -149,7 +150,7 @@ async def test_losing_access_stops_one_member_of_a_group_only(
         await tickets.add_comment(admin, ticket_id=ticket.id, body="one")
         assert (await alice.data())["ticketUpdates"]["kind"] == "ticket.comment_added"
         assert (await carol_client.data())["ticketUpdates"]["kind"] == "ticket.comment_added"
-        assert counts.shared == 1
+        assert counts.executions == 1 and counts.direct == 1
         await models.DepartmentMembership.filter(agent_id=world.alice.id).delete()
         await tickets.add_comment(admin, ticket_id=ticket.id, body="secret")
         kind, errors = await alice.next()
@@ -216,17 +217,35 @@ async def test_group_results_are_bounded_by_age_and_count(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     results = shared._Results()
-    loop = asyncio.get_running_loop()
     monkeypatch.setattr(shared, "MAX_RESULTS", 3)
-    futures: list[Any] = []
-    for i in range(5):
-        future = loop.create_future()
-        futures.append(future)
-        results.put(("k", i), future)
+    entries = [results.new(("k", i)) for i in range(5)]
     assert len(results) == 3
-    assert results.get(("k", 0)) is None and results.get(("k", 4)) is futures[4]
+    assert results.get(("k", 0)) is None and results.get(("k", 4)) is entries[4]
+    # The first to claim an event is told so; the others get the same entry.
+    entry, first = results.claim(("k", 4))
+    assert entry is entries[4] and not first
     now = shared.time.monotonic()
     monkeypatch.setattr(shared.time, "monotonic", lambda: now + shared.RESULT_TTL + 1)
     assert results.get(("k", 4)) is None
-    results.put(("k", 9), loop.create_future())
+    results.new(("k", 9))
     assert len(results) == 1
+
+
+async def test_an_abandoned_claim_is_claimed_again() -> None:
+    results = shared._Results()
+    entry, first = results.claim("e")
+    assert first
+    waiting = asyncio.ensure_future(asyncio.shield(entry.future))
+    entry.abandon()
+    with pytest.raises(shared.Abandoned):
+        await waiting
+    again, first = results.claim("e")
+    assert first and again is not entry
+
+    # A started execution is not abandoned by its claimer leaving.
+    async def execution() -> Any:
+        return "result"
+
+    again.start(execution())
+    again.abandon()
+    assert await again.future == "result"
