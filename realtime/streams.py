@@ -34,6 +34,9 @@ ACTOR_TTL = 0.5
 # How often a dashboard recomputes without events (overdue and "today" change with the clock).
 DASHBOARD_TICK = 30.0
 REPLAY_LIMIT = 1000
+# How long, and how many, delivered ids each stream remembers to drop duplicates (_Seen).
+SEEN_WINDOW = 10.0
+SEEN_MAX = 2000
 
 _actors: dict[str, tuple[float, Actor | None, str]] = {}
 
@@ -94,19 +97,33 @@ def forget_actor(token: str) -> None:
 
 
 class _Seen:
-    """Ids already delivered: the highest one and a window of recent ones (for late commits)."""
+    """Ids already delivered: the highest one and the recent ones (for late commits and the
+    replay seam), kept SEEN_WINDOW seconds and at most SEEN_MAX of them.
+
+    Every subscriber has one, so it must not grow with the events: holding the last 2,000
+    ids of each of 1,000 subscribers was the memory growth bench/fanout.py measured (+13 MiB
+    over 200 events). A duplicate can only come from an envelope that arrives after the
+    same row was read by a replay or a resync, which is milliseconds, not seconds, later.
+    """
 
     def __init__(self, start: int = 0) -> None:
         self.max_id = start
-        self.recent: deque[int] = deque(maxlen=2000)
+        self.recent: deque[tuple[float, int]] = deque()
         self.recent_set: set[int] = set()
 
     def add(self, pk: int) -> None:
-        if len(self.recent) == self.recent.maxlen:
-            self.recent_set.discard(self.recent[0])
-        self.recent.append(pk)
+        if len(self.recent) >= SEEN_MAX:
+            self.recent_set.discard(self.recent.popleft()[1])
+        self.recent.append((time.monotonic(), pk))
         self.recent_set.add(pk)
         self.max_id = max(self.max_id, pk)
+
+    def prune(self) -> None:
+        """Forget ids delivered more than SEEN_WINDOW seconds ago (call between batches)."""
+        horizon = time.monotonic() - SEEN_WINDOW
+        recent = self.recent
+        while recent and recent[0][0] < horizon:
+            self.recent_set.discard(recent.popleft()[1])
 
 
 def _watch(sub: LocalSubscription, on_drop: Callable[[], Any] | None) -> None:
@@ -179,6 +196,7 @@ async def notification_stream(
                 seen.add(row.id)
                 if await _may_see(actor, row):
                     yield actor, row
+            seen.prune()
 
 
 async def _may_see(actor: Actor, row: models.Notification) -> bool:
@@ -249,6 +267,7 @@ async def ticket_stream(
                 yield actor, row, ticket
             if ticket is None:
                 return
+            seen.prune()
 
 
 async def _activities(pks: list[int]) -> list[models.Activity | None]:
