@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 
 import models
-from realtime import shared, topics
+from realtime import shared, streams, topics
 from schema.root import build_schema
 from services import auth, tickets
 from tests.conftest import World, gid, make_agent
@@ -180,6 +180,50 @@ async def test_a_departed_subscriber_does_not_cancel_its_groups_execution(
         await wait_until(lambda: hub.count(topics.ticket(ticket.id)) == 1)
         await tickets.add_comment(admin, ticket_id=ticket.id, body="two")
         assert (await carol_client.data())["ticketUpdates"]["kind"] == "ticket.comment_added"
+
+
+DASHBOARD = """subscription($id: ID!) { dashboardUpdates(departmentId: $id) {
+  open unassigned createdToday } }"""
+
+
+async def test_dashboards_of_a_department_count_once_per_event(
+    server: LiveServer, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    carol, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    calls: list[int] = []
+    count = streams.dashboard_counts
+
+    async def counted(department_id: int) -> dict[str, int]:
+        calls.append(department_id)
+        return await count(department_id)
+
+    monkeypatch.setattr(streams, "dashboard_counts", counted)
+    variables = {"id": gid("Department", world.support.id)}
+    async with AsyncExitStack() as stack:
+        clients = await _clients(
+            stack,
+            server,
+            [
+                (world.alice_token, TRANSPORT_WS),
+                (carol_token, LEGACY_WS),
+                (world.admin_token, TRANSPORT_WS),
+            ],
+        )
+        for client in clients:
+            await client.subscribe(DASHBOARD, variables)
+        for client in clients:
+            assert (await client.data())["dashboardUpdates"]["open"] == 0
+        assert len(calls) == 3  # each dashboard's first counts are its own
+        await _ticket(world)
+        for client in clients:
+            counts = (await client.data())["dashboardUpdates"]
+            assert counts == {"open": 1, "unassigned": 1, "createdToday": 1}
+        assert calls == [world.support.id] * 4
+        # The next change counts afresh (once), never reusing the previous counts.
+        await _ticket(world)
+        for client in clients:
+            assert (await client.data())["dashboardUpdates"]["open"] == 2
+        assert len(calls) == 5
 
 
 @pytest.mark.parametrize(
