@@ -1,20 +1,27 @@
-"""Fan-out benchmark: live notifications to many WebSocket subscribers, beside raw Starlette.
+"""Fan-out benchmark: live subscription events to many WebSocket subscribers, beside raw
+Starlette.
 
     .venv/bin/python bench/fanout.py [--subscribers 1000] [--events 20] [--memory-events 200]
+        [--subscription ticketUpdates|notificationCreated] [--profile FILE]
         [--database-url postgres://postgres@127.0.0.1:5432/NAME --reset] [--redis]
 
 Seeds a database (a temporary SQLite file, or the PostgreSQL database given) with one ticket
-and N agents who follow it, each with an API token. Then, in one run:
+and N agents of its department who follow it, each with an API token. Then, in one run:
 
   (0) DeskQL (`server:create_app`, one uvicorn process): N graphql-transport-ws clients
-      subscribe to `notificationCreated`; an administrator's `commentAdd` over HTTP changes the
-      ticket; every follower gets a notification. Per event: time from the mutation's response
-      to the LAST delivery, deliveries per second, and deliveries lost (none expected).
+      subscribe; an administrator's `commentAdd` over HTTP changes the ticket. With
+      `ticketUpdates` (the default) every subscriber watches the ticket and has the same
+      access, so the event executes once for the group and the others get the pre-encoded
+      result (realtime/shared.py); with `notificationCreated` every follower gets its own
+      notification (id, cursor, unread count): one execution per subscriber. Per event: time
+      from the mutation's response to the LAST delivery, deliveries per second, and
+      deliveries lost (none expected).
   (r) raw Starlette WebSockets (`fanout:raw_app`): N clients, each a broadcaster subscriber
       forwarding the same payload DeskQL delivered; an HTTP POST publishes it.
 
 Figures are medians and p99 over `--events` events; ratios DeskQL / raw are printed. Then the
-server's resident memory before and after `--memory-events` more events (growth printed).
+server's resident memory before and after `--memory-events` more events (growth printed);
+`--profile FILE` samples the server with py-spy meanwhile and prints the hottest frames.
 With `--redis` (needs `--database-url` to PostgreSQL: two processes cannot share SQLite) the
 DeskQL part runs again on two uvicorn processes sharing PostgreSQL and Redis, the subscribers
 split between them and the mutation sent to the first.
