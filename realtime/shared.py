@@ -9,8 +9,11 @@ execution context class) runs the selection once per
 
     (document, operation name, variables, access scope, event)
 
-and hands the same result to every subscriber of that group; the result's `data` carries its
-JSON encoding (`EncodedData`), so the frame is serialised once too (server.TextWebSocket).
+and hands the same result to every subscriber of that group. The first subscriber of a group
+to reach an event runs it through GraphQL as usual; the others (`fan_out`) wait for that
+result and send its JSON, encoded once (`EncodedData`), straight to their WebSocket with
+their operation id (`Sink`, set per operation by the protocol handlers in server.py): no
+GraphQL execution, no strawberry result handling, no encoding per subscriber.
 
 The access scope is what the fields' values may depend on. Most fields depend only on the
 role and the department set (they filter by `policies.can_see_department` and friends); a few
@@ -360,10 +363,11 @@ async def fan_out(info: Any, events: AsyncIterator[SharedEvent]) -> AsyncIterato
     The first subscriber of a group to reach an event yields it (and executes it for the
     group); the others wait for that result and send its pre-encoded JSON straight to their
     WebSocket, skipping GraphQL execution, strawberry's per-result machinery and encoding.
-    A result with errors, or a claimer that left, and the event is yielded as usual.
+    After a result with errors, or when the claimer left first, the event is yielded as
+    usual.
     """
-    async with aclosing(events):
-        async for event in _fan_out(info, events):
+    async with aclosing(events), aclosing(_fan_out(info, events)) as shared_events:
+        async for event in shared_events:
             yield event
 
 
