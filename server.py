@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,15 +21,22 @@ from starlette.responses import (
 )
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry import UNSET
-from strawberry.asgi import GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 import db
 from channels.email.server import smtp_running
 from realtime.bus import Bus
 from realtime.hub import DEFAULT_QUEUE_SIZE, Hub
+from realtime.shared import SINK, EncodedData, Sink
 from realtime.streams import connection_token
 from schema.context import Context
 from schema.ids import InvalidId, decode_id
@@ -51,8 +58,58 @@ def bearer_token(headers: Any) -> str | None:
     return token.strip()
 
 
+class TextWebSocket(ASGIWebSocketAdapter):
+    """Sends every subscription message as a TEXT frame (graphql-ws and graphql-transport-ws
+    clients, browsers included, parse text; strawberry sends binary when encode_json returns
+    bytes), splicing the JSON a shared event was encoded to once (realtime/shared)."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(encode_frame(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
+def encode_frame(message: Mapping[str, object]) -> bytes:
+    """The JSON of a protocol message; a shared `data` is spliced in pre-encoded."""
+    payload = message.get("payload")
+    if isinstance(payload, dict) and len(payload) == 1:
+        data = payload.get("data")
+        if isinstance(data, EncodedData):
+            head = {k: v for k, v in message.items() if k != "payload"}
+            return orjson.dumps(head)[:-1] + b',"payload":{"data":' + data.json + b"}}"
+    return orjson.dumps(message)
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws; each operation's task knows where its frames go (SINK), so a
+    shared subscription event can be sent to it pre-encoded (realtime/shared.py)."""
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        SINK.set(Sink(self.websocket.ws, operation.id, "next"))  # type: ignore[attr-defined]
+        await super().run_operation(operation)
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """Legacy graphql-ws, with the same SINK as TransportWSHandler (message type `data`)."""
+
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        SINK.set(Sink(self.websocket.ws, operation_id, "data"))  # type: ignore[attr-defined]
+        await super().handle_async_results(operation_id, query, operation_name, variables)
+
+
 class DeskQLGraphQL(GraphQL):
     """Strawberry's ASGI view with our context, orjson encoding and token auth."""
+
+    websocket_adapter_class = TextWebSocket  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = TransportWSHandler  # type: ignore[assignment]
+    graphql_ws_handler_class = LegacyWSHandler  # type: ignore[assignment]
 
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         self.settings = settings

@@ -1,20 +1,27 @@
-"""Fan-out benchmark: live notifications to many WebSocket subscribers, beside raw Starlette.
+"""Fan-out benchmark: live subscription events to many WebSocket subscribers, beside raw
+Starlette.
 
     .venv/bin/python bench/fanout.py [--subscribers 1000] [--events 20] [--memory-events 200]
+        [--subscription ticketUpdates|notificationCreated] [--profile FILE]
         [--database-url postgres://postgres@127.0.0.1:5432/NAME --reset] [--redis]
 
 Seeds a database (a temporary SQLite file, or the PostgreSQL database given) with one ticket
-and N agents who follow it, each with an API token. Then, in one run:
+and N agents of its department who follow it, each with an API token. Then, in one run:
 
   (0) DeskQL (`server:create_app`, one uvicorn process): N graphql-transport-ws clients
-      subscribe to `notificationCreated`; an administrator's `commentAdd` over HTTP changes the
-      ticket; every follower gets a notification. Per event: time from the mutation's response
-      to the LAST delivery, deliveries per second, and deliveries lost (none expected).
+      subscribe; an administrator's `commentAdd` over HTTP changes the ticket. With
+      `ticketUpdates` (the default) every subscriber watches the ticket and has the same
+      access, so the event executes once for the group and the others get the pre-encoded
+      result (realtime/shared.py); with `notificationCreated` every follower gets its own
+      notification (id, cursor, unread count): one execution per subscriber. Per event: time
+      from the mutation's response to the LAST delivery, deliveries per second, and
+      deliveries lost (none expected).
   (r) raw Starlette WebSockets (`fanout:raw_app`): N clients, each a broadcaster subscriber
       forwarding the same payload DeskQL delivered; an HTTP POST publishes it.
 
 Figures are medians and p99 over `--events` events; ratios DeskQL / raw are printed. Then the
-server's resident memory before and after `--memory-events` more events (growth printed).
+server's resident memory before and after `--memory-events` more events (growth printed);
+`--profile FILE` samples the server with py-spy meanwhile and prints the hottest frames.
 With `--redis` (needs `--database-url` to PostgreSQL: two processes cannot share SQLite) the
 DeskQL part runs again on two uvicorn processes sharing PostgreSQL and Redis, the subscribers
 split between them and the mutation sent to the first.
@@ -42,8 +49,14 @@ import common  # noqa: E402
 import httpx  # noqa: E402
 import websockets  # noqa: E402
 
-SUBSCRIPTION = """subscription { notificationCreated {
-  cursor unreadCount notification { id reason activity { kind } ticket { id number } } } }"""
+SUBSCRIPTIONS = {
+    # Per agent: every follower gets its own notification id, cursor and unread count.
+    "notificationCreated": """subscription { notificationCreated {
+  cursor unreadCount notification { id reason activity { kind } ticket { id number } } } }""",
+    # Shared: every agent with the same access sees the same event (one execution per group).
+    "ticketUpdates": """subscription($id: ID!) { ticketUpdates(ticketId: $id) {
+  kind changes activity { kind actor { id name } } ticket { id number status version } } }""",
+}
 COMMENT = """mutation($id: ID!, $body: String!) {
   commentAdd(input: {ticketId: $id, body: $body}) { errors { code } comment { id } } }"""
 RAW_CHANNEL = "bench.raw"
@@ -204,14 +217,15 @@ class Fleet:
         await asyncio.gather(*(ws.close() for ws in self.conns), return_exceptions=True)
 
 
-async def graphql_client(url: str, token: str) -> Any:
+async def graphql_client(url: str, token: str, query: str, variables: dict[str, Any]) -> Any:
     ws = await websockets.connect(
         url, subprotocols=["graphql-transport-ws"], compression=None, max_size=2**22
     )
     await ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
     ack = json.loads(await ws.recv())
     assert ack["type"] == "connection_ack", ack
-    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}))
+    payload = {"query": query, "variables": variables}
+    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
     return ws
 
 
@@ -289,8 +303,11 @@ async def bench_deskql(
 ) -> tuple[dict[str, Any], str, Fleet]:
     fleet = Fleet()
     tokens = data["tokens"]
+    query = SUBSCRIPTIONS[args.subscription]
+    variables = {"id": data["ticket"]} if args.subscription == "ticketUpdates" else {}
     makers = [
-        (lambda url=urls[i % len(urls)], t=t: graphql_client(url, t)) for i, t in enumerate(tokens)
+        (lambda url=urls[i % len(urls)], t=t: graphql_client(url, t, query, variables))
+        for i, t in enumerate(tokens)
     ]
     await connect_all(fleet, makers)
     http = httpx.AsyncClient(base_url=http_url, timeout=60)
@@ -354,6 +371,15 @@ async def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--reset", action="store_true")
     parser.add_argument("--redis", action="store_true", help="also two processes with Redis")
+    parser.add_argument(
+        "--profile", default="", help="sample the DeskQL server with py-spy into this file"
+    )
+    parser.add_argument(
+        "--subscription",
+        choices=sorted(SUBSCRIPTIONS),
+        default="ticketUpdates",
+        help="ticketUpdates (shared by every follower) or notificationCreated (per agent)",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="deskql-fanout-"))
@@ -386,7 +412,7 @@ async def main() -> None:
         )
         print(f"\n{args.subscribers} subscribers, {args.events} events, one server process each")
         print(f"  payload: {len(payload)} bytes per delivery")
-        show("DeskQL notificationCreated", d)
+        show(f"DeskQL {args.subscription}", d)
         show("raw Starlette + broadcaster", r)
         print(
             f"  ratio DeskQL/raw: median {d['median_ms'] / max(r['median_ms'], 1e-9):.1f}x, "
@@ -394,7 +420,19 @@ async def main() -> None:
             f"{r['deliveries_per_s'] / max(d['deliveries_per_s'], 1e-9):.1f}x fewer"
         )
         before = rss_mib(deskql)
+        profiler = None
+        if args.profile:
+            py_spy = common.py_spy_available()
+            if py_spy is None:
+                raise SystemExit("--profile needs py-spy (pip install py-spy)")
+            profiler = common.start_profile(py_spy, deskql.proc.pid, 15, Path(args.profile))
         mem = await run_events(fleet, d["trigger"], args.memory_events, args.timeout, [deskql])
+        if profiler is not None:
+            profiler.wait()
+            shares, hot = common.summarise_profile(Path(args.profile))
+            print("  profile of the DeskQL server (15 s of the memory run), hottest frames:")
+            for line in hot:
+                print(f"    {line}")
         after = rss_mib(deskql)
         print(
             f"  DeskQL server memory over {args.memory_events} more events: {before:.1f} MiB -> "

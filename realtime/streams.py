@@ -34,6 +34,9 @@ ACTOR_TTL = 0.5
 # How often a dashboard recomputes without events (overdue and "today" change with the clock).
 DASHBOARD_TICK = 30.0
 REPLAY_LIMIT = 1000
+# How long, and how many, delivered ids each stream remembers to drop duplicates (_Seen).
+SEEN_WINDOW = 10.0
+SEEN_MAX = 2000
 
 _actors: dict[str, tuple[float, Actor | None, str]] = {}
 
@@ -94,19 +97,33 @@ def forget_actor(token: str) -> None:
 
 
 class _Seen:
-    """Ids already delivered: the highest one and a window of recent ones (for late commits)."""
+    """Ids already delivered: the highest one and the recent ones (for late commits and the
+    replay seam), kept SEEN_WINDOW seconds and at most SEEN_MAX of them.
+
+    Every subscriber has one, so it must not grow with the events: holding the last 2,000
+    ids of each of 1,000 subscribers was the memory growth bench/fanout.py measured (+13 MiB
+    over 200 events). A duplicate can only come from an envelope that arrives after the
+    same row was read by a replay or a resync, which is milliseconds, not seconds, later.
+    """
 
     def __init__(self, start: int = 0) -> None:
         self.max_id = start
-        self.recent: deque[int] = deque(maxlen=2000)
+        self.recent: deque[tuple[float, int]] = deque()
         self.recent_set: set[int] = set()
 
     def add(self, pk: int) -> None:
-        if len(self.recent) == self.recent.maxlen:
-            self.recent_set.discard(self.recent[0])
-        self.recent.append(pk)
+        if len(self.recent) >= SEEN_MAX:
+            self.recent_set.discard(self.recent.popleft()[1])
+        self.recent.append((time.monotonic(), pk))
         self.recent_set.add(pk)
         self.max_id = max(self.max_id, pk)
+
+    def prune(self) -> None:
+        """Forget ids delivered more than SEEN_WINDOW seconds ago (call between batches)."""
+        horizon = time.monotonic() - SEEN_WINDOW
+        recent = self.recent
+        while recent and recent[0][0] < horizon:
+            self.recent_set.discard(recent.popleft()[1])
 
 
 def _watch(sub: LocalSubscription, on_drop: Callable[[], Any] | None) -> None:
@@ -179,6 +196,7 @@ async def notification_stream(
                 seen.add(row.id)
                 if await _may_see(actor, row):
                     yield actor, row
+            seen.prune()
 
 
 async def _may_see(actor: Actor, row: models.Notification) -> bool:
@@ -220,12 +238,19 @@ async def ticket_stream(
                 m["id"]
                 for m in messages
                 if m.get("type") == envelopes.ACTIVITY and isinstance(m.get("id"), int)
-            }
-            query = Q(id__in=list(wanted - seen.recent_set) or [0])
+            } - seen.recent_set
             if any(m.get("type") == envelopes.RESYNC for m in messages):
-                query |= Q(id__gt=seen.max_id)
-            rows = await models.Activity.filter(query, ticket_id=ticket_id).order_by("id")
-            ticket = await models.Ticket.filter(id=ticket_id).first()
+                query = Q(id__in=list(wanted) or [0]) | Q(id__gt=seen.max_id)
+                rows = await models.Activity.filter(query, ticket_id=ticket_id).order_by("id")
+            else:
+                # Batched: every subscriber of this process woken by the event reads the
+                # activity and the ticket in one query each, not one per subscriber.
+                rows = [
+                    row
+                    for row in await _activities(sorted(wanted))
+                    if row is not None and row.ticket_id == ticket_id  # type: ignore[attr-defined]
+                ]
+            ticket = await batch.ticket(ticket_id)
             for row in rows:
                 if row.id in seen.recent_set:
                     continue
@@ -242,6 +267,13 @@ async def ticket_stream(
                 yield actor, row, ticket
             if ticket is None:
                 return
+            seen.prune()
+
+
+async def _activities(pks: list[int]) -> list[models.Activity | None]:
+    if len(pks) == 1:  # the usual case: no gather (it costs more than the load)
+        return [await batch.activity(pks[0])]
+    return list(await asyncio.gather(*(batch.activity(pk) for pk in pks)))
 
 
 def _start_of_day(now: datetime) -> datetime:
@@ -267,6 +299,27 @@ async def dashboard_counts(department_id: int) -> dict[str, int]:
     }
 
 
+_counting: dict[int, tuple[dict[str, Any], asyncio.Future[dict[str, int]]]] = {}
+
+
+async def _counts_after(department_id: int, envelope: dict[str, Any] | None) -> dict[str, int]:
+    """A department's counts once per envelope for all its dashboards in this process.
+
+    The hub hands every local subscriber of a channel the same envelope object, and counts
+    taken after it arrived include its change; so the first dashboard woken by it counts and
+    the others share that (7 queries per event, not 7 per dashboard). Clock ticks count alone.
+    """
+    if envelope is None:
+        return await dashboard_counts(department_id)
+    entry = _counting.get(department_id)
+    if entry is None or entry[0] is not envelope:
+        future = asyncio.ensure_future(dashboard_counts(department_id))
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        entry = _counting[department_id] = (envelope, future)
+    # Shielded: one dashboard leaving must not cancel the count the others wait for.
+    return await asyncio.shield(entry[1])
+
+
 async def dashboard_stream(
     hub: Hub,
     *,
@@ -286,11 +339,11 @@ async def dashboard_stream(
         last = await dashboard_counts(department_id)
         yield actor, last
         while True:
-            await _next_batch(sub, wait=tick or DASHBOARD_TICK)
+            messages = await _next_batch(sub, wait=tick or DASHBOARD_TICK)
             actor = await reload_actor(token)
             if not can_see_department(actor, department_id):
                 raise AccessLost("access lost: you are no longer a member of this department")
-            counts = await dashboard_counts(department_id)
+            counts = await _counts_after(department_id, messages[-1] if messages else None)
             if counts != last:
                 last = counts
                 yield actor, counts

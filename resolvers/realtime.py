@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 
 import models
-from realtime import batch, streams
+from realtime import batch, shared, streams
 from realtime.hub import SLOW_CONSUMER_CODE, SLOW_CONSUMER_REASON, Hub
+from realtime.shared import SharedEvent
 from resolvers.common import mutate, page
 from schema.connections import BadPagination, Connection, Edge, PageInfo, check_first
 from schema.context import actor_of
@@ -360,14 +362,27 @@ async def ticket_updates(
     stream = streams.ticket_stream(
         _hub(info), token=_token(info), ticket_id=pk, on_drop=_on_drop(info)
     )
-    async for actor, row, ticket in stream:
-        _fresh(info, actor)
-        yield TicketUpdateEvent(
-            kind=row.kind,
-            changes=row.changes,
-            activity=Activity.from_row(row),
-            ticket=Ticket.from_row(ticket) if ticket is not None else None,
-        )
+
+    async def events() -> AsyncGenerator[SharedEvent, None]:
+        async with aclosing(stream):
+            async for actor, row, ticket in stream:
+                _fresh(info, actor)
+
+                def make(row: models.Activity = row, ticket: models.Ticket | None = ticket) -> Any:
+                    return TicketUpdateEvent(
+                        kind=row.kind,
+                        changes=row.changes,
+                        activity=Activity.from_row(row),
+                        ticket=Ticket.from_row(ticket) if ticket is not None else None,
+                    )
+
+                version = ticket.version if ticket is not None else None
+                yield SharedEvent(make=make, key=("ticketUpdates", row.id, version), actor=actor)
+
+    # The same for everyone with this document and access: executed once per group, and
+    # sent pre-encoded to the group's other subscribers (realtime/shared.py).
+    async for event in shared.fan_out(info, events()):
+        yield event  # type: ignore[misc]
 
 
 async def dashboard_updates(

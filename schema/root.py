@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from realtime.shared import SharedExecutor
 from schema.attachments import AttachmentMutations
 from schema.auth import AuthMutations, AuthQueries
 from schema.customers import CustomerMutations, CustomerQueries
@@ -102,6 +103,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         subscription=Subscription,
         types=NODE_TYPES,
         extensions=build_extensions(settings),
+        # Subscription events shared by a group of subscribers execute once (realtime/shared).
+        execution_context_class=SharedExecutor,
     )
     _describe_inputs(schema)
     return schema

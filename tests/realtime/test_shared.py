@@ -1,0 +1,295 @@
+"""Shared execution of subscription events (realtime/shared.py): one GraphQL execution per
+group of subscribers with the same document, variables and access, over real WebSockets;
+per-agent fields split the groups; lost access still stops one subscriber of a group."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+import models
+from realtime import shared, streams, topics
+from schema.root import build_schema
+from services import auth, tickets
+from tests.conftest import World, gid, make_agent
+from tests.realtime.conftest import (
+    LEGACY_WS,
+    TRANSPORT_WS,
+    LiveServer,
+    WSClient,
+    wait_until,
+    ws_client,
+)
+
+TICKET = """subscription($id: ID!) { ticketUpdates(ticketId: $id) {
+  kind changes activity { kind actor { id name } } ticket { id status version } } }"""
+# `followers` lists the asker too (even outside shared departments): a per-agent field.
+PER_AGENT = """subscription($id: ID!) { ticketUpdates(ticketId: $id) {
+  kind ticket { id followers { edges { node { id } } } } } }"""
+UPDATE = """mutation($id: ID!, $v: Int!, $status: TicketStatus) {
+  ticketUpdate(input: {id: $id, version: $v, status: $status}) {
+    errors { code } ticket { version } } }"""
+
+
+@pytest_asyncio.fixture
+async def counts() -> AsyncIterator[shared._Results]:
+    shared.results.clear()
+    shared.results.executions = shared.results.shared = shared.results.direct = 0
+    yield shared.results
+    shared.results.clear()
+
+
+async def _ticket(world: World) -> models.Ticket:
+    return await tickets.create_ticket(
+        await auth.load_actor(world.admin.id),
+        subject="Printer on fire",
+        department_id=world.support.id,
+        contact_id=world.contact.id,
+    )
+
+
+async def _clients(
+    stack: AsyncExitStack, server: LiveServer, specs: list[tuple[str, str]]
+) -> list[WSClient]:
+    return [await stack.enter_async_context(ws_client(server, t, p)) for t, p in specs]
+
+
+async def test_one_execution_per_group_for_both_protocols(
+    server: LiveServer, world: World, counts: shared._Results
+) -> None:
+    carol, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    ticket = await _ticket(world)
+    variables = {"id": gid("Ticket", ticket.id)}
+    async with AsyncExitStack() as stack:
+        # Alice and Carol: same role and departments, one of them on the legacy protocol.
+        # The administrator sees more, so gets his own group.
+        clients = await _clients(
+            stack,
+            server,
+            [
+                (world.alice_token, TRANSPORT_WS),
+                (carol_token, LEGACY_WS),
+                (world.alice_token, LEGACY_WS),
+                (world.admin_token, TRANSPORT_WS),
+            ],
+        )
+        for client in clients:
+            await client.subscribe(TICKET, variables)
+        hub = server.app.state.hub
+        await wait_until(lambda: hub.count(topics.ticket(ticket.id)) == 4)
+        before = counts.executions
+        result = await server.gql(
+            world.admin_token, UPDATE, {**variables, "v": ticket.version, "status": "ON_HOLD"}
+        )
+        assert result["ticketUpdate"]["errors"] == []
+        frames = [await client.ws.recv() for client in clients]
+        # Text frames (browsers' graphql-ws clients parse text), the same event for everyone.
+        assert all(isinstance(frame, str) for frame in frames)
+        events = [json.loads(frame)["payload"]["data"]["ticketUpdates"] for frame in frames]
+        assert all(event == events[0] for event in events)
+        assert events[0]["changes"] == {"status": {"old": "OPEN", "new": "ON_HOLD"}}
+        assert events[0]["ticket"] == {
+            "id": gid("Ticket", ticket.id),
+            "status": "ON_HOLD",
+            "version": ticket.version + 1,
+        }
+        assert events[0]["activity"]["actor"] == {
+            "id": gid("Agent", world.admin.id),
+            "name": "A Admin",
+        }
+        # Two groups (agents of Support; the administrator): two executions; the other two
+        # subscribers got the group's result pre-encoded, without executing.
+        assert counts.executions - before == 2
+        assert counts.direct == 2
+        assert {json.loads(frame)["type"] for frame in frames} == {"next", "data"}
+
+
+async def test_per_agent_fields_are_executed_for_each_agent(
+    server: LiveServer, world: World, counts: shared._Results
+) -> None:
+    carol, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    ticket = await _ticket(world)
+    variables = {"id": gid("Ticket", ticket.id)}
+    async with AsyncExitStack() as stack:
+        clients = await _clients(
+            stack, server, [(world.alice_token, TRANSPORT_WS), (carol_token, TRANSPORT_WS)]
+        )
+        for client in clients:
+            await client.subscribe(PER_AGENT, variables)
+        await wait_until(lambda: server.app.state.hub.count(topics.ticket(ticket.id)) == 2)
+        before = counts.executions
+        await tickets.add_comment(
+            await auth.load_actor(world.admin.id), ticket_id=ticket.id, body="hello"
+        )
+        events = [(await client.data())["ticketUpdates"] for client in clients]
+        assert [e["kind"] for e in events] == ["ticket.comment_added"] * 2
+        assert counts.executions - before == 2 and counts.direct == 0
+
+
+async def test_losing_access_stops_one_member_of_a_group_only(
+    server: LiveServer, world: World, counts: shared._Results
+) -> None:
+    carol, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    ticket = await _ticket(world)
+    variables = {"id": gid("Ticket", ticket.id)}
+    admin = await auth.load_actor(world.admin.id)
+    async with AsyncExitStack() as stack:
+        alice, carol_client = await _clients(
+            stack, server, [(world.alice_token, TRANSPORT_WS), (carol_token, TRANSPORT_WS)]
+        )
+        for client in (alice, carol_client):
+            await client.subscribe(TICKET, variables)
+        hub = server.app.state.hub
+        await wait_until(lambda: hub.count(topics.ticket(ticket.id)) == 2)
+        await tickets.add_comment(admin, ticket_id=ticket.id, body="one")
+        assert (await alice.data())["ticketUpdates"]["kind"] == "ticket.comment_added"
+        assert (await carol_client.data())["ticketUpdates"]["kind"] == "ticket.comment_added"
+        assert counts.executions == 1 and counts.direct == 1
+        await models.DepartmentMembership.filter(agent_id=world.alice.id).delete()
+        await tickets.add_comment(admin, ticket_id=ticket.id, body="secret")
+        kind, errors = await alice.next()
+        assert kind == "error" and errors[0]["extensions"]["code"] == "FORBIDDEN"
+        assert (await carol_client.data())["ticketUpdates"]["kind"] == "ticket.comment_added"
+        await wait_until(lambda: hub.count(topics.ticket(ticket.id)) == 1)
+
+
+async def test_a_departed_subscriber_does_not_cancel_its_groups_execution(
+    server: LiveServer, world: World, counts: shared._Results
+) -> None:
+    carol, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    ticket = await _ticket(world)
+    variables = {"id": gid("Ticket", ticket.id)}
+    admin = await auth.load_actor(world.admin.id)
+    hub = server.app.state.hub
+    async with ws_client(server, carol_token) as carol_client:
+        await carol_client.subscribe(TICKET, variables)
+        async with ws_client(server, world.alice_token) as alice:
+            await alice.subscribe(TICKET, variables)
+            await wait_until(lambda: hub.count(topics.ticket(ticket.id)) == 2)
+            await tickets.add_comment(admin, ticket_id=ticket.id, body="one")
+            # Alice vanishes while the event is on its way.
+            alice.ws.transport.abort()  # type: ignore[attr-defined]
+        event = (await carol_client.data())["ticketUpdates"]
+        assert event["kind"] == "ticket.comment_added"
+        await wait_until(lambda: hub.count(topics.ticket(ticket.id)) == 1)
+        await tickets.add_comment(admin, ticket_id=ticket.id, body="two")
+        assert (await carol_client.data())["ticketUpdates"]["kind"] == "ticket.comment_added"
+
+
+DASHBOARD = """subscription($id: ID!) { dashboardUpdates(departmentId: $id) {
+  open unassigned createdToday } }"""
+
+
+async def test_dashboards_of_a_department_count_once_per_event(
+    server: LiveServer, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    carol, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    calls: list[int] = []
+    count = streams.dashboard_counts
+
+    async def counted(department_id: int) -> dict[str, int]:
+        calls.append(department_id)
+        return await count(department_id)
+
+    monkeypatch.setattr(streams, "dashboard_counts", counted)
+    variables = {"id": gid("Department", world.support.id)}
+    async with AsyncExitStack() as stack:
+        clients = await _clients(
+            stack,
+            server,
+            [
+                (world.alice_token, TRANSPORT_WS),
+                (carol_token, LEGACY_WS),
+                (world.admin_token, TRANSPORT_WS),
+            ],
+        )
+        for client in clients:
+            await client.subscribe(DASHBOARD, variables)
+        for client in clients:
+            assert (await client.data())["dashboardUpdates"]["open"] == 0
+        assert len(calls) == 3  # each dashboard's first counts are its own
+        await _ticket(world)
+        for client in clients:
+            counts = (await client.data())["dashboardUpdates"]
+            assert counts == {"open": 1, "unassigned": 1, "createdToday": 1}
+        assert calls == [world.support.id] * 4
+        # The next change counts afresh (once), never reusing the previous counts.
+        await _ticket(world)
+        for client in clients:
+            assert (await client.data())["dashboardUpdates"]["open"] == 2
+        assert len(calls) == 5
+
+
+@pytest.mark.parametrize(
+    ("document", "per_agent"),
+    [
+        (TICKET, False),
+        (PER_AGENT, True),
+        ("subscription { notificationCreated { cursor unreadCount } }", True),
+        (
+            "subscription($id: ID!) { dashboardUpdates(departmentId: $id) { open "
+            "department { name } } }",
+            False,
+        ),
+        (
+            "subscription($id: ID!) { ticketUpdates(ticketId: $id) { ...T } } "
+            "fragment T on TicketUpdateEvent { ticket { assignee { ... on Agent { "
+            "notifications { edges { node { id } } } } } } }",
+            True,
+        ),
+        (
+            "subscription($id: ID!) { ticketUpdates(ticketId: $id) { __typename ticket { "
+            "tags department { name } activities { kind actor { departments { name } } } } } }",
+            False,
+        ),
+    ],
+)
+def test_which_documents_depend_on_the_agent(document: str, per_agent: bool) -> None:
+    from graphql import parse
+
+    schema = build_schema()._schema
+    assert shared.document_is_per_agent(schema, parse(document)) is per_agent
+
+
+async def test_group_results_are_bounded_by_age_and_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    results = shared._Results()
+    monkeypatch.setattr(shared, "MAX_RESULTS", 3)
+    entries = [results.new(("k", i)) for i in range(5)]
+    assert len(results) == 3
+    assert results.get(("k", 0)) is None and results.get(("k", 4)) is entries[4]
+    # The first to claim an event is told so; the others get the same entry.
+    entry, first = results.claim(("k", 4))
+    assert entry is entries[4] and not first
+    now = shared.time.monotonic()
+    monkeypatch.setattr(shared.time, "monotonic", lambda: now + shared.RESULT_TTL + 1)
+    assert results.get(("k", 4)) is None
+    results.new(("k", 9))
+    assert len(results) == 1
+
+
+async def test_an_abandoned_claim_is_claimed_again() -> None:
+    results = shared._Results()
+    entry, first = results.claim("e")
+    assert first
+    waiting = asyncio.ensure_future(asyncio.shield(entry.future))
+    entry.abandon()
+    with pytest.raises(shared.Abandoned):
+        await waiting
+    again, first = results.claim("e")
+    assert first and again is not entry
+
+    # A started execution is not abandoned by its claimer leaving.
+    async def execution() -> Any:
+        return "result"
+
+    again.start(execution())
+    again.abandon()
+    assert await again.future == "result"
