@@ -122,7 +122,11 @@ async def default_support_address(settings: Settings, department_id: int) -> mod
 
 async def default_sender(settings: Settings, department_id: int) -> tuple[str, str]:
     """(email, name) of the department's default support address (EM-1), also for auto-CC."""
-    row = await default_support_address(settings, department_id)
+    return sender_of(settings, await default_support_address(settings, department_id))
+
+
+def sender_of(settings: Settings, row: models.SupportAddress) -> tuple[str, str]:
+    """(email, name) a support address sends as."""
     return row.email, row.display_name or settings.org_name
 
 
@@ -151,9 +155,8 @@ async def reply_senders(
     return choice
 
 
-async def require_default_sender_enabled(settings: Settings, department_id: int) -> None:
+def require_default_sender_enabled(default: models.SupportAddress) -> None:
     """Refuse a reply without a chosen From address when the default one is disabled (EM-9)."""
-    default = await default_support_address(settings, department_id)
     if default.from_disabled:
         raise ValidationFailed.one(
             "fromAddressId",

@@ -214,10 +214,11 @@ async def send_reply(
     sender_row = await from_addresses.sender_for(
         actor, from_address_id=from_address_id, department_id=department_id
     )
+    default = await from_addresses.default_support_address(settings, department_id)
     if sender_row is None:
-        await from_addresses.require_default_sender_enabled(settings, department_id)
+        from_addresses.require_default_sender_enabled(default)
     switches = await email_settings.effective(department_id)
-    support_email, support_name = await from_addresses.default_sender(settings, department_id)
+    support_email, support_name = from_addresses.sender_of(settings, default)
     if sender_row is not None:
         from_email, from_name = sender_row.email, sender_row.display_name or support_name
     else:
