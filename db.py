@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -90,3 +93,53 @@ async def init_db(settings: Settings, *, migrate: bool | None = None) -> None:
 async def close_db() -> None:
     """Close every connection."""
     await Tortoise.close_connections()
+
+
+async def recreate_postgres_database(url: str) -> None:
+    """Drop and create the PostgreSQL database named in the URL, through the server's
+    `postgres` database (tests and benchmarks start from an empty one)."""
+    import asyncpg
+
+    base, _, name = url.rpartition("/")
+    name = name.split("?", 1)[0]
+    conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1) + "/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+class Statements(logging.Handler):
+    """Collects the SQL statements Tortoise logs (at DEBUG) while it is attached."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.sql: list[str] = []
+
+    @property
+    def count(self) -> int:
+        """How many statements ran."""
+        return len(self.sql)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        # Pool and connection life-cycle messages share the logger; they are not statements.
+        if message.startswith(("Created connection", "Closed connection")):
+            return
+        self.sql.append(message)
+
+
+@contextmanager
+def count_statements() -> Iterator[Statements]:
+    """Capture the SQL statements run inside the block (tests and benchmarks)."""
+    logger = logging.getLogger("tortoise.db_client")
+    handler = Statements()
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)

@@ -19,54 +19,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-class _Count(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.n = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not record.getMessage().startswith(("Created connection", "Closed connection")):
-            self.n += 1
-
-
-async def _measure(run: Callable[[], Awaitable[Any]]) -> tuple[float, int]:
-    logger = logging.getLogger("tortoise.db_client")
-    handler = _Count()
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
-        start = time.perf_counter()
-        await run()
-        return time.perf_counter() - start, handler.n
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(logging.WARNING)
-
-
-async def _recreate_postgres(url: str) -> None:
-    import asyncpg
-
-    base, _, name = url.rpartition("/")
-    name = name.split("?", 1)[0]
-    conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1) + "/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
+from common import measure  # noqa: E402  (bench/ is the script's folder)
 
 
 async def bench(args: argparse.Namespace, var_dir: Path) -> None:
@@ -82,7 +43,7 @@ async def bench(args: argparse.Namespace, var_dir: Path) -> None:
 
     settings = Settings.from_env(var_dir=var_dir, database_url=args.database_url or "")
     if not settings.is_embedded_db:
-        await _recreate_postgres(settings.db_url)
+        await db.recreate_postgres_database(settings.db_url)
     await db.init_db(settings, migrate=True)
     try:
         await organisation.ensure_organisation(settings)
@@ -154,7 +115,7 @@ async def bench(args: argparse.Namespace, var_dir: Path) -> None:
             # Alternate the assignee per round so that every service run changes every ticket.
             for name, run in (("service", service), ("floor", floor), ("history", floor_history)):
                 agent = agents[round_no % 2]
-                rows[name].append(await _measure(lambda run=run, agent=agent: run(agent.id)))
+                rows[name].append(await measure(run(agent.id)))
             for name in rows:
                 print(
                     f"round {round_no + 1} {name:8s} {rows[name][-1][0] * 1000:9.1f} ms "

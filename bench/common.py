@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,17 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 HOST = "127.0.0.1"
+
+
+async def measure(work: Awaitable[Any]) -> tuple[float, int]:
+    """Wall seconds and SQL statements of one awaited call (in the benchmark's own process)."""
+    import db
+
+    with db.count_statements() as statements:
+        start = time.perf_counter()
+        await work
+        elapsed = time.perf_counter() - start
+    return elapsed, statements.count
 
 
 def free_port() -> int:

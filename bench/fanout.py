@@ -118,9 +118,8 @@ async def seed(database_url: str, var_dir: Path, subscribers: int, reset: bool) 
     )
     if reset and database_url.startswith("postgres"):
         sys.path.insert(0, str(BENCH.parent))
-        from tests.conftest import _recreate_postgres_database
 
-        await _recreate_postgres_database(database_url)
+        await db.recreate_postgres_database(database_url)
     await db.init_db(settings, migrate=True)
     try:
         if await models.Ticket.exists():

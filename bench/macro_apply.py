@@ -23,18 +23,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import shutil
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]
+
+from common import measure  # noqa: E402  (bench/ is the script's folder)
 
 ACTIONS = [
     {"type": "SET_STATUS", "status": "ON_HOLD"},
@@ -42,48 +41,6 @@ ACTIONS = [
     {"type": "ADD_TAGS", "tags": ["billing"]},
     {"type": "ADD_COMMENT", "body": "Waiting for the invoice from {{contact.first_name}}."},
 ]
-
-
-class _Statements(logging.Handler):
-    """Counts the SQL statements Tortoise logs (pool life-cycle messages excluded)."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not record.getMessage().startswith(("Created connection", "Closed connection")):
-            self.count += 1
-
-
-async def measure(run: Callable[[], Awaitable[Any]]) -> tuple[float, int]:
-    """Wall seconds and SQL statements of one call."""
-    logger = logging.getLogger("tortoise.db_client")
-    handler = _Statements()
-    old = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
-        start = time.perf_counter()
-        await run()
-        elapsed = time.perf_counter() - start
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old)
-    return elapsed, handler.count
-
-
-async def _recreate_postgres(url: str) -> None:
-    import asyncpg
-
-    base, _, name = url.rpartition("/")
-    name = name.split("?", 1)[0]
-    conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1) + "/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 async def bench(args: argparse.Namespace, var_dir: Path) -> None:
@@ -95,7 +52,7 @@ async def bench(args: argparse.Namespace, var_dir: Path) -> None:
 
     settings = Settings.from_env(var_dir=var_dir, database_url=args.database_url or "")
     if args.reset and not settings.is_embedded_db:
-        await _recreate_postgres(settings.db_url)
+        await db.recreate_postgres_database(settings.db_url)
     auth.configure_hasher(1, 8192)
     await db.init_db(settings, migrate=True)
     try:
@@ -207,7 +164,7 @@ async def bench(args: argparse.Namespace, var_dir: Path) -> None:
         for round_no in range(args.rounds + 1):
             for name, run in (("macro", run_macro), ("floor", run_floor)):
                 await reset()
-                elapsed, count = await measure(run)
+                elapsed, count = await measure(run())
                 if round_no:
                     times[name].append(elapsed)
                 statements[name] = count

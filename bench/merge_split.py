@@ -17,49 +17,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from common import measure  # noqa: E402  (bench/ is the script's folder)
 
 import db  # noqa: E402
 import models  # noqa: E402
 from models.enums import Role, ThreadDirection, TicketStatus  # noqa: E402
 from services import auth, merge_split, organisation, uow  # noqa: E402
 from settings import Settings  # noqa: E402
-
-
-class Statements(logging.Handler):
-    """Counts the SQL statements Tortoise logs."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not record.getMessage().startswith(("Created connection", "Closed connection")):
-            self.count += 1
-
-
-async def measured(call: Any) -> tuple[float, int]:
-    """Wall seconds and SQL statements of one awaited call."""
-    logger = logging.getLogger("tortoise.db_client")
-    handler = Statements()
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    start = time.perf_counter()
-    try:
-        await call
-    finally:
-        elapsed = time.perf_counter() - start
-        logger.removeHandler(handler)
-        logger.setLevel(logging.WARNING)
-    return elapsed, handler.count
 
 
 async def seed(
@@ -167,24 +139,11 @@ async def floor(target_id: int, source_ids: list[int]) -> None:
         )
 
 
-async def reset_postgres(url: str) -> None:
-    import asyncpg
-
-    base, _, name = url.rpartition("/")
-    name = name.split("?", 1)[0]
-    conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1) + "/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
 async def main(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="deskql-bench-merge-"))
     settings = Settings.from_env(var_dir=tmp, database_url=args.database_url or "")
     if args.reset and args.database_url:
-        await reset_postgres(args.database_url)
+        await db.recreate_postgres_database(args.database_url)
     auth.configure_hasher(1, 8192)
     await db.init_db(settings, migrate=True)
     await organisation.ensure_organisation(settings)
@@ -210,9 +169,9 @@ async def main(args: argparse.Namespace) -> None:
                 target, sources = await seed(dept, agents, contact, n=args.sources, rows=rows)
                 if name == "merge":
                     call = merge_split.merge_tickets(actor, target_id=target, source_ids=sources)
-                    results[name].append(await measured(call))
+                    results[name].append(await measure(call))
                 else:
-                    results[name].append(await measured(floor(target, sources)))
+                    results[name].append(await measure(floor(target, sources)))
         merge_t = statistics.median(t for t, _ in results["merge"])
         floor_t = statistics.median(t for t, _ in results["floor"])
         merge_q = statistics.median(q for _, q in results["merge"])

@@ -165,7 +165,7 @@ async def bench_deskql(args: argparse.Namespace, var_dir: Path) -> dict[str, Any
         {}, var_dir=var_dir, database_url=args.database_url or "", smtp_port=0, smtp_host=HOST
     )
     if settings.database_url:
-        await _recreate_postgres(settings.database_url)
+        await db.recreate_postgres_database(settings.database_url)
     auth.configure_hasher(1, 8192)
     await db.init_db(settings, migrate=True)
     await organisation.ensure_organisation(settings)
@@ -238,19 +238,6 @@ def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     return values[min(len(values) - 1, int(q * len(values)))]
-
-
-async def _recreate_postgres(url: str) -> None:
-    import asyncpg
-
-    base, _, name = url.rpartition("/")
-    name = name.split("?", 1)[0]
-    conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1) + "/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -85,9 +85,8 @@ async def main(args: argparse.Namespace) -> int:
     settings = replace(settings, relay_host="127.0.0.1", relay_port=port, relay_security="PLAIN")
     if not settings.is_embedded_db:
         sys.path.insert(0, str(BENCH.parent / "tests"))
-        from tests.conftest import _recreate_postgres_database
 
-        await _recreate_postgres_database(settings.db_url)
+        await db.recreate_postgres_database(settings.db_url)
     await db.init_db(settings, migrate=True)
     try:
         await organisation.ensure_organisation(settings)

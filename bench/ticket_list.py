@@ -59,7 +59,7 @@ async def seed(database_url: str, var_dir: Path, tickets: int, reset: bool) -> s
 
     settings = Settings.from_env(var_dir=var_dir, database_url=database_url)
     if reset and not settings.is_embedded_db:
-        await _recreate_postgres(settings.db_url)
+        await db.recreate_postgres_database(settings.db_url)
     await db.init_db(settings, migrate=True)
     try:
         if await models.Ticket.exists():
@@ -128,19 +128,6 @@ async def seed(database_url: str, var_dir: Path, tickets: int, reset: bool) -> s
         return token
     finally:
         await db.close_db()
-
-
-async def _recreate_postgres(url: str) -> None:
-    import asyncpg
-
-    base, _, name = url.rpartition("/")
-    name = name.split("?", 1)[0]
-    conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1) + "/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 def post(server: common.Server, body: str, headers: dict[str, str]) -> bytes:

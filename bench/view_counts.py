@@ -43,7 +43,7 @@ async def main(args: argparse.Namespace) -> None:
     if not settings.is_embedded_db:
         if not args.reset:
             raise SystemExit("--reset is required with --database-url: the database is dropped")
-        await _recreate_postgres(settings.db_url)
+        await db.recreate_postgres_database(settings.db_url)
     await db.init_db(settings, migrate=True)
     try:
         await organisation.ensure_organisation(settings)
@@ -118,19 +118,6 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         await db.close_db()
         shutil.rmtree(var_dir, ignore_errors=True)
-
-
-async def _recreate_postgres(url: str) -> None:
-    import asyncpg
-
-    base, _, name = url.rpartition("/")
-    name = name.split("?", 1)[0]
-    conn = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1) + "/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 if __name__ == "__main__":

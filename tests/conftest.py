@@ -45,26 +45,11 @@ def settings() -> Settings:
 @pytest_asyncio.fixture(scope="session")
 async def database(settings: Settings) -> AsyncIterator[Settings]:
     if not settings.is_embedded_db:
-        await _recreate_postgres_database(settings.db_url)
+        await db.recreate_postgres_database(settings.db_url)
     auth.configure_hasher(settings.password_time_cost, settings.password_memory_kib)
     await db.init_db(settings, migrate=True)
     yield settings
     await db.close_db()
-
-
-async def _recreate_postgres_database(url: str) -> None:
-    """Drop and create the test database named in the URL, via the server's `postgres` db."""
-    import asyncpg
-
-    base, _, name = url.rpartition("/")
-    name = name.split("?", 1)[0]
-    dsn = base.replace("postgres://", "postgresql://", 1) + "/postgres"
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 async def empty_database(settings: Settings) -> None:

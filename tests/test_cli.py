@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+import db
 from schema.root import schema_sdl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -451,12 +452,10 @@ def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
 
 def pg_side_url(suffix: str) -> str:
     """A database beside the test database: <name>_<suffix>, recreated empty."""
-    from tests.conftest import _recreate_postgres_database
-
     base, _, name = PG_URL.rpartition("/")
     name = name.split("?", 1)[0]
     url = f"{base}/{name}_{suffix}"
-    asyncio.run(_recreate_postgres_database(url))
+    asyncio.run(db.recreate_postgres_database(url))
     return url
 
 

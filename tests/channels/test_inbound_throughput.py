@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 import models
+from db import count_statements as count_sql
 from models.enums import InboundStatus
 from services import mail_directory, mail_inbound, support_addresses
 from settings import Settings
 from tests.channels.conftest import CORPUS, SUPPORT, Mailer, deliver, in_client_thread
-from tests.graphql.test_n_plus_one import count_sql
 
 
 def message(

@@ -7,9 +7,6 @@ DEBUG level in every execute method of both the SQLite and the asyncpg client.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -17,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from tortoise.transactions import in_transaction
 
 import models
+from db import count_statements as count_sql
 from models.enums import Role, TicketPriority, TicketStatus
 from schema import loaders as loaders_module
 from schema.connections import encode_cursor
@@ -46,36 +44,6 @@ MAX_DATA_STATEMENTS = 8
 STATUSES = list(TicketStatus)
 PRIORITIES = list(TicketPriority)
 TAG_POOL = ["billing", "printer", "urgent", "vip", "refund", "login", "mobile"]
-
-
-class _Statements(logging.Handler):
-    """Collects the SQL statements Tortoise logs."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.sql: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        # Pool and connection life-cycle messages share the logger; they are not statements.
-        if message.startswith(("Created connection", "Closed connection")):
-            return
-        self.sql.append(message)
-
-
-@contextmanager
-def count_sql() -> Iterator[_Statements]:
-    """Capture the statements run inside the block."""
-    logger = logging.getLogger("tortoise.db_client")
-    handler = _Statements()
-    old_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
 
 
 async def seed_tickets(world: World, start: int, count: int) -> dict[int, dict[str, Any]]:

@@ -237,7 +237,7 @@ async def test_mixed_batch_with_an_agent_outside_some_departments(world: World) 
 async def test_bulk_reads_the_assignee_and_tickets_once(world: World) -> None:
     """Statements grow by a constant per ticket; the batch reads (the assignee, their
     departments, the visible tickets) happen once, not once per ticket."""
-    from tests.graphql.test_n_plus_one import count_sql
+    from db import count_statements as count_sql
 
     admin = await load_actor(world.admin.id)
     made = [await _ticket(world, world.support) for _ in range(7)]

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import models
+from db import count_statements as count_sql
 from models.enums import ThreadDirection, TicketStatus
 from services import auth
 from services import views as svc
 from tests.conftest import GQLClient, World, gid
-from tests.graphql.test_n_plus_one import count_sql
 
 CONVERSATION = """
 query($id: ID!, $first: Int, $after: String) { ticket(id: $id) {
