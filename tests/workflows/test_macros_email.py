@@ -5,11 +5,9 @@ nothing; and the per-ticket savepoints (a send refused or a bulk write failing m
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 import models
 from models.enums import TicketStatus
@@ -17,17 +15,12 @@ from services import auth, macros, replies
 from services.errors import ErrorCode, FieldError, ValidationFailed
 from settings import Settings
 from tests.conftest import World
-from tests.outbound.conftest import Sink, deliver_all, email_ticket, relay_settings
-
-
-@pytest_asyncio.fixture
-async def sink() -> AsyncIterator[Sink]:
-    s = Sink()
-    await s.start()
-    try:
-        yield s
-    finally:
-        await s.stop()
+from tests.outbound.conftest import (
+    Sink,
+    deliver_all,
+    email_ticket,
+    relay_settings,
+)
 
 
 async def template(world: World, **kw: Any) -> models.EmailTemplate:

@@ -6,12 +6,10 @@ run with DESKQL_DATABASE_URL; on SQLite's single connection they pass trivially)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 import models
 from models.enums import ThreadDirection, TicketPriority, TicketStatus
@@ -19,7 +17,10 @@ from services import merge_split, tickets
 from services.auth import load_actor
 from services.errors import ErrorCode, ValidationFailed
 from settings import Settings
-from tests.channels.conftest import SUPPORT, Mailer, start_mailer
+from tests.channels.conftest import (
+    SUPPORT,
+    Mailer,
+)
 from tests.conftest import GQLClient, World, gid
 
 SPLIT = """
@@ -451,15 +452,6 @@ async def test_follow_merges_walks_the_chain(world: World) -> None:
 # --- email replies to a merged ticket ---------------------------------------------------------
 
 
-@pytest_asyncio.fixture
-async def smtp(world: World, settings: Settings) -> AsyncIterator[Mailer]:
-    mailer = await start_mailer(settings)
-    try:
-        yield mailer
-    finally:
-        await mailer.service.stop()
-
-
 def reply_mail(mid: str, subject: str, in_reply_to: str = "") -> bytes:
     head = f"In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n" if in_reply_to else ""
     return (
@@ -469,7 +461,7 @@ def reply_mail(mid: str, subject: str, in_reply_to: str = "") -> bytes:
 
 
 async def test_email_reply_to_a_merged_ticket_lands_on_the_target(
-    smtp: Mailer, world: World
+    mailer: Mailer, world: World
 ) -> None:
     target = await make_ticket(world, "Printer jam")
     source = await make_ticket(world, "Printer jam (again)")
@@ -480,7 +472,7 @@ async def test_email_reply_to_a_merged_ticket_lands_on_the_target(
     await merge_split.merge_tickets(actor, target_id=target.id, source_ids=[source.id])
 
     # By Message-ID: a reply to the source's outgoing message.
-    reply = await smtp.send(
+    reply = await mailer.send(
         reply_mail("<r1@example.com>", "Re: Printer jam (again)", "<out-s@zylker.deskql.local>")
     )
     assert reply.code == 250
@@ -490,7 +482,7 @@ async def test_email_reply_to_a_merged_ticket_lands_on_the_target(
     assert inbound.ticket_id == target.id  # type: ignore[attr-defined]
 
     # By the merged source's [#N] subject token alone.
-    reply = await smtp.send(reply_mail("<r2@example.com>", f"Re: anything [#{source.number}]"))
+    reply = await mailer.send(reply_mail("<r2@example.com>", f"Re: anything [#{source.number}]"))
     assert reply.code == 250
     thread = await models.Thread.get(message_id="<r2@example.com>")
     assert thread.ticket_id == target.id  # type: ignore[attr-defined]
@@ -502,7 +494,7 @@ async def test_email_reply_to_a_merged_ticket_lands_on_the_target(
         "ticket_id", flat=True
     )
     assert added == [target.id, target.id]
-    assert [e["ticketId"] for e in smtp.events] == [target.id, target.id]
+    assert [e["ticketId"] for e in mailer.events] == [target.id, target.id]
 
 
 # --- races (PostgreSQL) -----------------------------------------------------------------------
