@@ -205,29 +205,51 @@ async def notify(
         return []
     if activity.ticket_id is None and activity.contact_id is None and activity.account_id is None:
         return []
-    reasons: dict[int, NotificationReason] = {}
-
-    def offer(agent_ids: Iterable[int], reason: NotificationReason) -> None:
-        for pk in agent_ids:
-            if PRIORITY[reason] > PRIORITY.get(reasons.get(pk), 0):  # type: ignore[arg-type]
-                reasons[pk] = reason
-
-    offer(await _followers(activity), NotificationReason.FOLLOWING)
-    offer(await _assignees(activity, ticket), NotificationReason.ASSIGNED)
-    offer(mentioned, NotificationReason.MENTIONED)
+    reasons = _Reasons()
+    reasons.offer(await _followers(activity), NotificationReason.FOLLOWING)
+    reasons.offer(await _assignees(activity, ticket), NotificationReason.ASSIGNED)
+    reasons.offer(mentioned, NotificationReason.MENTIONED)
     if actor is not None:
         reasons.pop(actor.agent_id, None)
     # Ticket records belong to a department; contacts and accounts are organisation-wide.
     department_id = activity.department_id if activity.ticket_id is not None else None
     allowed = await _who_may_see(reasons, department_id)
+    return await _write(
+        activity,
+        reasons,
+        allowed,
+        ticket_id=activity.ticket_id,
+        contact_id=activity.contact_id,
+        account_id=activity.account_id,
+    )
+
+
+class _Reasons(dict[int, NotificationReason]):
+    """Agent -> the strongest reason to notify them (MENTIONED, then ASSIGNED, FOLLOWING)."""
+
+    def offer(self, agent_ids: Iterable[int], reason: NotificationReason) -> None:
+        for pk in agent_ids:
+            if PRIORITY[reason] > PRIORITY.get(self.get(pk), 0):  # type: ignore[arg-type]
+                self[pk] = reason
+
+
+async def _write(
+    activity: models.Activity,
+    reasons: _Reasons,
+    allowed: set[int],
+    *,
+    ticket_id: int | None,
+    contact_id: int | None = None,
+    account_id: int | None = None,
+) -> list[models.Notification]:
     rows = [
         models.Notification(
             agent_id=pk,
             activity_id=activity.id,
             reason=reasons[pk],
-            ticket_id=activity.ticket_id,
-            contact_id=activity.contact_id,
-            account_id=activity.account_id,
+            ticket_id=ticket_id,
+            contact_id=contact_id,
+            account_id=account_id,
         )
         for pk in sorted(allowed)
     ]
@@ -264,14 +286,8 @@ async def notify_run(
         query |= Q(contact_id__in=contacts)
     if accounts:
         query |= Q(account_id__in=accounts)
-    reasons: dict[int, NotificationReason] = {}
-
-    def offer(agent_ids: Iterable[int], reason: NotificationReason) -> None:
-        for pk in agent_ids:
-            if PRIORITY[reason] > PRIORITY.get(reasons.get(pk), 0):  # type: ignore[arg-type]
-                reasons[pk] = reason
-
-    offer(
+    reasons = _Reasons()
+    reasons.offer(
         await models.Follow.filter(query).values_list("agent_id", flat=True),
         NotificationReason.FOLLOWING,
     )
@@ -280,22 +296,15 @@ async def notify_run(
         team_members = await models.TeamMembership.filter(
             team_id__in=list(assigned_team_ids)
         ).values_list("agent_id", flat=True)
-    offer(set(assigned_agent_ids) | set(team_members), NotificationReason.ASSIGNED)
-    offer(mentioned_agent_ids, NotificationReason.MENTIONED)
+    reasons.offer(set(assigned_agent_ids) | set(team_members), NotificationReason.ASSIGNED)
+    reasons.offer(mentioned_agent_ids, NotificationReason.MENTIONED)
     if actor is not None:
         reasons.pop(actor.agent_id, None)
     allowed: set[int] = set()
     for department_id in department_ids:
         allowed |= await _who_may_see(reasons, department_id)
     one = ticket_ids[0] if len(ticket_ids) == 1 else None
-    rows = [
-        models.Notification(agent_id=pk, activity_id=activity.id, reason=reasons[pk], ticket_id=one)
-        for pk in sorted(allowed)
-    ]
-    if not rows:
-        return []
-    await models.Notification.bulk_create(rows)
-    return await models.Notification.filter(activity_id=activity.id).order_by("id")
+    return await _write(activity, reasons, allowed, ticket_id=one)
 
 
 def _for(actor: Actor) -> QuerySet[models.Notification]:
