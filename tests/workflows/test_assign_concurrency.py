@@ -15,6 +15,7 @@ from services.auth import load_actor
 from services.errors import ErrorCode, ValidationFailed
 from tests.conftest import World, make_agent
 
+
 # On SQLite these races are meaningless (one connection serialises them), and running them
 # there left the connection's transaction lock held, hanging the tests after them: an open
 # problem of concurrent ticketTake/timerStart on the embedded default (see the closing note).
