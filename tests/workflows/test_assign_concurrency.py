@@ -4,9 +4,6 @@ transaction on its one connection): run with DESKQL_DATABASE_URL pointing at Pos
 from __future__ import annotations
 
 import asyncio
-import os
-
-import pytest
 
 import models
 from models.enums import NotificationReason
@@ -14,15 +11,6 @@ from services import assignments, tickets
 from services.auth import load_actor
 from services.errors import ErrorCode, ValidationFailed
 from tests.conftest import World, make_agent
-
-
-# On SQLite these races are meaningless (one connection serialises them), and running them
-# there left the connection's transaction lock held, hanging the tests after them: an open
-# problem of concurrent ticketTake/timerStart on the embedded default (see the closing note).
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("DESKQL_DATABASE_URL", "").startswith("postgres"),
-    reason="race tests need PostgreSQL (set DESKQL_DATABASE_URL; .ci/run does)",
-)
 
 
 async def _ticket(world: World) -> models.Ticket:
