@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +10,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise
-from tortoise.connection import get_connection
+from tortoise.backends.sqlite.client import SqliteTransactionContext
+from tortoise.connection import get_connection, get_connections
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 from models import MODEL_MODULES
@@ -20,6 +22,45 @@ APP_LABEL = "models"
 
 class MigrationsPending(RuntimeError):
     """The database is behind the code; `deskql migrate` brings it up to date."""
+
+
+async def _sqlite_transaction_enter(self: SqliteTransactionContext) -> Any:
+    """SqliteTransactionContext.__aenter__ that gives the connection back when it fails or is
+    cancelled before the transaction is open. Tortoise's keeps the connection's lock then, and
+    every later query of the process waits forever (tests/test_db.py)."""
+    await self._trxlock.acquire()
+    token = None
+    try:
+        await self.ensure_connection()
+        token = get_connections().set(self.connection_name, self.connection)
+        await self.connection.begin()
+    except BaseException:
+        if token is not None:
+            get_connections().reset(token)
+        # The BEGIN may still run on aiosqlite's thread after we stopped waiting for it; roll
+        # back behind it (its queue is in order) before anyone else may use the connection.
+        _cleanups.add(task := asyncio.get_running_loop().create_task(_abandon(self)))
+        task.add_done_callback(_cleanups.discard)
+        raise
+    self.token = token
+    return self.connection
+
+
+_cleanups: set[asyncio.Task[None]] = set()
+
+
+async def _abandon(context: SqliteTransactionContext) -> None:
+    try:
+        raw = context.connection._connection
+        if raw is not None:
+            await raw.rollback()
+    except Exception:  # noqa: BLE001 - the lock must come back whatever the rollback did
+        logging.getLogger("deskql.db").warning("rollback of an abandoned transaction failed")
+    finally:
+        context._trxlock.release()
+
+
+SqliteTransactionContext.__aenter__ = _sqlite_transaction_enter  # type: ignore[method-assign]
 
 
 def _with_pool(url: str, size: int) -> str:

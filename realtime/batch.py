@@ -3,7 +3,13 @@
 One event wakes many subscribers of this process in the same loop iteration, and each re-reads
 its rows and re-checks its access (DESIGN rule 2). Done one by one that is several queries per
 subscriber per event; these loaders gather the keys all subscribers ask for in one iteration
-and read them in one query each. They never cache (`cache=False`): every event reads fresh rows.
+and read them in one query each. They never cache: every event reads fresh rows.
+
+They are not strawberry's DataLoader. Its batch cancels its dispatch task when every caller
+waiting on it is cancelled; if that happens before the task first runs, the batch stays
+"not dispatched" forever and every later `load` joins it and waits forever. A process-wide
+loader outlives its callers (subscribers disconnect mid-read all the time), so here a read,
+once started, runs to the end whoever still waits for it.
 """
 
 from __future__ import annotations
@@ -14,7 +20,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from strawberry.dataloader import DataLoader
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
@@ -22,15 +27,67 @@ import models
 from models.enums import Role
 from services.auth import Actor
 
-_loaders: dict[tuple[int, str], DataLoader[Any, Any]] = {}
+MAX_BATCH = 5000
 
 
-def _shared(name: str, fn: Callable[[list[Any]], Awaitable[Sequence[Any]]]) -> DataLoader[Any, Any]:
+class Batcher:
+    """Gathers the keys asked for in one loop iteration and loads them with one call of `fn`
+    (in chunks of MAX_BATCH); a caller that is cancelled only stops waiting."""
+
+    def __init__(
+        self, fn: Callable[[list[Any]], Awaitable[Sequence[Any]]], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self.fn = fn
+        self.loop = loop
+        self.pending: list[tuple[Any, asyncio.Future[Any]]] = []
+        self.running: set[asyncio.Task[None]] = set()
+
+    def load(self, key: Any) -> asyncio.Future[Any]:
+        """A future for the value of `key`, read with the other keys of this iteration."""
+        future = self.loop.create_future()
+        if not self.pending:
+            self.loop.call_soon(self._start)
+        self.pending.append((key, future))
+        return future
+
+    def _start(self) -> None:
+        batch, self.pending = self.pending, []
+        for start in range(0, len(batch), MAX_BATCH):
+            task = self.loop.create_task(self._run(batch[start : start + MAX_BATCH]))
+            self.running.add(task)
+            task.add_done_callback(self.running.discard)
+
+    async def _run(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> None:
+        waiting = [(key, future) for key, future in batch if not future.done()]
+        if not waiting:
+            return
+        try:
+            values = list(await self.fn([key for key, _ in waiting]))
+            if len(values) != len(waiting):
+                raise RuntimeError(f"loaded {len(values)} values for {len(waiting)} keys")
+        except Exception as exc:  # noqa: BLE001 - every waiter gets the failure
+            for _, future in waiting:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        except BaseException:  # the loop is shutting down: nobody may wait forever
+            for _, future in waiting:
+                future.cancel()
+            raise
+        for (_, future), value in zip(waiting, values, strict=True):
+            if not future.done():
+                future.set_result(value)
+
+
+_loaders: dict[tuple[int, str], Batcher] = {}
+
+
+def _shared(name: str, fn: Callable[[list[Any]], Awaitable[Sequence[Any]]]) -> Batcher:
     loop = asyncio.get_running_loop()
     key = (id(loop), name)
     loader = _loaders.get(key)
     if loader is None or loader.loop is not loop:
-        loader = _loaders[key] = DataLoader(load_fn=fn, cache=False, loop=loop, max_batch_size=5000)
+        loader = _loaders[key] = Batcher(fn, loop)
     return loader
 
 

@@ -4,8 +4,11 @@ the real ASGI app; factories for departments, agents and tokens."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -40,6 +43,31 @@ def _test_settings(tmp: Path) -> Settings:
 def settings() -> Settings:
     tmp = Path(tempfile.mkdtemp(prefix="deskql-test-"))
     return _test_settings(tmp)
+
+
+# A test still running after this many seconds is stuck; its asyncio tasks are printed (who
+# waits on what) before pytest-timeout (pyproject: timeout) ends the run.
+STUCK_AFTER = 120.0
+
+
+def dump_tasks(why: str) -> None:
+    """Print every asyncio task's stack to the real stderr (pytest's capture would hide it)."""
+    out = io.StringIO()
+    print(f"\n==== {why}: asyncio tasks ====", file=out)
+    for task in asyncio.all_tasks():
+        print(f"-- {task!r:.300}", file=out)
+        task.print_stack(limit=30, file=out)
+    sys.__stderr__.write(out.getvalue())
+    sys.__stderr__.flush()
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _stuck_test_report(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    handle = asyncio.get_running_loop().call_later(
+        STUCK_AFTER, dump_tasks, f"{request.node.nodeid} still running after {STUCK_AFTER:.0f} s"
+    )
+    yield
+    handle.cancel()
 
 
 @pytest_asyncio.fixture(scope="session")

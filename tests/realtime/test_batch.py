@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 import models
 from realtime import batch
 from services import auth
@@ -51,3 +53,62 @@ async def test_many_tokens_at_once_match_authenticate_one_by_one(world: World) -
         "this agent is deactivated",
     ]
     assert got[2] == "this agent is deactivated"
+
+
+# --- the batcher itself: a caller that goes away never wedges the loader ----------------------
+
+
+class _Recorder:
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[list[int]] = []
+        self.fail = fail
+
+    async def __call__(self, keys: list[int]) -> list[int]:
+        self.calls.append(list(keys))
+        await asyncio.sleep(0)
+        if self.fail:
+            raise ValueError("database is gone")
+        return [k * 10 for k in keys]
+
+
+async def test_a_batch_whose_callers_all_left_before_it_started_does_not_wedge_the_loader() -> None:
+    # strawberry's DataLoader hangs here: the cancelled future cancels its dispatch task before
+    # the task first runs, the batch stays undispatched and every later load joins it forever.
+    fn = _Recorder()
+    loader = batch.Batcher(fn, asyncio.get_running_loop())
+    loader.load(1).cancel()
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert await asyncio.wait_for(loader.load(2), 2) == 20
+    assert fn.calls == [[2]]  # nobody waited for key 1: it was not read
+
+
+async def test_callers_still_waiting_get_their_values_when_others_in_the_batch_left() -> None:
+    fn = _Recorder()
+    loader = batch.Batcher(fn, asyncio.get_running_loop())
+    gone = asyncio.ensure_future(loader.load(1))
+    staying = [loader.load(k) for k in (2, 3, 2)]
+    await asyncio.sleep(0)
+    gone.cancel()
+    assert await asyncio.wait_for(asyncio.gather(*staying), 2) == [20, 30, 20]
+    # A read already under way finishes for whoever waits, then the loader batches anew.
+    assert await asyncio.wait_for(asyncio.gather(loader.load(4), loader.load(5)), 2) == [40, 50]
+    assert fn.calls[-1] == [4, 5]
+
+
+async def test_a_failed_read_reaches_every_waiter_and_the_next_read_works() -> None:
+    fn = _Recorder(fail=True)
+    loader = batch.Batcher(fn, asyncio.get_running_loop())
+    results = await asyncio.gather(loader.load(1), loader.load(2), return_exceptions=True)
+    assert [str(r) for r in results] == ["database is gone", "database is gone"]
+    assert fn.calls == [[1, 2]]
+    fn.fail = False
+    assert await asyncio.wait_for(loader.load(3), 2) == 30
+
+
+async def test_large_batches_are_read_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch, "MAX_BATCH", 3)
+    fn = _Recorder()
+    loader = batch.Batcher(fn, asyncio.get_running_loop())
+    assert await asyncio.gather(*(loader.load(k) for k in range(7))) == [k * 10 for k in range(7)]
+    assert fn.calls == [[0, 1, 2], [3, 4, 5], [6]]
