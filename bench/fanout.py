@@ -281,8 +281,11 @@ async def run_events(
         await asyncio.sleep(0.05)
     wall = time.perf_counter() - started
     cpu = sum(s.cpu_seconds() or 0 for s in servers or []) - cpu_before
+    if os.environ.get("BENCH_SHOW_EVENTS"):
+        print("  per event (ms):", " ".join(f"{v:.0f}" for v in last_after_response))
     return {
         "server_cpu_share": cpu / wall if servers else float("nan"),
+        "cpu_ms_per_event": cpu * 1000 / events if servers else float("nan"),
         "median_ms": statistics.median(last_after_response) if last_after_response else 0.0,
         "p99_ms": pct(last_after_response, 0.99) if last_after_response else 0.0,
         "deliveries_per_s": statistics.median(rates) if rates else 0.0,
@@ -357,7 +360,8 @@ def show(name: str, r: dict[str, Any]) -> None:
     print(
         f"  {name:<28} last delivery after response: median {r['median_ms']:8.1f} ms, "
         f"p99 {r['p99_ms']:8.1f} ms; {r['deliveries_per_s']:9.0f} deliveries/s; "
-        f"lost {r['lost']}; server CPU {r['server_cpu_share'] * 100:.0f}% of wall time"
+        f"lost {r['lost']}; server CPU {r['server_cpu_share'] * 100:.0f}% of wall time, "
+        f"{r['cpu_ms_per_event']:.0f} ms per event"
     )
 
 

@@ -9,6 +9,9 @@ without a word. So the hub:
 - fans each message out to bounded per-subscriber queues; a subscriber whose queue is full is
   dropped (its `on_drop` callback closes the WebSocket with 4008 "slow consumer") instead of
   letting memory grow;
+- can prepare each message of a channel once for all its local subscribers (`prepare`, e.g.
+  read the rows it names), before they wake, so a thousand subscribers do not each wait for
+  the same read;
 - watches the backend with a heartbeat on a private channel and the transport's own listener
   tasks, and after a failure reconnects with exponential backoff, re-subscribes every channel
   and tells each subscriber to RESYNC (re-read the tables for what it may have missed).
@@ -21,7 +24,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -31,6 +34,10 @@ from realtime.bus import Bus
 log = logging.getLogger("deskql.hub")
 
 DEFAULT_QUEUE_SIZE = 256
+# Key under which a prepared message carries what its channel's `prepare` returned.
+PREPARED = "_prepared"
+
+Prepare = Callable[[dict[str, Any]], Awaitable[Any]]
 SLOW_CONSUMER_CODE = 4008
 SLOW_CONSUMER_REASON = "slow consumer: too many undelivered events"
 
@@ -111,6 +118,7 @@ class Hub:
         self._locals: dict[str, set[LocalSubscription]] = {}
         self._pumps: dict[str, asyncio.Task[None]] = {}
         self._ready: dict[str, asyncio.Event] = {}
+        self._prepare: dict[str, Prepare] = {}
         self._heartbeat_channel = f"deskql.hub.{uuid.uuid4().hex}"
         self._last_beat = 0.0
         self._failed = asyncio.Event()
@@ -139,6 +147,7 @@ class Hub:
             for sub in list(subs):
                 sub.drop()
         self._locals.clear()
+        self._prepare.clear()
         await self._disconnect_bus()
 
     @property
@@ -161,10 +170,20 @@ class Hub:
     # -- subscribing and publishing ------------------------------------------------------
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[LocalSubscription]:
-        """A bounded local subscription; the backend one is shared and reference-counted."""
+    async def subscribe(
+        self, channel: str, prepare: Prepare | None = None
+    ) -> AsyncIterator[LocalSubscription]:
+        """A bounded local subscription; the backend one is shared and reference-counted.
+
+        With `prepare`, each message of the channel is handed to it once, before any local
+        subscriber sees the message, and its result rides along under PREPARED (the same
+        object for every subscriber: read-only). A failed prepare leaves PREPARED out. The
+        channel's first subscriber decides the channel's `prepare`.
+        """
         sub = LocalSubscription(channel, self.queue_size)
         self._locals.setdefault(channel, set()).add(sub)
+        if prepare is not None:
+            self._prepare.setdefault(channel, prepare)
         try:
             if channel not in self._pumps and self.connected:
                 self._start_pump(channel)
@@ -183,6 +202,7 @@ class Hub:
             subs.discard(sub)
             if not subs:
                 del self._locals[sub.channel]
+                self._prepare.pop(sub.channel, None)
                 pump = self._pumps.pop(sub.channel, None)
                 self._ready.pop(sub.channel, None)
                 if pump is not None:
@@ -216,6 +236,15 @@ class Hub:
             self._release(sub)
             sub.drop()
 
+    async def _prepared(self, prepare: Prepare, message: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return {**message, PREPARED: await prepare(message)}
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the subscribers read for themselves instead
+            log.warning("preparing a message failed", exc_info=True)
+            return message
+
     def _start_pump(self, channel: str) -> None:
         ready = asyncio.Event()
         self._ready[channel] = ready
@@ -228,6 +257,9 @@ class Hub:
                 async for event in subscriber:  # type: ignore[union-attr]
                     message = envelopes.decode(event.message)
                     if message is not None:
+                        prepare = self._prepare.get(channel)
+                        if prepare is not None:
+                            message = await self._prepared(prepare, message)
                         self._fanout(channel, message)
         except asyncio.CancelledError:
             raise

@@ -156,7 +156,8 @@ def _is_per_agent(
 
 def scope_key(actor: Actor, *, per_agent: bool) -> Hashable:
     """What an event's result may depend on besides the document and the event."""
-    scope: tuple[Any, ...] = (actor.role, tuple(sorted(actor.department_ids)))
+    # A frozenset hashes once (cached) and compares as a set: no sorting per event.
+    scope: tuple[Any, ...] = (actor.role, actor.department_ids)
     if per_agent:
         scope += (actor.agent_id, actor.token_id)
     return scope
@@ -254,6 +255,30 @@ class _Results:
 results = _Results()
 
 
+def group_prefix(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+) -> tuple[Any, ...] | None:
+    """The part of a group key fixed for a subscription's life: (document, operation,
+    variables, per-agent?); None: not shareable."""
+    if operation.loc is None:
+        return None
+    return (
+        operation.loc.source.body,
+        operation.name.value if operation.name else None,
+        orjson.dumps(variables, option=orjson.OPT_SORT_KEYS, default=str),
+        _is_per_agent(schema, operation, fragments),
+    )
+
+
+def event_key(prefix: tuple[Any, ...], event: SharedEvent) -> Hashable:
+    """(document, operation, variables, access scope, event)."""
+    body, name, variables, per_agent = prefix
+    return (body, name, variables, scope_key(event.actor, per_agent=per_agent), event.key)
+
+
 def group_key(
     schema: GraphQLSchema,
     operation: OperationDefinitionNode,
@@ -262,15 +287,8 @@ def group_key(
     event: SharedEvent,
 ) -> Hashable | None:
     """(document, operation, variables, access scope, event); None: not shareable."""
-    if operation.loc is None:
-        return None
-    return (
-        operation.loc.source.body,
-        operation.name.value if operation.name else None,
-        orjson.dumps(variables, option=orjson.OPT_SORT_KEYS, default=str),
-        scope_key(event.actor, per_agent=_is_per_agent(schema, operation, fragments)),
-        event.key,
-    )
+    prefix = group_prefix(schema, operation, fragments, variables)
+    return None if prefix is None else event_key(prefix, event)
 
 
 def _encoded(result: ExecutionResult) -> ExecutionResult:
@@ -374,13 +392,14 @@ async def fan_out(info: Any, events: AsyncIterator[SharedEvent]) -> AsyncIterato
 async def _fan_out(info: Any, events: AsyncIterator[SharedEvent]) -> AsyncIterator[SharedEvent]:
     sink = SINK.get()
     raw = info._raw_info
+    prefix = None
+    if sink is not None:
+        prefix = group_prefix(raw.schema, raw.operation, raw.fragments, raw.variable_values)
     async for event in events:
-        key = None
-        if sink is not None:
-            key = group_key(raw.schema, raw.operation, raw.fragments, raw.variable_values, event)
-        if key is None:
+        if prefix is None:
             yield event
             continue
+        key = event_key(prefix, event)
         entry, first = results.claim(key)
         event = SharedEvent(make=event.make, key=event.key, actor=event.actor, group=key)
         if first:

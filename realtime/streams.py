@@ -22,7 +22,7 @@ from tortoise.expressions import Q
 import models
 from models.enums import TicketStatus
 from realtime import batch, envelopes, topics
-from realtime.hub import Hub, LocalSubscription
+from realtime.hub import PREPARED, Hub, LocalSubscription
 from services import notifications as notes
 from services.auth import Actor
 from services.errors import ClientError
@@ -226,7 +226,11 @@ async def ticket_stream(
     ticket = await models.Ticket.filter(id=ticket_id).first()
     if ticket is None or not can_view_ticket(actor, ticket):
         raise NotFound("no such ticket")
-    async with hub.subscribe(topics.ticket(ticket_id)) as sub:
+
+    async def prepare(message: dict[str, Any]) -> Any:
+        return await _read_activity(ticket_id, message)
+
+    async with hub.subscribe(topics.ticket(ticket_id), prepare) as sub:
         _watch(sub, on_drop)
         seen = _Seen()
         last = await models.Activity.filter(ticket_id=ticket_id).order_by("-id").first()
@@ -234,23 +238,30 @@ async def ticket_stream(
         while True:
             messages = await _next_batch(sub)
             actor = await reload_actor(token)
-            wanted = {
-                m["id"]
-                for m in messages
-                if m.get("type") == envelopes.ACTIVITY and isinstance(m.get("id"), int)
-            } - seen.recent_set
-            if any(m.get("type") == envelopes.RESYNC for m in messages):
-                query = Q(id__in=list(wanted) or [0]) | Q(id__gt=seen.max_id)
-                rows = await models.Activity.filter(query, ticket_id=ticket_id).order_by("id")
+            prepared = messages[0].get(PREPARED) if len(messages) == 1 else None
+            if prepared is not None:
+                # The usual case: one event, whose rows the hub read once for every
+                # subscriber of this process before waking them (`_read_activity`).
+                row, ticket = prepared
+                rows = [row] if row is not None and row.ticket_id == ticket_id else []  # type: ignore[attr-defined]
             else:
-                # Batched: every subscriber of this process woken by the event reads the
-                # activity and the ticket in one query each, not one per subscriber.
-                rows = [
-                    row
-                    for row in await _activities(sorted(wanted))
-                    if row is not None and row.ticket_id == ticket_id  # type: ignore[attr-defined]
-                ]
-            ticket = await batch.ticket(ticket_id)
+                wanted = {
+                    m["id"]
+                    for m in messages
+                    if m.get("type") == envelopes.ACTIVITY and isinstance(m.get("id"), int)
+                } - seen.recent_set
+                if any(m.get("type") == envelopes.RESYNC for m in messages):
+                    query = Q(id__in=list(wanted) or [0]) | Q(id__gt=seen.max_id)
+                    rows = await models.Activity.filter(query, ticket_id=ticket_id).order_by("id")
+                else:
+                    # Batched: every subscriber of this process woken by the event reads the
+                    # activity and the ticket in one query each, not one per subscriber.
+                    rows = [
+                        row
+                        for row in await _activities(sorted(wanted))
+                        if row is not None and row.ticket_id == ticket_id  # type: ignore[attr-defined]
+                    ]
+                ticket = await batch.ticket(ticket_id)
             for row in rows:
                 if row.id in seen.recent_set:
                     continue
@@ -268,6 +279,18 @@ async def ticket_stream(
             if ticket is None:
                 return
             seen.prune()
+
+
+async def _read_activity(
+    ticket_id: int, message: dict[str, Any]
+) -> tuple[models.Activity | None, models.Ticket | None] | None:
+    """The activity an envelope on a ticket's channel names, and the ticket now: the hub's
+    `prepare` for ticket channels (read once per message, not once per subscriber)."""
+    pk = message.get("id")
+    if message.get("type") != envelopes.ACTIVITY or not isinstance(pk, int):
+        return None
+    row, ticket = await asyncio.gather(batch.activity(pk), batch.ticket(ticket_id))
+    return row, ticket
 
 
 async def _activities(pks: list[int]) -> list[models.Activity | None]:

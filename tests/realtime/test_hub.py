@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 
 import models
-from realtime.hub import Hub, SlowConsumer
+from realtime.hub import PREPARED, Hub, SlowConsumer
 from services import auth, tickets, uow
 from tests.conftest import World
 
@@ -58,6 +58,36 @@ async def test_a_full_queue_drops_that_subscriber_only(hub: Hub) -> None:
         # Memory stayed bounded: the dropped queue never held more than its size.
         assert slow.queue.qsize() <= 3
     assert hub.count() == 0
+
+
+async def test_a_channel_prepares_each_message_once_for_all_its_subscribers(hub: Hub) -> None:
+    calls: list[int] = []
+
+    async def prepare(message: dict[str, Any]) -> Any:
+        calls.append(message["id"])
+        await asyncio.sleep(0)
+        if message["id"] == 2:
+            raise RuntimeError("the database is away")
+        return ("rows of", message["id"])
+
+    async def other(message: dict[str, Any]) -> Any:
+        raise AssertionError("only the channel's first subscriber sets its prepare")
+
+    async with hub.subscribe("c", prepare) as one, hub.subscribe("c", other) as two:
+        await hub.publish("c", {"type": "activity", "id": 1})
+        first = await _get(one)
+        assert first == {"type": "activity", "id": 1, PREPARED: ("rows of", 1)}
+        assert await _get(two) is first  # the very same object: prepared once, read-only
+        await hub.publish("c", {"type": "activity", "id": 2})
+        # A failed prepare: the subscribers get the bare envelope and read for themselves.
+        assert await _get(one) == {"type": "activity", "id": 2}
+        assert await _get(two) == {"type": "activity", "id": 2}
+        assert calls == [1, 2]
+    # The channel's last subscriber left: its prepare goes with it.
+    async with hub.subscribe("c") as plain:
+        await hub.publish("c", {"type": "activity", "id": 3})
+        assert await _get(plain) == {"type": "activity", "id": 3}
+    assert calls == [1, 2]
 
 
 async def test_messages_that_are_not_envelopes_are_ignored(hub: Hub) -> None:
