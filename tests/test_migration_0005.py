@@ -159,7 +159,7 @@ async def opened(settings: Settings) -> AsyncIterator[None]:
 
 
 async def migrate_to_0004(settings: Settings) -> None:
-    """Apply 0001..0004 only, with Tortoise's executor (as `tortoise migrate models 0004`)."""
+    """Migrate to 0004, forwards or back, with Tortoise's executor (as `tortoise migrate`)."""
     apps = db.tortoise_config(settings)["apps"]
     executor = MigrationExecutor(get_connection("default"), apps)
     await executor.migrate([MigrationTarget(db.APP_LABEL, AT_0004)])
@@ -179,6 +179,12 @@ async def test_0005_gives_old_incoming_email_threads_their_key_once(side: Settin
         # Idempotent: the same work again finds nothing to do.
         conn = get_connection("default")
         assert await BACKFILL.backfill_inbound_keys(models.Thread, conn) == 0
+        assert await keys(ids) == EXPECTED
+        # Unapplying it is a no-op (the keys stay), and applying it again changes nothing.
+        await migrate_to_0004(side)
+        assert await db.pending_migrations(side) == [M0005]
+        assert await keys(ids) == EXPECTED
+        assert await db.apply_migrations(side) == [M0005]
         assert await keys(ids) == EXPECTED
 
         # The unique key now refuses a second thread of an old message (the insert of the
