@@ -10,19 +10,21 @@ tickets.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import UTC, datetime
 
 from tortoise.expressions import F
 
 import models
+
+# The key of an incoming message (sha256 of its Message-ID): one function for the app and for
+# migration 0005, which backfills it; `threads.inbound_key` is the name the app uses.
+from channels.email.message_key import inbound_key as inbound_key
 from models.enums import Channel, ThreadDirection, TicketStatus
 from services import activity
 from services.auth import Actor
 
 _TOKEN = re.compile(r"\[#(\d{1,9})\]")
-_MSGID = re.compile(r"<([^<>\s]+)>")
 
 
 def ticket_token(number: int) -> str:
@@ -33,20 +35,6 @@ def ticket_token(number: int) -> str:
 def token_numbers(subject: str) -> list[int]:
     """The ticket numbers named by tokens in a subject, in order."""
     return [int(n) for n in _TOKEN.findall(subject or "")]
-
-
-def inbound_key(message_id: str | None) -> str | None:
-    """The unique key of an incoming message's thread: sha256 of its normalised Message-ID.
-
-    Normalised: the first `<local@domain>` token, the domain lower-cased (RFC 5322: the
-    domain is case-insensitive, the local part is not). None without a Message-ID.
-    """
-    found = _MSGID.search(message_id or "")
-    if found is None:
-        return None
-    local, at, domain = found.group(1).rpartition("@")
-    value = f"<{local}{at}{domain.lower()}>" if at else f"<{domain}>"
-    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 async def find_by_inbound_key(key: str | None) -> models.Thread | None:

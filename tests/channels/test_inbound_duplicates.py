@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 from typing import Any
 
 import pytest
+from tortoise.connection import get_connection
 
 import models
 from models.enums import InboundStatus, TicketStatus
@@ -121,6 +123,34 @@ async def test_a_duplicate_reply_does_not_reopen_or_add_a_thread_twice(
     # The duplicate's reopening rolled back with the rest of its transaction.
     assert (await models.Ticket.get(id=ticket.id)).status is TicketStatus.CLOSED
     assert await models.Activity.filter(kind="ticket.updated").count() == updates
+
+
+async def test_a_message_stored_before_0004_is_a_duplicate_once_0005_gave_its_thread_the_key(
+    mailer: Mailer, world: Any
+) -> None:
+    """Threads stored before 0004 had no key, so the unique key let a re-delivery of their
+    message through; migration 0005 gives them theirs."""
+    ticket = await closed_ticket(world)  # its first mail <orig-1@example.com>: no key
+    old = await models.Thread.get(ticket_id=ticket.id, message_id="<orig-1@example.com>")
+    assert old.inbound_key is None
+    backfill = importlib.import_module("migrations.0005_backfill_inbound_key")
+    assert await backfill.backfill_inbound_keys(models.Thread, get_connection("default")) == 1
+    assert (await models.Thread.get(id=old.id)).inbound_key == sha("<orig-1@example.com>")
+    activities = await models.Activity.all().count()
+
+    raw = message("<orig-1@EXAMPLE.com>", subject="Printer jam")
+    assert (await mailer.send(raw)).code == 250
+    row = await models.InboundMessage.get()
+    assert row.status is InboundStatus.IGNORED
+    assert row.reason == (
+        f"duplicate Message-ID <orig-1@EXAMPLE.com>: already thread {old.id} of ticket #1"
+    )
+    assert row.thread_id == old.id  # type: ignore[attr-defined]
+    assert await models.Ticket.all().count() == 1
+    assert await models.Thread.all().count() == 2  # the old mail and our reply
+    assert (await models.Ticket.get(id=ticket.id)).status is TicketStatus.CLOSED
+    assert await models.Activity.all().count() == activities
+    assert mailer.events == []
 
 
 async def _two_servers(settings: Settings, raw: bytes, copies: int) -> list[Mailer]:
