@@ -148,6 +148,11 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+async def load_actors(tokens: list[str]) -> list[Actor | str]:
+    """The Actors of many tokens in one read (or why each is refused), in order."""
+    return await _actors(tokens)
+
+
 async def actor(token: str) -> Actor | str:
     """The Actor of a token as the database says now, or the reason it is refused."""
     return await _shared("actor", _actors).load(token)

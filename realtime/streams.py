@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -28,8 +29,12 @@ from services.auth import Actor
 from services.errors import ClientError
 from services.policies import can_see_department, can_view_ticket
 
-# Seconds a re-loaded Actor is reused: bounds the database work of a burst of events while a
-# revoked token or lost membership still stops a stream within this time.
+log = logging.getLogger("deskql.streams")
+
+# Seconds a re-loaded Actor is reused at most: bounds the database work of a burst of events
+# while a revoked token or lost membership still stops a stream within this time. Past half
+# of it the Actor is still served, and re-read in the background for every such token at
+# once, so a steady stream of events never waits for the re-check (`_refresh_ahead`).
 ACTOR_TTL = 0.5
 # How often a dashboard recomputes without events (overdue and "today" change with the clock).
 DASHBOARD_TICK = 30.0
@@ -54,21 +59,54 @@ class NotFound(ClientError):
 
 
 async def reload_actor(token: str) -> Actor:
-    """The Actor of a token as the database says now (cached for ACTOR_TTL seconds)."""
+    """The Actor of a token as the database says now (at most ACTOR_TTL seconds old)."""
     now = time.monotonic()
     cached = _actors.get(token)
-    if cached is not None and now - cached[0] < ACTOR_TTL:
+    age = now - cached[0] if cached is not None else ACTOR_TTL
+    if cached is not None and age < ACTOR_TTL:
         actor, reason = cached[1], cached[2]
+        if age >= ACTOR_TTL / 2:
+            _refresh_ahead(token)
     else:
         # Batched: every subscriber woken by one event re-checks its token in one query.
-        found = await batch.actor(token)
-        actor, reason = (found, "") if isinstance(found, Actor) else (None, found)
-        if len(_actors) > 10_000:
-            _actors.clear()
-        _actors[token] = (now, actor, reason)
+        actor, reason = _remember(token, now, await batch.actor(token))
     if actor is None:
         raise AccessLost(f"access lost: {reason}")
     return actor
+
+
+def _remember(token: str, at: float, found: Actor | str) -> tuple[Actor | None, str]:
+    actor, reason = (found, "") if isinstance(found, Actor) else (None, found)
+    if len(_actors) > 10_000:
+        _actors.clear()
+    _actors[token] = (at, actor, reason)
+    return actor, reason
+
+
+_stale: set[str] = set()
+_refresher: list[asyncio.Task[None]] = []
+
+
+def _refresh_ahead(token: str) -> None:
+    """Re-read this token's Actor soon, with every other token that got old meanwhile."""
+    _stale.add(token)
+    if not _refresher or _refresher[0].done():
+        _refresher[:] = [asyncio.get_running_loop().create_task(_refresh())]
+
+
+async def _refresh() -> None:
+    await asyncio.sleep(0)  # let every subscriber woken by this event add its token
+    while _stale:
+        tokens = list(_stale)
+        _stale.clear()
+        at = time.monotonic()
+        try:
+            found = await batch.load_actors(tokens)
+        except Exception:  # noqa: BLE001 - the next reload_actor re-reads it synchronously
+            log.warning("re-reading %d subscribers' tokens failed", len(tokens))
+            return
+        for token, value in zip(tokens, found, strict=True):
+            _remember(token, at, value)
 
 
 def connection_token(params: Any, request: Any = None) -> str | None:
@@ -94,6 +132,7 @@ def connection_token(params: Any, request: Any = None) -> str | None:
 def forget_actor(token: str) -> None:
     """Drop a token's cached Actor (tests, and after a revocation in this process)."""
     _actors.pop(token, None)
+    _stale.discard(token)
 
 
 class _Seen:
