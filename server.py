@@ -3,6 +3,7 @@ broadcast bus and the SMTP server; GraphQL over HTTP and WebSocket on /graphql."
 
 from __future__ import annotations
 
+import gc
 import html
 import logging
 from collections.abc import AsyncIterator, Mapping
@@ -201,6 +202,18 @@ class _TooLarge(Exception):
     pass
 
 
+def tune_gc(threshold: int) -> None:
+    """Fewer garbage-collector passes for a long-running server process (Settings.gc_threshold):
+    what start-up built (modules, the schema) is frozen out of every later full collection,
+    and young-generation passes run every `threshold` allocations (0: Python's defaults)."""
+    if threshold <= 0:
+        return
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(threshold, middle, old)
+
+
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
     """The application; `manage_db=False` when the caller (a test) owns the ORM already."""
     settings = settings or Settings.from_env()
@@ -221,7 +234,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if manage_db:
+        if manage_db:  # this process is the server's own (not a test's)
+            tune_gc(settings.gc_threshold)
             await db.init_db(settings)
         await ensure_organisation(settings)
         # The hub owns the bus: it connects it, and reconnects after backend failures.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
 
 from db import tortoise_config
 from schema.ids import InvalidId, decode_id, from_global_id, to_global_id
+from server import tune_gc
 from settings import Settings
 
 
@@ -44,11 +46,26 @@ def test_environment_overrides() -> None:
         ({"DESKQL_PORT": "eighty"}, "DESKQL_PORT must be a whole number"),
         ({"DESKQL_GRAPHIQL": "maybe"}, "not a boolean"),
         ({"DESKQL_ORG_EDITION": "GOLD"}, "DESKQL_ORG_EDITION must be"),
+        ({"DESKQL_GC_THRESHOLD": "-1"}, "DESKQL_GC_THRESHOLD must be 0"),
+        ({"DESKQL_GC_THRESHOLD": "lots"}, "DESKQL_GC_THRESHOLD must be a whole number"),
     ],
 )
 def test_bad_values_are_refused_clearly(env: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Settings.from_env(env)
+
+
+def test_a_server_process_tunes_its_garbage_collector() -> None:
+    before = gc.get_threshold()
+    try:
+        tune_gc(0)  # 0: Python's own settings stay
+        assert gc.get_threshold() == before
+        tune_gc(Settings().gc_threshold)
+        assert gc.get_threshold() == (50_000, before[1], before[2])
+        assert gc.get_freeze_count() > 10_000  # what start-up built is out of every pass
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
 
 
 def test_global_ids_round_trip_and_refuse_garbage() -> None:
