@@ -293,3 +293,32 @@ async def test_notifications_about_tickets_no_longer_visible_are_hidden(world: W
     with pytest.raises(ValidationFailed):
         note = await models.Notification.get(agent_id=dave_row.id)
         await notifications.mark_read(dave, notification_ids=[note.id])
+
+
+async def test_without_savepoints_a_failed_nested_block_rolls_back_everything(
+    world: World, published: list
+) -> None:
+    alice = await _actor(world.alice)
+    ticket = await _ticket(world, alice, tags=[f"t{i}" for i in range(9)])
+    published.clear()
+    activities = await models.Activity.all().count()
+    with pytest.raises(uow.NestedFailed):
+        async with uow.transaction(savepoints=False):
+            await tickets.add_comment(alice, ticket_id=ticket.id, body="kept?")
+            with pytest.raises(ValidationFailed):  # caught here: no savepoint to go back to
+                await tickets.add_tags(alice, ticket_id=ticket.id, names=["a1", "a2"])
+            await tickets.add_comment(alice, ticket_id=ticket.id, body="after")
+    assert await models.Comment.all().count() == 0
+    assert await models.Activity.all().count() == activities
+    assert published == []
+    # Nested blocks that succeed join the transaction and commit with it.
+    async with uow.transaction(savepoints=False):
+        await tickets.add_comment(alice, ticket_id=ticket.id, body="one")
+        await tickets.add_comment(alice, ticket_id=ticket.id, body="two")
+    assert sorted(await models.Comment.all().values_list("body", flat=True)) == ["one", "two"]
+    comment_activities = set(
+        await models.Activity.filter(kind="ticket.comment_added").values_list("id", flat=True)
+    )
+    announced = [m["id"] for _, m in published if m.get("type") == "activity"]
+    assert len(comment_activities) == 2
+    assert sorted(set(announced)) == sorted(comment_activities)  # after the commit only
