@@ -504,12 +504,15 @@ async def process_messages(
     on_processed: Observer | None = None,
     parsing: dict[int, Awaitable[Parsed]] | None = None,
 ) -> list[models.InboundMessage]:
-    """Process several stored messages with one commit (a group commit), each in its own
-    savepoint with the outcome `process_message` would give it; (inbound id, row or None).
-    `parsing`: parses already under way (`parse_stored`), by inbound id.
+    """Process several stored messages with one commit (a group commit), each with the outcome
+    `process_message` would give it; (inbound id, row or None). `parsing`: parses already
+    under way (`parse_stored`), by inbound id.
 
-    The events of all go out after that commit. If the transaction fails as a whole (the
-    database went away), nothing of it stays and each message is processed on its own.
+    The group is first written without savepoints (two round trips fewer per nested block);
+    when one of its messages raises, that transaction rolls back and the group is written
+    again with a savepoint per message, so one bad message never fails the others. The events
+    of all go out after the commit. If the transaction fails as a whole (the database went
+    away), nothing of it stays and each message is processed on its own.
     """
     parsing = parsing or {}
     if len(items) < 2:
@@ -520,7 +523,9 @@ async def process_messages(
             for pk, row in items
         ]
     missing = [pk for pk, row in items if row is None or row.id != pk]
-    loaded = {r.id: r for r in await models.InboundMessage.filter(id__in=missing)}
+    loaded = (
+        {r.id: r for r in await models.InboundMessage.filter(id__in=missing)} if missing else {}
+    )
     rows = [
         loaded[pk] if row is None or row.id != pk else row
         for pk, row in items
@@ -528,8 +533,16 @@ async def process_messages(
     ]
     parsed = [(row, await _parse(settings, row, parsing.get(row.id))) for row in rows]
     try:
-        async with uow.transaction():
-            outcomes = [await _settle(settings, row, mail, grouped=True) for row, mail in parsed]
+        try:
+            outcomes = await _settle_all(settings, parsed)
+        except (_Unsettled, uow.NestedFailed) as exc:  # rolled back: again, with savepoints
+            log.debug(
+                "a group of %d inbound messages goes again with savepoints: %s", len(rows), exc
+            )
+            async with uow.transaction():
+                outcomes = [
+                    await _settle(settings, row, mail, grouped=True) for row, mail in parsed
+                ]
     except Exception as exc:
         if isinstance(exc, GroupAborted):  # another transaction needs what this group locked
             log.info("a group of %d inbound messages rolled back: %s", len(rows), exc)
@@ -542,6 +555,42 @@ async def process_messages(
     for row, outcome in zip(rows, outcomes, strict=True):
         await _observe(on_processed, row, outcome)
     return rows
+
+
+class _Unsettled(Exception):
+    """A message of a group written without savepoints raised: the group goes again."""
+
+
+async def _settle_all(
+    settings: Settings, parsed: list[tuple[models.InboundMessage, Parsed]]
+) -> list[Outcome]:
+    """Write a group in one transaction without savepoints, the outcomes of all with one
+    statement; raises _Unsettled (rolled back) when a message raises, GroupAborted on a
+    deadlock or serialization failure."""
+    outcomes: list[Outcome] = []
+    async with uow.transaction(savepoints=False):
+        for row, mail in parsed:
+            if isinstance(mail, Exception):
+                raise _Unsettled(f"message {row.id} could not be read or parsed")
+            try:
+                outcomes.append(await _process(settings, row, mail))
+            except Exception as exc:
+                if _lock_conflict(exc):
+                    raise GroupAborted(str(exc)) from exc
+                raise _Unsettled(f"message {row.id}: {type(exc).__name__}: {exc}") from exc
+        values = [
+            _outcome_values(outcome, row.attempts + 1)
+            for (row, _), outcome in zip(parsed, outcomes, strict=True)
+        ]
+        changed = [
+            models.InboundMessage(id=row.id, **row_values)
+            for (row, _), row_values in zip(parsed, values, strict=True)
+        ]
+        await models.InboundMessage.bulk_update(changed, fields=list(values[0]))
+    for (row, _), row_values in zip(parsed, values, strict=True):  # committed: keep in step
+        for key, value in row_values.items():
+            setattr(row, key, value)
+    return outcomes
 
 
 Parsed = ParsedMail | Exception  # the parsed message, or what went wrong reading or parsing it
@@ -658,9 +707,9 @@ async def _observe(
             log.exception("observer of %s failed", event.get("type"))
 
 
-async def _finish(row: models.InboundMessage, outcome: Outcome, attempts: int) -> None:
-    """Write the outcome on the inbound row (and keep the row object in step)."""
-    values = {
+def _outcome_values(outcome: Outcome, attempts: int) -> dict[str, Any]:
+    """The columns of the inbound row an outcome sets."""
+    return {
         "status": outcome.status,
         "reason": outcome.reason[:10_000],
         "spam_score": outcome.spam_score,
@@ -669,6 +718,11 @@ async def _finish(row: models.InboundMessage, outcome: Outcome, attempts: int) -
         "attempts": attempts,
         "processed_at": datetime.now(UTC),
     }
+
+
+async def _finish(row: models.InboundMessage, outcome: Outcome, attempts: int) -> None:
+    """Write the outcome on the inbound row (and keep the row object in step)."""
+    values = _outcome_values(outcome, attempts)
     await models.InboundMessage.filter(id=row.id).update(**values)
     for key, value in values.items():
         setattr(row, key, value)

@@ -266,6 +266,16 @@ async def test_a_group_that_fails_as_a_whole_is_processed_one_by_one(
         )
         for i in range(3)
     ]
+    process = mail_inbound._process
+    processed = 0
+
+    async def raise_once(*args: Any) -> Any:
+        nonlocal processed
+        processed += 1
+        if processed == 2:  # the group without savepoints: undone, again with savepoints
+            raise RuntimeError("a hiccup")
+        return await process(*args)
+
     finish = mail_inbound._finish
     calls = 0
 
@@ -276,14 +286,69 @@ async def test_a_group_that_fails_as_a_whole_is_processed_one_by_one(
             raise ConnectionError("server closed the connection")
         await finish(*args)
 
+    monkeypatch.setattr(mail_inbound, "_process", raise_once)
     monkeypatch.setattr(mail_inbound, "_finish", connection_lost_once)
-    # _settle records an unexpected error as FAILED with _finish, which fails again: the
-    # group's transaction fails, rolls back, and every message goes again on its own.
+    # With savepoints, _settle records an unexpected error as FAILED with _finish, which fails
+    # again: the group's transaction fails, rolls back, and every message goes on its own.
     done = await mail_inbound.process_messages(settings, items=[(r.id, r) for r in rows])
     assert [r.status for r in done] == [InboundStatus.PROCESSED] * 3
     assert [r.attempts for r in done] == [1, 1, 1]
     assert sorted(await models.Ticket.all().values_list("subject", flat=True)) == ["F0", "F1", "F2"]
     assert await models.Thread.all().count() == 3
+    assert sorted(await models.Ticket.all().values_list("number", flat=True)) == [1, 2, 3]
+    fresh = {r.id: r for r in await models.InboundMessage.all()}
+    assert [(fresh[r.id].status, fresh[r.id].attempts) for r in rows] == [
+        (InboundStatus.PROCESSED, 1)
+    ] * 3
+
+
+async def test_a_message_that_raises_leaves_nothing_and_the_others_of_its_group_are_written(
+    world: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    senders = ["Ann <ann@example.org>", "Ben <ben@example.org>", "Cy <cy@example.org>"]
+    rows = [
+        await mail_inbound.store_message(
+            settings,
+            raw=message(f"<x{i}@example.com>", sender, subject),
+            mail_from="",
+            rcpt_tos=[SUPPORT],
+        )
+        for i, (sender, subject) in enumerate(zip(senders, ["Good", "Bad", "Fine"], strict=True))
+    ]
+    add_thread = mail_inbound.threads.add_incoming_thread
+
+    async def fail_on_bad(**kwargs: Any) -> Any:
+        if kwargs["subject"] == "Bad":  # after its contact, ticket and history were written
+            raise RuntimeError("the thread could not be written")
+        return await add_thread(**kwargs)
+
+    monkeypatch.setattr(mail_inbound.threads, "add_incoming_thread", fail_on_bad)
+    seen: list[int] = []
+
+    async def observe(event: dict[str, Any]) -> None:
+        seen.append(event["inboundMessageId"])
+
+    done = await mail_inbound.process_messages(
+        settings, items=[(r.id, r) for r in rows], on_processed=observe
+    )
+    assert [r.status for r in done] == [
+        InboundStatus.PROCESSED,
+        InboundStatus.FAILED,
+        InboundStatus.PROCESSED,
+    ]
+    assert done[1].reason == "processing failed: RuntimeError: the thread could not be written"
+    assert [r.attempts for r in done] == [1, 1, 1]
+    assert seen == [rows[0].id, rows[2].id]
+    # Nothing of the bad one stayed: no ticket, contact, thread or history; no number lost.
+    tickets = await models.Ticket.all().order_by("number").values_list("subject", "number")
+    assert tickets == [("Good", 1), ("Fine", 2)]
+    assert not await models.Contact.filter(email="ben@example.org").exists()
+    assert await models.Thread.all().count() == 2
+    assert await models.Activity.filter(kind="ticket.created").count() == 2
+    assert await models.Activity.filter(kind="contact.created").count() == 2
+    fresh = {r.id: r for r in await models.InboundMessage.all()}
+    assert [fresh[r.id].status for r in rows] == [r.status for r in done]
+    assert fresh[rows[1].id].ticket_id is None  # type: ignore[attr-defined]
 
 
 class FakeDeadlock(Exception):
