@@ -40,7 +40,7 @@ from channels.email.parse import (
     parse_message,
 )
 from models.enums import Channel, InboundStatus, TicketStatus
-from services import activity, customers, mail_directory, threads, uow
+from services import activity, customers, mail_directory, notifications, threads, uow
 from services.attachments import blob_path, clean_filename, store_blob
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
@@ -274,6 +274,56 @@ async def _attach(
         )
 
 
+def _sender(row: models.InboundMessage, mail: ParsedMail) -> str | None:
+    """The address a message is from: From, else the envelope sender; None when neither is
+    usable."""
+    return _valid_email((mail.sender.email if mail.sender else None) or _valid_email(row.mail_from))
+
+
+AGENTS_MEMO = "mail_inbound.agents"  # sender address -> active agent id or None
+
+
+async def _read_ahead(parsed: list[tuple[models.InboundMessage, Parsed]]) -> None:
+    """Read what a group's messages will look up, a statement for each kind instead of one
+    per message: which senders are active agents (for `_agent_id`), the senders' contacts
+    (for customers.find_or_create_contact) and their followers and their accounts' (for the
+    notifications of the activities). Inside the group's transaction; inbound mail never
+    writes agents, and what it writes of the rest keeps those reads up to date."""
+    memo = uow.memo()
+    senders = sorted(
+        {
+            sender
+            for row, mail in parsed
+            if not isinstance(mail, Exception) and (sender := _sender(row, mail)) is not None
+        }
+    )
+    if memo is None or not senders:
+        return
+    found = dict(
+        await models.Agent.filter(email__in=senders, is_active=True).values_list("email", "id")
+    )
+    memo[AGENTS_MEMO] = {sender: found.get(sender) for sender in senders}
+    contacts = await customers.read_contacts(senders)
+    await notifications.read_followers(
+        contact_ids=[c.id for c in contacts],
+        account_ids=sorted({c.account_id for c in contacts if c.account_id is not None}),  # type: ignore[attr-defined]
+    )
+
+
+async def _agent_id(sender: str) -> int | None:
+    """The active agent with this address, if any (from `_read_ahead` when it read it)."""
+    memo = uow.memo()
+    known = memo.get(AGENTS_MEMO, {}) if memo is not None else {}
+    if sender in known:
+        return known[sender]  # type: ignore[no-any-return]
+    agents = (
+        await models.Agent.filter(email=sender, is_active=True)
+        .limit(1)
+        .values_list("id", flat=True)
+    )
+    return agents[0] if agents else None  # type: ignore[return-value]
+
+
 def _thread_values(mail: ParsedMail, sender: str) -> dict[str, Any]:
     name = mail.sender.name if mail.sender else ""
     return {
@@ -359,8 +409,7 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
     verdict = detect.classify(mail, mail_domain=settings.mail_domain)
     if verdict.own_mail:
         return Outcome(InboundStatus.IGNORED, f"loop prevented: {verdict.reason}")
-    sender = (mail.sender.email if mail.sender else None) or _valid_email(row.mail_from)
-    sender = _valid_email(sender)
+    sender = _sender(row, mail)
     if verdict.bounce:
         return await _bounce(settings, mail, sender or "")
     if sender is None:
@@ -381,12 +430,7 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
     if ticket is not None:
         # A reply to a merged ticket lands on the ticket it was merged into (TIC-5).
         ticket = await follow_merges(ticket, lock=True)
-    agents = (
-        await models.Agent.filter(email=sender, is_active=True)
-        .limit(1)
-        .values_list("id", flat=True)
-    )
-    agent_id: int | None = agents[0] if agents else None  # type: ignore[assignment]
+    agent_id = await _agent_id(sender)
     parts = await _store_parts(settings, mail)
     if ticket is not None:
         contact_id = None
@@ -540,6 +584,7 @@ async def process_messages(
                 "a group of %d inbound messages goes again with savepoints: %s", len(rows), exc
             )
             async with uow.transaction():
+                await _read_ahead(parsed)
                 outcomes = [
                     await _settle(settings, row, mail, grouped=True) for row, mail in parsed
                 ]
@@ -569,6 +614,7 @@ async def _settle_all(
     deadlock or serialization failure."""
     outcomes: list[Outcome] = []
     async with uow.transaction(savepoints=False):
+        await _read_ahead(parsed)
         for row, mail in parsed:
             if isinstance(mail, Exception):
                 raise _Unsettled(f"message {row.id} could not be read or parsed")

@@ -12,7 +12,7 @@ from tortoise.queryset import QuerySet
 
 import models
 from models.enums import Channel, TicketPriority, TicketStatus
-from services import activity, customers, uow, validation
+from services import activity, customers, notifications, uow, validation
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, FieldError, ValidationFailed
 from services.policies import can_see_department, can_view_ticket, visible_tickets
@@ -114,6 +114,29 @@ async def _require_ticket(
     return ticket
 
 
+DEPARTMENTS_MEMO = "tickets.departments"
+
+
+async def _department_exists(department_id: int) -> bool:
+    """Whether the department exists; a yes is kept for the rest of the transaction (one read
+    for a group of inbound tickets), until `forget_departments`."""
+    memo = uow.memo()
+    seen: set[int] = memo.setdefault(DEPARTMENTS_MEMO, set()) if memo is not None else set()
+    if department_id in seen:
+        return True
+    if not await models.Department.exists(id=department_id):
+        return False
+    seen.add(department_id)
+    return True
+
+
+def forget_departments() -> None:
+    """Drop the departments seen in this transaction (after deleting one in it)."""
+    memo = uow.memo()
+    if memo is not None:
+        memo.pop(DEPARTMENTS_MEMO, None)
+
+
 async def _check_refs(actor: Actor | None, errors: Errors, values: dict[str, Any]) -> None:
     """Check the records a ticket points to exist, and that the assignee fits the department."""
     dept_id = values.get("department_id")
@@ -122,7 +145,7 @@ async def _check_refs(actor: Actor | None, errors: Errors, values: dict[str, Any
             errors.add("departmentId", "departmentId is required", ErrorCode.REQUIRED)
         elif (
             actor is not None and not can_see_department(actor, dept_id)
-        ) or not await models.Department.exists(id=dept_id):
+        ) or not await _department_exists(dept_id):
             errors.add("departmentId", "no such department", ErrorCode.NOT_FOUND)
     for key, model, label in (
         ("contact_id", models.Contact, "contactId"),
@@ -336,6 +359,7 @@ async def create_ticket(
             split_from_id=split_from.id if split_from is not None else None,
             **values,
         )
+        notifications.no_followers_yet(ticket_id=ticket.id)
         await activity.record_ticket(
             actor=actor,
             kind="ticket.created",

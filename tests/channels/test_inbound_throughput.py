@@ -12,7 +12,7 @@ import pytest
 
 import models
 from db import count_statements as count_sql
-from models.enums import InboundStatus
+from models.enums import InboundStatus, NotificationReason
 from services import mail_directory, mail_inbound, support_addresses
 from settings import Settings
 from tests.channels.conftest import CORPUS, SUPPORT, Mailer, deliver, in_client_thread
@@ -349,6 +349,90 @@ async def test_a_message_that_raises_leaves_nothing_and_the_others_of_its_group_
     fresh = {r.id: r for r in await models.InboundMessage.all()}
     assert [fresh[r.id].status for r in rows] == [r.status for r in done]
     assert fresh[rows[1].id].ticket_id is None  # type: ignore[attr-defined]
+
+
+async def test_a_group_of_new_tickets_costs_five_statements_a_message(
+    world: Any, settings: Settings
+) -> None:
+    await support_addresses.ensure_default_address(settings)
+    await mail_directory.snapshot()
+    senders = ["Melissa Doe <melissa@example.com>"] + [
+        f"Known {i} <known{i}@example.com>" for i in range(7)
+    ]
+    for i in range(7):
+        await models.Contact.create(email=f"known{i}@example.com", first_name="K", last_name="N")
+    rows = [
+        await mail_inbound.store_message(
+            settings,
+            raw=message(f"<n{i}@example.com>", sender, f"N{i}"),
+            mail_from="",
+            rcpt_tos=[SUPPORT],
+        )
+        for i, sender in enumerate(senders)
+    ]
+    with count_sql() as sql:
+        done = await mail_inbound.process_messages(settings, items=[(r.id, r) for r in rows])
+    assert [r.status for r in done] == [InboundStatus.PROCESSED] * 8
+    # Per message: its number, ticket, thread and their two Activity rows. Per group: agents,
+    # contacts, their followers, the department and the outcomes of all.
+    assert len(sql.sql) == 5 * 8 + 5, "\n".join(sql.sql)
+    assert await models.Contact.all().count() == 8
+    contacts = dict(await models.Ticket.all().values_list("subject", "contact__email"))
+    assert contacts == {f"N{i}": s.split("<")[1].rstrip(">") for i, s in enumerate(senders)}
+
+
+async def test_what_a_group_reads_ahead_is_what_each_message_would_read(
+    world: Any, settings: Settings
+) -> None:
+    await support_addresses.ensure_default_address(settings)
+    dave = await models.Agent.create(email="dave@zylker.com", first_name="D", last_name="Dave")
+    erin = await models.Agent.create(email="erin@zylker.com", first_name="E", last_name="Erin")
+    for agent in (dave, erin):  # mail to the default address goes to the first department
+        await models.DepartmentMembership.create(agent_id=agent.id, department_id=world.sales.id)
+    account = await models.Account.create(name="Doe Inc")
+    await models.Contact.filter(id=world.contact.id).update(account_id=account.id)
+    await models.Follow.create(agent_id=dave.id, contact_id=world.contact.id)
+    await models.Follow.create(agent_id=erin.id, account_id=account.id)
+    raws = [
+        message("<r1@example.com>", "Melissa Doe <melissa@example.com>", "From Melissa"),
+        message("<r2@example.com>", "Alice <alice@zylker.com>", "From an agent"),
+        message("<r3@example.com>", "New One <new@example.org>", "From someone new"),
+        message("<r4@example.com>", "New One <new@example.org>", "Again from someone new"),
+    ]
+    rows = [
+        await mail_inbound.store_message(settings, raw=raw, mail_from="", rcpt_tos=[SUPPORT])
+        for raw in raws
+    ]
+    done = await mail_inbound.process_messages(settings, items=[(r.id, r) for r in rows])
+    assert [r.status for r in done] == [InboundStatus.PROCESSED] * 4
+    tickets = {t.subject: t for t in await models.Ticket.all().select_related("contact")}
+    melissa = tickets["From Melissa"]
+    assert melissa.contact_id == world.contact.id  # type: ignore[attr-defined]
+    assert melissa.account_id == account.id  # type: ignore[attr-defined]
+    # The contact's follower and the account's hear of it (each for its two activities)...
+    notes = await models.Notification.filter(ticket_id=melissa.id).order_by("agent_id", "id")
+    assert [(n.agent_id, n.reason) for n in notes] == [  # type: ignore[attr-defined]
+        (dave.id, NotificationReason.FOLLOWING),
+        (dave.id, NotificationReason.FOLLOWING),
+        (erin.id, NotificationReason.FOLLOWING),
+        (erin.id, NotificationReason.FOLLOWING),
+    ]
+    # ... and nobody of the others'.
+    assert await models.Notification.all().count() == 4
+    # The agent's mail is the agent's thread; the new sender became one contact for both.
+    thread = await models.Thread.get(ticket_id=tickets["From an agent"].id)
+    assert thread.author_agent_id == world.alice.id  # type: ignore[attr-defined]
+    assert thread.author_contact_id is None  # type: ignore[attr-defined]
+    new = await models.Contact.get(email="new@example.org")
+    assert {
+        tickets["From someone new"].contact_id,  # type: ignore[attr-defined]
+        tickets["Again from someone new"].contact_id,  # type: ignore[attr-defined]
+    } == {new.id}
+    created = await models.Activity.filter(kind="contact.created").values_list(
+        "subject_id", flat=True
+    )
+    alice_contact = await models.Contact.get(email="alice@zylker.com")  # the requester
+    assert sorted(created) == sorted([new.id, alice_contact.id])
 
 
 class FakeDeadlock(Exception):
