@@ -575,7 +575,8 @@ async def process_messages(
         for pk, row in items
         if pk in loaded or (row is not None and row.id == pk)
     ]
-    parsed = [(row, await _parse(settings, row, parsing.get(row.id))) for row in rows]
+    mails = await asyncio.gather(*(_parse(settings, row, parsing.get(row.id)) for row in rows))
+    parsed = list(zip(rows, mails, strict=True))
     try:
         try:
             outcomes = await _settle_all(settings, parsed)

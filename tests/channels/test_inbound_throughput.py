@@ -508,6 +508,51 @@ async def test_the_parser_process_parses_as_this_one_does(world: Any, settings: 
     assert parsed.attachments  # type: ignore[union-attr]
 
 
+async def test_parsing_keeps_ahead_of_the_queue_within_its_bound(
+    world: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channels.email import server
+    from channels.email.parse import parse_message
+
+    await support_addresses.ensure_default_address(settings)
+    rows = [
+        await mail_inbound.store_message(
+            settings,
+            raw=message(f"<q{i}@example.com>", subject=f"Q{i}"),
+            mail_from="",
+            rcpt_tos=[SUPPORT],
+        )
+        for i in range(10)
+    ]
+    started: list[int] = []
+    gate = asyncio.Event()
+
+    async def parse_when_let(settings: Settings, row: models.InboundMessage) -> Any:
+        started.append(row.id)
+        await gate.wait()
+        return parse_message(await mail_inbound.read_raw(settings, row))
+
+    monkeypatch.setattr(mail_inbound, "parse_stored", parse_when_let)
+    monkeypatch.setattr(server, "PARSE_AHEAD", 4)
+    processor = server.InboundProcessor(settings, group_size=2)
+    processor._tasks = [asyncio.create_task(processor._work())]  # start() without pending_ids
+    try:
+        for row in rows:
+            processor.submit(row.id, row=row)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        # Four parsed ahead at submit; the worker took the first two, and the next two started.
+        assert started == [r.id for r in rows[:6]]
+        gate.set()
+        await asyncio.wait_for(processor.drain(), 30)
+    finally:
+        await processor.stop()
+    assert sorted(started) == [r.id for r in rows]  # each parsed once, none here
+    done = await models.InboundMessage.all().values_list("status", flat=True)
+    assert done == [InboundStatus.PROCESSED] * 10
+    assert await models.Ticket.all().count() == 10
+
+
 async def test_a_dead_parser_process_is_replaced_and_nothing_is_lost(
     mailer: Mailer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
