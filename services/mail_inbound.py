@@ -46,7 +46,13 @@ from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.merge_split import follow_merges
 from services.policies import require_admin, visible_tickets
-from services.tickets import DESCRIPTION_MAX, SUBJECT_MAX, create_ticket
+from services.tickets import (
+    DESCRIPTION_MAX,
+    SUBJECT_MAX,
+    create_ticket,
+    give_back_numbers,
+    take_numbers_ahead,
+)
 from settings import Settings
 
 log = logging.getLogger("deskql.mail")
@@ -616,6 +622,7 @@ async def _settle_all(
     outcomes: list[Outcome] = []
     async with uow.transaction(savepoints=False):
         await _read_ahead(parsed)
+        take_numbers_ahead(len(parsed))  # at most one new ticket a message
         for row, mail in parsed:
             if isinstance(mail, Exception):
                 raise _Unsettled(f"message {row.id} could not be read or parsed")
@@ -625,6 +632,7 @@ async def _settle_all(
                 if _lock_conflict(exc):
                     raise GroupAborted(str(exc)) from exc
                 raise _Unsettled(f"message {row.id}: {type(exc).__name__}: {exc}") from exc
+        await give_back_numbers()
         values = [
             _outcome_values(outcome, row.attempts + 1)
             for (row, _), outcome in zip(parsed, outcomes, strict=True)

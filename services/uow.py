@@ -67,6 +67,13 @@ def in_unit_of_work() -> bool:
     return _current.get() is not None
 
 
+def without_savepoints() -> bool:
+    """True inside a transaction opened with `savepoints=False` (it commits or rolls back
+    whole: nothing in it is undone alone)."""
+    batch = _current.get()
+    return batch is not None and not batch.savepoints
+
+
 def memo() -> dict[Any, Any] | None:
     """A dict for reads repeated within the current transaction (None outside one).
 

@@ -351,7 +351,7 @@ async def test_a_message_that_raises_leaves_nothing_and_the_others_of_its_group_
     assert fresh[rows[1].id].ticket_id is None  # type: ignore[attr-defined]
 
 
-async def test_a_group_of_new_tickets_costs_five_statements_a_message(
+async def test_a_group_of_new_tickets_costs_four_statements_a_message(
     world: Any, settings: Settings
 ) -> None:
     await support_addresses.ensure_default_address(settings)
@@ -373,12 +373,51 @@ async def test_a_group_of_new_tickets_costs_five_statements_a_message(
     with count_sql() as sql:
         done = await mail_inbound.process_messages(settings, items=[(r.id, r) for r in rows])
     assert [r.status for r in done] == [InboundStatus.PROCESSED] * 8
-    # Per message: its number, ticket, thread and their two Activity rows. Per group: agents,
-    # contacts, their followers, the department and the outcomes of all.
-    assert len(sql.sql) == 5 * 8 + 5, "\n".join(sql.sql)
+    # Per message: its ticket, thread and their two Activity rows. Per group: agents, contacts,
+    # their followers, the department, the ticket numbers and the outcomes of all.
+    assert len(sql.sql) == 4 * 8 + 6, "\n".join(sql.sql)
+    numbers = dict(await models.Ticket.all().values_list("subject", "number"))
+    assert numbers == {f"N{i}": i + 1 for i in range(8)}
     assert await models.Contact.all().count() == 8
     contacts = dict(await models.Ticket.all().values_list("subject", "contact__email"))
     assert contacts == {f"N{i}": s.split("<")[1].rstrip(">") for i, s in enumerate(senders)}
+
+
+async def test_numbers_a_group_takes_ahead_and_does_not_use_are_given_back(
+    world: Any, settings: Settings
+) -> None:
+    from services import tickets
+
+    await support_addresses.ensure_default_address(settings)
+    raws = [
+        message("<u1@example.com>", subject="U1"),
+        (CORPUS / "missing_from_no_envelope.eml").read_bytes(),  # FAILED: no ticket
+        message("<u2@example.com>", subject="U2"),
+        message("<u3@example.com>", subject="Re: U1 [#1]"),  # a reply: no new ticket
+    ]
+    rows = [
+        await mail_inbound.store_message(settings, raw=raw, mail_from="", rcpt_tos=[SUPPORT])
+        for raw in raws
+    ]
+    with count_sql() as sql:
+        done = await mail_inbound.process_messages(settings, items=[(r.id, r) for r in rows])
+    assert [r.status for r in done] == [
+        InboundStatus.PROCESSED,
+        InboundStatus.FAILED,
+        InboundStatus.PROCESSED,
+        InboundStatus.PROCESSED,
+    ]
+    assert "reply to ticket #1" in done[3].reason
+    taken = [s for s in sql.sql if s.startswith('UPDATE "organisation" SET "ticket_seq"')]
+    assert [s.split(" RETURNING")[0].rsplit(" ", 1)[1] for s in taken] == ["4", "-2"]
+    numbers = dict(await models.Ticket.all().values_list("subject", "number"))
+    assert numbers == {"U1": 1, "U2": 2}
+    assert (await models.Organisation.get()).ticket_seq == 2
+    # The next ticket, made any other way, gets the next number.
+    later = await tickets.create_ticket(
+        None, subject="By hand", department_id=world.support.id, contact_id=world.contact.id
+    )
+    assert later.number == 3
 
 
 async def test_what_a_group_reads_ahead_is_what_each_message_would_read(
