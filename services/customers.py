@@ -8,6 +8,7 @@ transaction, linked by contact_id/account_id so the customer timelines find it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from tortoise.functions import Lower
 from tortoise.queryset import QuerySet
 
 import models
-from services import activity, uow, validation
+from services import activity, notifications, uow, validation
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import visible_agents
@@ -93,6 +94,34 @@ def split_name(name: str | None, email: str) -> tuple[str, str]:
     return first[:100], last[:100]
 
 
+CONTACTS_MEMO = "customers.contacts"  # email -> the contact, or None: none has it
+
+
+async def read_contacts(emails: Iterable[str]) -> list[models.Contact]:
+    """Read the contacts with these addresses in one statement, for `find_or_create_contact`
+    later in this transaction (a group of inbound messages); returns those found."""
+    memo = uow.memo()
+    clean = {
+        email
+        for value in emails
+        if (email := validation.email(Errors(), "email", value, required=True))
+    }
+    if memo is None or not clean:
+        return []
+    rows = await models.Contact.filter(email__in=sorted(clean))
+    known = memo.setdefault(CONTACTS_MEMO, {})
+    known.update(dict.fromkeys(clean))
+    known.update({row.email: row for row in rows})
+    return rows
+
+
+def forget_contacts() -> None:
+    """Drop the contacts read in this transaction (after writing contacts in it)."""
+    memo = uow.memo()
+    if memo is not None:
+        memo.pop(CONTACTS_MEMO, None)
+
+
 async def find_or_create_contact(
     actor: Actor | None, *, email: str, name: str | None = None
 ) -> models.Contact:
@@ -101,11 +130,21 @@ async def find_or_create_contact(
     clean = validation.email(errors, "email", email, required=True)
     errors.raise_if_any()
     assert clean is not None
-    contact = await models.Contact.filter(email=clean).first()
+    memo = uow.memo()
+    known: dict[str, models.Contact | None] | None = (
+        memo.get(CONTACTS_MEMO) if memo is not None else None
+    )
+    if known is not None and clean in known:
+        contact = known[clean]
+    else:
+        contact = await models.Contact.filter(email=clean).first()
     if contact is not None:
         return contact
     first, last = split_name(name, clean)
     contact = await models.Contact.create(email=clean, first_name=first, last_name=last)
+    notifications.no_followers_yet(contact_id=contact.id)
+    if known is not None:
+        known[clean] = contact
     await activity.record(
         actor=actor,
         kind="contact.created",
@@ -354,6 +393,8 @@ async def create_contact(
     try:
         async with uow.transaction():
             contact = await models.Contact.create(**columns)
+            forget_contacts()
+            notifications.no_followers_yet(contact_id=contact.id)
             if products:
                 await _set_products(models.ContactProduct, "contact_id", contact.id, products)
             await activity.record(
@@ -405,6 +446,7 @@ async def update_contact(
                     await models.Contact.filter(id=row.id).update(
                         **columns, updated_at=datetime.now(UTC)
                     )
+                    forget_contacts()
                 if products is not None:
                     await _set_products(models.ContactProduct, "contact_id", row.id, products)
                 fresh = await models.Contact.get(id=row.id)
@@ -451,6 +493,7 @@ async def delete_contact(actor: Actor, *, contact_id: int) -> models.Contact:
                 changes={"name": row.name, "email": row.email},
             )
             await row.delete()
+            forget_contacts()
     except IntegrityError:
         # A ticket for this contact was created meanwhile (the RESTRICT foreign key).
         count = await models.Ticket.filter(contact_id=contact.id).count()
@@ -655,6 +698,7 @@ async def delete_account(actor: Actor, *, account_id: int) -> models.Account:
         contacts = await models.Contact.filter(account_id=row.id)
         tickets = await models.Ticket.filter(account_id=row.id)
         await models.Contact.filter(account_id=row.id).update(account_id=None, updated_at=now)
+        forget_contacts()
         # A ticket changes: bump its version so stale ticketUpdate calls get CONFLICT.
         await models.Ticket.filter(account_id=row.id).update(
             account_id=None, version=F("version") + 1, updated_at=now

@@ -40,13 +40,19 @@ from channels.email.parse import (
     parse_message,
 )
 from models.enums import Channel, InboundStatus, TicketStatus
-from services import activity, customers, mail_directory, threads, uow
+from services import activity, customers, mail_directory, notifications, threads, uow
 from services.attachments import blob_path, clean_filename, store_blob
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.merge_split import follow_merges
 from services.policies import require_admin, visible_tickets
-from services.tickets import DESCRIPTION_MAX, SUBJECT_MAX, create_ticket
+from services.tickets import (
+    DESCRIPTION_MAX,
+    SUBJECT_MAX,
+    create_ticket,
+    give_back_numbers,
+    take_numbers_ahead,
+)
 from settings import Settings
 
 log = logging.getLogger("deskql.mail")
@@ -124,12 +130,42 @@ async def store_message(
     )
 
 
+async def _insert_rows(group: list[dict[str, Any]]) -> list[models.InboundMessage]:
+    """Insert inbound rows with one `INSERT ... RETURNING` statement: atomic on its own, so
+    no BEGIN and COMMIT round trips; the rows come back in the order given."""
+    meta = models.InboundMessage._meta
+    db = meta.db
+    postgres = db.capabilities.dialect == "postgres"
+    names = [n for n in meta.fields_db_projection if not meta.fields_map[n].generated]
+    columns = ", ".join(f'"{meta.fields_db_projection[n]}"' for n in names)
+    params: list[Any] = []
+    tuples = []
+    for values in group:
+        obj = models.InboundMessage(**values)  # the defaults, as create() fills them
+        marks = []
+        for name in names:
+            params.append(meta.fields_map[name].to_db_value(getattr(obj, name), obj))
+            marks.append(f"${len(params)}" if postgres else "?")
+        tuples.append(f"({', '.join(marks)})")
+    records = await db.execute_query_dict(
+        f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {", ".join(tuples)} RETURNING *',
+        params,
+    )
+    if len(records) != len(group):
+        raise RuntimeError(f"{len(group)} inbound rows inserted, {len(records)} returned")
+    # One statement's ids rise in the order of its VALUES (PostgreSQL's sequence, SQLite's
+    # rowid); RETURNING itself promises no order. The rows are built as a query builds them.
+    records.sort(key=lambda record: record["id"])
+    return [models.InboundMessage._init_from_db(**record) for record in records]
+
+
 class _Intake:
     """Group commit of the rows of stored messages: the rows that arrive while one commit is
-    under way are written together in the next transaction, one commit (one fsync) for all.
+    under way are written together by the next statement, one commit (one fsync) for all.
 
-    Each caller still gets its row only after the transaction holding it committed, so the
-    SMTP server answers 250 only for what is durably stored (and 451 when that fails).
+    Each caller still gets its row only after the statement holding it committed (a single
+    statement outside a transaction commits on its own), so the SMTP server answers 250 only
+    for what is durably stored (and 451 when that fails).
     """
 
     def __init__(self) -> None:
@@ -148,8 +184,7 @@ class _Intake:
         while self.pending:
             group, self.pending = self.pending, []
             try:
-                async with uow.transaction():
-                    rows = [await models.InboundMessage.create(**values) for values, _ in group]
+                rows = await _insert_rows([values for values, _ in group])
             except Exception:  # noqa: BLE001 - each row on its own, so one cannot fail all
                 for values, future in group:
                     await self._write_one(values, future)
@@ -162,7 +197,7 @@ class _Intake:
         self, values: dict[str, Any], future: asyncio.Future[models.InboundMessage]
     ) -> None:
         try:
-            row = await models.InboundMessage.create(**values)
+            (row,) = await _insert_rows([values])
         except Exception as exc:  # noqa: BLE001 - handed to the caller, which answers 451
             if not future.done():
                 future.set_exception(exc)
@@ -243,6 +278,56 @@ async def _attach(
             ticket=ticket,
             changes={"attachmentId": row.id, "filename": name, "size": size},
         )
+
+
+def _sender(row: models.InboundMessage, mail: ParsedMail) -> str | None:
+    """The address a message is from: From, else the envelope sender; None when neither is
+    usable."""
+    return _valid_email((mail.sender.email if mail.sender else None) or _valid_email(row.mail_from))
+
+
+AGENTS_MEMO = "mail_inbound.agents"  # sender address -> active agent id or None
+
+
+async def _read_ahead(parsed: list[tuple[models.InboundMessage, Parsed]]) -> None:
+    """Read what a group's messages will look up, a statement for each kind instead of one
+    per message: which senders are active agents (for `_agent_id`), the senders' contacts
+    (for customers.find_or_create_contact) and their followers and their accounts' (for the
+    notifications of the activities). Inside the group's transaction; inbound mail never
+    writes agents, and what it writes of the rest keeps those reads up to date."""
+    memo = uow.memo()
+    senders = sorted(
+        {
+            sender
+            for row, mail in parsed
+            if not isinstance(mail, Exception) and (sender := _sender(row, mail)) is not None
+        }
+    )
+    if memo is None or not senders:
+        return
+    found = dict(
+        await models.Agent.filter(email__in=senders, is_active=True).values_list("email", "id")
+    )
+    memo[AGENTS_MEMO] = {sender: found.get(sender) for sender in senders}
+    contacts = await customers.read_contacts(senders)
+    await notifications.read_followers(
+        contact_ids=[c.id for c in contacts],
+        account_ids=sorted({c.account_id for c in contacts if c.account_id is not None}),  # type: ignore[attr-defined]
+    )
+
+
+async def _agent_id(sender: str) -> int | None:
+    """The active agent with this address, if any (from `_read_ahead` when it read it)."""
+    memo = uow.memo()
+    known = memo.get(AGENTS_MEMO, {}) if memo is not None else {}
+    if sender in known:
+        return known[sender]  # type: ignore[no-any-return]
+    agents = (
+        await models.Agent.filter(email=sender, is_active=True)
+        .limit(1)
+        .values_list("id", flat=True)
+    )
+    return agents[0] if agents else None  # type: ignore[return-value]
 
 
 def _thread_values(mail: ParsedMail, sender: str) -> dict[str, Any]:
@@ -330,8 +415,7 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
     verdict = detect.classify(mail, mail_domain=settings.mail_domain)
     if verdict.own_mail:
         return Outcome(InboundStatus.IGNORED, f"loop prevented: {verdict.reason}")
-    sender = (mail.sender.email if mail.sender else None) or _valid_email(row.mail_from)
-    sender = _valid_email(sender)
+    sender = _sender(row, mail)
     if verdict.bounce:
         return await _bounce(settings, mail, sender or "")
     if sender is None:
@@ -352,12 +436,7 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
     if ticket is not None:
         # A reply to a merged ticket lands on the ticket it was merged into (TIC-5).
         ticket = await follow_merges(ticket, lock=True)
-    agents = (
-        await models.Agent.filter(email=sender, is_active=True)
-        .limit(1)
-        .values_list("id", flat=True)
-    )
-    agent_id: int | None = agents[0] if agents else None  # type: ignore[assignment]
+    agent_id = await _agent_id(sender)
     parts = await _store_parts(settings, mail)
     if ticket is not None:
         contact_id = None
@@ -475,12 +554,15 @@ async def process_messages(
     on_processed: Observer | None = None,
     parsing: dict[int, Awaitable[Parsed]] | None = None,
 ) -> list[models.InboundMessage]:
-    """Process several stored messages with one commit (a group commit), each in its own
-    savepoint with the outcome `process_message` would give it; (inbound id, row or None).
-    `parsing`: parses already under way (`parse_stored`), by inbound id.
+    """Process several stored messages with one commit (a group commit), each with the outcome
+    `process_message` would give it; (inbound id, row or None). `parsing`: parses already
+    under way (`parse_stored`), by inbound id.
 
-    The events of all go out after that commit. If the transaction fails as a whole (the
-    database went away), nothing of it stays and each message is processed on its own.
+    The group is first written without savepoints (two round trips fewer per nested block);
+    when one of its messages raises, that transaction rolls back and the group is written
+    again with a savepoint per message, so one bad message never fails the others. The events
+    of all go out after the commit. If the transaction fails as a whole (the database went
+    away), nothing of it stays and each message is processed on its own.
     """
     parsing = parsing or {}
     if len(items) < 2:
@@ -491,16 +573,28 @@ async def process_messages(
             for pk, row in items
         ]
     missing = [pk for pk, row in items if row is None or row.id != pk]
-    loaded = {r.id: r for r in await models.InboundMessage.filter(id__in=missing)}
+    loaded = (
+        {r.id: r for r in await models.InboundMessage.filter(id__in=missing)} if missing else {}
+    )
     rows = [
         loaded[pk] if row is None or row.id != pk else row
         for pk, row in items
         if pk in loaded or (row is not None and row.id == pk)
     ]
-    parsed = [(row, await _parse(settings, row, parsing.get(row.id))) for row in rows]
+    mails = await asyncio.gather(*(_parse(settings, row, parsing.get(row.id)) for row in rows))
+    parsed = list(zip(rows, mails, strict=True))
     try:
-        async with uow.transaction():
-            outcomes = [await _settle(settings, row, mail, grouped=True) for row, mail in parsed]
+        try:
+            outcomes = await _settle_all(settings, parsed)
+        except (_Unsettled, uow.NestedFailed) as exc:  # rolled back: again, with savepoints
+            log.debug(
+                "a group of %d inbound messages goes again with savepoints: %s", len(rows), exc
+            )
+            async with uow.transaction():
+                await _read_ahead(parsed)
+                outcomes = [
+                    await _settle(settings, row, mail, grouped=True) for row, mail in parsed
+                ]
     except Exception as exc:
         if isinstance(exc, GroupAborted):  # another transaction needs what this group locked
             log.info("a group of %d inbound messages rolled back: %s", len(rows), exc)
@@ -513,6 +607,41 @@ async def process_messages(
     for row, outcome in zip(rows, outcomes, strict=True):
         await _observe(on_processed, row, outcome)
     return rows
+
+
+class _Unsettled(Exception):
+    """A message of a group written without savepoints raised: the group goes again."""
+
+
+async def _settle_all(
+    settings: Settings, parsed: list[tuple[models.InboundMessage, Parsed]]
+) -> list[Outcome]:
+    """Write a group in one transaction without savepoints, the outcomes of all with one
+    statement; raises _Unsettled (rolled back) when a message raises, GroupAborted on a
+    deadlock or serialization failure."""
+    outcomes: list[Outcome] = []
+    async with uow.transaction(savepoints=False):
+        await _read_ahead(parsed)
+        take_numbers_ahead(len(parsed))  # at most one new ticket a message
+        for row, mail in parsed:
+            if isinstance(mail, Exception):
+                raise _Unsettled(f"message {row.id} could not be read or parsed")
+            try:
+                outcomes.append(await _process(settings, row, mail))
+            except Exception as exc:
+                if _lock_conflict(exc):
+                    raise GroupAborted(str(exc)) from exc
+                raise _Unsettled(f"message {row.id}: {type(exc).__name__}: {exc}") from exc
+        await give_back_numbers()
+        values = [
+            _outcome_values(outcome, row.attempts + 1)
+            for (row, _), outcome in zip(parsed, outcomes, strict=True)
+        ]
+        await _write_outcomes([row.id for row, _ in parsed], values)
+    for (row, _), row_values in zip(parsed, values, strict=True):  # committed: keep in step
+        for key, value in row_values.items():
+            setattr(row, key, value)
+    return outcomes
 
 
 Parsed = ParsedMail | Exception  # the parsed message, or what went wrong reading or parsing it
@@ -629,9 +758,33 @@ async def _observe(
             log.exception("observer of %s failed", event.get("type"))
 
 
-async def _finish(row: models.InboundMessage, outcome: Outcome, attempts: int) -> None:
-    """Write the outcome on the inbound row (and keep the row object in step)."""
-    values = {
+async def _write_outcomes(ids: list[int], values: list[dict[str, Any]]) -> None:
+    """Write outcomes on their inbound rows: one UPDATE run for each row with executemany (in
+    one round trip on PostgreSQL, where asyncpg pipelines it)."""
+    meta = models.InboundMessage._meta
+    db = meta.db
+    names = list(values[0])
+    marks = (
+        [f"${i}" for i in range(1, len(names) + 2)]
+        if db.capabilities.dialect == "postgres"
+        else ["?"] * (len(names) + 1)
+    )
+    columns = ", ".join(
+        f'"{meta.fields_db_projection[name]}" = {mark}'
+        for name, mark in zip(names, marks, strict=False)
+    )
+    await db.execute_many(
+        f'UPDATE "{meta.db_table}" SET {columns} WHERE "id" = {marks[-1]}',
+        [
+            [meta.fields_map[name].to_db_value(row_values[name], None) for name in names] + [pk]
+            for pk, row_values in zip(ids, values, strict=True)
+        ],
+    )
+
+
+def _outcome_values(outcome: Outcome, attempts: int) -> dict[str, Any]:
+    """The columns of the inbound row an outcome sets."""
+    return {
         "status": outcome.status,
         "reason": outcome.reason[:10_000],
         "spam_score": outcome.spam_score,
@@ -640,6 +793,11 @@ async def _finish(row: models.InboundMessage, outcome: Outcome, attempts: int) -
         "attempts": attempts,
         "processed_at": datetime.now(UTC),
     }
+
+
+async def _finish(row: models.InboundMessage, outcome: Outcome, attempts: int) -> None:
+    """Write the outcome on the inbound row (and keep the row object in step)."""
+    values = _outcome_values(outcome, attempts)
     await models.InboundMessage.filter(id=row.id).update(**values)
     for key, value in values.items():
         setattr(row, key, value)

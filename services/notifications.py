@@ -124,7 +124,8 @@ async def _record_mentions(activity: models.Activity) -> set[int]:
     return existing
 
 
-FOLLOWERS_MEMO = "notifications.followers"
+FOLLOWERS_MEMO = "notifications.followers"  # ("ticket_id" | "contact_id" | "account_id", pk)
+_FOLLOWED = ("ticket_id", "contact_id", "account_id")
 
 
 def forget_followers() -> None:
@@ -134,28 +135,65 @@ def forget_followers() -> None:
         memo.pop(FOLLOWERS_MEMO, None)
 
 
-async def _followers(activity: models.Activity) -> set[int]:
-    # The activities of one transaction (a ticket, its thread, attachments) share their
-    # ticket, contact and account: read their followers once.
+def _followers_memo() -> dict[tuple[str, int], frozenset[int]] | None:
     memo = uow.memo()
-    key = (activity.ticket_id, activity.contact_id, activity.account_id)
-    cached = memo.setdefault(FOLLOWERS_MEMO, {}) if memo is not None else {}
-    if key in cached:
-        return set(cached[key])
-    found = await _read_followers(activity)
-    cached[key] = frozenset(found)
-    return found
+    return memo.setdefault(FOLLOWERS_MEMO, {}) if memo is not None else None
 
 
-async def _read_followers(activity: models.Activity) -> set[int]:
+def no_followers_yet(*, ticket_id: int | None = None, contact_id: int | None = None) -> None:
+    """Record that a ticket or contact this transaction just created has no followers (so its
+    activities need not ask); writing a Follow row drops it with the rest of the memo."""
+    cached = _followers_memo()
+    if cached is None:
+        return
+    for column, pk in (("ticket_id", ticket_id), ("contact_id", contact_id)):
+        if pk is not None:
+            cached[(column, pk)] = frozenset()
+
+
+async def read_followers(
+    *, contact_ids: Iterable[int] = (), account_ids: Iterable[int] = ()
+) -> None:
+    """Read the followers of these contacts and accounts in one statement, for the activities
+    this transaction will record about them (a group of inbound messages)."""
+    cached = _followers_memo()
+    if cached is not None:
+        await _read_into(
+            cached,
+            [("contact_id", pk) for pk in contact_ids] + [("account_id", pk) for pk in account_ids],
+        )
+
+
+async def _read_into(
+    cached: dict[tuple[str, int], frozenset[int]], keys: list[tuple[str, int]]
+) -> None:
+    wanted = {key for key in keys if key not in cached}
+    if not wanted:
+        return
     query = Q(id=0)
-    if activity.ticket_id is not None:
-        query |= Q(ticket_id=activity.ticket_id)
-    if activity.contact_id is not None:
-        query |= Q(contact_id=activity.contact_id)
-    if activity.account_id is not None:
-        query |= Q(account_id=activity.account_id)
-    return set(await models.Follow.filter(query).values_list("agent_id", flat=True))
+    for column, pk in sorted(wanted, key=lambda key: (_FOLLOWED.index(key[0]), key[1])):
+        query |= Q(**{column: pk})
+    found: dict[tuple[str, int], set[int]] = {key: set() for key in wanted}
+    for agent_id, *targets in await models.Follow.filter(query).values_list("agent_id", *_FOLLOWED):
+        for column, pk in zip(_FOLLOWED, targets, strict=True):
+            if (column, pk) in found:
+                found[(column, pk)].add(agent_id)
+    cached.update({key: frozenset(agents) for key, agents in found.items()})
+
+
+async def _followers(activity: models.Activity) -> set[int]:
+    """Followers of the activity's ticket, contact and account. The activities of one
+    transaction (a ticket, its thread, attachments) share them: each is read once."""
+    keys = [
+        (column, pk)
+        for column in _FOLLOWED
+        if (pk := getattr(activity, column)) is not None  # type: ignore[misc]
+    ]
+    cached = _followers_memo()
+    if cached is None:
+        cached = {}
+    await _read_into(cached, keys)
+    return set().union(*(cached[key] for key in keys))
 
 
 async def _who_may_see(agent_ids: Iterable[int], department_id: int | None) -> set[int]:

@@ -27,6 +27,7 @@ from services.policies import (
     visible_departments,
     visible_teams,
 )
+from services.tickets import forget_departments
 from settings import Settings
 
 PASSWORD_MIN = 8
@@ -312,6 +313,7 @@ async def delete_department(actor: Actor, *, department_id: int) -> models.Depar
                 changes={"name": dept.name},
             )
             await dept.delete()
+            forget_departments()
     except IntegrityError:
         # A ticket or team arrived between the check and the delete (RESTRICT refused it).
         raise ValidationFailed.one(

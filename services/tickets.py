@@ -12,7 +12,7 @@ from tortoise.queryset import QuerySet
 
 import models
 from models.enums import Channel, TicketPriority, TicketStatus
-from services import activity, customers, uow, validation
+from services import activity, customers, notifications, uow, validation
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, FieldError, ValidationFailed
 from services.policies import can_see_department, can_view_ticket, visible_tickets
@@ -114,6 +114,29 @@ async def _require_ticket(
     return ticket
 
 
+DEPARTMENTS_MEMO = "tickets.departments"
+
+
+async def _department_exists(department_id: int) -> bool:
+    """Whether the department exists; a yes is kept for the rest of the transaction (one read
+    for a group of inbound tickets), until `forget_departments`."""
+    memo = uow.memo()
+    seen: set[int] = memo.setdefault(DEPARTMENTS_MEMO, set()) if memo is not None else set()
+    if department_id in seen:
+        return True
+    if not await models.Department.exists(id=department_id):
+        return False
+    seen.add(department_id)
+    return True
+
+
+def forget_departments() -> None:
+    """Drop the departments seen in this transaction (after deleting one in it)."""
+    memo = uow.memo()
+    if memo is not None:
+        memo.pop(DEPARTMENTS_MEMO, None)
+
+
 async def _check_refs(actor: Actor | None, errors: Errors, values: dict[str, Any]) -> None:
     """Check the records a ticket points to exist, and that the assignee fits the department."""
     dept_id = values.get("department_id")
@@ -122,7 +145,7 @@ async def _check_refs(actor: Actor | None, errors: Errors, values: dict[str, Any
             errors.add("departmentId", "departmentId is required", ErrorCode.REQUIRED)
         elif (
             actor is not None and not can_see_department(actor, dept_id)
-        ) or not await models.Department.exists(id=dept_id):
+        ) or not await _department_exists(dept_id):
             errors.add("departmentId", "no such department", ErrorCode.NOT_FOUND)
     for key, model, label in (
         ("contact_id", models.Contact, "contactId"),
@@ -232,16 +255,63 @@ async def check_ticket_refs(actor: Actor | None, errors: Errors, values: dict[st
     await _check_refs(actor, errors, values)
 
 
-async def _next_number() -> int:
+NUMBERS_MEMO = "tickets.numbers"
+
+
+@dataclass
+class _Numbers:
+    """Ticket numbers a transaction takes for several tickets at once (`take_numbers_ahead`)."""
+
+    wanted: int
+    next: int = 1
+    last: int = 0  # next > last: none left
+
+
+def take_numbers_ahead(count: int) -> None:
+    """Let the first ticket this transaction creates take `count` numbers with one statement,
+    for the tickets after it (a group of inbound messages); `give_back_numbers` before the
+    commit returns those not used. Only in a transaction without savepoints (uow): a savepoint
+    rolled back would undo the statement but not what is remembered of it."""
+    memo = uow.memo()
+    if memo is not None and uow.without_savepoints() and count > 1:
+        memo[NUMBERS_MEMO] = _Numbers(count)
+
+
+async def give_back_numbers() -> None:
+    """Return the numbers taken ahead that no ticket used. The organisation row stays locked
+    from the statement that took them to the commit, so nobody took a number since and the
+    sequence ends at the last number used, as if each ticket had taken its own."""
+    memo = uow.memo()
+    block = memo.pop(NUMBERS_MEMO, None) if memo is not None else None
+    if block is not None and block.next <= block.last:
+        await _advance_numbers(-(block.last - block.next + 1))
+
+
+async def _advance_numbers(by: int) -> int:
     # The UPDATE takes the organisation row's lock until commit, so numbers never repeat; its
     # RETURNING reads the new value in the same statement (PostgreSQL, SQLite >= 3.35).
     meta = models.Organisation._meta
     rows = await meta.db.execute_query_dict(
-        f'UPDATE "{meta.db_table}" SET "ticket_seq" = "ticket_seq" + 1 RETURNING "ticket_seq"'
+        f'UPDATE "{meta.db_table}" SET "ticket_seq" = "ticket_seq" + {int(by)} '
+        'RETURNING "ticket_seq"'
     )
     if not rows:
         raise RuntimeError("no organisation: run `deskql migrate` to create it")
     return int(rows[0]["ticket_seq"])
+
+
+async def _next_number() -> int:
+    memo = uow.memo()
+    block: _Numbers | None = memo.get(NUMBERS_MEMO) if memo is not None else None
+    if block is None:
+        return await _advance_numbers(1)
+    if block.next > block.last and block.wanted:  # the first ticket: take them all
+        block.last = await _advance_numbers(block.wanted)
+        block.next, block.wanted = block.last - block.wanted + 1, 0
+    if block.next > block.last:  # more tickets than announced: one at a time again
+        return await _advance_numbers(1)
+    block.next += 1
+    return block.next - 1
 
 
 async def create_ticket(
@@ -336,6 +406,7 @@ async def create_ticket(
             split_from_id=split_from.id if split_from is not None else None,
             **values,
         )
+        notifications.no_followers_yet(ticket_id=ticket.id)
         await activity.record_ticket(
             actor=actor,
             kind="ticket.created",

@@ -5,6 +5,11 @@ While it is open, `uow.add_event(channel, message)` collects real-time envelopes
 ContextVar. Only the outermost transaction publishes them, and only after a successful commit:
 a rolled-back change announces nothing, and no network I/O happens while a transaction (and on
 SQLite the process's only connection) is held (STACK_NOTES: never await broadcast inside it).
+
+A nested `transaction()` is a savepoint: its failure rolls back only its own writes. A group
+that would rather pay a rollback now and then than two round trips per nested block opens the
+outermost with `savepoints=False`: nested blocks then join it, and the failure of any of them
+dooms the whole transaction (it rolls back at its end even if the failure was caught).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from tortoise.transactions import in_transaction
+from tortoise.transactions import _get_connection, in_transaction
 
 log = logging.getLogger("deskql.uow")
 
@@ -34,6 +39,12 @@ class _Batch:
     events: list[Event] = field(default_factory=list)
     # Reads that stay true until the transaction writes what they read (see `memo`).
     memo: dict[Any, Any] = field(default_factory=dict)
+    savepoints: bool = True  # False: nested transactions join this one (see the module doc)
+    failed: BaseException | None = None  # the first nested block that failed without one
+
+
+class NestedFailed(Exception):
+    """A nested block of a transaction without savepoints failed: the whole one rolled back."""
 
 
 _current: ContextVar[_Batch | None] = ContextVar("deskql_uow_batch", default=None)
@@ -54,6 +65,13 @@ def clear_publisher(publisher: Publisher) -> None:
 def in_unit_of_work() -> bool:
     """True inside `transaction()`."""
     return _current.get() is not None
+
+
+def without_savepoints() -> bool:
+    """True inside a transaction opened with `savepoints=False` (it commits or rolls back
+    whole: nothing in it is undone alone)."""
+    batch = _current.get()
+    return batch is not None and not batch.savepoints
 
 
 def memo() -> dict[Any, Any] | None:
@@ -96,9 +114,23 @@ async def _publish(events: list[Event]) -> None:
 
 
 @asynccontextmanager
-async def transaction(connection_name: str | None = None) -> AsyncIterator[Any]:
-    """`in_transaction()` that publishes the events it collected after the outermost commit."""
+async def transaction(
+    connection_name: str | None = None, *, savepoints: bool = True
+) -> AsyncIterator[Any]:
+    """`in_transaction()` that publishes the events it collected after the outermost commit.
+
+    `savepoints` (outermost only): False makes nested transactions join this one without a
+    savepoint; if one of them fails, this one raises NestedFailed at its end and rolls back.
+    """
     outer = _current.get()
+    if outer is not None and not outer.savepoints:
+        try:
+            yield _get_connection(connection_name)
+        except BaseException as exc:
+            if outer.failed is None:
+                outer.failed = exc
+            raise
+        return
     if outer is not None:
         # Nested: a savepoint in tortoise; its events join the outer batch, unless it rolls back.
         mark = len(outer.events)
@@ -110,11 +142,13 @@ async def transaction(connection_name: str | None = None) -> AsyncIterator[Any]:
             outer.memo.clear()  # reads made after the savepoint may have seen its writes
             raise
         return
-    batch = _Batch()
+    batch = _Batch(savepoints=savepoints)
     token = _current.set(batch)
     try:
         async with in_transaction(connection_name) as conn:
             yield conn
+            if batch.failed is not None:  # a nested block failed and someone caught it
+                raise NestedFailed(f"a nested block failed: {batch.failed!r}") from batch.failed
     finally:
         _current.reset(token)
     # Reached only when the transaction committed (an exception skips this line).

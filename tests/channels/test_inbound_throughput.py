@@ -12,7 +12,7 @@ import pytest
 
 import models
 from db import count_statements as count_sql
-from models.enums import InboundStatus
+from models.enums import InboundStatus, NotificationReason
 from services import mail_directory, mail_inbound, support_addresses
 from settings import Settings
 from tests.channels.conftest import CORPUS, SUPPORT, Mailer, deliver, in_client_thread
@@ -148,24 +148,62 @@ async def test_stored_rows_of_concurrent_sessions_commit_together(
                 for i in range(6)
             )
         )
+    # One statement per group (no transaction around it), never more than one per row.
     inserts = [s for s in sql.sql if s.startswith('INSERT INTO "inbound_message"')]
-    assert len(inserts) == 6
-    assert sorted(r.message_id for r in rows) == sorted(f"<g{i}@example.com>" for i in range(6))
-    stored = await models.InboundMessage.filter(status=InboundStatus.RECEIVED).count()
-    assert stored == 6 and len({r.id for r in rows}) == 6
+    assert 1 <= len(inserts) <= 6
+    # Each caller got its own row, as stored.
+    assert [r.message_id for r in rows] == [f"<g{i}@example.com>" for i in range(6)]
+    stored = {r.id: r for r in await models.InboundMessage.filter(status=InboundStatus.RECEIVED)}
+    assert len(stored) == 6
+    for row in rows:
+        assert _columns(stored[row.id]) == _columns(row)
+
+
+def _columns(row: models.InboundMessage) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in models.InboundMessage._meta.fields_db_projection}
+
+
+async def test_a_group_of_rows_is_one_insert_and_each_row_comes_back_in_order(
+    world: Any, settings: Settings
+) -> None:
+    await support_addresses.ensure_default_address(settings)
+    values = [
+        {
+            "message_id": f"<o{i}@example.com>",
+            "mail_from": f"c{i}@example.com",
+            "rcpt_to": SUPPORT,
+            "subject": f"Order {i}",
+            "raw_sha256": f"{i:064x}",
+            "size": 100 + i,
+            "status": InboundStatus.RECEIVED,
+            "support_address_id": None,
+        }
+        for i in range(20)
+    ]
+    with count_sql() as sql:
+        rows = await mail_inbound._insert_rows(values)
+    assert len(sql.sql) == 1
+    assert [r.message_id for r in rows] == [v["message_id"] for v in values]
+    assert [r.size for r in rows] == list(range(100, 120))
+    assert rows == sorted(rows, key=lambda r: r.id)
+    stored = {r.id: r for r in await models.InboundMessage.all()}
+    for row in rows:
+        assert _columns(stored[row.id]) == _columns(row)
+        assert row.status is InboundStatus.RECEIVED and row.attempts == 0 and row.reason == ""
 
 
 async def test_one_row_that_cannot_be_written_fails_only_its_own_delivery(
     mailer: Mailer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    create = models.InboundMessage.create
+    insert = mail_inbound._insert_rows
 
-    async def refuse_one(**values: Any) -> Any:
-        if values.get("message_id") == "<bad@example.com>":
+    async def refuse_one(group: list[dict[str, Any]]) -> Any:
+        # Any statement holding the bad row fails: the whole group's, then its own alone.
+        if any(values.get("message_id") == "<bad@example.com>" for values in group):
             raise ConnectionError("the disk said no")
-        return await create(**values)
+        return await insert(group)
 
-    monkeypatch.setattr(models.InboundMessage, "create", refuse_one)
+    monkeypatch.setattr(mail_inbound, "_insert_rows", refuse_one)
     replies = await asyncio.gather(
         *(
             in_client_thread(deliver, mailer.port, message(mid))
@@ -228,6 +266,16 @@ async def test_a_group_that_fails_as_a_whole_is_processed_one_by_one(
         )
         for i in range(3)
     ]
+    process = mail_inbound._process
+    processed = 0
+
+    async def raise_once(*args: Any) -> Any:
+        nonlocal processed
+        processed += 1
+        if processed == 2:  # the group without savepoints: undone, again with savepoints
+            raise RuntimeError("a hiccup")
+        return await process(*args)
+
     finish = mail_inbound._finish
     calls = 0
 
@@ -238,14 +286,192 @@ async def test_a_group_that_fails_as_a_whole_is_processed_one_by_one(
             raise ConnectionError("server closed the connection")
         await finish(*args)
 
+    monkeypatch.setattr(mail_inbound, "_process", raise_once)
     monkeypatch.setattr(mail_inbound, "_finish", connection_lost_once)
-    # _settle records an unexpected error as FAILED with _finish, which fails again: the
-    # group's transaction fails, rolls back, and every message goes again on its own.
+    # With savepoints, _settle records an unexpected error as FAILED with _finish, which fails
+    # again: the group's transaction fails, rolls back, and every message goes on its own.
     done = await mail_inbound.process_messages(settings, items=[(r.id, r) for r in rows])
     assert [r.status for r in done] == [InboundStatus.PROCESSED] * 3
     assert [r.attempts for r in done] == [1, 1, 1]
     assert sorted(await models.Ticket.all().values_list("subject", flat=True)) == ["F0", "F1", "F2"]
     assert await models.Thread.all().count() == 3
+    assert sorted(await models.Ticket.all().values_list("number", flat=True)) == [1, 2, 3]
+    fresh = {r.id: r for r in await models.InboundMessage.all()}
+    assert [(fresh[r.id].status, fresh[r.id].attempts) for r in rows] == [
+        (InboundStatus.PROCESSED, 1)
+    ] * 3
+
+
+async def test_a_message_that_raises_leaves_nothing_and_the_others_of_its_group_are_written(
+    world: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    senders = ["Ann <ann@example.org>", "Ben <ben@example.org>", "Cy <cy@example.org>"]
+    rows = [
+        await mail_inbound.store_message(
+            settings,
+            raw=message(f"<x{i}@example.com>", sender, subject),
+            mail_from="",
+            rcpt_tos=[SUPPORT],
+        )
+        for i, (sender, subject) in enumerate(zip(senders, ["Good", "Bad", "Fine"], strict=True))
+    ]
+    add_thread = mail_inbound.threads.add_incoming_thread
+
+    async def fail_on_bad(**kwargs: Any) -> Any:
+        if kwargs["subject"] == "Bad":  # after its contact, ticket and history were written
+            raise RuntimeError("the thread could not be written")
+        return await add_thread(**kwargs)
+
+    monkeypatch.setattr(mail_inbound.threads, "add_incoming_thread", fail_on_bad)
+    seen: list[int] = []
+
+    async def observe(event: dict[str, Any]) -> None:
+        seen.append(event["inboundMessageId"])
+
+    done = await mail_inbound.process_messages(
+        settings, items=[(r.id, r) for r in rows], on_processed=observe
+    )
+    assert [r.status for r in done] == [
+        InboundStatus.PROCESSED,
+        InboundStatus.FAILED,
+        InboundStatus.PROCESSED,
+    ]
+    assert done[1].reason == "processing failed: RuntimeError: the thread could not be written"
+    assert [r.attempts for r in done] == [1, 1, 1]
+    assert seen == [rows[0].id, rows[2].id]
+    # Nothing of the bad one stayed: no ticket, contact, thread or history; no number lost.
+    tickets = await models.Ticket.all().order_by("number").values_list("subject", "number")
+    assert tickets == [("Good", 1), ("Fine", 2)]
+    assert not await models.Contact.filter(email="ben@example.org").exists()
+    assert await models.Thread.all().count() == 2
+    assert await models.Activity.filter(kind="ticket.created").count() == 2
+    assert await models.Activity.filter(kind="contact.created").count() == 2
+    fresh = {r.id: r for r in await models.InboundMessage.all()}
+    assert [fresh[r.id].status for r in rows] == [r.status for r in done]
+    assert fresh[rows[1].id].ticket_id is None  # type: ignore[attr-defined]
+
+
+async def test_a_group_of_new_tickets_costs_four_statements_a_message(
+    world: Any, settings: Settings
+) -> None:
+    await support_addresses.ensure_default_address(settings)
+    await mail_directory.snapshot()
+    senders = ["Melissa Doe <melissa@example.com>"] + [
+        f"Known {i} <known{i}@example.com>" for i in range(7)
+    ]
+    for i in range(7):
+        await models.Contact.create(email=f"known{i}@example.com", first_name="K", last_name="N")
+    rows = [
+        await mail_inbound.store_message(
+            settings,
+            raw=message(f"<n{i}@example.com>", sender, f"N{i}"),
+            mail_from="",
+            rcpt_tos=[SUPPORT],
+        )
+        for i, sender in enumerate(senders)
+    ]
+    with count_sql() as sql:
+        done = await mail_inbound.process_messages(settings, items=[(r.id, r) for r in rows])
+    assert [r.status for r in done] == [InboundStatus.PROCESSED] * 8
+    # Per message: its ticket, thread and their two Activity rows. Per group: agents, contacts,
+    # their followers, the department, the ticket numbers and the outcomes of all.
+    assert len(sql.sql) == 4 * 8 + 6, "\n".join(sql.sql)
+    numbers = dict(await models.Ticket.all().values_list("subject", "number"))
+    assert numbers == {f"N{i}": i + 1 for i in range(8)}
+    assert await models.Contact.all().count() == 8
+    contacts = dict(await models.Ticket.all().values_list("subject", "contact__email"))
+    assert contacts == {f"N{i}": s.split("<")[1].rstrip(">") for i, s in enumerate(senders)}
+
+
+async def test_numbers_a_group_takes_ahead_and_does_not_use_are_given_back(
+    world: Any, settings: Settings
+) -> None:
+    from services import tickets
+
+    await support_addresses.ensure_default_address(settings)
+    raws = [
+        message("<u1@example.com>", subject="U1"),
+        (CORPUS / "missing_from_no_envelope.eml").read_bytes(),  # FAILED: no ticket
+        message("<u2@example.com>", subject="U2"),
+        message("<u3@example.com>", subject="Re: U1 [#1]"),  # a reply: no new ticket
+    ]
+    rows = [
+        await mail_inbound.store_message(settings, raw=raw, mail_from="", rcpt_tos=[SUPPORT])
+        for raw in raws
+    ]
+    with count_sql() as sql:
+        done = await mail_inbound.process_messages(settings, items=[(r.id, r) for r in rows])
+    assert [r.status for r in done] == [
+        InboundStatus.PROCESSED,
+        InboundStatus.FAILED,
+        InboundStatus.PROCESSED,
+        InboundStatus.PROCESSED,
+    ]
+    assert "reply to ticket #1" in done[3].reason
+    taken = [s for s in sql.sql if s.startswith('UPDATE "organisation" SET "ticket_seq"')]
+    assert [s.split(" RETURNING")[0].rsplit(" ", 1)[1] for s in taken] == ["4", "-2"]
+    numbers = dict(await models.Ticket.all().values_list("subject", "number"))
+    assert numbers == {"U1": 1, "U2": 2}
+    assert (await models.Organisation.get()).ticket_seq == 2
+    # The next ticket, made any other way, gets the next number.
+    later = await tickets.create_ticket(
+        None, subject="By hand", department_id=world.support.id, contact_id=world.contact.id
+    )
+    assert later.number == 3
+
+
+async def test_what_a_group_reads_ahead_is_what_each_message_would_read(
+    world: Any, settings: Settings
+) -> None:
+    await support_addresses.ensure_default_address(settings)
+    dave = await models.Agent.create(email="dave@zylker.com", first_name="D", last_name="Dave")
+    erin = await models.Agent.create(email="erin@zylker.com", first_name="E", last_name="Erin")
+    for agent in (dave, erin):  # mail to the default address goes to the first department
+        await models.DepartmentMembership.create(agent_id=agent.id, department_id=world.sales.id)
+    account = await models.Account.create(name="Doe Inc")
+    await models.Contact.filter(id=world.contact.id).update(account_id=account.id)
+    await models.Follow.create(agent_id=dave.id, contact_id=world.contact.id)
+    await models.Follow.create(agent_id=erin.id, account_id=account.id)
+    raws = [
+        message("<r1@example.com>", "Melissa Doe <melissa@example.com>", "From Melissa"),
+        message("<r2@example.com>", "Alice <alice@zylker.com>", "From an agent"),
+        message("<r3@example.com>", "New One <new@example.org>", "From someone new"),
+        message("<r4@example.com>", "New One <new@example.org>", "Again from someone new"),
+    ]
+    rows = [
+        await mail_inbound.store_message(settings, raw=raw, mail_from="", rcpt_tos=[SUPPORT])
+        for raw in raws
+    ]
+    done = await mail_inbound.process_messages(settings, items=[(r.id, r) for r in rows])
+    assert [r.status for r in done] == [InboundStatus.PROCESSED] * 4
+    tickets = {t.subject: t for t in await models.Ticket.all().select_related("contact")}
+    melissa = tickets["From Melissa"]
+    assert melissa.contact_id == world.contact.id  # type: ignore[attr-defined]
+    assert melissa.account_id == account.id  # type: ignore[attr-defined]
+    # The contact's follower and the account's hear of it (each for its two activities)...
+    notes = await models.Notification.filter(ticket_id=melissa.id).order_by("agent_id", "id")
+    assert [(n.agent_id, n.reason) for n in notes] == [  # type: ignore[attr-defined]
+        (dave.id, NotificationReason.FOLLOWING),
+        (dave.id, NotificationReason.FOLLOWING),
+        (erin.id, NotificationReason.FOLLOWING),
+        (erin.id, NotificationReason.FOLLOWING),
+    ]
+    # ... and nobody of the others'.
+    assert await models.Notification.all().count() == 4
+    # The agent's mail is the agent's thread; the new sender became one contact for both.
+    thread = await models.Thread.get(ticket_id=tickets["From an agent"].id)
+    assert thread.author_agent_id == world.alice.id  # type: ignore[attr-defined]
+    assert thread.author_contact_id is None  # type: ignore[attr-defined]
+    new = await models.Contact.get(email="new@example.org")
+    assert {
+        tickets["From someone new"].contact_id,  # type: ignore[attr-defined]
+        tickets["Again from someone new"].contact_id,  # type: ignore[attr-defined]
+    } == {new.id}
+    created = await models.Activity.filter(kind="contact.created").values_list(
+        "subject_id", flat=True
+    )
+    alice_contact = await models.Contact.get(email="alice@zylker.com")  # the requester
+    assert sorted(created) == sorted([new.id, alice_contact.id])
 
 
 class FakeDeadlock(Exception):
@@ -319,6 +545,51 @@ async def test_the_parser_process_parses_as_this_one_does(world: Any, settings: 
     parsed = await mail_inbound.parse_stored(settings, row)
     assert parsed == parse_message(raw)
     assert parsed.attachments  # type: ignore[union-attr]
+
+
+async def test_parsing_keeps_ahead_of_the_queue_within_its_bound(
+    world: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channels.email import server
+    from channels.email.parse import parse_message
+
+    await support_addresses.ensure_default_address(settings)
+    rows = [
+        await mail_inbound.store_message(
+            settings,
+            raw=message(f"<q{i}@example.com>", subject=f"Q{i}"),
+            mail_from="",
+            rcpt_tos=[SUPPORT],
+        )
+        for i in range(10)
+    ]
+    started: list[int] = []
+    gate = asyncio.Event()
+
+    async def parse_when_let(settings: Settings, row: models.InboundMessage) -> Any:
+        started.append(row.id)
+        await gate.wait()
+        return parse_message(await mail_inbound.read_raw(settings, row))
+
+    monkeypatch.setattr(mail_inbound, "parse_stored", parse_when_let)
+    monkeypatch.setattr(server, "PARSE_AHEAD", 4)
+    processor = server.InboundProcessor(settings, group_size=2)
+    processor._tasks = [asyncio.create_task(processor._work())]  # start() without pending_ids
+    try:
+        for row in rows:
+            processor.submit(row.id, row=row)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        # Four parsed ahead at submit; the worker took the first two, and the next two started.
+        assert started == [r.id for r in rows[:6]]
+        gate.set()
+        await asyncio.wait_for(processor.drain(), 30)
+    finally:
+        await processor.stop()
+    assert sorted(started) == [r.id for r in rows]  # each parsed once, none here
+    done = await models.InboundMessage.all().values_list("status", flat=True)
+    assert done == [InboundStatus.PROCESSED] * 10
+    assert await models.Ticket.all().count() == 10
 
 
 async def test_a_dead_parser_process_is_replaced_and_nothing_is_lost(

@@ -110,7 +110,7 @@ async def test_451_when_the_row_cannot_be_written(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("database went away")
 
-    monkeypatch.setattr(models.InboundMessage, "create", broken)
+    monkeypatch.setattr(mail_inbound, "_insert_rows", broken)
     reply = await mailer.send(simple())
     assert reply.data is not None and reply.data[0] == 451
     monkeypatch.undo()

@@ -10,6 +10,7 @@ import pytest
 import pytest_asyncio
 
 import models
+from db import count_statements
 from models.enums import NotificationReason
 from realtime import topics
 from schema.ids import to_global_id
@@ -293,3 +294,76 @@ async def test_notifications_about_tickets_no_longer_visible_are_hidden(world: W
     with pytest.raises(ValidationFailed):
         note = await models.Notification.get(agent_id=dave_row.id)
         await notifications.mark_read(dave, notification_ids=[note.id])
+
+
+async def test_without_savepoints_a_failed_nested_block_rolls_back_everything(
+    world: World, published: list
+) -> None:
+    alice = await _actor(world.alice)
+    ticket = await _ticket(world, alice, tags=[f"t{i}" for i in range(9)])
+    published.clear()
+    activities = await models.Activity.all().count()
+    with pytest.raises(uow.NestedFailed):
+        async with uow.transaction(savepoints=False):
+            await tickets.add_comment(alice, ticket_id=ticket.id, body="kept?")
+            with pytest.raises(ValidationFailed):  # caught here: no savepoint to go back to
+                await tickets.add_tags(alice, ticket_id=ticket.id, names=["a1", "a2"])
+            await tickets.add_comment(alice, ticket_id=ticket.id, body="after")
+    assert await models.Comment.all().count() == 0
+    assert await models.Activity.all().count() == activities
+    assert published == []
+    # Nested blocks that succeed join the transaction and commit with it.
+    async with uow.transaction(savepoints=False):
+        await tickets.add_comment(alice, ticket_id=ticket.id, body="one")
+        await tickets.add_comment(alice, ticket_id=ticket.id, body="two")
+    assert sorted(await models.Comment.all().values_list("body", flat=True)) == ["one", "two"]
+    comment_activities = set(
+        await models.Activity.filter(kind="ticket.comment_added").values_list("id", flat=True)
+    )
+    announced = [m["id"] for _, m in published if m.get("type") == "activity"]
+    assert len(comment_activities) == 2
+    assert sorted(set(announced)) == sorted(comment_activities)  # after the commit only
+
+
+async def test_followers_read_ahead_are_dropped_when_a_follow_is_written(world: World) -> None:
+    alice = await _actor(world.alice)
+    dave = await _support_agent(world, "dave@zylker.com", "Dave")
+    erin = await _support_agent(world, "erin@zylker.com", "Erin")
+    await follows.follow_contact(await _actor(dave), contact_id=world.contact.id)
+    async with uow.transaction():
+        await notifications.read_followers(contact_ids=[world.contact.id])
+        with count_statements() as sql:
+            first = await _ticket(world, alice)
+        assert not [s for s in sql.sql if 'FROM "follow"' in s]  # read ahead; new ticket: none
+        await follows.follow_contact(await _actor(erin), contact_id=world.contact.id)
+        second = await _ticket(world, alice)
+    firsts = await models.Notification.filter(ticket_id=first.id).values_list("agent_id", flat=True)
+    seconds = await models.Notification.filter(ticket_id=second.id).values_list(
+        "agent_id", flat=True
+    )
+    assert sorted(firsts) == [dave.id]
+    assert sorted(seconds) == sorted([dave.id, erin.id])
+
+
+async def test_contacts_read_ahead_are_used_and_dropped_when_a_contact_changes(
+    world: World,
+) -> None:
+    admin = await _actor(world.admin)
+    async with uow.transaction():
+        found = await customers.read_contacts(["Melissa@Example.com", "x@example.org", "bad"])
+        assert [c.id for c in found] == [world.contact.id]
+        with count_statements() as sql:
+            melissa = await customers.find_or_create_contact(None, email="melissa@example.com")
+        assert sql.sql == [] and melissa.id == world.contact.id
+        x = await customers.find_or_create_contact(None, email="x@example.org", name="X Y")
+        with count_statements() as sql:
+            again = await customers.find_or_create_contact(None, email="x@example.org")
+        assert sql.sql == [] and again.id == x.id
+        await customers.update_contact(
+            admin, contact_id=world.contact.id, changes={"email": "m2@example.com"}
+        )
+        # The address is free now: a contact is made for it, not the one read ahead.
+        fresh = await customers.find_or_create_contact(None, email="melissa@example.com")
+        assert fresh.id not in (world.contact.id, x.id)
+    emails = sorted(await models.Contact.all().values_list("email", flat=True))
+    assert emails == ["m2@example.com", "melissa@example.com", "x@example.org"]

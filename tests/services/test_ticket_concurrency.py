@@ -76,3 +76,49 @@ async def test_concurrent_adds_of_one_new_tag(world: World) -> None:
     )
     assert await models.Tag.filter(name="shared").count() == 1
     assert await models.TicketTag.filter(tag__name="shared").count() == 2
+
+
+async def test_numbers_taken_ahead_keep_creates_outside_the_group_waiting_and_in_order(
+    world: World,
+) -> None:
+    from services import uow
+
+    await _ticket(world)  # number 1
+    group_has_numbers = asyncio.Event()
+
+    async def group() -> list[int]:
+        async with uow.transaction(savepoints=False):
+            tickets.take_numbers_ahead(5)
+            numbers = [(await _ticket(world)).number for _ in range(2)]
+            group_has_numbers.set()
+            await asyncio.sleep(0.2)  # another request tries to create a ticket meanwhile
+            await tickets.give_back_numbers()
+        return numbers
+
+    async def meanwhile() -> int:
+        await group_has_numbers.wait()
+        return (await _ticket(world)).number
+
+    numbers, other = await asyncio.gather(group(), meanwhile())
+    assert numbers == [2, 3]
+    assert other == 4  # waited for the group (one connection or the row lock): no gap
+    assert (await models.Organisation.get()).ticket_seq == 4
+
+
+async def test_numbers_are_not_taken_ahead_where_a_savepoint_could_undo_them(
+    world: World,
+) -> None:
+    from services import uow
+
+    async with uow.transaction():
+        tickets.take_numbers_ahead(5)
+        assert tickets.NUMBERS_MEMO not in (uow.memo() or {})
+        try:
+            async with uow.transaction():
+                await _ticket(world)
+                raise RuntimeError("undone")
+        except RuntimeError:
+            pass
+        kept = await _ticket(world)
+    assert kept.number == 1
+    assert (await models.Organisation.get()).ticket_seq == 1
