@@ -27,6 +27,11 @@ def message(
     ).encode()
 
 
+async def store(settings: Settings, raw: bytes) -> models.InboundMessage:
+    """Store one message for the support address, as the SMTP server does."""
+    return await mail_inbound.store_message(settings, raw=raw, mail_from="", rcpt_tos=[SUPPORT])
+
+
 # --- the snapshot -----------------------------------------------------------------------------
 
 
@@ -224,10 +229,7 @@ async def test_a_group_gives_each_message_its_own_outcome(world: Any, settings: 
         message("<h1@example.com>", subject="One again"),  # a duplicate inside the group
         message("<h2@example.com>", "New Person <np@example.org>", "Two"),
     ]
-    rows = [
-        await mail_inbound.store_message(settings, raw=raw, mail_from="", rcpt_tos=[SUPPORT])
-        for raw in raws
-    ]
+    rows = [await store(settings, raw) for raw in raws]
     seen: list[dict[str, Any]] = []
 
     async def observe(event: dict[str, Any]) -> None:
@@ -258,13 +260,7 @@ async def test_a_group_that_fails_as_a_whole_is_processed_one_by_one(
     world: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = [
-        await mail_inbound.store_message(
-            settings,
-            raw=message(f"<f{i}@example.com>", subject=f"F{i}"),
-            mail_from="",
-            rcpt_tos=[SUPPORT],
-        )
-        for i in range(3)
+        await store(settings, message(f"<f{i}@example.com>", subject=f"F{i}")) for i in range(3)
     ]
     process = mail_inbound._process
     processed = 0
@@ -307,12 +303,7 @@ async def test_a_message_that_raises_leaves_nothing_and_the_others_of_its_group_
 ) -> None:
     senders = ["Ann <ann@example.org>", "Ben <ben@example.org>", "Cy <cy@example.org>"]
     rows = [
-        await mail_inbound.store_message(
-            settings,
-            raw=message(f"<x{i}@example.com>", sender, subject),
-            mail_from="",
-            rcpt_tos=[SUPPORT],
-        )
+        await store(settings, message(f"<x{i}@example.com>", sender, subject))
         for i, (sender, subject) in enumerate(zip(senders, ["Good", "Bad", "Fine"], strict=True))
     ]
     add_thread = mail_inbound.threads.add_incoming_thread
@@ -362,12 +353,7 @@ async def test_a_group_of_new_tickets_costs_four_statements_a_message(
     for i in range(7):
         await models.Contact.create(email=f"known{i}@example.com", first_name="K", last_name="N")
     rows = [
-        await mail_inbound.store_message(
-            settings,
-            raw=message(f"<n{i}@example.com>", sender, f"N{i}"),
-            mail_from="",
-            rcpt_tos=[SUPPORT],
-        )
+        await store(settings, message(f"<n{i}@example.com>", sender, f"N{i}"))
         for i, sender in enumerate(senders)
     ]
     with count_sql() as sql:
@@ -395,10 +381,7 @@ async def test_numbers_a_group_takes_ahead_and_does_not_use_are_given_back(
         message("<u2@example.com>", subject="U2"),
         message("<u3@example.com>", subject="Re: U1 [#1]"),  # a reply: no new ticket
     ]
-    rows = [
-        await mail_inbound.store_message(settings, raw=raw, mail_from="", rcpt_tos=[SUPPORT])
-        for raw in raws
-    ]
+    rows = [await store(settings, raw) for raw in raws]
     with count_sql() as sql:
         done = await mail_inbound.process_messages(settings, items=[(r.id, r) for r in rows])
     assert [r.status for r in done] == [
@@ -438,10 +421,7 @@ async def test_what_a_group_reads_ahead_is_what_each_message_would_read(
         message("<r3@example.com>", "New One <new@example.org>", "From someone new"),
         message("<r4@example.com>", "New One <new@example.org>", "Again from someone new"),
     ]
-    rows = [
-        await mail_inbound.store_message(settings, raw=raw, mail_from="", rcpt_tos=[SUPPORT])
-        for raw in raws
-    ]
+    rows = [await store(settings, raw) for raw in raws]
     done = await mail_inbound.process_messages(settings, items=[(r.id, r) for r in rows])
     assert [r.status for r in done] == [InboundStatus.PROCESSED] * 4
     tickets = {t.subject: t for t in await models.Ticket.all().select_related("contact")}
@@ -484,13 +464,7 @@ async def test_a_deadlock_in_a_group_rolls_it_back_and_each_goes_alone(
     world: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = [
-        await mail_inbound.store_message(
-            settings,
-            raw=message(f"<k{i}@example.com>", subject=f"K{i}"),
-            mail_from="",
-            rcpt_tos=[SUPPORT],
-        )
-        for i in range(3)
+        await store(settings, message(f"<k{i}@example.com>", subject=f"K{i}")) for i in range(3)
     ]
     process = mail_inbound._process
     calls = 0
@@ -514,9 +488,7 @@ async def test_a_deadlock_in_a_group_rolls_it_back_and_each_goes_alone(
 async def test_a_deadlock_victim_alone_runs_again(
     world: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    row = await mail_inbound.store_message(
-        settings, raw=message("<v1@example.com>"), mail_from="", rcpt_tos=[SUPPORT]
-    )
+    row = await store(settings, message("<v1@example.com>"))
     process = mail_inbound._process
     calls = 0
 
@@ -541,7 +513,7 @@ async def test_the_parser_process_parses_as_this_one_does(world: Any, settings: 
     from channels.email.parse import parse_message
 
     raw = (CORPUS / "rfc2231_filename.eml").read_bytes()
-    row = await mail_inbound.store_message(settings, raw=raw, mail_from="", rcpt_tos=[SUPPORT])
+    row = await store(settings, raw)
     parsed = await mail_inbound.parse_stored(settings, row)
     assert parsed == parse_message(raw)
     assert parsed.attachments  # type: ignore[union-attr]
@@ -555,13 +527,7 @@ async def test_parsing_keeps_ahead_of_the_queue_within_its_bound(
 
     await support_addresses.ensure_default_address(settings)
     rows = [
-        await mail_inbound.store_message(
-            settings,
-            raw=message(f"<q{i}@example.com>", subject=f"Q{i}"),
-            mail_from="",
-            rcpt_tos=[SUPPORT],
-        )
-        for i in range(10)
+        await store(settings, message(f"<q{i}@example.com>", subject=f"Q{i}")) for i in range(10)
     ]
     started: list[int] = []
     gate = asyncio.Event()
@@ -622,9 +588,7 @@ async def test_statements_for_a_new_ticket_from_a_known_contact(
 ) -> None:
     await support_addresses.ensure_default_address(settings)
     await mail_directory.snapshot()
-    row = await mail_inbound.store_message(
-        settings, raw=message("<s1@example.com>"), mail_from="", rcpt_tos=[SUPPORT]
-    )
+    row = await store(settings, message("<s1@example.com>"))
     with count_sql() as sql:
         done = await mail_inbound.process_message(settings, inbound_id=row.id, row=row)
     assert done.status is InboundStatus.PROCESSED
