@@ -96,7 +96,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _actors(tokens: list[str]) -> list[Actor | str]:
+async def load_actors(tokens: list[str]) -> list[Actor | str]:
     """Like services.auth.authenticate for many tokens at once: an Actor, or why not."""
     digests = {token: _digest(token) for token in tokens}
     # Plain values, not model instances: one event re-checks every subscriber's token, and
@@ -148,14 +148,9 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-async def load_actors(tokens: list[str]) -> list[Actor | str]:
-    """The Actors of many tokens in one read (or why each is refused), in order."""
-    return await _actors(tokens)
-
-
 async def actor(token: str) -> Actor | str:
     """The Actor of a token as the database says now, or the reason it is refused."""
-    return await _shared("actor", _actors).load(token)
+    return await _shared("actor", load_actors).load(token)
 
 
 def _by_id(model: type[Any]) -> Callable[[list[int]], Awaitable[list[Any]]]:

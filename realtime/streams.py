@@ -84,14 +84,15 @@ def _remember(token: str, at: float, found: Actor | str) -> tuple[Actor | None, 
 
 
 _stale: set[str] = set()
-_refresher: list[asyncio.Task[None]] = []
+_refresher: asyncio.Task[None] | None = None
 
 
 def _refresh_ahead(token: str) -> None:
     """Re-read this token's Actor soon, with every other token that got old meanwhile."""
+    global _refresher
     _stale.add(token)
-    if not _refresher or _refresher[0].done():
-        _refresher[:] = [asyncio.get_running_loop().create_task(_refresh())]
+    if _refresher is None or _refresher.done():
+        _refresher = asyncio.get_running_loop().create_task(_refresh())
 
 
 async def _refresh() -> None:

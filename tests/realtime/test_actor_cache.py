@@ -47,7 +47,8 @@ async def test_old_actors_are_served_and_re_read_together_in_the_background(
         assert served.count == 0
         # ...and re-read together in the background.
         for _ in range(100):
-            if not streams._stale and streams._refresher[0].done():
+            refresher = streams._refresher
+            if not streams._stale and refresher is not None and refresher.done():
                 break
             await asyncio.sleep(0.01)
     assert 1 <= served.count <= 3  # the tokens and the memberships: one read for both tokens
