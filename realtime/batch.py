@@ -17,14 +17,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
 import models
-from models.enums import Role
+from models.enums import NotificationReason, Role
 from services.auth import Actor
 
 MAX_BATCH = 5000
@@ -161,9 +162,68 @@ def _by_id(model: type[Any]) -> Callable[[list[int]], Awaitable[list[Any]]]:
     return load
 
 
-async def notification(pk: int) -> models.Notification | None:
-    """A notification row, read fresh."""
-    return await _shared("notification", _by_id(models.Notification)).load(pk)
+class NotificationRow(NamedTuple):
+    """The columns of a notification row a subscription delivers (plain values: a thousand
+    model instances per event cost more than the query)."""
+
+    id: int
+    agent_id: int
+    activity_id: int
+    ticket_id: int | None
+    contact_id: int | None
+    account_id: int | None
+    reason: NotificationReason
+    created_at: datetime
+    read_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A notification as its agent's subscription delivers it: the row, its activity, its
+    ticket (None: none, or deleted) and the agent's unread count, all read after it arrived."""
+
+    row: NotificationRow
+    activity: models.Activity | None
+    ticket: models.Ticket | None
+    unread: int
+
+
+async def _deliveries(keys: list[tuple[int, Actor]]) -> list[Delivery | None]:
+    rows = {
+        values[0]: NotificationRow(*values)
+        for values in await models.Notification.filter(
+            id__in=list({pk for pk, _ in keys})
+        ).values_list(*NotificationRow._fields)
+    }
+    # Usually one activity and one ticket for the thousand notifications of one event.
+    activity_ids = list({row.activity_id for row in rows.values()})
+    ticket_ids = list({row.ticket_id for row in rows.values() if row.ticket_id is not None})
+    scopes = list({_unread_key(actor) for _, actor in keys})
+    activities, tickets, unread = await asyncio.gather(
+        _by_id(models.Activity)(activity_ids),
+        _by_id(models.Ticket)(ticket_ids),
+        _unread(scopes),
+    )
+    activity_of = dict(zip(activity_ids, activities, strict=True))
+    ticket_of = dict(zip(ticket_ids, tickets, strict=True))
+    unread_of = dict(zip(scopes, unread, strict=True))
+    out: list[Delivery | None] = []
+    for pk, actor in keys:
+        row = rows.get(pk)
+        if row is None or row.agent_id != actor.agent_id:
+            out.append(None)  # gone, or not this agent's
+            continue
+        ticket = ticket_of.get(row.ticket_id) if row.ticket_id is not None else None
+        out.append(
+            Delivery(row, activity_of.get(row.activity_id), ticket, unread_of[_unread_key(actor)])
+        )
+    return out
+
+
+async def delivery(pk: int, actor: Actor) -> Delivery | None:
+    """One of the actor's notifications with all it is delivered with, read fresh; every
+    subscriber woken by an event is served by the same four queries. None: not theirs."""
+    return await _shared("delivery", _deliveries).load((pk, actor))
 
 
 async def ticket(pk: int) -> models.Ticket | None:
@@ -194,7 +254,5 @@ async def _unread(keys: list[tuple[int, bool, tuple[int, ...]]]) -> list[int]:
     return [counts.get(key, 0) for key in keys]
 
 
-async def unread_count(actor: Actor) -> int:
-    """An agent's unread notifications (that they may still see), now."""
-    key = (actor.agent_id, actor.is_admin, tuple(sorted(actor.department_ids)))
-    return await _shared("unread", _unread).load(key)
+def _unread_key(actor: Actor) -> tuple[int, bool, tuple[int, ...]]:
+    return (actor.agent_id, actor.is_admin, tuple(sorted(actor.department_ids)))

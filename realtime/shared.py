@@ -23,8 +23,15 @@ data fields and the resolver fields in SCOPE_ONLY_RESOLVERS keep the scope at
 (role, departments); any other resolver field, including any added later, adds the agent
 (and token) to the key: slower, never wrong.
 
-`notificationCreated` is not shared: each agent's event carries its own notification id,
-cursor and unread count, so every group would have one member.
+`notificationCreated` is shared too, though each agent's event carries its own notification
+(id, cursor, reason, read state) and unread count: those are plain data fields of the two
+PERSONAL_TYPES, whose objects are the subscriber's own. The group (same document, variables,
+access and activity) executes once; for each other member `personal_plan` names the response
+keys that hold such fields, and `personalise` copies the group's result along them, filled
+with the member's own values serialized by the fields' own GraphQL types. The rest (the
+activity, the ticket) is the group's. A document that selects anything else on a personal
+type (a resolver not in SCOPE_ONLY_RESOLVERS, a list, @skip/@include) has no plan: each
+subscriber executes it.
 """
 
 from __future__ import annotations
@@ -44,11 +51,20 @@ from graphql import (
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
     GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
     TypeInfo,
     TypeInfoVisitor,
+    Undefined,
     Visitor,
+    get_named_type,
+    get_nullable_type,
     visit,
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -77,8 +93,14 @@ SCOPE_ONLY_RESOLVERS: frozenset[tuple[str, str]] = frozenset(
         ("Ticket", "activities"),
         ("Comment", "author"),
         ("Team", "department"),
+        ("Subscription", "notificationCreated"),
+        ("Notification", "activity"),
+        ("Notification", "ticket"),
     }
 )
+# Types whose objects differ for each member of a group of a personal event (each agent has
+# its own notification): their plain data fields are filled in per member (`personalise`).
+PERSONAL_TYPES: frozenset[str] = frozenset({"NotificationCreatedEvent", "Notification"})
 # How long a computed group result is kept for the group's slower members, and how many.
 RESULT_TTL = 5.0
 MAX_RESULTS = 4096
@@ -87,13 +109,16 @@ MAX_RESULTS = 4096
 @dataclass(frozen=True, slots=True)
 class SharedEvent:
     """A subscription event that may share its GraphQL result with the subscriber's group:
-    `make()` builds the object the field resolves to (only when it is executed), `key` names
-    the event, `actor` is the subscriber as re-checked for this event."""
+    `make()` builds the object the field resolves to, `key` names the event (the same for
+    every member of a group), `actor` is the subscriber as re-checked for this event."""
 
     make: Callable[[], Any]
     key: Hashable
     actor: Actor
     group: Hashable | None = None
+    # The object differs for each member (PERSONAL_TYPES): shared only through `fan_out`,
+    # which fills in each member's own values.
+    personal: bool = False
 
 
 class EncodedData(dict):  # type: ignore[type-arg]
@@ -152,6 +177,172 @@ def _is_per_agent(
         document = DocumentNode(definitions=(operation, *fragments.values()))
         found = _analysed[key] = document_is_per_agent(schema, document)
     return found
+
+
+# -- personal events: one execution per group, each member's own values filled in --------
+
+# A plan: response key -> (attribute, how to fill it in): a leaf's serializer, or the plan of
+# a personal object below it. The attribute None at the root: the event object itself.
+Plan = dict[str, tuple[str | None, "Callable[[Any], Any] | Plan"]]
+
+
+class NoPlan(Exception):
+    """The document selects something on a personal type that cannot be filled in."""
+
+
+class Mismatch(Exception):
+    """A member's event does not have the shape of the group's result (execute it instead)."""
+
+
+def personal_plan(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+) -> Plan | None:
+    """Where a subscription's result holds each member's own values; None when the document
+    selects on a personal type a field that is neither plain data (a scalar, an enum or a
+    personal object) nor a shared resolver in SCOPE_ONLY_RESOLVERS."""
+    root = schema.subscription_type
+    if root is None:
+        return None
+    plan: Plan = {}
+    try:
+        _plan_selections(schema, root, operation.selection_set, fragments, plan, at_root=True)
+    except NoPlan:
+        return None
+    return plan
+
+
+def _plan_selections(
+    schema: GraphQLSchema,
+    parent: Any,
+    selection_set: Any,
+    fragments: dict[str, FragmentDefinitionNode],
+    plan: Plan,
+    *,
+    at_root: bool = False,
+) -> None:
+    for node in selection_set.selections:
+        if node.directives:
+            raise NoPlan("@skip/@include on a personal type")
+        if isinstance(node, FieldNode):
+            _plan_field(schema, parent, node, fragments, plan, at_root=at_root)
+            continue
+        if isinstance(node, FragmentSpreadNode):
+            fragment = fragments.get(node.name.value)
+            if fragment is None or fragment.directives:
+                raise NoPlan("unknown fragment")
+            condition, selections = fragment.type_condition, fragment.selection_set
+        elif isinstance(node, InlineFragmentNode):
+            condition, selections = node.type_condition, node.selection_set
+        else:
+            raise NoPlan("unknown selection")
+        if condition is not None and condition.name.value != parent.name:
+            raise NoPlan("a fragment on another type")
+        _plan_selections(schema, parent, selections, fragments, plan, at_root=at_root)
+
+
+def _plan_field(
+    schema: GraphQLSchema,
+    parent: Any,
+    node: FieldNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    plan: Plan,
+    *,
+    at_root: bool,
+) -> None:
+    name = node.name.value
+    if name == "__typename":
+        return
+    field = parent.fields.get(name)
+    if field is None:
+        raise NoPlan(f"no field {parent.name}.{name}")
+    key = node.alias.value if node.alias else name
+    kind = get_nullable_type(field.type)
+    if at_root:
+        if get_named_type(kind).name not in PERSONAL_TYPES or not isinstance(
+            kind, GraphQLObjectType
+        ):
+            raise NoPlan("not a personal event")
+        sub: Plan = _sub_plan(plan, key, None)
+        _plan_selections(schema, kind, node.selection_set, fragments, sub)
+        return
+    definition = (field.extensions or {}).get("strawberry-definition")
+    if (parent.name, name) in SCOPE_ONLY_RESOLVERS:
+        return  # the group's: the same for every member
+    if definition is None or definition.base_resolver is not None or definition.permission_classes:
+        raise NoPlan(f"{parent.name}.{name} is resolved per agent")
+    attribute = definition.python_name
+    if isinstance(kind, GraphQLScalarType | GraphQLEnumType):
+        plan[key] = (attribute, _leaf(kind, nullable=not isinstance(field.type, GraphQLNonNull)))
+    elif isinstance(kind, GraphQLObjectType) and kind.name in PERSONAL_TYPES:
+        sub = _sub_plan(plan, key, attribute)
+        _plan_selections(schema, kind, node.selection_set, fragments, sub)
+    else:
+        raise NoPlan(f"{parent.name}.{name} cannot be filled in")
+
+
+def _sub_plan(plan: Plan, key: str, attribute: str | None) -> Plan:
+    found = plan.get(key)
+    if found is not None and isinstance(found[1], dict):
+        return found[1]
+    sub: Plan = {}
+    plan[key] = (attribute, sub)
+    return sub
+
+
+def _leaf(kind: GraphQLScalarType | GraphQLEnumType, *, nullable: bool) -> Callable[[Any], Any]:
+    def serialize(value: Any) -> Any:
+        # As graphql-core completes a leaf: null only where the type allows it.
+        if value is None:
+            if nullable:
+                return None
+            raise Mismatch("null for a non-null field")
+        result = kind.serialize(value)
+        if result is None or result is Undefined:
+            raise Mismatch("cannot serialize")
+        return result
+
+    return serialize
+
+
+def personalise(data: dict[str, Any], event: Any, plan: Plan) -> dict[str, Any]:
+    """The group's result `data` with this member's own values at the plan's keys: copied
+    along them only, the rest shared. Raises Mismatch when the shapes differ."""
+    out = dict(data)
+    for key, (attribute, fill) in plan.items():
+        value = event if attribute is None else getattr(event, attribute)
+        if isinstance(fill, dict):
+            below = out.get(key, _MISSING)
+            if below is _MISSING or (below is None) != (value is None):
+                raise Mismatch("a personal object is null for one member only")
+            if value is not None:
+                out[key] = personalise(below, value, fill)
+        else:
+            if key not in out:
+                raise Mismatch("a key is missing")
+            out[key] = fill(value)
+    return out
+
+
+_MISSING = object()
+_plans: dict[tuple[int, str, str | None], Plan | None] = {}
+
+
+def _personal_plan(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+) -> Plan | None:
+    body = operation.loc.source.body if operation.loc else None
+    if body is None:
+        return None
+    key = (id(schema), body, operation.name.value if operation.name else None)
+    if key not in _plans:
+        if len(_plans) > 1024:
+            _plans.clear()
+        _plans[key] = personal_plan(schema, operation, fragments)
+    return _plans[key]
 
 
 def scope_key(actor: Actor, *, per_agent: bool) -> Hashable:
@@ -319,7 +510,7 @@ class SharedExecutor(StrawberryGraphQLCoreExecutionContext):
     def execute_operation(self, serially: bool | None = None) -> Any:
         event = self.shared_event
         key = None
-        if event is not None:
+        if event is not None and (event.group is not None or not event.personal):
             key = event.group or group_key(
                 self.schema,
                 self.operation,
@@ -375,33 +566,44 @@ class Sink:
 SINK: ContextVar[Sink | None] = ContextVar("deskql_subscription_sink", default=None)
 
 
-async def fan_out(info: Any, events: AsyncIterator[SharedEvent]) -> AsyncIterator[SharedEvent]:
+async def fan_out(
+    info: Any, events: AsyncIterator[SharedEvent], *, personal: bool = False
+) -> AsyncIterator[SharedEvent]:
     """The events this subscriber must run through GraphQL itself; the rest are sent as is.
 
     The first subscriber of a group to reach an event yields it (and executes it for the
     group); the others wait for that result and send its pre-encoded JSON straight to their
     WebSocket, skipping GraphQL execution, strawberry's per-result machinery and encoding.
-    After a result with errors, or when the claimer left first, the event is yielded as
-    usual.
+    With `personal`, each member's own values are filled into a copy first (`personalise`),
+    and a document without a plan is executed by every member. After a result with errors,
+    or when the claimer left first, the event is yielded as usual.
     """
-    async with aclosing(events), aclosing(_fan_out(info, events)) as shared_events:
+    async with aclosing(events), aclosing(_fan_out(info, events, personal)) as shared_events:
         async for event in shared_events:
             yield event
 
 
-async def _fan_out(info: Any, events: AsyncIterator[SharedEvent]) -> AsyncIterator[SharedEvent]:
+async def _fan_out(
+    info: Any, events: AsyncIterator[SharedEvent], personal: bool
+) -> AsyncIterator[SharedEvent]:
     sink = SINK.get()
     raw = info._raw_info
-    prefix = None
+    prefix = plan = None
     if sink is not None:
         prefix = group_prefix(raw.schema, raw.operation, raw.fragments, raw.variable_values)
+        if personal:
+            plan = _personal_plan(raw.schema, raw.operation, raw.fragments)
+            if plan is None:
+                prefix = None  # each member executes its own event
     async for event in events:
         if prefix is None:
             yield event
             continue
         key = event_key(prefix, event)
         entry, first = results.claim(key)
-        event = SharedEvent(make=event.make, key=event.key, actor=event.actor, group=key)
+        event = SharedEvent(
+            make=event.make, key=event.key, actor=event.actor, group=key, personal=personal
+        )
         if first:
             try:
                 yield event
@@ -415,8 +617,15 @@ async def _fan_out(info: Any, events: AsyncIterator[SharedEvent]) -> AsyncIterat
         if result is None or result.errors or not isinstance(result.data, EncodedData):
             yield event
             continue
+        encoded = result.data.json
+        if plan is not None:
+            try:
+                encoded = orjson.dumps(personalise(result.data, event.make(), plan))
+            except Mismatch:
+                yield event
+                continue
         results.direct += 1
         try:
-            await sink.send(result.data.json)  # type: ignore[union-attr]
+            await sink.send(encoded)  # type: ignore[union-attr]
         except Exception:  # noqa: BLE001 - the WebSocket is gone: the stream is over
             return

@@ -188,21 +188,21 @@ async def notification_stream(
     token: str,
     after_id: int | None,
     on_drop: Callable[[], Any] | None = None,
-) -> AsyncIterator[tuple[Actor, models.Notification]]:
-    """The agent's notifications newer than `after_id` (replayed), then live ones."""
+) -> AsyncIterator[tuple[Actor, batch.Delivery]]:
+    """The agent's notifications newer than `after_id` (replayed), then live ones, each with
+    its activity, ticket and the agent's unread count (`batch.Delivery`)."""
     actor = await reload_actor(token)
     async with hub.subscribe(topics.agent(actor.agent_id)) as sub:
         _watch(sub, on_drop)
         seen = _Seen()
         if after_id is not None:
             seen.max_id = after_id
-            for row in await notes.notifications_after(
-                actor, after_id=after_id, limit=REPLAY_LIMIT
-            ):
+            pks = await notes.notification_ids_after(actor, after_id=after_id, limit=REPLAY_LIMIT)
+            for delivery in await _deliveries(pks, actor):
                 actor = await reload_actor(token)
-                if await _may_see(actor, row):
-                    seen.add(row.id)
-                    yield actor, row
+                if delivery is not None and _may_see(actor, delivery):
+                    seen.add(delivery.row.id)
+                    yield actor, delivery
         else:
             # Live only: start after the newest notification that exists now.
             newest = await notes.list_notifications(actor).first()
@@ -219,39 +219,37 @@ async def notification_stream(
                     pk = message.get("id")
                     if isinstance(pk, int) and pk not in seen.recent_set:
                         wanted.add(pk)
-            rows: list[models.Notification] = []
             if catch_up:
-                rows = await notes.notifications_after(
-                    actor, after_id=seen.max_id, limit=REPLAY_LIMIT
+                wanted.update(
+                    await notes.notification_ids_after(
+                        actor, after_id=seen.max_id, limit=REPLAY_LIMIT
+                    )
                 )
             # Rows named by envelopes (also ids below max_id, committed late), the agent's only.
-            missing = wanted - {row.id for row in rows}
-            for pk in sorted(missing):
-                row = await batch.notification(pk)
-                if row is not None and row.agent_id == actor.agent_id:  # type: ignore[attr-defined]
-                    rows.append(row)
-            for row in sorted(rows, key=lambda r: r.id):
-                if row.id in seen.recent_set:
+            for delivery in await _deliveries(sorted(wanted - seen.recent_set), actor):
+                if delivery is None or delivery.row.id in seen.recent_set:
                     continue
-                seen.add(row.id)
-                if await _may_see(actor, row):
-                    yield actor, row
+                seen.add(delivery.row.id)
+                if _may_see(actor, delivery):
+                    yield actor, delivery
             seen.prune()
 
 
-async def _may_see(actor: Actor, row: models.Notification) -> bool:
+async def _deliveries(pks: list[int], actor: Actor) -> list[batch.Delivery | None]:
+    if len(pks) == 1:  # the usual case: no gather (it costs more than the load)
+        return [await batch.delivery(pks[0], actor)]
+    return list(await asyncio.gather(*(batch.delivery(pk, actor) for pk in pks)))
+
+
+def _may_see(actor: Actor, delivery: batch.Delivery) -> bool:
     """Whether the agent may still see the record a notification is about."""
-    if row.ticket_id is None:
+    if delivery.row.ticket_id is None:
         return True
-    ticket = await batch.ticket(row.ticket_id)
-    if ticket is not None:
-        return can_view_ticket(actor, ticket)
-    department_id = (
-        await models.Activity.filter(id=row.activity_id)  # type: ignore[attr-defined]
-        .values_list("department_id", flat=True)
-        .first()
-    )
-    return can_see_department(actor, department_id)  # type: ignore[arg-type]
+    if delivery.ticket is not None:
+        return can_view_ticket(actor, delivery.ticket)
+    # The ticket was deleted: the department it was in when the activity was written.
+    activity = delivery.activity
+    return activity is not None and can_see_department(actor, activity.department_id)  # type: ignore[attr-defined]
 
 
 async def ticket_stream(

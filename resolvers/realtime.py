@@ -176,40 +176,44 @@ async def activities(
 # -- notifications ------------------------------------------------------------------------
 
 
-async def to_notifications(actor: Actor, rows: list[models.Notification]) -> list[Notification]:
-    """GraphQL objects for notification rows, with their activity and ticket loaded up front
-    (batched: one query each for the whole list) so that those fields resolve synchronously."""
+def to_notification(
+    actor: Actor,
+    row: models.Notification | batch.NotificationRow,
+    activity: models.Activity | None,
+    ticket: models.Ticket | None,
+) -> Notification:
+    """The GraphQL object of a notification row, given its activity and ticket (the ticket
+    only while the agent may see it)."""
     from schema.ids import to_global_id
     from schema.realtime import Notification
 
-    if len(rows) == 1:  # a subscription event: no gather (it costs more than the loads)
-        row = rows[0]
-        activities = [await batch.activity(row.activity_id)]  # type: ignore[attr-defined]
-        tickets = [await batch.ticket(row.ticket_id) if row.ticket_id else None]
-    else:
-        activities = await asyncio.gather(*(batch.activity(r.activity_id) for r in rows))  # type: ignore[attr-defined]
-        tickets = await asyncio.gather(
-            *(batch.ticket(r.ticket_id) if r.ticket_id else _none() for r in rows)
-        )
-    out = []
-    for row, activity, ticket in zip(rows, activities, tickets, strict=True):
-        visible = ticket is not None and policies.can_view_ticket(actor, ticket)
-        out.append(
-            Notification(
-                id=strawberry.ID(to_global_id("Notification", row.id)),
-                reason=row.reason,
-                created_at=row.created_at,
-                read_at=row.read_at,
-                is_read=row.read_at is not None,
-                cursor=notification_cursor(row.id),
-                pk=row.id,
-                activity_obj=Activity.from_row(activity) if activity is not None else None,
-                ticket_obj=Ticket.from_row(ticket) if visible else None,
-                contact_pk=row.contact_id,
-                account_pk=row.account_id,
-            )
-        )
-    return out
+    visible = ticket is not None and policies.can_view_ticket(actor, ticket)
+    return Notification(
+        id=strawberry.ID(to_global_id("Notification", row.id)),
+        reason=row.reason,
+        created_at=row.created_at,
+        read_at=row.read_at,
+        is_read=row.read_at is not None,
+        cursor=notification_cursor(row.id),
+        pk=row.id,
+        activity_obj=Activity.from_row(activity) if activity is not None else None,
+        ticket_obj=Ticket.from_row(ticket) if visible else None,  # type: ignore[arg-type]
+        contact_pk=row.contact_id,
+        account_pk=row.account_id,
+    )
+
+
+async def to_notifications(actor: Actor, rows: list[models.Notification]) -> list[Notification]:
+    """GraphQL objects for notification rows, with their activity and ticket loaded up front
+    (batched: one query each for the whole list) so that those fields resolve synchronously."""
+    activities = await asyncio.gather(*(batch.activity(r.activity_id) for r in rows))  # type: ignore[attr-defined]
+    tickets = await asyncio.gather(
+        *(batch.ticket(r.ticket_id) if r.ticket_id else _none() for r in rows)
+    )
+    return [
+        to_notification(actor, row, activity, ticket)
+        for row, activity, ticket in zip(rows, activities, tickets, strict=True)
+    ]
 
 
 async def _none() -> None:
@@ -343,13 +347,29 @@ async def notification_created(
     stream = streams.notification_stream(
         _hub(info), token=_token(info), after_id=after_id, on_drop=_on_drop(info)
     )
-    async for actor, row in stream:
-        _fresh(info, actor)
-        yield NotificationCreatedEvent(
-            cursor=notification_cursor(row.id),
-            notification=(await to_notifications(actor, [row]))[0],
-            unread_count=await batch.unread_count(actor),
-        )
+
+    async def events() -> AsyncGenerator[SharedEvent, None]:
+        async with aclosing(stream):
+            async for actor, delivery in stream:
+                _fresh(info, actor)
+                notification = to_notification(
+                    actor, delivery.row, delivery.activity, delivery.ticket
+                )
+                event = NotificationCreatedEvent(
+                    cursor=notification.cursor,
+                    notification=notification,
+                    unread_count=delivery.unread,
+                )
+                ticket = notification.ticket_obj
+                version = ticket.version if ticket is not None else None
+                key = ("notificationCreated", delivery.row.activity_id, version)
+                yield SharedEvent(make=lambda e=event: e, key=key, actor=actor, personal=True)
+
+    # Each agent's own notification, but the same activity and ticket for everyone with this
+    # document and access: executed once per group, each member's own notification id,
+    # cursor, reason and unread count filled into the group's result (realtime/shared.py).
+    async for shared_event in shared.fan_out(info, events(), personal=True):
+        yield shared_event  # type: ignore[misc]
 
 
 async def ticket_updates(

@@ -373,11 +373,10 @@ def list_notifications(
     return qs.order_by("-id")
 
 
-async def notifications_after(
-    actor: Actor, *, after_id: int, limit: int = 1000
-) -> list[models.Notification]:
-    """The actor's notifications newer than an id, oldest first (catch-up and replay)."""
-    return await _for(actor).filter(id__gt=after_id).order_by("id").limit(limit)
+async def notification_ids_after(actor: Actor, *, after_id: int, limit: int = 1000) -> list[int]:
+    """Ids of the actor's notifications newer than an id, oldest first (catch-up, replay)."""
+    query = _for(actor).filter(id__gt=after_id).order_by("id").limit(limit)
+    return list(await query.values_list("id", flat=True))
 
 
 async def get_notification(actor: Actor, *, notification_id: int) -> models.Notification | None:

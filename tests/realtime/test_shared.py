@@ -16,7 +16,7 @@ import pytest_asyncio
 import models
 from realtime import shared, streams, topics
 from schema.root import build_schema
-from services import auth, tickets
+from services import auth, follows, tickets
 from tests.conftest import World, gid, make_agent
 from tests.realtime.conftest import (
     LEGACY_WS,
@@ -231,7 +231,9 @@ async def test_dashboards_of_a_department_count_once_per_event(
     [
         (TICKET, False),
         (PER_AGENT, True),
-        ("subscription { notificationCreated { cursor unreadCount } }", True),
+        # Each agent's own values are filled in per member (personal_plan), not per agent.
+        ("subscription { notificationCreated { cursor unreadCount } }", False),
+        ("subscription { notificationCreated { notification { contact { name } } } }", True),
         (
             "subscription($id: ID!) { dashboardUpdates(departmentId: $id) { open "
             "department { name } } }",
@@ -293,3 +295,159 @@ async def test_an_abandoned_claim_is_claimed_again() -> None:
     again.start(execution())
     again.abandon()
     assert await again.future == "result"
+
+
+# Every field of the two personal types, with aliases, a named and an inline fragment and
+# __typename: what each member gets filled in must be what its own execution gives.
+NOTIFICATIONS = """subscription { created: notificationCreated { __typename cursor
+  unread: unreadCount notification { ...N ... on Notification { again: id isRead }
+  activity { kind actor { id name } } ticket { id number status version } } } }
+fragment N on Notification { id reason createdAt readAt isRead cursor }"""
+FEED = """query { me { notifications(first: 5) { edges { cursor node { id reason createdAt
+  readAt isRead cursor activity { kind actor { id name } } ticket { id number status version }
+  } } } } unreadNotificationCount }"""
+
+
+async def test_notifications_execute_once_per_group_with_each_agents_own_values(
+    server: LiveServer, world: World, counts: shared._Results
+) -> None:
+    carol, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    dave, dave_token = await make_agent("dave@zylker.com", "Dave", depts=[world.support.id])
+    ticket = await _ticket(world)
+    admin = await auth.load_actor(world.admin.id)
+    for agent in (world.alice, carol, dave):
+        await follows.follow_ticket(await auth.load_actor(agent.id), ticket_id=ticket.id)
+    # Everyone has an unread notification of this comment; Alice then reads hers, so the
+    # unread counts differ within the group.
+    await tickets.add_comment(admin, ticket_id=ticket.id, body="first")
+    await server.gql(
+        world.alice_token, "mutation { notificationMarkAllRead(input: {}) { marked } }"
+    )
+    async with AsyncExitStack() as stack:
+        specs = [(world.alice_token, TRANSPORT_WS), (carol_token, LEGACY_WS)]
+        specs.append((dave_token, TRANSPORT_WS))
+        clients = await _clients(stack, server, specs)
+        for client in clients:
+            await client.subscribe(NOTIFICATIONS)
+        hub = server.app.state.hub
+        await wait_until(lambda: hub.count() == 3)
+        before = counts.executions
+        # Dave is mentioned: his reason differs; all three are in one group.
+        body = "@[Dave](" + gid("Agent", dave.id) + ") have a look"
+        await tickets.add_comment(admin, ticket_id=ticket.id, body=body)
+        events = [(await client.data())["created"] for client in clients]
+        assert counts.executions - before == 1 and counts.direct == 2
+        for event, token in zip(events, (world.alice_token, carol_token, dave_token), strict=True):
+            feed = await server.gql(token, FEED)
+            newest = feed["me"]["notifications"]["edges"][0]
+            expected = {
+                "__typename": "NotificationCreatedEvent",
+                "cursor": newest["cursor"],
+                "unread": feed["unreadNotificationCount"],
+                "notification": {
+                    **newest["node"],
+                    "again": newest["node"]["id"],
+                },
+            }
+            assert event == expected
+        ids = {event["notification"]["id"] for event in events}
+        assert len(ids) == 3
+        assert [e["unread"] for e in events] == [1, 2, 2]
+        assert [e["notification"]["reason"] for e in events] == [
+            "FOLLOWING",
+            "FOLLOWING",
+            "MENTIONED",
+        ]
+        assert {e["notification"]["ticket"]["version"] for e in events} == {ticket.version}
+        # A read notification: the next event has readAt/isRead of its own (null/false).
+        await server.gql(
+            carol_token,
+            "mutation { notificationMarkAllRead(input: {}) { errors { code } marked } }",
+        )
+        await tickets.add_comment(admin, ticket_id=ticket.id, body="again")
+        events = [(await client.data())["created"] for client in clients]
+        assert [e["unread"] for e in events] == [2, 1, 3]
+        assert all(e["notification"]["isRead"] is False for e in events)
+
+
+async def test_a_document_without_a_plan_is_executed_by_each_member(
+    server: LiveServer, world: World, counts: shared._Results
+) -> None:
+    carol, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    ticket = await _ticket(world)
+    admin = await auth.load_actor(world.admin.id)
+    for agent in (world.alice, carol):
+        await follows.follow_ticket(await auth.load_actor(agent.id), ticket_id=ticket.id)
+    document = """subscription { notificationCreated { notification { id
+      contact { name } } } }"""
+    async with AsyncExitStack() as stack:
+        clients = await _clients(
+            stack, server, [(world.alice_token, TRANSPORT_WS), (carol_token, TRANSPORT_WS)]
+        )
+        for client in clients:
+            await client.subscribe(document)
+        await wait_until(lambda: server.app.state.hub.count() == 2)
+        before = counts.executions
+        await tickets.add_comment(admin, ticket_id=ticket.id, body="hello")
+        events = [(await client.data())["notificationCreated"] for client in clients]
+        # Not grouped at all: each executed its own event, none was shared or filled in.
+        assert counts.executions - before == 0 and counts.shared == counts.direct == 0
+        assert len({e["notification"]["id"] for e in events}) == 2
+        assert all(e["notification"]["contact"]["name"] for e in events)
+
+
+@pytest.mark.parametrize(
+    ("document", "keys"),
+    [
+        (
+            "subscription { notificationCreated { cursor n: notification { id activity { kind } "
+            "} } }",
+            {"notificationCreated": {"cursor": None, "n": {"id": None}}},
+        ),
+        (
+            "subscription { e: notificationCreated { ...E } } fragment E on "
+            "NotificationCreatedEvent { unreadCount notification { reason } notification { "
+            "readAt ticket { id } } }",
+            {"e": {"unreadCount": None, "notification": {"reason": None, "readAt": None}}},
+        ),
+        ("subscription { notificationCreated { cursor @include(if: true) } }", None),
+        ("subscription { notificationCreated { notification { account { name } } } }", None),
+        ("subscription($id: ID!) { ticketUpdates(ticketId: $id) { kind } }", None),
+    ],
+)
+def test_personal_plans(document: str, keys: dict[str, Any] | None) -> None:
+    from graphql import parse
+
+    schema = build_schema()._schema
+    parsed = parse(document)
+    operation = parsed.definitions[0]
+    fragments = {d.name.value: d for d in parsed.definitions[1:]}  # type: ignore[attr-defined]
+    plan = shared.personal_plan(schema, operation, fragments)  # type: ignore[arg-type]
+
+    def shape(plan: shared.Plan) -> dict[str, Any]:
+        return {k: shape(f) if isinstance(f, dict) else None for k, (_, f) in plan.items()}
+
+    assert (None if plan is None else shape(plan)) == keys
+
+
+def test_personalise_refuses_a_result_of_another_shape() -> None:
+    from graphql import parse
+
+    schema = build_schema()._schema
+    parsed = parse("subscription { notificationCreated { cursor unreadCount } }")
+    plan = shared.personal_plan(schema, parsed.definitions[0], {})  # type: ignore[arg-type]
+    assert plan is not None
+
+    class Event:
+        cursor = "bjo5"
+        unread_count = 4
+
+    data = {"notificationCreated": {"cursor": "bjo1", "unreadCount": 1}}
+    out = shared.personalise(data, Event(), plan)
+    assert out == {"notificationCreated": {"cursor": "bjo5", "unreadCount": 4}}
+    assert data == {"notificationCreated": {"cursor": "bjo1", "unreadCount": 1}}
+    with pytest.raises(shared.Mismatch):
+        shared.personalise({"notificationCreated": None}, Event(), plan)
+    Event.unread_count = None  # type: ignore[assignment]
+    with pytest.raises(shared.Mismatch):
+        shared.personalise(data, Event(), plan)
