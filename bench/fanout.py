@@ -13,7 +13,9 @@ and N agents of its department who follow it, each with an API token. Then, in o
       `ticketUpdates` (the default) every subscriber watches the ticket and has the same
       access, so the event executes once for the group and the others get the pre-encoded
       result (realtime/shared.py); with `notificationCreated` every follower gets its own
-      notification (id, cursor, unread count): one execution per subscriber. Per event: time
+      notification (id, cursor, reason, unread count): the event executes once for the
+      group too, and each other member gets a copy of the result with its own values filled
+      in (`shared.personalise`), encoded for it alone. Per event: time
       from the mutation's response to the LAST delivery, deliveries per second, and
       deliveries lost (none expected).
   (r) raw Starlette WebSockets (`fanout:raw_app`): N clients, each a broadcaster subscriber
@@ -51,7 +53,8 @@ import httpx  # noqa: E402
 import websockets  # noqa: E402
 
 SUBSCRIPTIONS = {
-    # Per agent: every follower gets its own notification id, cursor and unread count.
+    # Per agent: every follower gets its own notification id, cursor and unread count
+    # (filled into the group's result for each member).
     "notificationCreated": """subscription { notificationCreated {
   cursor unreadCount notification { id reason activity { kind } ticket { id number } } } }""",
     # Shared: every agent with the same access sees the same event (one execution per group).
