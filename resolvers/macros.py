@@ -9,7 +9,7 @@ import strawberry
 from resolvers.common import mutate
 from schema.context import actor_of
 from schema.errors import MutationError
-from schema.ids import input_id, input_ids
+from schema.ids import input_id, input_ids, public_changes
 from schema.types import Ticket
 from services import macros as svc
 from services.errors import Errors, ValidationFailed
@@ -141,7 +141,7 @@ async def macro_apply(info: strawberry.Info, input: MacroApplyInput) -> Any:
             MacroTicketResult(
                 ticket_id=strawberry.ID(to_global_id("Ticket", item.ticket_id)),
                 applied=item.applied,
-                changes=item.changes if item.applied else {},
+                changes=public_changes(item.changes) if item.applied else {},
                 errors=[
                     MutationError(field=e.field, message=e.message, code=e.code)
                     for e in item.errors

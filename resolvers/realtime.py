@@ -389,10 +389,11 @@ async def ticket_updates(
                 _fresh(info, actor)
 
                 def make(row: models.Activity = row, ticket: models.Ticket | None = ticket) -> Any:
+                    activity = Activity.from_row(row)
                     return TicketUpdateEvent(
                         kind=row.kind,
-                        changes=row.changes,
-                        activity=Activity.from_row(row),
+                        changes=activity.changes,
+                        activity=activity,
                         ticket=Ticket.from_row(ticket) if ticket is not None else None,
                     )
 

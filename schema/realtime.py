@@ -93,7 +93,8 @@ class NotificationCreatedEvent:
 class TicketUpdateEvent:
     kind: str = strawberry.field(description="What happened, e.g. `ticket.updated`.")
     changes: JSON = strawberry.field(
-        description='Changed fields as {"field": {"old": ..., "new": ...}}, or a summary.'
+        description='Changed fields as {"field": {"old": ..., "new": ...}}, or a summary '
+        "(the activity's `changes`: ids in it are global ids)."
     )
     activity: Activity = strawberry.field(description="The Activity row.")
     ticket: Ticket | None = strawberry.field(

@@ -20,7 +20,7 @@ from models.enums import (
     TokenKind,
 )
 from schema.connections import Connection
-from schema.ids import to_global_id
+from schema.ids import public_changes, to_global_id
 from schema.lookahead import peek
 from services import policies
 
@@ -552,7 +552,8 @@ class Activity(Node):
     kind: str = strawberry.field(description="What happened, e.g. `ticket.updated`.")
     subject_type: str = strawberry.field(description="Type of the record it concerns.")
     changes: JSON = strawberry.field(
-        description='Changed fields as {"field": {"old": ..., "new": ...}}, or a summary.'
+        description='Changed fields as {"field": {"old": ..., "new": ...}}, or a summary; '
+        "ids in it (e.g. `department_id`, `assignee_agent_id`, `threadId`) are global ids."
     )
     created_at: datetime = strawberry.field(description="When it happened.")
     actor_pk: strawberry.Private[int | None]
@@ -565,7 +566,7 @@ class Activity(Node):
             id=strawberry.ID(to_global_id("Activity", row.id)),
             kind=row.kind,
             subject_type=row.subject_type,
-            changes=row.changes,
+            changes=public_changes(row.changes),
             created_at=row.created_at,
             actor_pk=row.actor_id,  # type: ignore[attr-defined]
             subject_pk=row.subject_id,

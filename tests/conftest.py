@@ -70,6 +70,32 @@ async def _stuck_test_report(request: pytest.FixtureRequest) -> AsyncIterator[No
     handle.cancel()
 
 
+@pytest.fixture(autouse=True)
+def _no_database_ids_in_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Activity a test writes names its ids in `changes` under keys of schema.ids.ID_KEYS
+    (clients get them as global ids) or NOT_ID_KEYS: a new kind of change fails here."""
+    from schema.ids import unmapped_id_keys
+    from services import activity, macros
+
+    def check(kind: str, changes: Any) -> None:
+        unmapped = unmapped_id_keys(changes)
+        assert not unmapped, f"{kind}: add {sorted(unmapped)} to schema.ids.ID_KEYS or NOT_ID_KEYS"
+
+    record, activity_row = activity.record, macros._activity_row
+
+    async def checked_record(**kwargs: Any) -> models.Activity:
+        check(kwargs["kind"], kwargs.get("changes"))
+        return await record(**kwargs)
+
+    def checked_row(actor: Any, plan: Any) -> models.Activity:
+        row = activity_row(actor, plan)
+        check(row.kind, row.changes)
+        return row
+
+    monkeypatch.setattr(activity, "record", checked_record)
+    monkeypatch.setattr(macros, "_activity_row", checked_row)
+
+
 @pytest_asyncio.fixture(scope="session")
 async def database(settings: Settings) -> AsyncIterator[Settings]:
     if not settings.is_embedded_db:

@@ -60,7 +60,7 @@ async def test_bulk_assignment_reaches_the_assignee_live(clean_db: Settings, wor
                 assert note["reason"] == "ASSIGNED"
                 assert note["activity"]["kind"] == "ticket.updated"
                 assert note["activity"]["changes"] == {
-                    "assignee_agent_id": {"old": None, "new": carol.id}
+                    "assignee_agent_id": {"old": None, "new": gid("Agent", carol.id)}
                 }
                 seen.append(note["ticket"]["id"])
             assert sorted(seen) == sorted(gid("Ticket", t.id) for t in made)

@@ -200,3 +200,66 @@ async def test_activity_connections(gql: GQLClient, world: World) -> None:
     data = (await gql.as_(world.bob_token)(query, variables)).data
     assert data["t"] is None
     assert data["c"]["activities"]["totalCount"] == 0
+
+
+async def test_ids_in_activity_changes_are_global_ids(gql: GQLClient, world: World) -> None:
+    ticket = await _ticket(world)
+    admin = await auth.load_actor(world.admin.id)
+    comment = await tickets.add_comment(admin, ticket_id=ticket.id, body="moving it")
+    await tickets.update_ticket(
+        admin,
+        ticket_id=ticket.id,
+        version=ticket.version,
+        changes={"department_id": world.sales.id, "assignee_agent_id": world.bob.id},
+    )
+    query = """query($t: ID!) { node(id: $t) { ... on Ticket {
+      activityHistory(first: 2) { nodes { kind changes } } } } }"""
+    data = (await gql.as_(world.admin_token)(query, {"t": gid("Ticket", ticket.id)})).data
+    updated, commented = data["node"]["activityHistory"]["nodes"]
+    assert updated["kind"] == "ticket.updated"
+    assert updated["changes"]["department_id"] == {
+        "old": gid("Department", world.support.id),
+        "new": gid("Department", world.sales.id),
+    }
+    assert updated["changes"]["assignee_agent_id"] == {
+        "old": None,
+        "new": gid("Agent", world.bob.id),
+    }
+    assert commented["changes"] == {"commentId": gid("Comment", comment.id), "isPublic": False}
+    # Each of them resolves with node(id:), like every other id of the API.
+    nodes = await gql.as_(world.admin_token)(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { __typename } }",
+        {"ids": [updated["changes"]["department_id"]["new"], commented["changes"]["commentId"]]},
+    )
+    assert nodes.data["nodes"] == [{"__typename": "Department"}, {"__typename": "Comment"}]
+    # The row keeps the database ids.
+    row = await models.Activity.filter(ticket_id=ticket.id, kind="ticket.updated").first()
+    assert row is not None and row.changes["department_id"]["new"] == world.sales.id
+
+
+def test_public_changes_converts_only_the_id_keys() -> None:
+    from schema.ids import public_changes, unmapped_id_keys
+
+    changes = {
+        "product_ids": {"old": [1, 2], "new": []},
+        "owner_id": None,
+        "actions": [{"type": "ASSIGN", "agent_id": 3, "team_id": None}],
+        "emails": [{"templateId": 4, "threadId": 5}],
+        "messageId": "<a@b>",
+        "number": 7,
+        "isSpam": {"old": False, "new": True},
+    }
+    assert public_changes(changes) == {
+        "product_ids": {"old": [gid("Product", 1), gid("Product", 2)], "new": []},
+        "owner_id": None,
+        "actions": [{"type": "ASSIGN", "agent_id": gid("Agent", 3), "team_id": None}],
+        "emails": [{"templateId": gid("EmailTemplate", 4), "threadId": gid("Thread", 5)}],
+        "messageId": "<a@b>",
+        "number": 7,
+        "isSpam": {"old": False, "new": True},
+    }
+    assert unmapped_id_keys(changes) == set()
+    assert unmapped_id_keys({"moved": [{"widget_id": 1, "gadgetIds": [2]}]}) == {
+        "widget_id",
+        "gadgetIds",
+    }
