@@ -11,7 +11,8 @@ without a word. So the hub:
   letting memory grow;
 - can prepare each message of a channel once for all its local subscribers (`prepare`, e.g.
   read the rows it names), before they wake, so a thousand subscribers do not each wait for
-  the same read;
+  the same read; a prepare that takes over PREPARE_TIMEOUT is given up (the message goes out
+  bare), so a stalled database cannot pile messages up in the backend's unbounded queue;
 - watches the backend with a heartbeat on a private channel and the transport's own listener
   tasks, and after a failure reconnects with exponential backoff, re-subscribes every channel
   and tells each subscriber to RESYNC (re-read the tables for what it may have missed).
@@ -36,6 +37,10 @@ log = logging.getLogger("deskql.hub")
 DEFAULT_QUEUE_SIZE = 256
 # Key under which a prepared message carries what its channel's `prepare` returned.
 PREPARED = "_prepared"
+# Seconds a message waits for its `prepare` at most. The channel's pump reads nothing else
+# meanwhile, so while the database stalls the backend's (unbounded) queue for the channel
+# would fill; past this the message goes out bare, into the bounded per-subscriber queues.
+PREPARE_TIMEOUT = 2.0
 
 Prepare = Callable[[dict[str, Any]], Awaitable[Any]]
 SLOW_CONSUMER_CODE = 4008
@@ -238,12 +243,16 @@ class Hub:
 
     async def _prepared(self, prepare: Prepare, message: dict[str, Any]) -> dict[str, Any]:
         try:
-            return {**message, PREPARED: await prepare(message)}
+            prepared = await asyncio.wait_for(prepare(message), PREPARE_TIMEOUT)
         except asyncio.CancelledError:
             raise
+        except TimeoutError:
+            log.warning("preparing a message took over %.1fs; sent unprepared", PREPARE_TIMEOUT)
+            return message
         except Exception:  # noqa: BLE001 - the subscribers read for themselves instead
             log.warning("preparing a message failed", exc_info=True)
             return message
+        return {**message, PREPARED: prepared}
 
     def _start_pump(self, channel: str) -> None:
         ready = asyncio.Event()

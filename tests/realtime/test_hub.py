@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 
 import models
+from realtime import hub as hub_module
 from realtime.hub import PREPARED, Hub, SlowConsumer
 from services import auth, tickets, uow
 from tests.conftest import World
@@ -88,6 +89,31 @@ async def test_a_channel_prepares_each_message_once_for_all_its_subscribers(hub:
         await hub.publish("c", {"type": "activity", "id": 3})
         assert await _get(plain) == {"type": "activity", "id": 3}
     assert calls == [1, 2]
+
+
+async def test_a_stalled_prepare_is_given_up_and_the_messages_go_out_bare(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hub_module, "PREPARE_TIMEOUT", 0.1)
+    stalled = asyncio.Event()  # never set: the database does not answer
+    started: list[int] = []
+
+    async def prepare(message: dict[str, Any]) -> Any:
+        started.append(message["id"])
+        await stalled.wait()
+
+    broadcast = hub.bus.broadcast
+    async with hub.subscribe("c", prepare) as sub:
+        for i in range(3):
+            await hub.publish("c", {"type": "activity", "id": i})
+        # Each message waited its time limit, then went out without PREPARED, in order;
+        # nothing stayed behind in the backend's queue for the channel.
+        assert [await _get(sub) for _ in range(3)] == [
+            {"type": "activity", "id": i} for i in range(3)
+        ]
+        assert started == [0, 1, 2]
+        queue = next(iter(broadcast._subscribers["c"]))
+        assert queue.qsize() == 0
 
 
 async def test_messages_that_are_not_envelopes_are_ignored(hub: Hub) -> None:
