@@ -66,12 +66,25 @@ def store_blob(root: Path, source: BinaryIO, max_bytes: int) -> tuple[str, int]:
             os.fsync(out.fileno())
         sha = digest.hexdigest()
         final = blob_path(root, sha)
+        new_folder = not final.parent.exists()
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp_name, final)  # same content, same name: replacing is harmless
+        # The file's name is durable only once its folder is (and a new folder's in root).
+        _fsync_dir(final.parent)
+        if new_folder:
+            _fsync_dir(root)
         return sha, size
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 async def add_attachment(

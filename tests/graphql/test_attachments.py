@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import pytest
 
 import models
 from server import create_app
@@ -136,3 +137,38 @@ async def test_upload_over_the_limit(world: World, clean_db: Settings) -> None:
     assert await models.Attachment.all().count() == 0
     leftovers = stored_files(small.attachments_dir)
     assert leftovers == []
+
+
+def test_a_stored_blob_is_durable_file_folder_and_new_folder_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import os
+
+    from services import attachments
+
+    synced: list[Path] = []
+    fsync = os.fsync
+
+    def recording(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        fsync(fd)
+
+    monkeypatch.setattr(attachments.os, "fsync", recording)
+    root = tmp_path / "store"
+    sha, size = attachments.store_blob(root, io.BytesIO(b"first"), 100)
+    final = attachments.blob_path(root, sha)
+    assert final.read_bytes() == b"first" and size == 5
+    # The data (under its temporary name), then the folder that now names it, then the root
+    # that names the new folder.
+    assert synced[0].parent == final.parent.parent
+    assert synced[1:] == [final.parent, root]
+    # Another body in an existing folder: no root fsync needed.
+    same_folder = next(
+        body
+        for body in (f"x{i}".encode() for i in range(1000))
+        if hashlib.sha256(body).hexdigest()[:2] == sha[:2]
+    )
+    synced.clear()
+    attachments.store_blob(root, io.BytesIO(same_folder), 100)
+    assert synced[1:] == [final.parent]
