@@ -16,7 +16,7 @@ from resolvers import macros as r
 from schema.errors import MutationError
 from schema.ids import to_global_id
 from schema.permissions import IsAuthenticated
-from schema.types import Agent, Department, Ticket
+from schema.types import Agent, Department, Node, Ticket
 
 
 @strawberry.enum(description="What one macro action does.")
@@ -155,8 +155,7 @@ class MacroAction:
 
 
 @strawberry.type(description="A named, ordered list of actions for tickets of one department.")
-class Macro:
-    id: strawberry.ID = strawberry.field(description="Global id.")
+class Macro(Node):
     name: str = strawberry.field(description="Name, unique within the department.")
     description: str = strawberry.field(description="What the macro is for.")
     actions: list[MacroAction] = strawberry.field(description="The actions, applied in order.")
@@ -183,8 +182,7 @@ class Macro:
 
 
 @strawberry.type(description="A to-do linked to a ticket (ACT-1), e.g. created by a macro.")
-class Task:
-    id: strawberry.ID = strawberry.field(description="Global id.")
+class Task(Node):
     title: str = strawberry.field(description="What is to be done.")
     description: str = strawberry.field(description="Details.")
     due_at: datetime | None = strawberry.field(description="When it is due.")

@@ -17,7 +17,7 @@ from schema.connections import Connection
 from schema.errors import MutationError
 from schema.ids import to_global_id
 from schema.permissions import IsAdmin, IsAuthenticated
-from schema.types import Department, Thread
+from schema.types import Department, Node, Thread
 
 strawberry.enum(
     OutboxStatus,
@@ -126,8 +126,7 @@ class OutgoingEmail:
 
 
 @strawberry.type(description="A folder of email templates, personal or shared.")
-class TemplateFolder:
-    id: strawberry.ID = strawberry.field(description="Global id.")
+class TemplateFolder(Node):
     name: str = strawberry.field(description="Folder name.")
     is_shared: bool = strawberry.field(description="Shared with a department; else personal.")
 
@@ -146,8 +145,7 @@ class TemplateFolder:
     "a fixed list: ticket.number/subject/status/priority/due_at, contact.first_name/last_name/"
     "name/email, account.name, agent.first_name/last_name/name/email, department.name."
 )
-class EmailTemplate:
-    id: strawberry.ID = strawberry.field(description="Global id.")
+class EmailTemplate(Node):
     name: str = strawberry.field(description="Name.")
     subject: str = strawberry.field(description="Subject, with placeholders.")
     body_text: str = strawberry.field(description="Plain-text body, with placeholders.")
@@ -180,8 +178,7 @@ class EmailTemplate:
 
 
 @strawberry.type(description="Values that prefill a new ticket (TIC-10).")
-class TicketTemplate:
-    id: strawberry.ID = strawberry.field(description="Global id.")
+class TicketTemplate(Node):
     name: str = strawberry.field(description="Name.")
     subject: str = strawberry.field(description="Subject for ticketCreate.")
     description: str = strawberry.field(description="Description for ticketCreate.")
@@ -202,8 +199,7 @@ class TicketTemplate:
 
 
 @strawberry.type(description="An unsent reply (TIC-8).")
-class Draft:
-    id: strawberry.ID = strawberry.field(description="Global id.")
+class Draft(Node):
     ticket_id: strawberry.ID = strawberry.field(description="The ticket.")
     author_id: strawberry.ID = strawberry.field(description="The agent who wrote it.")
     client_key: str = strawberry.field(description="The key autosave uses, if any.")

@@ -10,7 +10,7 @@ from models.workflows import TimeEntrySource, TimerState
 from resolvers import time_tracking as r
 from schema.errors import MutationError
 from schema.permissions import IsAuthenticated
-from schema.types import Agent, Ticket
+from schema.types import Agent, Node, Ticket
 
 strawberry.enum(TimerState, description="RUNNING counts time; PAUSED keeps the time so far.")
 strawberry.enum(TimeEntrySource, description="Whether an entry came from a timer or by hand.")
@@ -20,8 +20,7 @@ strawberry.enum(TimeEntrySource, description="Whether an entry came from a timer
     description="Your timer on a ticket or a task (TIM-1). Its time is computed from stored "
     "times, so it keeps counting across server restarts."
 )
-class Timer:
-    id: strawberry.ID = strawberry.field(description="Global id of the timer.")
+class Timer(Node):
     state: TimerState = strawberry.field(description="RUNNING or PAUSED.")
     elapsed_seconds: int = strawberry.field(
         description="Seconds counted so far, up to the moment of this response."
@@ -41,8 +40,7 @@ class Timer:
 
 
 @strawberry.type(description="Time spent on a ticket or a task, billable or not (TIM-2).")
-class TimeEntry:
-    id: strawberry.ID = strawberry.field(description="Global id of the entry.")
+class TimeEntry(Node):
     seconds: int = strawberry.field(description="Duration in seconds.")
     started_at: datetime | None = strawberry.field(description="When the work started.")
     note: str = strawberry.field(description="What the time was spent on.")

@@ -66,6 +66,29 @@ def visible_agents(actor: Actor) -> QuerySet[models.Agent]:
     return qs
 
 
+def visible_tasks(actor: Actor) -> QuerySet[models.Task]:
+    """Tasks of the tickets the actor may see, and ticketless ones of their departments."""
+    qs = models.Task.all()
+    if actor.is_admin:
+        return qs
+    tickets = Subquery(visible_tickets(actor).values("id"))
+    return qs.filter(
+        Q(ticket_id__in=tickets)
+        | Q(ticket_id__isnull=True, department_id__in=list(actor.department_ids))
+    )
+
+
+def visible_time_entries(actor: Actor) -> QuerySet[models.TimeEntry]:
+    """Time logged on the tickets the actor may see, or on tasks they may see (as a ticket's
+    `timeEntries` lists them)."""
+    qs = models.TimeEntry.all()
+    if actor.is_admin:
+        return qs
+    tickets = Subquery(visible_tickets(actor).values("id"))
+    tasks = Subquery(visible_tasks(actor).values("id"))
+    return qs.filter(Q(ticket_id__in=tickets) | Q(task_id__in=tasks))
+
+
 def visible(actor: Actor, model: type) -> QuerySet:  # type: ignore[type-arg]
     """The rows of any model the actor may see."""
     depts = list(actor.department_ids)
