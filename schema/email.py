@@ -15,7 +15,7 @@ from schema.connections import Connection
 from schema.errors import MutationError
 from schema.ids import to_global_id
 from schema.permissions import IsAdmin, IsAuthenticated
-from schema.types import Department, Ticket
+from schema.types import Department, Node, Ticket
 
 strawberry.enum(
     InboundStatus,
@@ -32,8 +32,7 @@ AfterArg = Annotated[
 
 
 @strawberry.type(description="An address customers write to: the default one or an alias.")
-class SupportAddress:
-    id: strawberry.ID = strawberry.field(description="Global id.")
+class SupportAddress(Node):
     email: str = strawberry.field(description="The address, lower case.")
     display_name: str = strawberry.field(description='Friendly name, e.g. "Zylker Sales".')
     is_default: bool = strawberry.field(
@@ -73,8 +72,7 @@ class SupportAddress:
 
 
 @strawberry.type(description="A message received over SMTP, stored before it was accepted.")
-class InboundMessage:
-    id: strawberry.ID = strawberry.field(description="Global id.")
+class InboundMessage(Node):
     message_id: str | None = strawberry.field(description="Its Message-ID header, if any.")
     mail_from: str = strawberry.field(description="Envelope sender (MAIL FROM).")
     rcpt_to: str = strawberry.field(description="Envelope recipients (RCPT TO), comma-separated.")

@@ -39,8 +39,7 @@ AfterArg = Annotated[
 
 
 @strawberry.type(description="An address a department may reply from (EM-6, EM-7).")
-class FromAddress:
-    id: strawberry.ID = strawberry.field(description="Global id.")
+class FromAddress(Node):
     email: str = strawberry.field(description="The address.")
     display_name: str = strawberry.field(description="Name shown when the agent's is not.")
     is_verified: bool = strawberry.field(
@@ -88,8 +87,7 @@ class FromAddress:
 
 
 @strawberry.type(description="The email of an outgoing thread and where its delivery stands.")
-class OutgoingEmail:
-    id: strawberry.ID = strawberry.field(description="Global id.")
+class OutgoingEmail(Node):
     message_id: str = strawberry.field(description="Its Message-ID, the same on every attempt.")
     status: OutboxStatus = strawberry.field(description="Delivery status.")
     attempts: int = strawberry.field(description="How many times sending was tried.")

@@ -18,7 +18,7 @@ from realtime import executor_fix
 from resolvers import realtime as r
 from schema.errors import MutationError
 from schema.permissions import IsAuthenticated
-from schema.types import Account, Activity, Contact, Department, Ticket
+from schema.types import Account, Activity, Contact, Department, Node, Ticket
 
 executor_fix.install()  # subscriptions' per-event memory leak in graphql-core 3.3.2
 
@@ -35,8 +35,7 @@ strawberry.enum(
 @strawberry.type(
     description="An entry of your notification center: an activity that concerns you (COL-3)."
 )
-class Notification:
-    id: strawberry.ID = strawberry.field(description="Global id; pass to notificationMarkRead.")
+class Notification(Node):
     reason: NotificationReason = strawberry.field(description="Why you were notified.")
     created_at: datetime = strawberry.field(description="When it was created.")
     read_at: datetime | None = strawberry.field(description="When you marked it read.")

@@ -1,12 +1,15 @@
-"""Workflow records are Nodes: `node(id:)` and `nodes(ids:)` fetch macros, tasks, time
-entries, timers, drafts and templates by the ids the API hands out (also inside Activity
-`changes`), with the same visibility as the lists that show them."""
+"""Every record with a global id is a Node: `node(id:)` and `nodes(ids:)` fetch macros, tasks,
+time entries, timers, drafts, templates, support and From addresses, inbound and outgoing
+emails and notifications by the ids the API hands out (also inside Activity `changes`), with
+the same visibility as the lists that show them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import models
+from models.enums import NotificationReason, ThreadDirection
 from tests.conftest import GQLClient, World, gid
 
 NODES = """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"""
@@ -20,7 +23,29 @@ async def _rows(world: World) -> dict[str, Any]:
         number=2, subject="Sales", department_id=world.sales.id, contact_id=world.contact.id
     )
     task = await models.Task.create(department_id=world.support.id, title="Call", ticket=support)
+    thread = await models.Thread.create(ticket=support, direction=ThreadDirection.OUTGOING)
+    activity = await models.Activity.create(
+        kind="ticket.updated",
+        subject_type="Ticket",
+        subject_id=support.id,
+        ticket_id=support.id,
+        department_id=world.support.id,
+    )
     return {
+        "support_address": await models.SupportAddress.create(email="help@zylker.example"),
+        "inbound": await models.InboundMessage.create(raw_sha256="0" * 64, size=1),
+        "outgoing": await models.OutboxMessage.create(
+            message_id="<1@zylker.example>",
+            mail_from="help@zylker.example",
+            next_attempt_at=datetime.now(UTC),
+            thread=thread,
+        ),
+        "from_address": await models.FromAddress.create(
+            department_id=world.support.id, email="team@zylker.example", is_verified=True
+        ),
+        "notification": await models.Notification.create(
+            agent_id=world.alice.id, activity=activity, reason=NotificationReason.FOLLOWING
+        ),
         "macro": await models.Macro.create(department_id=world.support.id, name="Close"),
         "task": task,
         "lone_task": await models.Task.create(department_id=world.sales.id, title="Plan"),
@@ -48,6 +73,11 @@ async def _rows(world: World) -> dict[str, Any]:
 
 
 TYPES = {
+    "support_address": "SupportAddress",
+    "inbound": "InboundMessage",
+    "outgoing": "OutgoingEmail",
+    "from_address": "FromAddress",
+    "notification": "Notification",
     "macro": "Macro",
     "task": "Task",
     "lone_task": "Task",
@@ -76,35 +106,44 @@ async def _visible(gql: GQLClient, token: str, rows: dict[str, Any]) -> set[str]
     return seen
 
 
-async def test_workflow_records_are_nodes_seen_as_their_lists_show_them(
+async def test_records_are_nodes_seen_as_their_lists_show_them(
     gql: GQLClient, world: World
 ) -> None:
     rows = await _rows(world)
-    # Alice (Support): her department's records, her own timer, draft and template.
+    # Alice (Support): her department's records, her own timer, draft, template and
+    # notification; support addresses and inbound mail are for administrators.
     assert await _visible(gql, world.alice_token, rows) == set(TYPES) - {
         "lone_task",
         "sales_entry",
+        "support_address",
+        "inbound",
     }
     # Bob (Sales): the Sales ticket's entry and the Sales task; not Alice's own things.
     assert await _visible(gql, world.bob_token, rows) == {"lone_task", "sales_entry"}
-    # The administrator: everything shared, but not Alice's timer, draft or template.
+    # The administrator: everything shared, but not Alice's timer, draft, template or
+    # notification.
     assert await _visible(gql, world.admin_token, rows) == set(TYPES) - {
         "timer",
         "draft",
         "own_template",
+        "notification",
     }
 
 
 async def test_a_node_query_selects_the_type_fields(gql: GQLClient, world: World) -> None:
     rows = await _rows(world)
-    query = """query($m: ID!, $t: ID!, $e: ID!) {
+    query = """query($m: ID!, $t: ID!, $e: ID!, $n: ID!, $f: ID!) {
       m: node(id: $m) { ... on Macro { name department { name } } }
       t: node(id: $t) { ... on Task { title } }
-      e: node(id: $e) { ... on TimeEntry { seconds agent { id } ticket { number } } } }"""
+      e: node(id: $e) { ... on TimeEntry { seconds agent { id } ticket { number } } }
+      n: node(id: $n) { ... on Notification { reason isRead activity { kind } ticket { number } } }
+      f: node(id: $f) { ... on FromAddress { email } } }"""
     variables = {
         "m": gid("Macro", rows["macro"].id),
         "t": gid("Task", rows["task"].id),
         "e": gid("TimeEntry", rows["entry"].id),
+        "n": gid("Notification", rows["notification"].id),
+        "f": gid("FromAddress", rows["from_address"].id),
     }
     data = (await gql.as_(world.alice_token)(query, variables)).data
     assert data["m"] == {"name": "Close", "department": {"name": world.support.name}}
