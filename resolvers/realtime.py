@@ -196,8 +196,8 @@ def to_notification(
         is_read=row.read_at is not None,
         cursor=notification_cursor(row.id),
         pk=row.id,
-        activity_obj=Activity.from_row(activity) if activity is not None else None,
-        ticket_obj=Ticket.from_row(ticket) if visible else None,  # type: ignore[arg-type]
+        activity_row=activity,
+        ticket_row=ticket if visible else None,
         contact_pk=row.contact_id,
         account_pk=row.account_id,
     )
@@ -360,7 +360,7 @@ async def notification_created(
                     notification=notification,
                     unread_count=delivery.unread,
                 )
-                ticket = notification.ticket_obj
+                ticket = notification.ticket_row
                 version = ticket.version if ticket is not None else None
                 key = ("notificationCreated", delivery.row.activity_id, version)
                 yield SharedEvent(make=lambda e=event: e, key=key, actor=actor, personal=True)

@@ -13,6 +13,7 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
+import models
 from models.enums import NotificationReason
 from realtime import executor_fix
 from resolvers import realtime as r
@@ -45,18 +46,20 @@ class Notification(Node):
         "`newerThan` to me.notifications, to get exactly what came after it."
     )
     pk: strawberry.Private[int]
-    activity_obj: strawberry.Private[Activity | None]
-    ticket_obj: strawberry.Private[Ticket | None]
+    # Rows, made into objects only when the field is selected (a thousand subscribers of one
+    # event build them once, in the one execution of their group).
+    activity_row: strawberry.Private[models.Activity | None]
+    ticket_row: strawberry.Private[models.Ticket | None]  # None too once it may not be seen
     contact_pk: strawberry.Private[int | None]
     account_pk: strawberry.Private[int | None]
 
     @strawberry.field(description="What happened.")
     def activity(self) -> Activity | None:
-        return self.activity_obj
+        return Activity.from_row(self.activity_row) if self.activity_row is not None else None
 
     @strawberry.field(description="The ticket it concerns, while you may see it.")
     def ticket(self) -> Ticket | None:
-        return self.ticket_obj
+        return Ticket.from_row(self.ticket_row) if self.ticket_row is not None else None
 
     @strawberry.field(description="The contact it concerns.")
     async def contact(self, info: strawberry.Info) -> Contact | None:
