@@ -198,7 +198,8 @@ async def _deliveries(keys: list[tuple[int, Actor]]) -> list[Delivery | None]:
     # Usually one activity and one ticket for the thousand notifications of one event.
     activity_ids = list({row.activity_id for row in rows.values()})
     ticket_ids = list({row.ticket_id for row in rows.values() if row.ticket_id is not None})
-    scopes = list({_unread_key(actor) for _, actor in keys})
+    scope_of = [_unread_key(actor) for _, actor in keys]
+    scopes = list(set(scope_of))
     activities, tickets, unread = await asyncio.gather(
         _by_id(models.Activity)(activity_ids),
         _by_id(models.Ticket)(ticket_ids),
@@ -208,15 +209,13 @@ async def _deliveries(keys: list[tuple[int, Actor]]) -> list[Delivery | None]:
     ticket_of = dict(zip(ticket_ids, tickets, strict=True))
     unread_of = dict(zip(scopes, unread, strict=True))
     out: list[Delivery | None] = []
-    for pk, actor in keys:
+    for (pk, actor), scope in zip(keys, scope_of, strict=True):
         row = rows.get(pk)
         if row is None or row.agent_id != actor.agent_id:
             out.append(None)  # gone, or not this agent's
             continue
         ticket = ticket_of.get(row.ticket_id) if row.ticket_id is not None else None
-        out.append(
-            Delivery(row, activity_of.get(row.activity_id), ticket, unread_of[_unread_key(actor)])
-        )
+        out.append(Delivery(row, activity_of.get(row.activity_id), ticket, unread_of[scope]))
     return out
 
 

@@ -157,26 +157,44 @@ def document_is_per_agent(schema: GraphQLSchema, document: DocumentNode) -> bool
     return visitor.per_agent
 
 
-_analysed: dict[tuple[int, str, str | None], bool] = {}
+class _ByDocument:
+    """An analysis of a subscription's document, made once per (schema, document text,
+    operation name) and kept for the next subscriber (at most 1,024 documents)."""
+
+    def __init__(
+        self,
+        analyse: Callable[
+            [GraphQLSchema, OperationDefinitionNode, dict[str, FragmentDefinitionNode]], Any
+        ],
+        without_source: Any,
+    ) -> None:
+        self.analyse = analyse
+        self.without_source = without_source  # the answer when the text is unknown
+        self.found: dict[tuple[int, str, str | None], Any] = {}
+
+    def __call__(
+        self,
+        schema: GraphQLSchema,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+    ) -> Any:
+        body = operation.loc.source.body if operation.loc else None
+        if body is None:
+            return self.without_source
+        key = (id(schema), body, operation.name.value if operation.name else None)
+        if key not in self.found:
+            if len(self.found) > 1024:
+                self.found.clear()
+            self.found[key] = self.analyse(schema, operation, fragments)
+        return self.found[key]
 
 
-def _is_per_agent(
-    schema: GraphQLSchema,
-    operation: OperationDefinitionNode,
-    fragments: dict[str, FragmentDefinitionNode],
-) -> bool:
-    name = operation.name.value if operation.name else None
-    body = operation.loc.source.body if operation.loc else None
-    if body is None:
-        return True
-    key = (id(schema), body, name)
-    found = _analysed.get(key)
-    if found is None:
-        if len(_analysed) > 1024:
-            _analysed.clear()
-        document = DocumentNode(definitions=(operation, *fragments.values()))
-        found = _analysed[key] = document_is_per_agent(schema, document)
-    return found
+_is_per_agent = _ByDocument(
+    lambda schema, operation, fragments: document_is_per_agent(
+        schema, DocumentNode(definitions=(operation, *fragments.values()))
+    ),
+    without_source=True,
+)
 
 
 # -- personal events: one execution per group, each member's own values filled in --------
@@ -326,23 +344,7 @@ def personalise(data: dict[str, Any], event: Any, plan: Plan) -> dict[str, Any]:
 
 
 _MISSING = object()
-_plans: dict[tuple[int, str, str | None], Plan | None] = {}
-
-
-def _personal_plan(
-    schema: GraphQLSchema,
-    operation: OperationDefinitionNode,
-    fragments: dict[str, FragmentDefinitionNode],
-) -> Plan | None:
-    body = operation.loc.source.body if operation.loc else None
-    if body is None:
-        return None
-    key = (id(schema), body, operation.name.value if operation.name else None)
-    if key not in _plans:
-        if len(_plans) > 1024:
-            _plans.clear()
-        _plans[key] = personal_plan(schema, operation, fragments)
-    return _plans[key]
+_personal_plan = _ByDocument(personal_plan, without_source=None)
 
 
 def scope_key(actor: Actor, *, per_agent: bool) -> Hashable:
@@ -520,9 +522,7 @@ class SharedExecutor(StrawberryGraphQLCoreExecutionContext):
             )
         if key is None:
             return super().execute_operation(serially)
-        entry = results.get(key)
-        if entry is None or entry.abandoned:
-            entry = results.new(key)
+        entry, _ = results.claim(key)
         if not entry.started and not entry.future.done():
             results.executions += 1
             entry.start(self._execute_once(serially))

@@ -14,9 +14,9 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.expressions import Q
 
@@ -30,6 +30,7 @@ from services.errors import ClientError
 from services.policies import can_see_department, can_view_ticket
 
 log = logging.getLogger("deskql.streams")
+T = TypeVar("T")
 
 # Seconds a re-loaded Actor is reused at most: bounds the database work of a burst of events
 # while a revoked token or lost membership still stops a stream within this time. Past half
@@ -236,9 +237,14 @@ async def notification_stream(
 
 
 async def _deliveries(pks: list[int], actor: Actor) -> list[batch.Delivery | None]:
+    return await _each(lambda pk: batch.delivery(pk, actor), pks)
+
+
+async def _each(load: Callable[[int], Awaitable[T]], pks: list[int]) -> list[T]:
+    """`load` of every pk, through the batch loaders (one query for all subscribers)."""
     if len(pks) == 1:  # the usual case: no gather (it costs more than the load)
-        return [await batch.delivery(pks[0], actor)]
-    return list(await asyncio.gather(*(batch.delivery(pk, actor) for pk in pks)))
+        return [await load(pks[0])]
+    return list(await asyncio.gather(*(load(pk) for pk in pks)))
 
 
 def _may_see(actor: Actor, delivery: batch.Delivery) -> bool:
@@ -296,7 +302,7 @@ async def ticket_stream(
                     # activity and the ticket in one query each, not one per subscriber.
                     rows = [
                         row
-                        for row in await _activities(sorted(wanted))
+                        for row in await _each(batch.activity, sorted(wanted))
                         if row is not None and row.ticket_id == ticket_id  # type: ignore[attr-defined]
                     ]
                 ticket = await batch.ticket(ticket_id)
@@ -329,12 +335,6 @@ async def _read_activity(
         return None
     row, ticket = await asyncio.gather(batch.activity(pk), batch.ticket(ticket_id))
     return row, ticket
-
-
-async def _activities(pks: list[int]) -> list[models.Activity | None]:
-    if len(pks) == 1:  # the usual case: no gather (it costs more than the load)
-        return [await batch.activity(pks[0])]
-    return list(await asyncio.gather(*(batch.activity(pk) for pk in pks)))
 
 
 def _start_of_day(now: datetime) -> datetime:

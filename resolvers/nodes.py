@@ -18,74 +18,69 @@ from services import policies
 from services.auth import Actor
 from services.errors import ClientError
 
-# The objects of one type among the given pks that the actor may see, as (pk, object).
-Load = Callable[[strawberry.Info, Actor, list[int]], Awaitable[list[tuple[int, Any]]]]
+# Which rows of a type the actor may see, and how those rows become the GraphQL objects.
+Rows = Callable[[Actor], QuerySet[Any]]
+Convert = Callable[[strawberry.Info, Actor, list[Any]], Awaitable[list[Any]]]
 
 
-def _rows(rows: Callable[[Actor], QuerySet[Any]], convert: Callable[..., Any]) -> Load:
-    """A type fetched with the rule of the list that shows it: `rows(actor)`."""
+def _each(convert: Callable[[Any], Any]) -> Convert:
+    async def objects(info: strawberry.Info, actor: Actor, rows: list[Any]) -> list[Any]:
+        return [convert(row) for row in rows]
 
-    async def load(info: strawberry.Info, actor: Actor, pks: list[int]) -> list[tuple[int, Any]]:
-        return [(row.pk, convert(row)) for row in await rows(actor).filter(id__in=pks)]
-
-    return load
+    return objects
 
 
-def _admins_only(model: type[Any]) -> Callable[[Actor], QuerySet[Any]]:
-    def rows(actor: Actor) -> QuerySet[Any]:
-        # As their lists: administrators only; anyone else finds nothing (null, not an error).
-        return model.all() if actor.is_admin else model.filter(id__in=[])
-
-    return rows
+def _visible(model: type[Any]) -> Rows:
+    return partial(policies.visible, model=model)
 
 
 @cache
-def _loaders() -> dict[str, Load]:
-    """Every Node type by name, with how its visible objects are loaded."""
-    from resolvers.outbound import _from_address
+def _types() -> dict[str, tuple[Rows, Convert]]:
+    """Every Node type by name: its rows the actor may see (policies.visible, or the rule of
+    the service whose list shows them) and how they become objects."""
+    from resolvers.outbound import to_from_address
     from resolvers.realtime import to_notifications
     from resolvers.time_tracking import to_entry, to_timer
     from schema.email import InboundMessage, SupportAddress
     from schema.macros import Macro, Task
     from schema.outbound import Draft, EmailTemplate, OutgoingEmail, TemplateFolder, TicketTemplate
-    from services import drafts, from_addresses, macros, outbox, templates, time_tracking
+    from services import drafts, from_addresses, macros, templates, time_tracking
     from services import notifications as notes
 
-    async def from_address(
-        info: strawberry.Info, actor: Actor, pks: list[int]
-    ) -> list[tuple[int, Any]]:
-        rows = await from_addresses.list_from_addresses(actor).filter(id__in=pks)
-        return [(row.pk, _from_address(info, row)) for row in rows]
+    async def from_address_objects(
+        info: strawberry.Info, actor: Actor, rows: list[Any]
+    ) -> list[Any]:
+        return [to_from_address(info, row) for row in rows]  # with the server's SPF record
 
-    async def notification(
-        info: strawberry.Info, actor: Actor, pks: list[int]
-    ) -> list[tuple[int, Any]]:
-        rows = await notes.list_notifications(actor).filter(id__in=pks)
-        objects = await to_notifications(actor, rows)
-        return [(row.pk, obj) for row, obj in zip(rows, objects, strict=True)]
+    async def notification_objects(
+        info: strawberry.Info, actor: Actor, rows: list[Any]
+    ) -> list[Any]:
+        return list(await to_notifications(actor, rows))
 
-    loaders: dict[str, Load] = {
-        model.__name__: _rows(partial(policies.visible, model=model), convert)
-        for model, convert in CONVERTERS.items()
+    types: dict[str, tuple[Rows, Convert]] = {
+        model.__name__: (_visible(model), _each(convert)) for model, convert in CONVERTERS.items()
     }
-    loaders.update(
+    types.update(
         {
-            "Macro": _rows(macros.list_macros, Macro.from_row),
-            "Task": _rows(policies.visible_tasks, Task.from_row),
-            "TimeEntry": _rows(policies.visible_time_entries, to_entry),
-            "Timer": _rows(time_tracking.list_timers, to_timer),
-            "Draft": _rows(drafts.visible_drafts, Draft.from_row),
-            "EmailTemplate": _rows(templates.visible_templates, EmailTemplate.from_row),
-            "TemplateFolder": _rows(templates.visible_folders, TemplateFolder.from_row),
-            "TicketTemplate": _rows(templates.visible_ticket_templates, TicketTemplate.from_row),
-            "SupportAddress": _rows(_admins_only(models.SupportAddress), SupportAddress.from_row),
-            "InboundMessage": _rows(_admins_only(models.InboundMessage), InboundMessage.from_row),
-            "OutgoingEmail": _rows(outbox.visible_outgoing, OutgoingEmail.from_row),
-            "FromAddress": from_address,
-            "Notification": notification,
+            "Task": (_visible(models.Task), _each(Task.from_row)),
+            "TimeEntry": (_visible(models.TimeEntry), _each(to_entry)),
+            "OutgoingEmail": (_visible(models.OutboxMessage), _each(OutgoingEmail.from_row)),
+            "SupportAddress": (_visible(models.SupportAddress), _each(SupportAddress.from_row)),
+            "InboundMessage": (_visible(models.InboundMessage), _each(InboundMessage.from_row)),
+            "Macro": (macros.list_macros, _each(Macro.from_row)),
+            "Timer": (time_tracking.list_timers, _each(to_timer)),
+            "Draft": (drafts.visible_drafts, _each(Draft.from_row)),
+            "EmailTemplate": (templates.visible_templates, _each(EmailTemplate.from_row)),
+            "TemplateFolder": (templates.visible_folders, _each(TemplateFolder.from_row)),
+            "TicketTemplate": (
+                templates.visible_ticket_templates,
+                _each(TicketTemplate.from_row),
+            ),
+            "FromAddress": (from_addresses.list_from_addresses, from_address_objects),
+            "Notification": (notes.list_notifications, notification_objects),
         }
     )
-    return loaders
+    return types
 
 
 async def nodes(info: strawberry.Info, ids: list[str]) -> list[Node | None]:
@@ -93,19 +88,21 @@ async def nodes(info: strawberry.Info, ids: list[str]) -> list[Node | None]:
     actor = actor_of(info)
     if len(ids) > info.context.settings.max_page_size:
         raise ClientError(f"at most {info.context.settings.max_page_size} ids at once")
-    loaders = _loaders()
+    types = _types()
     wanted: dict[str, list[int]] = defaultdict(list)
     keys: list[tuple[str, int]] = []
     for gid in ids:
         type_name, pk = from_global_id(gid)
-        if type_name not in loaders:
+        if type_name not in types:
             raise InvalidId(f"id {gid!r} names an unknown type {type_name!r}")
         wanted[type_name].append(pk)
         keys.append((type_name, pk))
     found: dict[tuple[str, int], Node] = {}
     for type_name, pks in wanted.items():
-        for pk, obj in await loaders[type_name](info, actor, pks):
-            found[(type_name, pk)] = obj
+        visible, convert = types[type_name]
+        rows = await visible(actor).filter(id__in=pks)
+        for row, obj in zip(rows, await convert(info, actor, rows), strict=True):
+            found[(type_name, row.pk)] = obj
     return [found.get(key) for key in keys]
 
 

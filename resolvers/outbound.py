@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     )
 
 
-def _from_address(info: strawberry.Info, row: Any) -> FromAddress:
+def to_from_address(info: strawberry.Info, row: Any) -> FromAddress:
+    """The GraphQL FromAddress of a row, with this server's SPF record."""
     from schema.outbound import FromAddress
 
     return FromAddress.from_row(row, addresses.spf_record(info.context.settings))
@@ -59,7 +60,7 @@ async def from_addresses(
     pk = decode_id(department_id, "Department") if department_id is not None else None
     qs = addresses.list_from_addresses(actor_of(info), department_id=pk)
     return await page(
-        info, qs, first=first, after=after, convert=lambda row: _from_address(info, row)
+        info, qs, first=first, after=after, convert=lambda row: to_from_address(info, row)
     )
 
 
@@ -82,7 +83,7 @@ async def reply_from_choice(info: strawberry.Info, *, ticket_id: str) -> list[Re
             email=row.email,
             display_name=row.display_name,
             is_default=row.from_address is None,
-            from_address=_from_address(info, row.from_address) if row.from_address else None,
+            from_address=to_from_address(info, row.from_address) if row.from_address else None,
         )
         for row in rows
     ]
@@ -256,7 +257,7 @@ async def from_address_create(info: strawberry.Info, input: FromAddressCreateInp
             display_name=input.display_name,
             smtp_settings=_smtp(input.smtp),
         )
-        return {"from_address": _from_address(info, row)}
+        return {"from_address": to_from_address(info, row)}
 
     return await mutate(FromAddressPayload, run)
 
@@ -278,7 +279,7 @@ async def from_address_update(info: strawberry.Info, input: FromAddressUpdateInp
             address_id=input_id(input.id, "FromAddress", "id"),
             changes=changes,
         )
-        return {"from_address": _from_address(info, row)}
+        return {"from_address": to_from_address(info, row)}
 
     return await mutate(FromAddressPayload, run)
 
@@ -293,7 +294,7 @@ async def from_address_resend_verification(info: strawberry.Info, input: FromAdd
             settings=info.context.settings,
             address_id=input_id(input.id, "FromAddress", "id"),
         )
-        return {"from_address": _from_address(info, row)}
+        return {"from_address": to_from_address(info, row)}
 
     return await mutate(FromAddressPayload, run)
 
@@ -306,7 +307,7 @@ async def from_address_delete(info: strawberry.Info, input: FromAddressIdInput) 
         row = await addresses.delete_from_address(
             actor_of(info), address_id=input_id(input.id, "FromAddress", "id")
         )
-        return {"from_address": _from_address(info, row)}
+        return {"from_address": to_from_address(info, row)}
 
     return await mutate(FromAddressPayload, run)
 

@@ -17,8 +17,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from tortoise.expressions import F, Subquery
-from tortoise.queryset import QuerySet
+from tortoise.expressions import F
 
 import models
 from channels.email import outbound as smtp
@@ -298,12 +297,6 @@ def wake() -> None:
     """Tell this process's workers that something was queued (call after the commit)."""
     for worker in _workers:
         worker.wake()
-
-
-def visible_outgoing(actor: Actor) -> QuerySet[models.OutboxMessage]:
-    """The emails of the threads the actor may see (a thread's delivery status)."""
-    threads = Subquery(visible(actor, models.Thread).values("id"))
-    return models.OutboxMessage.filter(thread_id__in=threads)
 
 
 async def get_for_thread(actor: Actor, *, thread_id: int) -> models.OutboxMessage | None:

@@ -113,4 +113,15 @@ def visible(actor: Actor, model: type) -> QuerySet:  # type: ignore[type-arg]
         return qs.filter(Q(department_id__isnull=True) | Q(department_id__in=depts))
     if model in (models.Contact, models.Account, models.Product):
         return model.all()
+    if model is models.Task:
+        return visible_tasks(actor)
+    if model is models.TimeEntry:
+        return visible_time_entries(actor)
+    if model is models.OutboxMessage:
+        # A thread's delivery status: the emails of the threads the actor may see.
+        threads = Subquery(visible(actor, models.Thread).values("id"))
+        return models.OutboxMessage.filter(thread_id__in=threads)
+    if model in (models.SupportAddress, models.InboundMessage):
+        # Administrators only, as their lists; anyone else finds none (not an error).
+        return model.all() if actor.is_admin else model.filter(id__in=[])
     raise LookupError(f"no visibility rule for {model.__name__}")
