@@ -34,6 +34,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 import db
+import web
 from channels.email.server import smtp_running
 from realtime.bus import Bus
 from realtime.hub import DEFAULT_QUEUE_SIZE, Hub
@@ -298,6 +299,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/attachments/{attachment_id}", download),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *web.routes(settings),
         ],
         lifespan=lifespan,
     )
