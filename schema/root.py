@@ -7,6 +7,7 @@ import strawberry
 from realtime.shared import SharedExecutor
 from schema.attachments import AttachmentMutations
 from schema.auth import AuthMutations, AuthQueries
+from schema.comments import CommentMutations
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.email import EmailMutations, EmailQueries
 from schema.extensions import build_extensions
@@ -62,6 +63,7 @@ class Query(
 class Mutation(
     AuthMutations,
     TicketMutations,
+    CommentMutations,
     AttachmentMutations,
     CustomerMutations,
     RealtimeMutations,
