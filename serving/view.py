@@ -155,6 +155,12 @@ class DeskQLGraphQL(GraphQL):
         finally:
             metrics.WEBSOCKETS.dec()
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET carrying only a persisted query's hash is an operation, not a page view.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
+
     async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
         return HTMLResponse(graphiql.page(request))
 
