@@ -6,12 +6,23 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.test_cli import cli_env, deskql, free_port, running_server
+
+
+def log_with(var_dir: Path, text: str, within: float = 10) -> str:
+    """The server's log once it contains `text` (a request's line follows its response)."""
+    deadline = time.monotonic() + within
+    while True:
+        log = next(var_dir.glob("serve-*.log")).read_text()
+        if text in log or time.monotonic() > deadline:
+            return log
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -25,7 +36,7 @@ def test_banner_and_request_lines(var_dir: Path) -> None:
         port = base.rsplit(":", 1)[1]
         resp = httpx.post(f"{base}/graphql", json={"query": "query Ping { __typename }"})
         request_id = resp.headers["x-request-id"]
-        log = next(var_dir.glob("serve-*.log")).read_text()
+        log = log_with(var_dir, request_id)
     assert f"GraphQL endpoint: http://127.0.0.1:{port}/graphql" in log
     assert f"GraphiQL: http://127.0.0.1:{port}/graphql in a browser" in log
     assert "Inbound SMTP (mail to tickets): 127.0.0.1:" in log
@@ -41,7 +52,7 @@ def test_json_logs(var_dir: Path) -> None:
     env = cli_env(var_dir, DESKQL_LOG_FORMAT="json", DESKQL_RELAY_HOST="smtp.example.com")
     with running_server(env) as (base, _proc):
         resp = httpx.post(f"{base}/graphql", json={"query": "query Ping { __typename }"})
-        log = next(var_dir.glob("serve-*.log")).read_text()
+        log = log_with(var_dir, resp.headers["x-request-id"])
     records = [json.loads(x) for x in log.splitlines() if x.startswith("{")]
     assert records, log
     mine = [r for r in records if r.get("request_id") == resp.headers["x-request-id"]]
