@@ -109,3 +109,15 @@ async def test_an_unwritable_folder_is_a_temporary_failure(world: World, clean_d
     row = await models.OutboxMessage.get(id=sent.outbox.id)
     assert row.status is OutboxStatus.FAILED and row.attempts == 2
     assert "cannot write to the mail folder" in row.last_error
+
+
+def test_bad_operating_settings_are_refused_clearly() -> None:
+    for env, message in (
+        ({"DESKQL_LOG_FORMAT": "xml"}, "DESKQL_LOG_FORMAT must be text or json"),
+        ({"DESKQL_LOG_LEVEL": "loud"}, "DESKQL_LOG_LEVEL must be"),
+        ({"DESKQL_READY_TIMEOUT_MS": "soon"}, "DESKQL_READY_TIMEOUT_MS must be a whole number"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            Settings.from_env(env)
+    ok = Settings.from_env({"DESKQL_LOG_FORMAT": "JSON", "DESKQL_LOG_LEVEL": "Warning"})
+    assert (ok.log_format, ok.log_level) == ("json", "warning")
