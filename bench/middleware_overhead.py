@@ -56,6 +56,65 @@ def without_middleware() -> Any:
     return _app(middleware=False)
 
 
+async def _micro(n: int, log_path: Path) -> tuple[float, float]:
+    """Seconds per request of a trivial ASGI endpoint alone and wrapped in the middleware,
+    in this process (the steadier measure on a shared machine): best of 5 interleaved runs."""
+    import logging
+    from types import SimpleNamespace
+
+    from serving.cors import OriginCORS
+    from serving.logs import configure_logging
+    from serving.observe import RequestObserver, current
+    from settings import Settings
+
+    settings = Settings(allowed_origins=[ORIGIN])
+    stream = log_path.open("w")
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    configure_logging(settings, stream=stream)
+    route = SimpleNamespace(path="/graphql")
+
+    async def endpoint(scope: dict, receive: Any, send: Any) -> None:
+        scope["route"] = route
+        record = current()
+        if record is not None:
+            record.operation, record.actor_id = "TicketList", 1
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    wrapped = RequestObserver(OriginCORS(endpoint, settings=settings))
+    headers = [
+        (b"host", b"127.0.0.1"),
+        (b"content-type", b"application/json"),
+        (b"authorization", b"Bearer dq_x"),
+        (b"origin", ORIGIN.encode()),
+    ]
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        pass
+
+    async def timed(app: Any) -> float:
+        started = time.perf_counter()
+        for _ in range(n):
+            scope = {"type": "http", "method": "POST", "path": "/graphql", "headers": headers}
+            await app(scope, receive, send)
+        return (time.perf_counter() - started) / n
+
+    best = {"bare": float("inf"), "wrapped": float("inf")}
+    try:
+        for _ in range(5):
+            best["bare"] = min(best["bare"], await timed(endpoint))
+            best["wrapped"] = min(best["wrapped"], await timed(wrapped))
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        stream.close()
+    return best["bare"], best["wrapped"]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--database-url", default="", help="PostgreSQL URL (default: SQLite)")
@@ -66,6 +125,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=5, help="rounds per server (default 5)")
     p.add_argument("--duration", type=float, default=4.0, help="seconds per round (default 4)")
     p.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds (default 2)")
+    p.add_argument(
+        "--micro", type=int, default=20_000, help="requests of the in-process measure (20000)"
+    )
     args = p.parse_args(argv)
     if args.reset and not args.database_url:
         p.error("--reset only applies to --database-url")
@@ -128,6 +190,14 @@ def main(argv: list[str] | None = None) -> None:
             print(f"round {r + 1}: " + "   ".join(line))
         logged = (tmp / f"server-{full.name}.log").read_text().count("deskql.request: POST")
         report(args, servers, rounds, logged)
+        bare_s, wrapped_s = asyncio.run(_micro(args.micro, tmp / "micro.log"))
+        cost_ms = (wrapped_s - bare_s) * 1000
+        cpu_ms = common.median_of(rounds[bare.name], "cpu_ms")
+        print(
+            f"in process, {args.micro} requests: the middleware costs {cost_ms * 1000:.1f} us a "
+            f"request (endpoint alone {bare_s * 1e6:.1f} us, wrapped {wrapped_s * 1e6:.1f} us), "
+            f"{100 * cost_ms / cpu_ms:.2f}% of (1)'s CPU per ticket list request"
+        )
     finally:
         for server in reversed(servers):
             server.stop()

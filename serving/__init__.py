@@ -11,4 +11,6 @@ server.py assembles the application; each module here does one job:
 - graphiql.py: the GraphiQL page served from web/static/graphiql.
 - persisted.py: automatic persisted queries and the allow-list.
 - limits.py: the request body size limit.
+- view.py: the GraphQL view (context, auth, WebSocket frames, GraphiQL page, persisted
+  queries, subscriptions over HTTP refused clearly, the request record, the WebSocket gauge).
 """
