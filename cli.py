@@ -21,6 +21,7 @@ from settings import ROOT, Settings
 EXIT_REFUSED = 1
 EXIT_MIGRATIONS_PENDING = 2
 EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 2  # the database cannot be reached, or a port is taken
 DEFAULT_SCHEMA_FILE = ROOT / "schema.graphql"
 
 
@@ -59,8 +60,10 @@ def _run(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
         return EXIT_REFUSED
     except ClientError as exc:
         return _fail(str(exc))
+    except db.DatabaseUnavailable as exc:
+        return _fail(str(exc), EXIT_UNAVAILABLE)
     except DBConnectionError as exc:
-        return _fail(f"cannot connect to the database {settings.db_url}: {exc}")
+        return _fail(f"cannot connect to the database {db.redacted(settings.db_url)}: {exc}")
 
 
 async def _open(settings: Settings) -> None:
@@ -80,13 +83,49 @@ async def _open(settings: Settings) -> None:
 # --- serve -------------------------------------------------------------------------------
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on right now (in use, not ours), or None."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        # The same option uvicorn and asyncio set: a port in TIME_WAIT is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use"
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Check the database (and load the demo data), then serve the app with uvicorn."""
+    """Check the ports and the database (and load the demo data), then serve with uvicorn."""
     settings = replace(
         settings,
         host=args.host if args.host is not None else settings.host,
         port=args.port if args.port is not None else settings.port,
+        log_level=args.log_level or settings.log_level,
     )
+    from serving.logs import configure_logging
+
+    configure_logging(settings)
+    problem = port_problem(settings.host, settings.port)
+    if problem:
+        return _fail(f"{problem} (choose another with --port or DESKQL_PORT)", EXIT_UNAVAILABLE)
+    if settings.smtp_enabled:
+        problem = port_problem(settings.smtp_host, settings.smtp_port)
+        if problem:
+            return _fail(
+                f"SMTP: {problem} (set DESKQL_SMTP_PORT, or DESKQL_SMTP_ENABLED=false)",
+                EXIT_UNAVAILABLE,
+            )
 
     async def prepare() -> int:
         import models
@@ -112,13 +151,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from server import create_app
 
-    shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    print(f"DeskQL GraphQL endpoint: http://{shown_host}:{settings.port}/graphql", flush=True)
+    # Logging is ours (configure_logging): uvicorn's loggers propagate to it, and the
+    # request lines of serving/observe.py replace its access log. The banner (URLs, SMTP,
+    # where mail goes) is logged by the application once it has started.
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        log_level=args.log_level,
+        log_config=None,
+        access_log=False,
+        log_level=settings.log_level,
     )
     return 0
 
@@ -134,6 +176,14 @@ def cmd_smtp(args: argparse.Namespace, settings: Settings) -> int:
         smtp_host=args.host if args.host is not None else settings.smtp_host,
         smtp_port=args.port if args.port is not None else settings.smtp_port,
     )
+    from serving.logs import configure_logging
+
+    configure_logging(settings)
+    problem = port_problem(settings.smtp_host, settings.smtp_port)
+    if problem:
+        return _fail(
+            f"{problem} (choose another with --port or DESKQL_SMTP_PORT)", EXIT_UNAVAILABLE
+        )
 
     async def work() -> int:
         import signal
@@ -318,9 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--log-level",
-        default="info",
+        default=None,
         choices=["critical", "error", "warning", "info", "debug"],
-        help="uvicorn's log level",
+        help="log level (default DESKQL_LOG_LEVEL, info)",
     )
     serve.set_defaults(func=cmd_serve)
 

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from tortoise import Tortoise
 from tortoise.backends.sqlite.client import SqliteTransactionContext
 from tortoise.connection import get_connection, get_connections
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 from models import MODEL_MODULES
@@ -22,6 +23,34 @@ APP_LABEL = "models"
 
 class MigrationsPending(RuntimeError):
     """The database is behind the code; `deskql migrate` brings it up to date."""
+
+
+class DatabaseUnavailable(DBConnectionError):
+    """The database cannot be reached (server down, database missing, refused login)."""
+
+
+def redacted(url: str) -> str:
+    """A database URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def check_connection(settings: Settings) -> None:
+    """Run a trivial statement; DatabaseUnavailable saying why when it fails (before asking
+    about migrations, whose table would look empty on a database that is not there)."""
+    try:
+        await get_connection("default").execute_query("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - every driver's failure means the same here
+        reason = str(exc).strip() or type(exc).__name__
+        cause = exc.__cause__ or exc.__context__
+        if cause is not None and str(cause).strip() and str(cause) not in reason:
+            reason = f"{reason} ({str(cause).strip()})"
+        raise DatabaseUnavailable(
+            f"cannot connect to the database {redacted(settings.db_url)}: {reason}"
+        ) from exc
 
 
 async def _sqlite_transaction_enter(self: SqliteTransactionContext) -> Any:
@@ -118,6 +147,11 @@ async def apply_migrations(settings: Settings) -> list[str]:
 async def init_db(settings: Settings, *, migrate: bool | None = None) -> None:
     """Open the connections; migrate or refuse when the database is behind the code."""
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    try:
+        await check_connection(settings)
+    except DatabaseUnavailable:
+        await Tortoise.close_connections()
+        raise
     do_migrate = settings.should_auto_migrate if migrate is None else migrate
     if do_migrate:
         await apply_migrations(settings)

@@ -1,16 +1,16 @@
 """The DeskQL ASGI application: one Starlette app whose lifespan owns the database, the
-broadcast bus and the SMTP server; GraphQL over HTTP and WebSocket on /graphql."""
+broadcast bus and the SMTP server; GraphQL over HTTP and WebSocket on /graphql (the view is
+serving/view.py); /health, /ready and /metrics; the middleware of serving/ (CORS, request
+ids, request logs and metrics, the body size limit)."""
 
 from __future__ import annotations
 
 import gc
 import html
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
@@ -21,186 +21,24 @@ from starlette.responses import (
     Response,
 )
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
-from strawberry import UNSET
-from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http.exceptions import WebSocketDisconnected
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-    Operation,
-)
-from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 import db
 import web
 from channels.email.server import smtp_running
 from realtime.bus import Bus
 from realtime.hub import DEFAULT_QUEUE_SIZE, Hub
-from realtime.shared import SINK, EncodedData, Sink
-from realtime.streams import connection_token
-from schema.context import Context
 from schema.ids import InvalidId, decode_id
-from schema.root import build_schema
 from services import attachments, auth, from_addresses, outbox, uow
 from services.errors import NotAuthenticated
 from services.organisation import ensure_organisation
+from serving import health, logs
+from serving.cors import OriginCORS
+from serving.limits import BodySizeLimit
+from serving.observe import RequestObserver
+from serving.view import DeskQLGraphQL, bearer_token
 from settings import Settings
 
 log = logging.getLogger("deskql")
-
-
-def bearer_token(headers: Any) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header, if any."""
-    value = headers.get("authorization") or ""
-    scheme, _, token = value.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
-
-
-class TextWebSocket(ASGIWebSocketAdapter):
-    """Sends every subscription message as a TEXT frame (graphql-ws and graphql-transport-ws
-    clients, browsers included, parse text; strawberry sends binary when encode_json returns
-    bytes), splicing the JSON a shared event was encoded to once (realtime/shared)."""
-
-    async def send_json(self, message: Mapping[str, object]) -> None:
-        try:
-            await self.ws.send_text(encode_frame(message).decode())
-        except WebSocketDisconnect as exc:
-            raise WebSocketDisconnected from exc
-
-
-def encode_frame(message: Mapping[str, object]) -> bytes:
-    """The JSON of a protocol message; a shared `data` is spliced in pre-encoded."""
-    payload = message.get("payload")
-    if isinstance(payload, dict) and len(payload) == 1:
-        data = payload.get("data")
-        if isinstance(data, EncodedData):
-            head = {k: v for k, v in message.items() if k != "payload"}
-            return orjson.dumps(head)[:-1] + b',"payload":{"data":' + data.json + b"}}"
-    return orjson.dumps(message)
-
-
-class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws; each operation's task knows where its frames go (SINK), so a
-    shared subscription event can be sent to it pre-encoded (realtime/shared.py)."""
-
-    async def run_operation(self, operation: Operation[Context, None]) -> None:
-        SINK.set(Sink(self.websocket.ws, operation.id, "next"))  # type: ignore[attr-defined]
-        await super().run_operation(operation)
-
-
-class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
-    """Legacy graphql-ws, with the same SINK as TransportWSHandler (message type `data`)."""
-
-    async def handle_async_results(
-        self,
-        operation_id: str,
-        query: str,
-        operation_name: str | None,
-        variables: dict[str, object] | None,
-    ) -> None:
-        SINK.set(Sink(self.websocket.ws, operation_id, "data"))  # type: ignore[attr-defined]
-        await super().handle_async_results(operation_id, query, operation_name, variables)
-
-
-class DeskQLGraphQL(GraphQL):
-    """Strawberry's ASGI view with our context, orjson encoding and token auth."""
-
-    websocket_adapter_class = TextWebSocket  # type: ignore[assignment]
-    graphql_transport_ws_handler_class = TransportWSHandler  # type: ignore[assignment]
-    graphql_ws_handler_class = LegacyWSHandler  # type: ignore[assignment]
-
-    def __init__(self, settings: Settings, **kwargs: Any) -> None:
-        self.settings = settings
-        super().__init__(build_schema(settings), **kwargs)
-
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
-        return orjson.dumps(data)
-
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:  # type: ignore[override]
-        token = bearer_token(request.headers)
-        ctx = Context(settings=self.settings, actor=None, request=request, response=response)
-        if token is not None:
-            try:
-                ctx.actor = await auth.authenticate(token)
-            except NotAuthenticated as exc:
-                ctx.auth_error = str(exc)
-        return ctx
-
-    async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
-        """Authenticate a WebSocket by the token in its connection_init payload
-        ({"token": ...} or {"Authorization": "Bearer ..."}); refuse (4403) without a valid one."""
-        token = connection_token(context.connection_params, context.request)
-        if token is None:
-            raise ConnectionRejectionError({"message": "authentication required"})
-        try:
-            context.actor = await auth.authenticate(token)
-        except NotAuthenticated as exc:
-            raise ConnectionRejectionError({"message": str(exc)}) from None
-        context.auth_error = None
-        return UNSET
-
-
-class BodySizeLimit:
-    """Refuse request bodies over a limit with 413, by Content-Length or while streaming."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        # Multipart requests carry file uploads: they get the attachment limit (plus room
-        # for the operations and map parts).
-        self.max_upload_bytes = max_upload_bytes + 64 * 1024
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.max_bytes
-        for name, value in scope.get("headers", []):
-            if name == b"content-type" and value.lower().startswith(b"multipart/form-data"):
-                limit = self.max_upload_bytes
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await self._refuse(scope, receive, send, limit)
-                return
-        received = 0
-        too_large = False
-
-        async def limited_receive() -> Message:
-            nonlocal received, too_large
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    too_large = True
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send, limit)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        response = JSONResponse(
-            {
-                "errors": [
-                    {
-                        "message": f"request body too large: at most {limit} bytes",
-                        "extensions": {"code": "PAYLOAD_TOO_LARGE"},
-                    }
-                ]
-            },
-            status_code=413,
-        )
-        await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def tune_gc(threshold: int) -> None:
@@ -215,8 +53,12 @@ def tune_gc(threshold: int) -> None:
     gc.set_threshold(threshold, middle, old)
 
 
-def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
-    """The application; `manage_db=False` when the caller (a test) owns the ORM already."""
+def create_app(
+    settings: Settings | None = None, *, manage_db: bool = True, middleware: bool = True
+) -> Starlette:
+    """The application; `manage_db=False` when the caller (a test) owns the ORM already;
+    `middleware=False` leaves out CORS and the request observer (request ids, logs, metrics):
+    the reference the middleware benchmark measures against (bench/middleware.py)."""
     settings = settings or Settings.from_env()
     auth.configure_hasher(
         settings.password_time_cost,
@@ -252,8 +94,14 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             worker.start()
         try:
             # The SMTP server (when enabled) runs in this loop with the database.
-            async with smtp_running(settings):
+            async with smtp_running(settings) as smtp:
+                app.state.smtp = smtp
+                paths = [getattr(route, "path", "") for route in app.routes]
+                port = smtp.port if smtp is not None else None
+                for line in logs.banner_lines(settings, smtp_port=port, paths=paths):
+                    log.info("%s", line)
                 yield
+                app.state.smtp = None
         finally:
             if worker is not None:
                 await worker.stop()
@@ -261,9 +109,6 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             await hub.stop()
             if manage_db:
                 await db.close_db()
-
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
 
     async def root(request: Request) -> Response:
         return RedirectResponse("/graphql")
@@ -299,7 +144,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         routes=[
             Route("/verify-from-address/{token}", verify_from_address),
             Route("/", root),
-            Route("/health", health),
+            *health.routes(settings, hub),
             Route("/attachments/{attachment_id}", download),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
@@ -310,9 +155,18 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.settings = settings
     app.state.bus = bus
     app.state.hub = hub
+    app.state.smtp = None
+    # The last added is the outermost: the observer sees every answer (CORS ones included).
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.attachment_max_bytes,
     )
+    if middleware:
+        app.add_middleware(OriginCORS, settings=settings)
+        app.add_middleware(
+            RequestObserver,
+            log_requests=settings.log_requests,
+            metrics_on=settings.metrics_enabled,
+        )
     return app

@@ -75,7 +75,8 @@ class Settings:
     smtp_tls_key: str = ""
     # Outbound mail: the relay every reply goes through unless its From address has its own
     # SMTP server (EM-7). relay_security: PLAIN, SSL (implicit TLS) or TLS (STARTTLS).
-    relay_host: str = "127.0.0.1"
+    # Empty: no relay; outgoing mail is written to the local mail folder (var/mail/*.eml).
+    relay_host: str = ""
     relay_port: int = 25
     relay_user: str = ""
     relay_password: str = ""
@@ -85,8 +86,8 @@ class Settings:
     # Encrypts secrets at rest (From addresses' SMTP passwords); empty: a key generated once
     # under var/ (set it for scale-out: every process needs the same key).
     secret_key: str = ""
-    # Where links in emails point (From address verification).
-    public_base_url: str = "http://127.0.0.1:8000"
+    # Where links in emails point (From address verification); empty: http://host:port.
+    public_base_url: str = ""
     outbox_enabled: bool = True
     outbox_interval_ms: int = 1000
     outbox_max_attempts: int = 8
@@ -100,6 +101,43 @@ class Settings:
     # WebSocket (tasks, generators, queues): at 700, full collections over them paused the
     # process for up to 0.6 s with 1,000 subscribers and took ~45% of its CPU (bench/fanout.py).
     gc_threshold: int = 50_000
+    # --- Operating the server (serving/): CORS, logs, metrics, readiness, persisted queries.
+    # Browsers on the allowed_origins may call the API over HTTP too (CORS); with credentials
+    # off (the default) no cookie or HTTP auth is sent cross-origin: tokens go in a header.
+    cors_allow_credentials: bool = False
+    cors_max_age_seconds: int = 600
+    log_format: str = "text"  # text or json
+    log_level: str = "info"
+    log_requests: bool = True
+    metrics_enabled: bool = True
+    # When set, GET /metrics needs `Authorization: Bearer <metrics_token>`.
+    metrics_token: str = ""
+    # /ready fails when the oldest due outgoing email has waited longer than this.
+    ready_outbox_max_age_seconds: int = 900
+    ready_timeout_ms: int = 2000
+    # Automatic persisted queries (Apollo's protocol): hashes remembered per process.
+    persisted_queries_cache_size: int = 1000
+    # A JSON file of the only operations accepted (production); empty: any operation.
+    persisted_queries_allowlist: str = ""
+
+    @property
+    def base_url(self) -> str:
+        """Where links in emails point: public_base_url, or this server's host and port."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = self.host
+        if host in {"", "0.0.0.0"}:
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def relay_configured(self) -> bool:
+        """Whether outgoing mail goes to an SMTP relay (else: to the local mail folder)."""
+        return bool(self.relay_host.strip())
 
     @property
     def attachments_dir(self) -> Path:
@@ -110,6 +148,11 @@ class Settings:
     def mail_dir(self) -> Path:
         """Folder where raw inbound messages are stored by sha256."""
         return self.var_dir / "mail"
+
+    @property
+    def outgoing_mail_dir(self) -> Path:
+        """Folder where outgoing email is written as .eml files when no relay is configured."""
+        return self.mail_dir / "outgoing"
 
     @property
     def db_url(self) -> str:
@@ -168,8 +211,18 @@ class Settings:
             raise ValueError("DESKQL_GC_THRESHOLD must be 0 (Python's default) or more")
         if settings.relay_security.upper() not in {"PLAIN", "SSL", "TLS"}:
             raise ValueError("DESKQL_RELAY_SECURITY must be PLAIN, SSL or TLS")
+        if settings.log_format.lower() not in {"text", "json"}:
+            raise ValueError("DESKQL_LOG_FORMAT must be text or json")
+        if settings.log_level.lower() not in {"debug", "info", "warning", "error", "critical"}:
+            raise ValueError("DESKQL_LOG_LEVEL must be debug, info, warning, error or critical")
+        if "*" in settings.allowed_origins and settings.cors_allow_credentials:
+            raise ValueError(
+                "DESKQL_CORS_ALLOW_CREDENTIALS needs explicit DESKQL_ALLOWED_ORIGINS, not *"
+            )
         return replace(
             settings,
             org_edition=settings.org_edition.upper(),
             relay_security=settings.relay_security.upper(),
+            log_format=settings.log_format.lower(),
+            log_level=settings.log_level.lower(),
         )

@@ -10,7 +10,7 @@ from schema.auth import AuthMutations, AuthQueries
 from schema.comments import CommentMutations
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.email import EmailMutations, EmailQueries
-from schema.extensions import build_extensions
+from schema.extensions import DeskQLSchema, build_extensions
 from schema.macros import MacroMutations, MacroQueries
 from schema.merge_split import MergeSplitMutations
 from schema.nodes import NodeQueries
@@ -96,10 +96,10 @@ NODE_TYPES = [
 ]
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(settings: Settings | None = None) -> DeskQLSchema:
     """The DeskQL schema with the protective extensions for these settings."""
     settings = settings or Settings()
-    schema = strawberry.Schema(
+    schema = DeskQLSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

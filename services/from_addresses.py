@@ -236,7 +236,7 @@ async def _queue_verification(settings: Settings, row: models.FromAddress) -> No
         token_hash=_digest(token), token_expires_at=expires
     )
     sender, name = await default_sender(settings, row.department_id)  # type: ignore[attr-defined]
-    link = f"{settings.public_base_url.rstrip('/')}/verify-from-address/{token}"
+    link = f"{settings.base_url}/verify-from-address/{token}"
     message_id = make_msgid(domain=outbox.message_domain(settings))
     raw = smtp.build_message(
         from_name=name,

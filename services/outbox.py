@@ -21,6 +21,7 @@ from tortoise.expressions import F
 
 import models
 from channels.email import outbound as smtp
+from channels.email.mail_folder import MailFolder
 from models.outbound import OutboxStatus
 from services import activity, uow
 from services.auth import Actor
@@ -93,6 +94,8 @@ async def _transport(settings: Settings, row: models.OutboxMessage) -> smtp.Tran
                 timeout=timeout,
                 verify_certificates=settings.relay_verify_certificates,
             )
+    if not settings.relay_configured:  # host "": the local mail folder (channels/email/mail_folder)
+        return smtp.Transport(host="", port=0, timeout=timeout)
     return smtp.Transport(
         host=settings.relay_host,
         port=settings.relay_port,
@@ -176,7 +179,9 @@ async def _record_failure(row: models.OutboxMessage, error: str) -> None:
 async def _send_group(
     settings: Settings, transport: smtp.Transport, rows: list[models.OutboxMessage]
 ) -> None:
-    conn = smtp.Connection(transport)
+    conn: smtp.Connection | MailFolder = (
+        smtp.Connection(transport) if transport.host else MailFolder(settings.outgoing_mail_dir)
+    )
     # A server that cannot be reached (or whose TLS or login fails) fails the rest of the
     # group at once, instead of making each row wait for its own timeout.
     broken: smtp.SendFailed | None = None

@@ -23,6 +23,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 import models
 from services import mail_directory, mail_inbound, support_addresses
 from services.mail_inbound import Observer
+from serving import metrics
 from settings import Settings
 
 log = logging.getLogger("deskql.smtp")
@@ -198,6 +199,25 @@ class InboundHandler:
         return f"250 2.0.0 OK: stored as inbound message {row.id}"
 
 
+class CountedReplies:
+    """The handler's RCPT and DATA replies, counted by reply code for /metrics."""
+
+    def __init__(self, handler: InboundHandler) -> None:
+        self.handler = handler
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        reply = await self.handler.handle_RCPT(server, session, envelope, address, options)
+        metrics.count_inbound_reply("RCPT", reply)
+        return reply
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        reply = await self.handler.handle_DATA(server, session, envelope)
+        metrics.count_inbound_reply("DATA", reply)
+        return reply
+
+
 def _authenticator(settings: Settings) -> Any:
     def authenticate(
         server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
@@ -221,9 +241,11 @@ def smtp_factory(settings: Settings, handler: InboundHandler) -> Any:
         tls.load_cert_chain(settings.smtp_tls_cert, settings.smtp_tls_key or None)
     auth = bool(settings.smtp_auth_user)
 
+    counted = CountedReplies(handler)
+
     def factory() -> SMTP:
         return DeskQLSMTP(
-            handler,
+            counted,
             hostname=settings.smtp_hostname,  # never the blocking getfqdn() per connection
             data_size_limit=settings.smtp_max_message_bytes,
             tls_context=tls,
