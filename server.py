@@ -46,6 +46,7 @@ from schema.root import build_schema
 from services import attachments, auth, from_addresses, outbox, uow
 from services.errors import NotAuthenticated
 from services.organisation import ensure_organisation
+from services.webhooks.delivery import DeliveryWorker
 from settings import Settings
 
 log = logging.getLogger("deskql")
@@ -246,6 +247,9 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         worker = outbox.OutboxWorker(settings) if settings.outbox_enabled else None
         if worker is not None:
             worker.start()
+        hooks = DeliveryWorker(settings) if settings.webhook_worker_enabled else None
+        if hooks is not None:
+            hooks.start()  # webhook deliveries (services/webhooks/delivery.py)
         try:
             # The SMTP server (when enabled) runs in this loop with the database.
             async with smtp_running(settings):
@@ -253,6 +257,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         finally:
             if worker is not None:
                 await worker.stop()
+            if hooks is not None:
+                await hooks.stop()
             uow.clear_publisher(hub.publish_many)
             await hub.stop()
             if manage_db:

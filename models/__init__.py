@@ -35,6 +35,7 @@ from models.outbound import (
 )
 from models.realtime import Follow, Mention, Notification
 from models.tickets import Attachment, Comment, Tag, Thread, Ticket, TicketTag
+from models.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 from models.workflows import (
     Macro,
     Task,
@@ -54,9 +55,13 @@ MODEL_MODULES = [
     "models.email",
     "models.outbound",
     "models.workflows",
+    "models.webhooks",
 ]
 
 __all__ = [
+    "DeliveryStatus",
+    "Webhook",
+    "WebhookDelivery",
     "Macro",
     "Task",
     "TicketView",

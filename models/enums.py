@@ -69,6 +69,8 @@ class NotificationReason(StrEnum):
     FOLLOWING = "FOLLOWING"
     MENTIONED = "MENTIONED"
     ASSIGNED = "ASSIGNED"
+    # Every administrator hears of operational problems (a webhook switched off).
+    ADMINISTRATOR = "ADMINISTRATOR"
 
 
 class InboundStatus(StrEnum):

@@ -29,7 +29,8 @@ strawberry.enum(
     "strongest reason: MENTIONED (named in a comment with the markup "
     "`@[Display name](<Agent global id>)`, e.g. `@[Alice Smith](QWdlbnQ6Mw)`), then ASSIGNED "
     "(the ticket was assigned to you or your team), then FOLLOWING (you follow the ticket, "
-    "its contact or its account).",
+    "its contact or its account); ADMINISTRATOR: told to every administrator (a webhook was "
+    "switched off after repeated failures).",
 )
 
 

@@ -34,6 +34,7 @@ from schema.types import (
     Ticket,
 )
 from schema.views import ViewMutations, ViewQueries
+from schema.webhooks import WebhookMutations, WebhookQueries
 from schema.workflows_assign import AssignmentMutations, AssignmentQueries
 from settings import Settings
 
@@ -51,6 +52,7 @@ class Query(
     AssignmentQueries,
     ViewQueries,
     MacroQueries,
+    WebhookQueries,
 ):
     pass
 
@@ -73,6 +75,7 @@ class Mutation(
     ViewMutations,
     MacroMutations,
     MergeSplitMutations,
+    WebhookMutations,
 ):
     pass
 

@@ -30,6 +30,8 @@ class ErrorCode(StrEnum):
     WRONG_DEPARTMENT = "WRONG_DEPARTMENT"
     # The ticket was merged into another one (TIC-5): work on that one instead.
     MERGED = "MERGED"
+    # A webhook URL that resolves to a private, loopback or link-local address.
+    PRIVATE_TARGET = "PRIVATE_TARGET"
 
 
 @dataclass(frozen=True)
