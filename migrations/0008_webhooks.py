@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('delivered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'webhook_delivery', 'app': 'models', 'indexes': [Index(fields=['webhook', 'status', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'One event for one webhook: queued in the transaction of the change, sent by a worker,'},
+            options={'table': 'webhook_delivery', 'app': 'models', 'indexes': [Index(fields=['webhook_id', 'status', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'One event for one webhook: queued in the transaction of the change, sent by a worker,'},
             bases=['Model'],
         ),
         ops.AlterField(

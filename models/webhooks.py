@@ -83,4 +83,4 @@ class WebhookDelivery(Model):
     class Meta:
         table = "webhook_delivery"
         ordering = ["id"]
-        indexes = (("webhook", "status", "next_attempt_at"),)
+        indexes = (("webhook_id", "status", "next_attempt_at"),)
