@@ -144,6 +144,7 @@ async def main(args: argparse.Namespace) -> None:
     versions = {t.id: t.version for t in rows}
     commits: dict[tuple[int, str], float] = {}
     numbers = {t.id: t.number for t in rows}
+    flip: dict[int, int] = {}
 
     async def changes(n: int) -> float:
         """n ticket changes from `--concurrency` tasks; returns their wall time."""
@@ -157,8 +158,10 @@ async def main(args: argparse.Namespace) -> None:
                 i = queue.pop()
                 pk = mine[j % len(mine)]
                 j += 1
+                # Flip each ticket's priority: every update is a change (an Activity row).
+                flip[pk] = 1 - flip.get(pk, 0)
                 t = await tickets.update_ticket(
-                    admin, ticket_id=pk, version=versions[pk], changes={"priority": prio[i % 2]}
+                    admin, ticket_id=pk, version=versions[pk], changes={"priority": prio[flip[pk]]}
                 )
                 versions[pk] = t.version
                 commits[(numbers[pk], t.updated_at.isoformat())] = time.time()
@@ -211,6 +214,13 @@ async def main(args: argparse.Namespace) -> None:
             while len(read_log(out, skip)) < args.changes and time.time() < deadline:
                 await asyncio.sleep(0.05)
             got = read_log(out, skip)
+            if not got:
+                statuses = await models.WebhookDelivery.all().values_list("status", "last_error")
+                acts = await models.Activity.filter(kind="ticket.updated").count()
+                hooks = await models.Webhook.all().values_list("id", "events", "is_active")
+                raise SystemExit(
+                    f"nothing received; deliveries: {statuses[:5]} ({len(statuses)}) {acts} {hooks}"
+                )
             last = max(r["at"] for r in got)
             lat = sorted(
                 (r["at"] - commits[tuple(r["key"])]) * 1000
