@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/webhooks.py                      # 1,000 changes, 30 s outage
     .venv/bin/python bench/webhooks.py --changes 200 --outage 5     # quick
-    .venv/bin/python bench/webhooks.py --database-url postgres://postgres@127.0.0.1:5432/deskql_bench_webhooks --reset
+    .venv/bin/python bench/webhooks.py \
+        --database-url postgres://postgres@127.0.0.1:5432/deskql_bench_webhooks --reset
 
 One process plays `deskql serve` (the services making the changes, and the delivery worker);
 the receiver is another process (a minimal asyncio HTTP/1.1 server appending what it gets to
@@ -21,22 +22,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import logging  # noqa: E402
-
 from bench.common import free_port  # noqa: E402
-
 
 # --- the receiver (a separate process) -------------------------------------------------------
 
@@ -46,7 +44,7 @@ async def _receive(port: int, out: Path) -> None:
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            while line := await reader.readline():
+            while await reader.readline():
                 length = 0
                 while (h := await reader.readline()) not in (b"\r\n", b""):
                     k, _, v = h.decode().partition(":")
@@ -155,7 +153,7 @@ async def main(args: argparse.Namespace) -> None:
             mine = [t.id for i, t in enumerate(rows) if i % args.concurrency == k]
             j = 0
             while queue:
-                i = queue.pop()
+                queue.pop()
                 pk = mine[j % len(mine)]
                 j += 1
                 # Flip each ticket's priority: every update is a change (an Activity row).
@@ -211,7 +209,7 @@ async def main(args: argparse.Namespace) -> None:
             first = time.time()
             with_s = await changes(args.changes)
             deadline = time.time() + 120
-            while len(read_log(out, skip)) < args.changes and time.time() < deadline:
+            while len(read_log(out, skip)) < args.changes and time.time() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             got = read_log(out, skip)
             if not got:
@@ -264,7 +262,7 @@ async def main(args: argparse.Namespace) -> None:
             receiver = start_receiver(port, out)
             up = time.time()
             deadline = up + args.outage * 3 + 120
-            while len(read_log(out, skip)) < args.changes and time.time() < deadline:
+            while len(read_log(out, skip)) < args.changes and time.time() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
             await asyncio.sleep(1.0)  # would a duplicate arrive late?
             got = read_log(out, skip)
@@ -273,7 +271,8 @@ async def main(args: argparse.Namespace) -> None:
             print(
                 f"(B) outage {time.time() - down - (time.time() - up):.0f} s: {len(ids)} received, "
                 f"{len(set(ids))} distinct, expected {args.changes}; "
-                f"last received {max(r['at'] for r in got) - up:.1f} s after the receiver came back; "
+                f"last received {max(r['at'] for r in got) - up:.1f} s after the receiver came "
+                "back; "
                 f"webhook active={hook_row.is_active}"
             )
             failed = await models.WebhookDelivery.filter(status="FAILED").count()
