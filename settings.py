@@ -97,6 +97,8 @@ class Settings:
     webhook_batch_size: int = 50
     # Bytes of a response read at most (the rest is not read); the log keeps 1 KB of it.
     webhook_response_cap_bytes: int = 65536
+    # Days the delivery log keeps ended deliveries (0: for ever).
+    webhook_log_days: int = 30
     # Allocations between the garbage collector's young-generation passes in a server process
     # (Python's default is 700; 0 keeps it). A server holds many long-lived objects per
     # WebSocket (tasks, generators, queues): at 700, full collections over them paused the

@@ -34,6 +34,7 @@ from schema.ids import to_global_id
 from services import activity, durable_queue, uow
 from services.from_addresses import decrypt
 from services.webhooks import events, signing, targets
+from services.webhooks.targets import shown_url
 from settings import Settings
 
 log = logging.getLogger("deskql.webhooks")
@@ -43,6 +44,8 @@ MAX_BACKOFF = timedelta(hours=1)
 # What the delivery log keeps of a response's body.
 LOGGED_BODY = 1024
 USER_AGENT = "DeskQL-Webhooks/1"
+# Seconds between two prunings of the delivery log by a worker.
+PRUNE_EVERY = 3600.0
 
 
 def new_client(settings: Settings) -> httpx.AsyncClient:
@@ -74,7 +77,7 @@ async def _claim(settings: Settings) -> list[int]:
         # One process takes the probe: the one whose conditional update moved retry_at.
         if not await models.Webhook.filter(id=hook_id, retry_at=retry_at).update(retry_at=lease):
             continue
-        won += await durable_queue.claim(
+        probe = await durable_queue.claim(
             models.WebhookDelivery.filter(webhook_id=hook_id),
             limit=1,
             queued=DeliveryStatus.QUEUED,
@@ -82,6 +85,10 @@ async def _claim(settings: Settings) -> list[int]:
             # A fresh delivery first, so a long outage does not use up one delivery's attempts.
             order=("attempts", "id"),
         )
+        if not probe:
+            # Nothing to probe with: the next event queued is the probe, without waiting.
+            await models.Webhook.filter(id=hook_id, retry_at=lease).update(retry_at=retry_at)
+        won += probe
     return won
 
 
@@ -240,7 +247,7 @@ async def _count_failure(
             kind="webhook.disabled",
             subject_type="Webhook",
             subject_id=hook.id,
-            changes={"url": hook.url, "failures": failures, "error": error[:500]},
+            changes={"url": shown_url(hook.url), "failures": failures, "error": error[:500]},
         )
         log.warning("webhook %s (%s) switched off: %s", hook.id, hook.url, error)
 
@@ -271,6 +278,16 @@ async def deliver_now(settings: Settings, delivery_id: int) -> None:
         await attempt(settings, client, _Secrets(settings), row)
 
 
+async def prune(settings: Settings) -> int:
+    """Delete ended deliveries older than `webhook_log_days` (the log does not grow forever)."""
+    if settings.webhook_log_days <= 0:
+        return 0
+    before = datetime.now(UTC) - timedelta(days=settings.webhook_log_days)
+    return await models.WebhookDelivery.filter(
+        status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.FAILED], created_at__lt=before
+    ).delete()
+
+
 async def recover_stale() -> int:
     """Deliveries left SENDING by a crashed worker become FAILED (never re-sent by themselves)."""
     return await durable_queue.recover_stale(
@@ -294,13 +311,18 @@ class DeliveryWorker(durable_queue.QueueWorker):
         self.settings = settings
         self.client = new_client(settings)
         self.secrets = _Secrets(settings)
+        self._pruned = -PRUNE_EVERY
 
     async def run_once(self) -> int:
         """Send the due deliveries once."""
         return await run_once(self.settings, self.client, self.secrets)
 
     async def recover(self) -> int:
-        """Deliveries a crashed worker left SENDING become FAILED."""
+        """Deliveries a crashed worker left SENDING become FAILED; old ones are pruned."""
+        now = time.monotonic()
+        if now - self._pruned > PRUNE_EVERY:
+            self._pruned = now
+            await prune(self.settings)
         return await recover_stale()
 
     async def close(self) -> None:

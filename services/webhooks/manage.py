@@ -4,19 +4,21 @@ the lists of webhooks and of their deliveries."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.queryset import QuerySet
 
 import models
 from models.webhooks import DeliveryStatus
+from schema.ids import to_global_id
 from services import activity, uow
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.from_addresses import decrypt, encrypt
 from services.policies import require_admin
 from services.webhooks import delivery, events, targets
+from services.webhooks.targets import shown_url
 from settings import Settings
 
 SECRET_MIN_BYTES = 16
@@ -135,7 +137,7 @@ async def create_webhook(
             created_by_id=actor.agent_id,
         )
         events.forget_active()
-        await _record(actor, "webhook.created", row, {"url": row.url, "events": names})
+        await _record(actor, "webhook.created", row, {"url": shown_url(row.url), "events": names})
     return row
 
 
@@ -183,6 +185,8 @@ async def update_webhook(
             await models.Webhook.filter(id=row.id).update(updated_at=datetime.now(UTC), **values)
         fresh = await models.Webhook.get(id=row.id)
         changed = activity.diff(before, {key: getattr(fresh, key) for key in before}) | shown
+        if "url" in changed:
+            changed["url"] = {k: shown_url(v) for k, v in changed["url"].items()}
         if changed:
             events.forget_active()
             await _record(actor, "webhook.updated", fresh, changed)
@@ -196,7 +200,7 @@ async def delete_webhook(actor: Actor, *, webhook_id: int) -> models.Webhook:
     require_admin(actor, WHAT)
     row = await _require(webhook_id)
     async with uow.transaction():
-        await _record(actor, "webhook.deleted", row, {"url": row.url})
+        await _record(actor, "webhook.deleted", row, {"url": shown_url(row.url)})
         await row.delete()
         events.forget_active()
     return row
@@ -210,7 +214,7 @@ async def test_webhook(
     require_admin(actor, WHAT)
     row = await _require(webhook_id)
     event_id = str(uuid.uuid4())
-    data = {"webhookId": to_webhook_gid(row.id), "events": list(row.events or [])}
+    data = {"webhookId": to_global_id("Webhook", row.id), "events": list(row.events or [])}
     async with uow.transaction():
         item = await models.WebhookDelivery.create(
             webhook_id=row.id,
@@ -218,18 +222,12 @@ async def test_webhook(
             event_id=event_id,
             body=events.body(events.PING, event_id, data),
             status=DeliveryStatus.QUEUED,
-            next_attempt_at=datetime.now(UTC),
+            # Sent from this request; workers take it only if this request died meanwhile.
+            next_attempt_at=datetime.now(UTC) + timedelta(minutes=1),
         )
         await _record(actor, "webhook.pinged", row, {"deliveryId": item.id})
     await delivery.deliver_now(settings, item.id)
     return await models.WebhookDelivery.get(id=item.id)
-
-
-def to_webhook_gid(pk: int) -> str:
-    """A webhook's global id (what ping bodies name)."""
-    from schema.ids import to_global_id
-
-    return to_global_id("Webhook", pk)
 
 
 async def redeliver(actor: Actor, *, delivery_id: int) -> models.WebhookDelivery:

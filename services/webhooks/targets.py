@@ -103,3 +103,10 @@ def host_header(url: str) -> str:
         host = f"[{host}]"
     default = 443 if parts.scheme.lower() == "https" else 80
     return host if parts.port in (None, default) else f"{host}:{parts.port}"
+
+
+def shown_url(url: str) -> str:
+    """A URL as the history (Activity rows) shows it: without its query, where integrators
+    put tokens, since Activity rows without a department may be read by every agent."""
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "…" if parts.query else "", ""))

@@ -364,3 +364,21 @@ async def test_macro_run_is_delivered(world: World, hook_settings: Settings):
         [one.number, two.number]
     )
     assert {json.loads(r.body)["data"]["ticket"]["status"] for r in rows} == {"CLOSED"}
+
+
+async def test_history_hides_the_query_and_old_deliveries_are_pruned(
+    world: World, hook_settings: Settings, receiver: Receiver
+):
+    hook = await _hook(world, hook_settings, receiver.url + "?token=abc")
+    created = await models.Activity.get(kind="webhook.created", subject_id=hook.id)
+    assert created.changes["url"] == receiver.url + "?…"
+    assert "abc" not in json.dumps(created.changes)
+
+    await _ticket(world)
+    await _drain(hook_settings)
+    assert receiver.requests[0].path == "/hook?token=abc"  # the real URL is called
+    await _ticket(world)  # stays QUEUED: no worker pass
+    old = datetime.now(UTC) - timedelta(days=hook_settings.webhook_log_days + 1)
+    await models.WebhookDelivery.all().update(created_at=old)
+    assert await delivery.prune(hook_settings) == 1  # the delivered one; queued ones stay
+    assert await models.WebhookDelivery.filter(status=DeliveryStatus.QUEUED).count() == 1
