@@ -36,6 +36,7 @@ from serving.cors import OriginCORS
 from serving.limits import BodySizeLimit
 from serving.observe import RequestObserver
 from serving.view import DeskQLGraphQL, bearer_token
+from services.webhooks.delivery import DeliveryWorker
 from settings import Settings
 
 log = logging.getLogger("deskql")
@@ -92,6 +93,9 @@ def create_app(
         worker = outbox.OutboxWorker(settings) if settings.outbox_enabled else None
         if worker is not None:
             worker.start()
+        hooks = DeliveryWorker(settings) if settings.webhook_worker_enabled else None
+        if hooks is not None:
+            hooks.start()  # webhook deliveries (services/webhooks/delivery.py)
         try:
             # The SMTP server (when enabled) runs in this loop with the database.
             async with smtp_running(settings) as smtp:
@@ -105,6 +109,8 @@ def create_app(
         finally:
             if worker is not None:
                 await worker.stop()
+            if hooks is not None:
+                await hooks.stop()
             uow.clear_publisher(hub.publish_many)
             await hub.stop()
             if manage_db:

@@ -96,6 +96,21 @@ class Settings:
     # Total attachment bytes one outgoing email may carry.
     outbound_attachment_max_bytes: int = 20 * 1024 * 1024
     from_address_token_hours: int = 24
+    # Outbound webhooks (services/webhooks): the worker of this process, and the targets it
+    # may reach. Private, loopback and link-local addresses are refused unless allowed.
+    webhook_worker_enabled: bool = True
+    webhook_allow_private: bool = False
+    webhook_interval_ms: int = 1000
+    webhook_timeout_ms: int = 10_000
+    webhook_max_attempts: int = 8
+    webhook_backoff_ms: int = 2000
+    # Failed attempts in a row after which a webhook is switched off (administrators told).
+    webhook_disable_after: int = 15
+    webhook_batch_size: int = 50
+    # Bytes of a response read at most (the rest is not read); the log keeps 1 KB of it.
+    webhook_response_cap_bytes: int = 65536
+    # Days the delivery log keeps ended deliveries (0: for ever).
+    webhook_log_days: int = 30
     # Allocations between the garbage collector's young-generation passes in a server process
     # (Python's default is 700; 0 keeps it). A server holds many long-lived objects per
     # WebSocket (tasks, generators, queues): at 700, full collections over them paused the

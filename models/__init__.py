@@ -36,6 +36,7 @@ from models.outbound import (
 from models.realtime import Follow, Mention, Notification
 from models.security import ThrottleBucket
 from models.tickets import Attachment, Comment, Tag, Thread, Ticket, TicketTag
+from models.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 from models.workflows import (
     Macro,
     Task,
@@ -56,10 +57,14 @@ MODEL_MODULES = [
     "models.outbound",
     "models.workflows",
     "models.security",
+    "models.webhooks",
 ]
 
 __all__ = [
     "ThrottleBucket",
+    "DeliveryStatus",
+    "Webhook",
+    "WebhookDelivery",
     "Macro",
     "Task",
     "TicketView",

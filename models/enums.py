@@ -70,6 +70,8 @@ class NotificationReason(StrEnum):
     OWNER = "OWNER"  # the record is theirs: an article's author (not a ticket's assignee)
     MENTIONED = "MENTIONED"
     ASSIGNED = "ASSIGNED"
+    # Every administrator hears of operational problems (a webhook switched off).
+    ADMINISTRATOR = "ADMINISTRATOR"
 
 
 class InboundStatus(StrEnum):

@@ -44,6 +44,7 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
     from schema.email import InboundMessage, SupportAddress
     from schema.macros import Macro, Task
     from schema.outbound import Draft, EmailTemplate, OutgoingEmail, TemplateFolder, TicketTemplate
+    from schema.webhooks import Webhook, WebhookDelivery
     from services import drafts, from_addresses, macros, templates, time_tracking
     from services import notifications as notes
 
@@ -78,6 +79,8 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
             ),
             "FromAddress": (from_addresses.list_from_addresses, from_address_objects),
             "Notification": (notes.list_notifications, notification_objects),
+            "Webhook": (_visible(models.Webhook), _each(Webhook.from_row)),
+            "WebhookDelivery": (_visible(models.WebhookDelivery), _each(WebhookDelivery.from_row)),
         }
     )
     return types

@@ -30,7 +30,8 @@ strawberry.enum(
     "`@[Display name](<Agent global id>)`, e.g. `@[Alice Smith](QWdlbnQ6Mw)`), then ASSIGNED "
     "(the ticket was assigned to you or your team), then OWNER (the record is yours: you wrote "
     "the article), then FOLLOWING (you follow the ticket, its contact or its account, or the "
-    "record: an article).",
+    "record: an article); ADMINISTRATOR: told to every administrator (a webhook was switched "
+    "off after repeated failures), above all others.",
 )
 
 

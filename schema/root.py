@@ -35,6 +35,7 @@ from schema.types import (
     Ticket,
 )
 from schema.views import ViewMutations, ViewQueries
+from schema.webhooks import WebhookMutations, WebhookQueries
 from schema.workflows_assign import AssignmentMutations, AssignmentQueries
 from settings import Settings
 
@@ -52,6 +53,7 @@ class Query(
     AssignmentQueries,
     ViewQueries,
     MacroQueries,
+    WebhookQueries,
 ):
     pass
 
@@ -75,6 +77,7 @@ class Mutation(
     ViewMutations,
     MacroMutations,
     MergeSplitMutations,
+    WebhookMutations,
 ):
     pass
 

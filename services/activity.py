@@ -17,6 +17,7 @@ import models
 from realtime import envelopes, topics
 from services import notifications, uow
 from services.auth import Actor
+from services.webhooks import events as webhook_events
 
 
 def jsonable(value: Any) -> Any:
@@ -69,7 +70,15 @@ async def record(
     )
     created = await notifications.notify(actor, activity=row, ticket=ticket, owners=owners)
     _announce(row, created)
+    # Integrators' webhooks hear the change in the same transaction (services/webhooks).
+    await webhook_events.enqueue([row], {ticket.id: ticket} if ticket is not None else None)
     return row
+
+
+async def recorded_in_bulk(rows: list[models.Activity]) -> None:
+    """What `record` does after writing a row, for rows a batch wrote with bulk_create (a
+    macro run, which sends its notifications and envelopes itself): the webhook deliveries."""
+    await webhook_events.enqueue(rows)
 
 
 def _announce(row: models.Activity, created: list[models.Notification]) -> None:

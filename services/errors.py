@@ -32,6 +32,8 @@ class ErrorCode(StrEnum):
     MERGED = "MERGED"
     # Too many attempts (sign-in throttling): the message says when to try again.
     RATE_LIMITED = "RATE_LIMITED"
+    # A webhook URL that resolves to a private, loopback or link-local address.
+    PRIVATE_TARGET = "PRIVATE_TARGET"
 
 
 @dataclass(frozen=True)

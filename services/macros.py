@@ -984,9 +984,8 @@ async def _record_run(
 ) -> models.Activity:
     """The run's summary Activity, its batched notifications, and the real-time envelopes."""
     ids = [p.ticket.id for p in done]
-    per_ticket = await models.Activity.filter(kind=APPLIED, ticket_id__in=ids, id__gt=mark).only(
-        "id", "ticket_id", "department_id"
-    )
+    per_ticket = await models.Activity.filter(kind=APPLIED, ticket_id__in=ids, id__gt=mark)
+    await activity.recorded_in_bulk(per_ticket)
     departments = sorted(
         {macro.department_id}
         | {p.values["department_id"] for p in done if "department_id" in p.values}  # type: ignore[attr-defined]

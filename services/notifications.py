@@ -42,6 +42,7 @@ from services.errors import ErrorCode, ValidationFailed
 
 # Higher wins when one agent has several reasons for the same activity.
 PRIORITY = {
+    NotificationReason.ADMINISTRATOR: 5,
     NotificationReason.MENTIONED: 4,
     NotificationReason.ASSIGNED: 3,
     NotificationReason.OWNER: 2,
@@ -49,6 +50,8 @@ PRIORITY = {
 }
 MENTION = re.compile(r"@\[([^\]\n]{1,200})\]\(([A-Za-z0-9_-]{2,100})\)")
 MAX_MARK_READ = 100
+# Activities every administrator is told of (services/webhooks: a webhook switched off).
+ADMIN_KINDS = frozenset({"webhook.disabled"})
 # Set while a batch (a macro run) writes activities whose notifications it sends as one.
 _quiet: ContextVar[bool] = ContextVar("deskql_notify_quiet", default=False)
 
@@ -283,6 +286,8 @@ async def notify(
     """Write the Notification rows an Activity produces (inside its transaction)."""
     if _quiet.get():
         return []
+    if activity.kind in ADMIN_KINDS:
+        return await _notify_admins(activity)
     if activity.ticket_id is not None and ticket is None:
         ticket = await models.Ticket.filter(id=activity.ticket_id).first()
     await auto_follow_assignee(activity, ticket)
@@ -316,6 +321,17 @@ async def notify(
         contact_id=activity.contact_id,
         account_id=activity.account_id,
     )
+
+
+async def _notify_admins(activity: models.Activity) -> list[models.Notification]:
+    """Every active administrator (but the one who acted) hears of an operational problem."""
+    admins = await models.Agent.filter(role=Role.ADMINISTRATOR, is_active=True).values_list(
+        "id", flat=True
+    )
+    reasons = _Reasons()
+    actor_id = activity.actor_id  # type: ignore[attr-defined]
+    reasons.offer([pk for pk in admins if pk != actor_id], NotificationReason.ADMINISTRATOR)
+    return await _write(activity, reasons, set(reasons), ticket_id=None)
 
 
 class _Reasons(dict[int, NotificationReason]):

@@ -2,9 +2,9 @@
 
 - `enqueue` runs inside the caller's transaction: the thread and its email commit together.
 - The worker claims due rows (QUEUED -> SENDING, a conditional update, so two workers or two
-  processes never take the same row), sends them with no transaction open, then records SENT,
-  a retry with exponential backoff (temporary failure) or FAILED (permanent, or out of
-  attempts).
+  processes never take the same row: services/durable_queue, shared with webhooks), sends
+  them with no transaction open, then records SENT, a retry with exponential backoff
+  (temporary failure) or FAILED (permanent, or out of attempts).
 - A crash between the SMTP hand-over and the commit of SENT leaves the row SENDING. Such a row
   is never sent again automatically (it may have been delivered): after STALE_CLAIM it turns
   FAILED with that explanation, and an agent may re-send it. The Message-ID and bytes are
@@ -17,13 +17,11 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from tortoise.expressions import F
-
 import models
 from channels.email import outbound as smtp
 from channels.email.mail_folder import MailFolder
 from models.outbound import OutboxStatus
-from services import activity, uow
+from services import activity, durable_queue, uow
 from services.auth import Actor
 from services.errors import ErrorCode, ValidationFailed
 from services.policies import visible
@@ -70,8 +68,7 @@ async def enqueue(
 
 def backoff(settings: Settings, attempts: int) -> timedelta:
     """Delay before attempt `attempts + 1`: base * 2^(attempts-1), at most an hour."""
-    delay = timedelta(milliseconds=settings.outbox_backoff_ms * 2 ** max(attempts - 1, 0))
-    return min(delay, MAX_BACKOFF)
+    return durable_queue.backoff(settings.outbox_backoff_ms, attempts, MAX_BACKOFF)
 
 
 def _split(text: str) -> list[str]:
@@ -108,30 +105,11 @@ async def _transport(settings: Settings, row: models.OutboxMessage) -> smtp.Tran
 
 
 async def _claim(limit: int) -> list[int]:
-    """Take up to `limit` due rows (QUEUED -> SENDING) and return the ids this call won: the
-    conditional update plus this claim's mark make a row one worker's only (tested with
-    concurrent workers on PostgreSQL); `skip_locked` only spares them waiting on each other."""
-    now = datetime.now(UTC)
-    async with uow.transaction():
-        ids = (
-            await models.OutboxMessage.filter(status=OutboxStatus.QUEUED, next_attempt_at__lte=now)
-            .select_for_update(skip_locked=True)
-            .order_by("next_attempt_at", "id")
-            .limit(limit)
-            .values_list("id", flat=True)
-        )
-        if not ids:
-            return []
-        # The update re-checks QUEUED on the latest row version: a row another worker took
-        # meanwhile is not updated, and is not ours (claimed_at is this claim's mark).
-        await models.OutboxMessage.filter(id__in=ids, status=OutboxStatus.QUEUED).update(
-            status=OutboxStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
-        )
-        return list(
-            await models.OutboxMessage.filter(
-                id__in=ids, status=OutboxStatus.SENDING, claimed_at=now
-            ).values_list("id", flat=True)
-        )
+    """Take up to `limit` due rows (QUEUED -> SENDING) and return the ids this call won."""
+    due = models.OutboxMessage.filter(next_attempt_at__lte=datetime.now(UTC))
+    return await durable_queue.claim(
+        due, limit=limit, queued=OutboxStatus.QUEUED, sending=OutboxStatus.SENDING
+    )
 
 
 async def _finish(
@@ -215,18 +193,14 @@ async def _send_group(
 
 async def recover_stale(settings: Settings) -> int:
     """Rows left SENDING by a crashed worker become FAILED (never re-sent by themselves)."""
-    limit = datetime.now(UTC) - STALE_CLAIM
-    stale = await models.OutboxMessage.filter(
-        status=OutboxStatus.SENDING, claimed_at__lt=limit
-    ).values_list("id", flat=True)
-    for row_id in stale:
-        await models.OutboxMessage.filter(id=row_id, status=OutboxStatus.SENDING).update(
-            status=OutboxStatus.FAILED,
-            claimed_at=None,
-            last_error="interrupted while sending: it may have been delivered, so it is not "
-            "sent again automatically; re-send it if it did not arrive",
-        )
-    return len(stale)
+    return await durable_queue.recover_stale(
+        models.OutboxMessage,
+        sending=OutboxStatus.SENDING,
+        failed=OutboxStatus.FAILED,
+        older_than=STALE_CLAIM,
+        message="interrupted while sending: it may have been delivered, so it is not "
+        "sent again automatically; re-send it if it did not arrive",
+    )
 
 
 async def run_once(settings: Settings, *, limit: int | None = None) -> int:
@@ -249,50 +223,22 @@ async def run_once(settings: Settings, *, limit: int | None = None) -> int:
     return len(rows)
 
 
-class OutboxWorker:
+class OutboxWorker(durable_queue.QueueWorker):
     """Sends queued email in the background; `wake()` after a commit sends at once."""
 
+    name = "outbox"
+
     def __init__(self, settings: Settings) -> None:
+        super().__init__(settings.outbox_interval_ms, _workers)
         self.settings = settings
-        self._event = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        """Start the loop in the running event loop."""
-        _workers.append(self)
-        self._task = asyncio.get_running_loop().create_task(self._loop())
+    async def run_once(self) -> int:
+        """Send the due messages once."""
+        return await run_once(self.settings)
 
-    async def stop(self) -> None:
-        """Stop the loop; a row being sent finishes first or is recovered later."""
-        if self in _workers:
-            _workers.remove(self)
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-
-    def wake(self) -> None:
-        """Look for due messages now."""
-        self._event.set()
-
-    async def _loop(self) -> None:
-        interval = self.settings.outbox_interval_ms / 1000
-        await recover_stale(self.settings)
-        while True:
-            try:
-                while await run_once(self.settings):
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
-                log.exception("outbox pass failed")
-            try:
-                await asyncio.wait_for(self._event.wait(), interval)
-            except TimeoutError:
-                await recover_stale(self.settings)
-            self._event.clear()
+    async def recover(self) -> int:
+        """Rows a crashed worker left SENDING become FAILED."""
+        return await recover_stale(self.settings)
 
 
 _workers: list[OutboxWorker] = []

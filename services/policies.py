@@ -128,4 +128,7 @@ def visible(actor: Actor, model: type) -> QuerySet:  # type: ignore[type-arg]
     if model in (models.SupportAddress, models.InboundMessage):
         # Administrators only, as their lists; anyone else finds none (not an error).
         return model.all() if actor.is_admin else model.filter(id__in=[])
+    if model in (models.Webhook, models.WebhookDelivery):
+        # Administrators only, as their lists (services/webhooks/manage.py).
+        return model.all() if actor.is_admin else model.filter(id__in=[])
     raise LookupError(f"no visibility rule for {model.__name__}")

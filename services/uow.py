@@ -41,6 +41,9 @@ class _Batch:
     memo: dict[Any, Any] = field(default_factory=dict)
     savepoints: bool = True  # False: nested transactions join this one (see the module doc)
     failed: BaseException | None = None  # the first nested block that failed without one
+    # Called after the outermost commit (a worker's wake-up); a rolled-back savepoint's
+    # callbacks stay: they only make a worker look for rows.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
 class NestedFailed(Exception):
@@ -100,6 +103,15 @@ def add_event(channel: str, message: dict[str, Any]) -> None:
         task.add_done_callback(_background.discard)
 
 
+def on_commit(callback: Callable[[], None]) -> None:
+    """Call `callback` once the surrounding transaction commits (at once outside one)."""
+    batch = _current.get()
+    if batch is None:
+        callback()
+    elif callback not in batch.after_commit:
+        batch.after_commit.append(callback)
+
+
 _background: set[asyncio.Task[None]] = set()
 
 
@@ -152,4 +164,6 @@ async def transaction(
     finally:
         _current.reset(token)
     # Reached only when the transaction committed (an exception skips this line).
+    for callback in batch.after_commit:
+        callback()
     await _publish(batch.events)

@@ -1,0 +1,327 @@
+"""Webhook delivery: N ticket changes to a local receiver, with and without a receiver outage.
+
+    .venv/bin/python bench/webhooks.py                      # 1,000 changes, 30 s outage
+    .venv/bin/python bench/webhooks.py --changes 200 --outage 5     # quick
+    .venv/bin/python bench/webhooks.py \
+        --database-url postgres://postgres@127.0.0.1:5432/deskql_bench_webhooks --reset
+
+One process plays `deskql serve` (the services making the changes, and the delivery worker);
+the receiver is another process (a minimal asyncio HTTP/1.1 server appending what it gets to
+a JSON-lines file). Printed, side by side in one run:
+
+- (A) the changes with a webhook subscribed vs (0) the same changes without any webhook: what
+  queueing deliveries in the change's transaction costs the change;
+- (A) delivery rate and commit-to-delivery latency (p50, p99) while the changes are made (the
+  rate is then bounded by the changes' own rate);
+- (C) the rate at which one worker drains a backlog of the same number of deliveries, vs (R)
+  the same number of bodies POSTed straight to the receiver by one httpx client, 50 at a time
+  (the floor of HTTP on this machine);
+- (B) the same changes while the receiver is down for `--outage` seconds: every event
+  received exactly once, and how long after the receiver came back the last one arrived.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import free_port  # noqa: E402
+
+# --- the receiver (a separate process) -------------------------------------------------------
+
+
+async def _receive(port: int, out: Path) -> None:
+    log = out.open("a", buffering=1)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while await reader.readline():
+                length = 0
+                while (h := await reader.readline()) not in (b"\r\n", b""):
+                    k, _, v = h.decode().partition(":")
+                    if k.strip().lower() == "content-length":
+                        length = int(v)
+                body = await reader.readexactly(length)
+                at = time.time()
+                data = json.loads(body)
+                ticket = data.get("data", {}).get("ticket", {})
+                log.write(
+                    json.dumps(
+                        {
+                            "id": data.get("id"),
+                            "at": at,
+                            "key": [ticket.get("number"), ticket.get("updatedAt")],
+                        }
+                    )
+                    + "\n"
+                )
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port, reuse_address=True)
+    async with server:
+        await server.serve_forever()
+
+
+def start_receiver(port: int, out: Path) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--receiver", str(port), "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 10
+    import socket
+
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        time.sleep(0.05)
+    raise RuntimeError("the receiver did not start")
+
+
+def read_log(out: Path, skip: int = 0) -> list[dict]:
+    """What the receiver got, after the first `skip` lines (the file is only appended to)."""
+    if not out.exists():
+        return []
+    lines = [line for line in out.read_text().splitlines() if line.strip()]
+    return [json.loads(line) for line in lines[skip:]]
+
+
+# --- the server side ------------------------------------------------------------------------
+
+
+async def main(args: argparse.Namespace) -> None:
+    import db
+    import models
+    from models.enums import Role, TicketPriority
+    from services import auth, organisation, tickets
+    from services.auth import Actor
+    from services.webhooks import delivery, manage
+    from settings import Settings
+
+    var = Path(tempfile.mkdtemp(prefix="deskql-bench-webhooks-"))
+    settings = Settings.from_env(
+        var_dir=var,
+        database_url=args.database_url or "",
+        password_time_cost=1,
+        password_memory_kib=8192,
+        webhook_allow_private=True,
+        webhook_backoff_ms=args.backoff_ms,
+        webhook_interval_ms=1000,
+    )
+    if args.database_url and args.reset:
+        await db.recreate_postgres_database(settings.db_url)
+    auth.configure_hasher(1, 8192)
+    await db.init_db(settings, migrate=True)
+    await organisation.ensure_organisation(settings)
+    dept = await organisation.create_department(None, name=f"Bench {time.time_ns()}")
+    admin_row = await organisation.create_agent(
+        None, email=f"bench{time.time_ns()}@x.com", last_name="Bench", role=Role.ADMINISTRATOR
+    )
+    admin = Actor(agent_id=admin_row.id, role=admin_row.role, department_ids=frozenset())
+    contact = await models.Contact.create(email=f"c{time.time_ns()}@x.com", last_name="C")
+    rows = [
+        await tickets.create_ticket(
+            admin, subject=f"Bench {i}", department_id=dept.id, contact_id=contact.id
+        )
+        for i in range(args.tickets)
+    ]
+    versions = {t.id: t.version for t in rows}
+    commits: dict[tuple[int, str], float] = {}
+    numbers = {t.id: t.number for t in rows}
+    flip: dict[int, int] = {}
+
+    async def changes(n: int) -> float:
+        """n ticket changes from `--concurrency` tasks; returns their wall time."""
+        queue = list(range(n))
+        prio = [TicketPriority.HIGH, TicketPriority.LOW]
+
+        async def one_task(k: int) -> None:
+            mine = [t.id for i, t in enumerate(rows) if i % args.concurrency == k]
+            j = 0
+            while queue:
+                queue.pop()
+                pk = mine[j % len(mine)]
+                j += 1
+                # Flip each ticket's priority: every update is a change (an Activity row).
+                flip[pk] = 1 - flip.get(pk, 0)
+                t = await tickets.update_ticket(
+                    admin, ticket_id=pk, version=versions[pk], changes={"priority": prio[flip[pk]]}
+                )
+                versions[pk] = t.version
+                commits[(numbers[pk], t.updated_at.isoformat())] = time.time()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_task(k) for k in range(args.concurrency)))
+        return time.perf_counter() - started
+
+    # (0) the changes without any webhook
+    base_s = await changes(args.changes)
+    commits.clear()
+
+    port = free_port()
+    out = var / "received.jsonl"
+    receiver = start_receiver(port, out)
+    try:
+        # (R) the same kind of bodies POSTed straight to the receiver, batch by batch
+        import httpx
+
+        bodies = [
+            json.dumps({"id": f"ref-{i}", "type": "ticket.updated", "data": {"ticket": {}}})
+            for i in range(args.changes)
+        ]
+        async with httpx.AsyncClient(trust_env=False) as client:
+            started = time.perf_counter()
+            for i in range(0, len(bodies), 50):
+                await asyncio.gather(
+                    *(
+                        client.post(f"http://127.0.0.1:{port}/hook", content=b)
+                        for b in bodies[i : i + 50]
+                    )
+                )
+            ref_s = time.perf_counter() - started
+        skip = len(read_log(out))
+
+        hook = await manage.create_webhook(
+            admin,
+            settings=settings,
+            url=f"http://127.0.0.1:{port}/hook",
+            events_=["ticket.updated"],
+            secret="bench-secret-0123456789",
+        )
+        worker = delivery.DeliveryWorker(settings)
+        worker.start()
+        try:
+            # (A) receiver up
+            first = time.time()
+            with_s = await changes(args.changes)
+            deadline = time.time() + 120
+            while len(read_log(out, skip)) < args.changes and time.time() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            got = read_log(out, skip)
+            if not got:
+                statuses = await models.WebhookDelivery.all().values_list("status", "last_error")
+                acts = await models.Activity.filter(kind="ticket.updated").count()
+                hooks = await models.Webhook.all().values_list("id", "events", "is_active")
+                raise SystemExit(
+                    f"nothing received; deliveries: {statuses[:5]} ({len(statuses)}) {acts} {hooks}"
+                )
+            last = max(r["at"] for r in got)
+            lat = sorted(
+                (r["at"] - commits[tuple(r["key"])]) * 1000
+                for r in got
+                if tuple(r["key"]) in commits
+            )
+            a_ids = [r["id"] for r in got]
+            print(
+                f"changes: {args.changes} ticket updates, {args.concurrency} at a time, "
+                f"{'PostgreSQL' if args.database_url else 'SQLite'}"
+            )
+            print(f"(0) changes without webhook : {args.changes / base_s:8.0f} changes/s")
+            print(
+                f"(A) changes with webhook    : {args.changes / with_s:8.0f} changes/s  "
+                f"ratio A/0 = {base_s / with_s:.2f}"
+            )
+            print(
+                f"(A) delivered               : {len(a_ids)} received, {len(set(a_ids))} distinct"
+            )
+            print(
+                f"(A) delivery rate           : {len(got) / (last - first):8.0f} deliveries/s "
+                "(first commit to last receipt)"
+            )
+            print(
+                f"(R) direct POSTs            : {args.changes / ref_s:8.0f} requests/s  "
+                f"ratio A/R = {(len(got) / (last - first)) / (args.changes / ref_s):.2f}"
+            )
+            print(
+                f"(A) commit -> delivery      : p50 {statistics.median(lat):.0f} ms, "
+                f"p99 {lat[int(len(lat) * 0.99) - 1]:.0f} ms, max {lat[-1]:.0f} ms"
+            )
+
+            # (C) a backlog: the changes made with no worker running, then one worker drains it
+            skip += len(got)
+            await worker.stop()
+            await changes(args.changes)
+            worker = delivery.DeliveryWorker(settings)
+            started = time.time()
+            worker.start()
+            deadline = started + 120
+            while len(read_log(out, skip)) < args.changes and time.time() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+            got = read_log(out, skip)
+            drain = len(got) / (max(r["at"] for r in got) - started)
+            c_ids = [r["id"] for r in got]
+            print(
+                f"(C) backlog drained         : {drain:8.0f} deliveries/s  "
+                f"ratio C/R = {drain / (args.changes / ref_s):.2f}  "
+                f"({len(c_ids)} received, {len(set(c_ids))} distinct)"
+            )
+
+            # (B) the receiver is down for --outage seconds while the changes are made
+            skip += len(got)
+            commits.clear()
+            receiver.terminate()
+            receiver.wait()
+            down = time.time()
+            await changes(args.changes)
+            await asyncio.sleep(max(0.0, args.outage - (time.time() - down)))
+            receiver = start_receiver(port, out)
+            up = time.time()
+            deadline = up + args.outage * 3 + 120
+            while len(read_log(out, skip)) < args.changes and time.time() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1.0)  # would a duplicate arrive late?
+            got = read_log(out, skip)
+            ids = [r["id"] for r in got]
+            hook_row = await models.Webhook.get(id=hook.id)
+            print(
+                f"(B) outage {up - down:.0f} s: {len(ids)} received, "
+                f"{len(set(ids))} distinct, expected {args.changes}; "
+                f"last received {max(r['at'] for r in got) - up:.1f} s after the receiver came "
+                "back; "
+                f"webhook active={hook_row.is_active}"
+            )
+            failed = await models.WebhookDelivery.filter(status="FAILED").count()
+            print(f"(B) deliveries FAILED: {failed}")
+        finally:
+            await worker.stop()
+    finally:
+        receiver.terminate()
+        receiver.wait()
+        await db.close_db()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--changes", type=int, default=1000)
+    parser.add_argument("--tickets", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--outage", type=float, default=30.0)
+    parser.add_argument("--backoff-ms", type=int, default=2000)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--reset", action="store_true")
+    parser.add_argument("--receiver", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.receiver:
+        asyncio.run(_receive(args.receiver, Path(args.out)))
+    else:
+        os.environ.setdefault("DESKQL_SMTP_ENABLED", "false")
+        logging.basicConfig(level=logging.WARNING)
+        asyncio.run(main(args))

@@ -1,0 +1,330 @@
+"""Sending webhook deliveries: the worker every server process runs (services/durable_queue).
+
+- Claim: due deliveries of healthy webhooks (no failure in a row), QUEUED -> SENDING with
+  `FOR UPDATE SKIP LOCKED` and a conditional update, so across processes each delivery is
+  sent by one worker only. A webhook whose endpoint failed gets one delivery at a time (a
+  probe) when its retry time comes, instead of every queued delivery failing; the probe's
+  success lets the rest flow again.
+- Attempt: the URL is checked again (every resolved address public, unless the setting
+  allows private ones) and the request goes to the checked address; no redirect is followed;
+  the whole attempt has a timeout; at most `webhook_response_cap_bytes` of the answer are
+  read.
+- Outcome: 2xx is DELIVERED. Anything else is retried with exponential backoff up to
+  `webhook_max_attempts`, then FAILED (an administrator may redeliver it). The webhook counts
+  failures in a row; at `webhook_disable_after` it is switched off and every administrator is
+  notified (an Activity `webhook.disabled`).
+- A worker that dies mid-attempt leaves the row SENDING: after STALE_CLAIM it turns FAILED
+  (it may have been delivered), never sent again by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from tortoise.expressions import Subquery
+
+import models
+from models.webhooks import DeliveryStatus
+from schema.ids import to_global_id
+from services import activity, durable_queue, uow
+from services.from_addresses import decrypt
+from services.webhooks import events, signing, targets
+from services.webhooks.targets import shown_url
+from settings import Settings
+
+log = logging.getLogger("deskql.webhooks")
+
+STALE_CLAIM = timedelta(minutes=10)
+MAX_BACKOFF = timedelta(hours=1)
+# What the delivery log keeps of a response's body.
+LOGGED_BODY = 1024
+USER_AGENT = "DeskQL-Webhooks/1"
+# Seconds between two prunings of the delivery log by a worker.
+PRUNE_EVERY = 3600.0
+
+
+def new_client(settings: Settings) -> httpx.AsyncClient:
+    """The HTTP client of a worker: no redirects, no proxies from the environment."""
+    return httpx.AsyncClient(
+        follow_redirects=False,
+        trust_env=False,
+        timeout=httpx.Timeout(settings.webhook_timeout_ms / 1000),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+    )
+
+
+async def _claim(settings: Settings) -> list[int]:
+    """Deliveries this call won: due ones of healthy webhooks, and one probe per recovering
+    webhook whose retry time has come."""
+    now = datetime.now(UTC)
+    healthy = Subquery(models.Webhook.filter(is_active=True, consecutive_failures=0).values("id"))
+    won = await durable_queue.claim(
+        models.WebhookDelivery.filter(webhook_id__in=healthy, next_attempt_at__lte=now),
+        limit=settings.webhook_batch_size,
+        queued=DeliveryStatus.QUEUED,
+        sending=DeliveryStatus.SENDING,
+    )
+    recovering = await models.Webhook.filter(
+        is_active=True, consecutive_failures__gt=0, retry_at__lte=now
+    ).values_list("id", "retry_at")
+    lease = now + timedelta(milliseconds=settings.webhook_timeout_ms) + timedelta(seconds=30)
+    for hook_id, retry_at in recovering:
+        # One process takes the probe: the one whose conditional update moved retry_at.
+        if not await models.Webhook.filter(id=hook_id, retry_at=retry_at).update(retry_at=lease):
+            continue
+        probe = await durable_queue.claim(
+            models.WebhookDelivery.filter(webhook_id=hook_id),
+            limit=1,
+            queued=DeliveryStatus.QUEUED,
+            sending=DeliveryStatus.SENDING,
+            # A fresh delivery first, so a long outage does not use up one delivery's attempts.
+            order=("attempts", "id"),
+        )
+        if not probe:
+            # Nothing to probe with: the next event queued is the probe, without waiting.
+            await models.Webhook.filter(id=hook_id, retry_at=lease).update(retry_at=retry_at)
+        won += probe
+    return won
+
+
+class _Secrets:
+    """Decrypted signing secrets by (webhook, stored token): the key file is read once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._plain: dict[tuple[int, str], str] = {}
+
+    def of(self, hook: models.Webhook) -> str:
+        key = (hook.id, hook.secret_encrypted)
+        if key not in self._plain:
+            self._plain[key] = decrypt(self.settings, hook.secret_encrypted)
+        return self._plain[key]
+
+
+async def _post(
+    client: httpx.AsyncClient,
+    target: targets.Target,
+    headers: dict[str, str],
+    body: bytes,
+    cap: int,
+) -> tuple[int, bytes, str]:
+    """POST to the checked address; (status, at most `cap` bytes of the body, Location)."""
+    extensions: dict[str, Any] = {}
+    if target.connect_url.startswith("https:"):
+        extensions["sni_hostname"] = target.host  # TLS checks the name, not the address
+    request = client.build_request(
+        "POST", target.connect_url, content=body, headers=headers, extensions=extensions
+    )
+    response = await client.send(request, stream=True)
+    try:
+        data = bytearray()
+        async for chunk in response.aiter_raw():
+            data += chunk
+            if len(data) >= cap:
+                break  # the rest is never read: the connection is closed instead
+    finally:
+        await response.aclose()
+    return response.status_code, bytes(data[:cap]), response.headers.get("location", "")
+
+
+async def attempt(
+    settings: Settings,
+    client: httpx.AsyncClient,
+    secrets: _Secrets,
+    row: models.WebhookDelivery,
+) -> None:
+    """Send one claimed delivery and record the outcome."""
+    hook: models.Webhook = row.webhook
+    body = row.body.encode()
+    code: int | None = None
+    answer = b""
+    error = ""
+    started = time.monotonic()
+    try:
+        target = await targets.resolve(hook.url, allow_private=settings.webhook_allow_private)
+        headers = {
+            "Host": targets.host_header(hook.url),
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "Accept-Encoding": "identity",
+            "X-DeskQL-Event": row.event,
+            "X-DeskQL-Event-Id": row.event_id,
+            "X-DeskQL-Delivery": to_global_id("WebhookDelivery", row.id),
+            signing.HEADER: signing.header(secrets.of(hook), body),
+        }
+        code, answer, location = await asyncio.wait_for(
+            _post(client, target, headers, body, settings.webhook_response_cap_bytes),
+            settings.webhook_timeout_ms / 1000,
+        )
+        if 300 <= code < 400:
+            error = f"answered {code}: redirects are not followed (Location: {location[:300]})"
+        elif not 200 <= code < 300:
+            error = f"answered {code}"
+    except targets.TargetRefused as exc:
+        error = f"refused: {exc}"
+    except TimeoutError:
+        error = f"no answer within {settings.webhook_timeout_ms / 1000:g} s"
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 - a bug must not stop the other deliveries
+        log.exception("webhook delivery %s failed", row.id)
+        error = f"{type(exc).__name__}: {exc}"
+    duration = int((time.monotonic() - started) * 1000)
+    await _finish(settings, row, code, answer, error, duration)
+
+
+async def _finish(
+    settings: Settings,
+    row: models.WebhookDelivery,
+    code: int | None,
+    answer: bytes,
+    error: str,
+    duration_ms: int,
+) -> None:
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {
+        "claimed_at": None,
+        "response_code": code,
+        "response_body": answer[:LOGGED_BODY].decode("utf-8", "replace"),
+        "last_error": error,
+        "duration_ms": duration_ms,
+    }
+    hook: models.Webhook = row.webhook
+    if not error:
+        await models.WebhookDelivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
+            status=DeliveryStatus.DELIVERED, delivered_at=now, **values
+        )
+        if hook.consecutive_failures:
+            await models.Webhook.filter(id=hook.id).update(
+                consecutive_failures=0, retry_at=None, last_failure_at=None
+            )
+        return
+    if row.attempts < settings.webhook_max_attempts:
+        values["status"] = DeliveryStatus.QUEUED
+        values["next_attempt_at"] = now + durable_queue.backoff(
+            settings.webhook_backoff_ms, row.attempts, MAX_BACKOFF
+        )
+    else:
+        values["status"] = DeliveryStatus.FAILED
+    async with uow.transaction():
+        await models.WebhookDelivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
+            **values
+        )
+        await _count_failure(settings, hook.id, row.claimed_at or now, now, error)
+
+
+async def _count_failure(
+    settings: Settings, hook_id: int, started: datetime, now: datetime, error: str
+) -> None:
+    """One more failure in a row for the webhook (attempts that started before the last
+    counted failure belong to the same outage), and its switching off at the limit."""
+    hook = await models.Webhook.filter(id=hook_id).select_for_update().first()
+    if hook is None:
+        return
+    if hook.last_failure_at is not None and started < hook.last_failure_at:
+        return
+    failures = hook.consecutive_failures + 1
+    values: dict[str, Any] = {
+        "consecutive_failures": failures,
+        "last_failure_at": now,
+        "retry_at": now + durable_queue.backoff(settings.webhook_backoff_ms, failures, MAX_BACKOFF),
+    }
+    disable = hook.is_active and failures >= settings.webhook_disable_after
+    if disable:
+        values["is_active"] = False
+        values["disabled_reason"] = (
+            f"switched off after {failures} failed attempts in a row; the last: {error}"
+        )
+    await models.Webhook.filter(id=hook.id).update(**values)
+    if disable:
+        await activity.record(
+            actor=None,
+            kind="webhook.disabled",
+            subject_type="Webhook",
+            subject_id=hook.id,
+            changes={"url": shown_url(hook.url), "failures": failures, "error": error[:500]},
+        )
+        log.warning("webhook %s (%s) switched off: %s", hook.id, hook.url, error)
+
+
+async def run_once(settings: Settings, client: httpx.AsyncClient, secrets: _Secrets) -> int:
+    """Send the due deliveries once; returns how many were attempted."""
+    claimed = await _claim(settings)
+    if not claimed:
+        return 0
+    rows = await models.WebhookDelivery.filter(id__in=claimed).select_related("webhook")
+    await asyncio.gather(*(attempt(settings, client, secrets, row) for row in rows))
+    return len(rows)
+
+
+async def deliver_now(settings: Settings, delivery_id: int) -> None:
+    """Send one QUEUED delivery from this request (a test ping); nothing when a worker took
+    it first."""
+    won = await durable_queue.claim(
+        models.WebhookDelivery.filter(id=delivery_id),
+        limit=1,
+        queued=DeliveryStatus.QUEUED,
+        sending=DeliveryStatus.SENDING,
+    )
+    if not won:
+        return
+    row = await models.WebhookDelivery.get(id=delivery_id).select_related("webhook")
+    async with new_client(settings) as client:
+        await attempt(settings, client, _Secrets(settings), row)
+
+
+async def prune(settings: Settings) -> int:
+    """Delete ended deliveries older than `webhook_log_days` (the log does not grow forever)."""
+    if settings.webhook_log_days <= 0:
+        return 0
+    before = datetime.now(UTC) - timedelta(days=settings.webhook_log_days)
+    return await models.WebhookDelivery.filter(
+        status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.FAILED], created_at__lt=before
+    ).delete()
+
+
+async def recover_stale() -> int:
+    """Deliveries left SENDING by a crashed worker become FAILED (never re-sent by themselves)."""
+    return await durable_queue.recover_stale(
+        models.WebhookDelivery,
+        sending=DeliveryStatus.SENDING,
+        failed=DeliveryStatus.FAILED,
+        older_than=STALE_CLAIM,
+        message="interrupted while sending: it may have been delivered, so it is not sent "
+        "again automatically; redeliver it if it did not arrive",
+    )
+
+
+class DeliveryWorker(durable_queue.QueueWorker):
+    """Sends queued webhook deliveries in the background; woken after each commit that
+    queued some (services.webhooks.events.wake)."""
+
+    name = "webhooks"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings.webhook_interval_ms, events._wake)
+        self.settings = settings
+        self.client = new_client(settings)
+        self.secrets = _Secrets(settings)
+        self._pruned = -PRUNE_EVERY
+
+    async def run_once(self) -> int:
+        """Send the due deliveries once."""
+        return await run_once(self.settings, self.client, self.secrets)
+
+    async def recover(self) -> int:
+        """Deliveries a crashed worker left SENDING become FAILED; old ones are pruned."""
+        now = time.monotonic()
+        if now - self._pruned > PRUNE_EVERY:
+            self._pruned = now
+            await prune(self.settings)
+        return await recover_stale()
+
+    async def close(self) -> None:
+        """Close the HTTP connections."""
+        await self.client.aclose()
