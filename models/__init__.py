@@ -1,5 +1,16 @@
 """Tortoise models, one module per concept. Import as `import models` and use `models.Ticket`."""
 
+from models.activities import (
+    Call,
+    CallDirection,
+    CallOutcome,
+    CallStatus,
+    Event,
+    EventAttendee,
+    Reminder,
+    ReminderStatus,
+    TaskStatus,
+)
 from models.activity import Activity
 from models.customers import Account, AccountProduct, Contact, ContactProduct, Product
 from models.email import BlockedSender, EmailSettings, InboundMessage, SupportAddress
@@ -54,9 +65,19 @@ MODEL_MODULES = [
     "models.email",
     "models.outbound",
     "models.workflows",
+    "models.activities",
 ]
 
 __all__ = [
+    "Call",
+    "CallDirection",
+    "CallOutcome",
+    "CallStatus",
+    "Event",
+    "EventAttendee",
+    "Reminder",
+    "ReminderStatus",
+    "TaskStatus",
     "Macro",
     "Task",
     "TicketView",
