@@ -36,6 +36,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 import db
 import web
 from channels.email.server import smtp_running
+from channels.telephony import intake as telephony_intake
 from realtime.bus import Bus
 from realtime.hub import DEFAULT_QUEUE_SIZE, Hub
 from realtime.shared import SINK, EncodedData, Sink
@@ -44,6 +45,7 @@ from schema.context import Context
 from schema.ids import InvalidId, decode_id
 from schema.root import build_schema
 from services import attachments, auth, from_addresses, outbox, uow
+from services.activities.reminders import ReminderWorker
 from services.errors import NotAuthenticated
 from services.organisation import ensure_organisation
 from settings import Settings
@@ -246,6 +248,9 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         worker = outbox.OutboxWorker(settings) if settings.outbox_enabled else None
         if worker is not None:
             worker.start()
+        reminder_worker = ReminderWorker(settings) if settings.reminders_enabled else None
+        if reminder_worker is not None:
+            reminder_worker.start()
         try:
             # The SMTP server (when enabled) runs in this loop with the database.
             async with smtp_running(settings):
@@ -253,6 +258,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         finally:
             if worker is not None:
                 await worker.stop()
+            if reminder_worker is not None:
+                await reminder_worker.stop()
             uow.clear_publisher(hub.publish_many)
             await hub.stop()
             if manage_db:
@@ -300,6 +307,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *web.routes(settings),
+            *telephony_intake.routes(settings),
         ],
         lifespan=lifespan,
     )

@@ -69,6 +69,10 @@ class NotificationReason(StrEnum):
     FOLLOWING = "FOLLOWING"
     MENTIONED = "MENTIONED"
     ASSIGNED = "ASSIGNED"
+    # A task's or event's reminder came due (ACT-1).
+    REMINDER = "REMINDER"
+    # A call is ringing for the agent (ACT-2): the screen shows who calls.
+    INCOMING_CALL = "INCOMING_CALL"
 
 
 class InboundStatus(StrEnum):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from realtime.shared import SharedExecutor
+from schema.activities.root import ActivityMutations, ActivityQueries
+from schema.activities.types import Call, Event, Task
 from schema.attachments import AttachmentMutations
 from schema.auth import AuthMutations, AuthQueries
 from schema.customers import CustomerMutations, CustomerQueries
@@ -51,6 +53,7 @@ class Query(
     AssignmentQueries,
     ViewQueries,
     MacroQueries,
+    ActivityQueries,
 ):
     pass
 
@@ -73,6 +76,7 @@ class Mutation(
     ViewMutations,
     MacroMutations,
     MergeSplitMutations,
+    ActivityMutations,
 ):
     pass
 
@@ -91,6 +95,9 @@ NODE_TYPES = [
     Activity,
     Ticket,
     ApiToken,
+    Task,
+    Event,
+    Call,
 ]
 
 

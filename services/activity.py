@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 import models
+from models.enums import NotificationReason
 from realtime import envelopes, topics
 from services import notifications, uow
 from services.auth import Actor
@@ -50,8 +51,10 @@ async def record(
     department_id: int | None = None,
     changes: dict[str, Any] | None = None,
     ticket: models.Ticket | None = None,
+    direct: dict[int, NotificationReason] | None = None,
 ) -> models.Activity:
-    """Write one Activity row for a state change, with the notifications it produces."""
+    """Write one Activity row for a state change, with the notifications it produces
+    (`direct`: agents told for a reason of the record itself, e.g. a task's new owner)."""
     row = await models.Activity.create(
         kind=kind,
         actor_id=actor.agent_id if actor else None,
@@ -63,7 +66,7 @@ async def record(
         department_id=department_id,
         changes=changes or {},
     )
-    created = await notifications.notify(actor, activity=row, ticket=ticket)
+    created = await notifications.notify(actor, activity=row, ticket=ticket, direct=direct)
     _announce(row, created)
     return row
 

@@ -30,6 +30,9 @@ class ErrorCode(StrEnum):
     WRONG_DEPARTMENT = "WRONG_DEPARTMENT"
     # The ticket was merged into another one (TIC-5): work on that one instead.
     MERGED = "MERGED"
+    # The phone system refused the call (click-to-dial), or could not be reached.
+    PBX_REFUSED = "PBX_REFUSED"
+    PBX_UNAVAILABLE = "PBX_UNAVAILABLE"
 
 
 @dataclass(frozen=True)

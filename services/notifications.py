@@ -37,6 +37,8 @@ from services.errors import ErrorCode, ValidationFailed
 
 # Higher wins when one agent has several reasons for the same activity.
 PRIORITY = {
+    NotificationReason.INCOMING_CALL: 5,
+    NotificationReason.REMINDER: 4,
     NotificationReason.MENTIONED: 3,
     NotificationReason.ASSIGNED: 2,
     NotificationReason.FOLLOWING: 1,
@@ -229,10 +231,20 @@ async def auto_follow_assignee(activity: models.Activity, ticket: models.Ticket 
         forget_followers()
 
 
+# Records that belong to one department even without a ticket (tasks, events, calls): their
+# notifications go only to agents who may see that department (ORG-5).
+DEPARTMENT_RECORDS = frozenset({"Task", "Event", "Call"})
+
+
 async def notify(
-    actor: Actor | None, *, activity: models.Activity, ticket: models.Ticket | None = None
+    actor: Actor | None,
+    *,
+    activity: models.Activity,
+    ticket: models.Ticket | None = None,
+    direct: dict[int, NotificationReason] | None = None,
 ) -> list[models.Notification]:
-    """Write the Notification rows an Activity produces (inside its transaction)."""
+    """Write the Notification rows an Activity produces (inside its transaction); `direct`
+    names agents told for a reason of the record itself (a task's owner, a reminder)."""
     if _quiet.get():
         return []
     if activity.ticket_id is not None and ticket is None:
@@ -241,16 +253,20 @@ async def notify(
     mentioned = await _record_mentions(activity)
     if ticket is not None and ticket.is_spam:
         return []
-    if activity.ticket_id is None and activity.contact_id is None and activity.account_id is None:
+    linked = (activity.ticket_id, activity.contact_id, activity.account_id)
+    if all(pk is None for pk in linked) and not direct:
         return []
     reasons = _Reasons()
+    for pk, reason in (direct or {}).items():
+        reasons.offer([pk], reason)
     reasons.offer(await _followers(activity), NotificationReason.FOLLOWING)
     reasons.offer(await _assignees(activity, ticket), NotificationReason.ASSIGNED)
     reasons.offer(mentioned, NotificationReason.MENTIONED)
     if actor is not None:
         reasons.pop(actor.agent_id, None)
     # Ticket records belong to a department; contacts and accounts are organisation-wide.
-    department_id = activity.department_id if activity.ticket_id is not None else None
+    scoped = activity.ticket_id is not None or activity.subject_type in DEPARTMENT_RECORDS
+    department_id = activity.department_id if scoped else None
     allowed = await _who_may_see(reasons, department_id)
     return await _write(
         activity,

@@ -26,6 +26,7 @@ from services import activity, uow
 from services.auth import Actor
 from services.errors import ErrorCode, ValidationFailed
 from services.policies import visible
+from services.worker import PollingWorker
 from settings import Settings
 
 log = logging.getLogger("deskql.outbox")
@@ -244,50 +245,37 @@ async def run_once(settings: Settings, *, limit: int | None = None) -> int:
     return len(rows)
 
 
-class OutboxWorker:
+class OutboxWorker(PollingWorker):
     """Sends queued email in the background; `wake()` after a commit sends at once."""
 
+    name = "outbox"
+
     def __init__(self, settings: Settings) -> None:
+        super().__init__(settings.outbox_interval_ms / 1000)
         self.settings = settings
-        self._event = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Start the loop in the running event loop."""
         _workers.append(self)
-        self._task = asyncio.get_running_loop().create_task(self._loop())
+        super().start()
 
     async def stop(self) -> None:
         """Stop the loop; a row being sent finishes first or is recovered later."""
         if self in _workers:
             _workers.remove(self)
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await super().stop()
 
-    def wake(self) -> None:
-        """Look for due messages now."""
-        self._event.set()
+    async def run_once(self) -> int:
+        """Send the due messages once."""
+        return await run_once(self.settings)
 
-    async def _loop(self) -> None:
-        interval = self.settings.outbox_interval_ms / 1000
+    async def on_start(self) -> None:
+        """Recover what a crashed worker left SENDING."""
         await recover_stale(self.settings)
-        while True:
-            try:
-                while await run_once(self.settings):
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
-                log.exception("outbox pass failed")
-            try:
-                await asyncio.wait_for(self._event.wait(), interval)
-            except TimeoutError:
-                await recover_stale(self.settings)
-            self._event.clear()
+
+    async def on_idle(self) -> None:
+        """Recover stale claims while nothing happens."""
+        await recover_stale(self.settings)
 
 
 _workers: list[OutboxWorker] = []
