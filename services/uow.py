@@ -41,6 +41,8 @@ class _Batch:
     memo: dict[Any, Any] = field(default_factory=dict)
     savepoints: bool = True  # False: nested transactions join this one (see the module doc)
     failed: BaseException | None = None  # the first nested block that failed without one
+    # Run after the commit (e.g. waking a worker for a row this transaction queued).
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
 class NestedFailed(Exception):
@@ -82,6 +84,16 @@ def memo() -> dict[Any, Any] | None:
     """
     batch = _current.get()
     return batch.memo if batch is not None else None
+
+
+def on_commit(callback: Callable[[], None]) -> None:
+    """Call `callback` once the surrounding transaction commits (at once outside one); a
+    harmless wake-up, so a rolled-back savepoint may still trigger it."""
+    batch = _current.get()
+    if batch is None:
+        callback()
+    elif callback not in batch.after_commit:
+        batch.after_commit.append(callback)
 
 
 def add_event(channel: str, message: dict[str, Any]) -> None:
@@ -152,4 +164,6 @@ async def transaction(
     finally:
         _current.reset(token)
     # Reached only when the transaction committed (an exception skips this line).
+    for callback in batch.after_commit:
+        callback()
     await _publish(batch.events)

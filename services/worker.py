@@ -73,8 +73,9 @@ class PollingWorker:
                 raise
             except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
                 log.exception("%s pass failed", self.name)
+            wait = await self._wait()
             try:
-                await asyncio.wait_for(self._event.wait(), await self._wait())
+                await asyncio.wait_for(self._event.wait(), wait)
             except TimeoutError:
                 await self.on_idle()
             self._event.clear()

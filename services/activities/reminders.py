@@ -51,11 +51,11 @@ async def schedule(
         row = await models.Reminder.create(event_id=event.id, remind_at=event.reminder_at)
     else:
         return None
-    uow_wake()
+    uow.on_commit(wake)
     return row
 
 
-def uow_wake() -> None:
+def wake() -> None:
     """Wake this process's workers (a reminder may be due sooner than they planned)."""
     for worker in _workers:
         worker.wake()
