@@ -165,4 +165,3 @@ async def macro_apply(info: strawberry.Info, input: MacroApplyInput) -> Any:
         return MacroApplyPayload(errors=errors, **fields) if fields else empty(errors)
 
     return await mutate(payload, run)
-
