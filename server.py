@@ -25,10 +25,12 @@ from starlette.routing import Route, WebSocketRoute
 import db
 import web
 from channels.email.server import smtp_running
+from channels.telephony import intake as telephony_intake
 from realtime.bus import Bus
 from realtime.hub import DEFAULT_QUEUE_SIZE, Hub
 from schema.ids import InvalidId, decode_id
 from services import attachments, auth, from_addresses, outbox, uow
+from services.activities.reminders import ReminderWorker
 from services.errors import NotAuthenticated
 from services.organisation import ensure_organisation
 from serving import health, logs
@@ -96,6 +98,9 @@ def create_app(
         hooks = DeliveryWorker(settings) if settings.webhook_worker_enabled else None
         if hooks is not None:
             hooks.start()  # webhook deliveries (services/webhooks/delivery.py)
+        reminder_worker = ReminderWorker(settings) if settings.reminders_enabled else None
+        if reminder_worker is not None:
+            reminder_worker.start()
         try:
             # The SMTP server (when enabled) runs in this loop with the database.
             async with smtp_running(settings) as smtp:
@@ -111,6 +116,8 @@ def create_app(
                 await worker.stop()
             if hooks is not None:
                 await hooks.stop()
+            if reminder_worker is not None:
+                await reminder_worker.stop()
             uow.clear_publisher(hub.publish_many)
             await hub.stop()
             if manage_db:
@@ -155,6 +162,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *web.routes(settings),
+            *telephony_intake.routes(settings),
         ],
         lifespan=lifespan,
     )

@@ -111,6 +111,32 @@ class Settings:
     webhook_response_cap_bytes: int = 65536
     # Days the delivery log keeps ended deliveries (0: for ever).
     webhook_log_days: int = 30
+    # Reminders of tasks and events (ACT-1): every process delivers due ones, each once.
+    reminders_enabled: bool = True
+    reminder_interval_ms: int = 1000
+    reminder_batch_size: int = 100
+    # Telephony (ACT-2). Call events POSTed to /telephony/events are signed with this secret
+    # (HMAC-SHA256 over "<timestamp>.<raw body>"); empty refuses every event.
+    telephony_secret: str = ""
+    telephony_replay_seconds: int = 300
+    telephony_max_event_bytes: int = 65536
+    # Region for numbers written without a country code (ISO 3166 alpha-2).
+    telephony_default_region: str = "US"
+    # An unknown caller becomes a contact; a caller without an open ticket gets a new one.
+    telephony_create_contacts: bool = True
+    telephony_create_tickets: bool = False
+    # Department of calls no agent or ticket places (name or id; empty: the first one).
+    telephony_department: str = ""
+    # Click-to-dial through Asterisk ARI (REST): base URL like http://pbx:8088 (empty: off).
+    ari_url: str = ""
+    ari_user: str = ""
+    ari_password: str = ""
+    ari_app: str = "deskql"
+    # The agent's channel ({extension} is replaced) and where the answered call goes next.
+    ari_endpoint: str = "PJSIP/{extension}"
+    ari_context: str = "from-internal"
+    ari_caller_id: str = ""
+    ari_timeout_seconds: int = 10
     # Allocations between the garbage collector's young-generation passes in a server process
     # (Python's default is 700; 0 keeps it). A server holds many long-lived objects per
     # WebSocket (tasks, generators, queues): at 700, full collections over them paused the

@@ -1,5 +1,16 @@
 """Tortoise models, one module per concept. Import as `import models` and use `models.Ticket`."""
 
+from models.activities import (
+    Call,
+    CallDirection,
+    CallOutcome,
+    CallStatus,
+    Event,
+    EventAttendee,
+    Reminder,
+    ReminderStatus,
+    TaskStatus,
+)
 from models.activity import Activity
 from models.customers import Account, AccountProduct, Contact, ContactProduct, Product
 from models.email import BlockedSender, EmailSettings, InboundMessage, SupportAddress
@@ -65,6 +76,19 @@ __all__ = [
     "DeliveryStatus",
     "Webhook",
     "WebhookDelivery",
+    "models.activities",
+]
+
+__all__ = [
+    "Call",
+    "CallDirection",
+    "CallOutcome",
+    "CallStatus",
+    "Event",
+    "EventAttendee",
+    "Reminder",
+    "ReminderStatus",
+    "TaskStatus",
     "Macro",
     "Task",
     "TicketView",

@@ -72,6 +72,10 @@ class NotificationReason(StrEnum):
     ASSIGNED = "ASSIGNED"
     # Every administrator hears of operational problems (a webhook switched off).
     ADMINISTRATOR = "ADMINISTRATOR"
+    # A task's or event's reminder came due (ACT-1).
+    REMINDER = "REMINDER"
+    # A call is ringing for the agent (ACT-2): the screen shows who calls.
+    INCOMING_CALL = "INCOMING_CALL"
 
 
 class InboundStatus(StrEnum):

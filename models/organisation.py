@@ -55,6 +55,9 @@ class Agent(Model):
     can_manage_macros = fields.BooleanField(default=False, db_default=False)
     # TIM-2: cents per hour; null means the organisation's default rate.
     hourly_rate_cents = fields.IntField(null=True)
+    # ACT-2: the agent's PBX extension (rung first by click-to-dial) and direct number (E.164).
+    extension = fields.CharField(max_length=20, default="", db_default="")
+    phone_number = fields.CharField(max_length=32, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -8,6 +8,9 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from models.activities import TaskStatus
+from models.enums import TicketPriority
+
 
 class TimerState(StrEnum):
     """A timer runs or is paused; a stopped timer becomes a time entry and is deleted."""
@@ -47,7 +50,8 @@ class Macro(Model):
 
 
 class Task(Model):
-    """A to-do linked to a ticket (ACT-1), e.g. created by a macro."""
+    """A to-do (ACT-1) linked to a ticket, a contact or an account, created by hand or by a
+    macro. `title` is its subject and `assignee` its owner; `is_completed` mirrors status."""
 
     id = fields.IntField(primary_key=True)
     department = fields.ForeignKeyField(
@@ -71,6 +75,17 @@ class Task(Model):
         "models.Agent", related_name="created_tasks", null=True, on_delete=fields.SET_NULL
     )
     created_at = fields.DatetimeField(auto_now_add=True)
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="tasks", null=True, on_delete=fields.SET_NULL
+    )
+    priority = fields.IntEnumField(
+        TicketPriority, default=TicketPriority.MEDIUM, db_default=int(TicketPriority.MEDIUM)
+    )
+    status = fields.CharEnumField(
+        TaskStatus, max_length=12, default=TaskStatus.NOT_STARTED, db_default="NOT_STARTED"
+    )
+    reminder_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(null=True, auto_now=True)
 
     class Meta:
         table = "task"

@@ -357,6 +357,10 @@ async def dashboard_counts(department_id: int) -> dict[str, int]:
         "overdue": await not_closed.filter(due_at__lt=now).count(),
         "created_today": await qs.filter(created_at__gte=today).count(),
         "closed_today": await qs.filter(status=TicketStatus.CLOSED, closed_at__gte=today).count(),
+        # ACT-1: open tasks of the department past their due time.
+        "overdue_tasks": await models.Task.filter(
+            department_id=department_id, is_completed=False, due_at__lt=now
+        ).count(),
     }
 
 

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
         MacroCreateInput,
         MacroDeleteInput,
         MacroUpdateInput,
-        Task,
     )
 
 # Id fields of an action input: (attribute, global id type).
@@ -166,8 +165,3 @@ async def macro_apply(info: strawberry.Info, input: MacroApplyInput) -> Any:
         return MacroApplyPayload(errors=errors, **fields) if fields else empty(errors)
 
     return await mutate(payload, run)
-
-
-async def ticket_tasks(info: strawberry.Info, ticket_pk: int) -> list[Task]:
-    """`Ticket.tasks`: the ticket's tasks, oldest first (batched per request)."""
-    return await info.context.loaders.tasks_by_ticket.load(ticket_pk)

@@ -41,12 +41,14 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
     from resolvers.outbound import to_from_address
     from resolvers.realtime import to_notifications
     from resolvers.time_tracking import to_entry, to_timer
+    from schema.activities.types import Call, Event, Task
     from schema.email import InboundMessage, SupportAddress
-    from schema.macros import Macro, Task
+    from schema.macros import Macro
     from schema.outbound import Draft, EmailTemplate, OutgoingEmail, TemplateFolder, TicketTemplate
     from schema.webhooks import Webhook, WebhookDelivery
     from services import drafts, from_addresses, macros, templates, time_tracking
     from services import notifications as notes
+    from services.activities import calls, events
 
     async def from_address_objects(
         info: strawberry.Info, actor: Actor, rows: list[Any]
@@ -64,6 +66,8 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
     types.update(
         {
             "Task": (_visible(models.Task), _each(Task.from_row)),
+            "Event": (events.visible_events, _each(Event.from_row)),
+            "Call": (calls.visible_calls, _each(Call.from_row)),
             "TimeEntry": (_visible(models.TimeEntry), _each(to_entry)),
             "OutgoingEmail": (_visible(models.OutboxMessage), _each(OutgoingEmail.from_row)),
             "SupportAddress": (_visible(models.SupportAddress), _each(SupportAddress.from_row)),

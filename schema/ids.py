@@ -95,9 +95,16 @@ ID_KEYS: dict[str, str] = {
     "sourceIds": "Ticket",
     "deliveryId": "WebhookDelivery",
     "redeliveryOfId": "WebhookDelivery",
+    "ticket_id": "Ticket",
+    "contact_id": "Contact",
+    "attendee_ids": "Agent",
+    "contactId": "Contact",
+    "accountId": "Account",
+    "eventId": "Event",
+    "callId": "Call",
 }
 # Keys that look like ids but are not database ids (an email's Message-ID header).
-NOT_ID_KEYS: frozenset[str] = frozenset({"messageId"})
+NOT_ID_KEYS: frozenset[str] = frozenset({"messageId", "providerCallId"})
 _ID_LIKE = re.compile(r"(?:_id|_ids|Id|Ids)$")
 
 

@@ -58,7 +58,7 @@ def _grouped_values(
 
 
 def _task(row: models.Task) -> Any:
-    from schema.macros import Task  # schema.macros imports the resolvers, which import us
+    from schema.activities.types import Task  # it imports schema.types, which imports us
 
     return Task.from_row(row)
 

@@ -1,5 +1,5 @@
-"""Macros (AUT-1): types, inputs, payloads, `macros` and macroCreate/Update/Delete/Apply;
-the minimal Task type that macros create."""
+"""Macros (AUT-1): types, inputs, payloads, `macros` and macroCreate/Update/Delete/Apply.
+The Task type that macros create lives in schema.activities.types."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from strawberry.scalars import JSON
 import models
 from models.enums import TicketPriority, TicketStatus
 from resolvers import macros as r
+from schema.activities.types import Task  # noqa: F401 - macros create tasks; re-exported
 from schema.errors import MutationError
 from schema.ids import to_global_id
 from schema.permissions import IsAuthenticated
-from schema.types import Agent, Department, Node, Ticket
+from schema.types import Department, Node, Ticket
 
 
 @strawberry.enum(description="What one macro action does.")
@@ -179,35 +180,6 @@ class Macro(Node):
     @strawberry.field(description="The department whose tickets it applies to.")
     async def department(self, info: strawberry.Info) -> Department | None:
         return await info.context.loaders.department.load(self.department_pk)
-
-
-@strawberry.type(description="A to-do linked to a ticket (ACT-1), e.g. created by a macro.")
-class Task(Node):
-    title: str = strawberry.field(description="What is to be done.")
-    description: str = strawberry.field(description="Details.")
-    due_at: datetime | None = strawberry.field(description="When it is due.")
-    is_completed: bool = strawberry.field(description="Whether it is done.")
-    created_at: datetime = strawberry.field(description="When it was created.")
-    assignee_pk: strawberry.Private[int | None]
-
-    @classmethod
-    def from_row(cls, row: models.Task) -> Task:
-        """Build from a database row."""
-        return cls(
-            id=strawberry.ID(to_global_id("Task", row.id)),
-            title=row.title,
-            description=row.description,
-            due_at=row.due_at,
-            is_completed=row.is_completed,
-            created_at=row.created_at,
-            assignee_pk=row.assignee_id,  # type: ignore[attr-defined]
-        )
-
-    @strawberry.field(description="The agent who is to do it.")
-    async def assignee(self, info: strawberry.Info) -> Agent | None:
-        if self.assignee_pk is None:
-            return None
-        return await info.context.loaders.agent.load(self.assignee_pk)
 
 
 @strawberry.input(description="A new macro.")

@@ -116,6 +116,9 @@ class DashboardCounts:
     overdue: int = strawberry.field(description="Not closed and past their due date.")
     created_today: int = strawberry.field(description="Created since midnight UTC.")
     closed_today: int = strawberry.field(description="Closed since midnight UTC.")
+    overdue_tasks: int = strawberry.field(
+        description="Open tasks of the department past their due time (ACT-1)."
+    )
     at: datetime = strawberry.field(description="When these counts were taken.")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from realtime.shared import SharedExecutor
+from schema.activities.root import ActivityMutations, ActivityQueries
+from schema.activities.types import Call, Event, Task
 from schema.attachments import AttachmentMutations
 from schema.auth import AuthMutations, AuthQueries
 from schema.comments import CommentMutations
@@ -54,6 +56,7 @@ class Query(
     ViewQueries,
     MacroQueries,
     WebhookQueries,
+    ActivityQueries,
 ):
     pass
 
@@ -78,6 +81,7 @@ class Mutation(
     MacroMutations,
     MergeSplitMutations,
     WebhookMutations,
+    ActivityMutations,
 ):
     pass
 
@@ -96,6 +100,9 @@ NODE_TYPES = [
     Activity,
     Ticket,
     ApiToken,
+    Task,
+    Event,
+    Call,
 ]
 
 

@@ -25,7 +25,15 @@ from schema.lookahead import peek
 from services import policies
 
 if TYPE_CHECKING:
-    from schema.macros import Task
+    from schema.activities.inputs import (
+        CallFilter,
+        CallSort,
+        EventFilter,
+        EventSort,
+        TaskFilter,
+        TaskSort,
+    )
+    from schema.activities.types import Call, Event, PlannedActivity, Task
     from schema.outbound import OutgoingEmail
     from schema.realtime import Following, Notification
     from schema.time_tracking import TimeEntry, Timer, TimeSummary
@@ -37,7 +45,11 @@ _Following = Annotated["Following", strawberry.lazy("schema.realtime")]
 _Timer = Annotated["Timer", strawberry.lazy("schema.time_tracking")]
 _TimeEntry = Annotated["TimeEntry", strawberry.lazy("schema.time_tracking")]
 _TimeSummary = Annotated["TimeSummary", strawberry.lazy("schema.time_tracking")]
-_Task = Annotated["Task", strawberry.lazy("schema.macros")]
+# Activities (issue 16): types in schema/activities/, resolved by resolvers/activities.py.
+_Task = Annotated["Task", strawberry.lazy("schema.activities.types")]
+_Event = Annotated["Event", strawberry.lazy("schema.activities.types")]
+_Call = Annotated["Call", strawberry.lazy("schema.activities.types")]
+_Planned = Annotated["PlannedActivity", strawberry.lazy("schema.activities.types")]
 _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
 _After = Annotated[
     str | None, strawberry.argument(description="Cursor of the item after which the page starts.")
@@ -127,6 +139,10 @@ class Agent(Node):
         "of the agent's departments (AUT-1)."
     )
     created_at: datetime = strawberry.field(description="When the agent was created.")
+    extension: str = strawberry.field(
+        description="PBX extension, rung first by click-to-dial (ACT-2); empty: none."
+    )
+    phone_number: str = strawberry.field(description="Direct phone number (E.164); empty: none.")
     pk: strawberry.Private[int]
     hourly_rate: strawberry.Private[int | None] = None
 
@@ -146,6 +162,8 @@ class Agent(Node):
             hobbies=row.hobbies,
             can_manage_macros=row.can_manage_macros,
             created_at=row.created_at,
+            extension=row.extension,
+            phone_number=row.phone_number,
             pk=row.id,
             hourly_rate=row.hourly_rate_cents,
         )
@@ -206,6 +224,17 @@ class Agent(Node):
         return await realtime.notifications(
             info, self.pk, first=first, after=after, unread_only=unread_only, newer_than=newer_than
         )
+
+    @strawberry.field(
+        description="Your open tasks and your events not yet over, by due or start time, "
+        "undated tasks last (only on `me`)."
+    )
+    async def open_activities(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[_Planned]:
+        from resolvers import activities
+
+        return await activities.open_activities(info, self.pk, first=first, after=after)
 
     @strawberry.field(description="What you follow (only on `me`).")
     async def following(self, info: strawberry.Info) -> _Following:
@@ -335,6 +364,69 @@ class Account(Node):
 
         return await realtime.activities(info, first=first, after=after, account_id=self.pk)
 
+    @strawberry.field(description="Tasks linked to the account (ORG-5: your departments').")
+    async def tasks(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            Annotated[TaskFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Only tasks matching these criteria."),
+        ] = None,
+        sort: Annotated[
+            Annotated[TaskSort, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Order (default: due time, earliest first)."),
+        ] = None,
+        first: _First = None,
+        after: _After = None,
+    ) -> Connection[_Task]:
+        from resolvers import activities
+
+        return await activities.task_list(
+            info, filter=filter, sort=sort, first=first, after=after, account_id=self.pk
+        )
+
+    @strawberry.field(description="Events linked to the account (ORG-5: your departments').")
+    async def events(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            Annotated[EventFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Only events matching these criteria."),
+        ] = None,
+        sort: Annotated[
+            Annotated[EventSort, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Order (default: start, earliest first)."),
+        ] = None,
+        first: _First = None,
+        after: _After = None,
+    ) -> Connection[_Event]:
+        from resolvers import activities
+
+        return await activities.event_list(
+            info, filter=filter, sort=sort, first=first, after=after, account_id=self.pk
+        )
+
+    @strawberry.field(description="Calls linked to the account (ORG-5: your departments').")
+    async def calls(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            Annotated[CallFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Only calls matching these criteria."),
+        ] = None,
+        sort: Annotated[
+            Annotated[CallSort, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Order (default: start, latest first)."),
+        ] = None,
+        first: _First = None,
+        after: _After = None,
+    ) -> Connection[_Call]:
+        from resolvers import activities
+
+        return await activities.call_list(
+            info, filter=filter, sort=sort, first=first, after=after, account_id=self.pk
+        )
+
 
 @strawberry.type(description="An end user who raises tickets (CUS-1).")
 class Contact(Node):
@@ -423,6 +515,69 @@ class Contact(Node):
         from resolvers import realtime
 
         return await realtime.activities(info, first=first, after=after, contact_id=self.pk)
+
+    @strawberry.field(description="Tasks linked to the contact (ORG-5: your departments').")
+    async def tasks(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            Annotated[TaskFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Only tasks matching these criteria."),
+        ] = None,
+        sort: Annotated[
+            Annotated[TaskSort, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Order (default: due time, earliest first)."),
+        ] = None,
+        first: _First = None,
+        after: _After = None,
+    ) -> Connection[_Task]:
+        from resolvers import activities
+
+        return await activities.task_list(
+            info, filter=filter, sort=sort, first=first, after=after, contact_id=self.pk
+        )
+
+    @strawberry.field(description="Events linked to the contact (ORG-5: your departments').")
+    async def events(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            Annotated[EventFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Only events matching these criteria."),
+        ] = None,
+        sort: Annotated[
+            Annotated[EventSort, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Order (default: start, earliest first)."),
+        ] = None,
+        first: _First = None,
+        after: _After = None,
+    ) -> Connection[_Event]:
+        from resolvers import activities
+
+        return await activities.event_list(
+            info, filter=filter, sort=sort, first=first, after=after, contact_id=self.pk
+        )
+
+    @strawberry.field(description="Calls linked to the contact (ORG-5: your departments').")
+    async def calls(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            Annotated[CallFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Only calls matching these criteria."),
+        ] = None,
+        sort: Annotated[
+            Annotated[CallSort, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Order (default: start, latest first)."),
+        ] = None,
+        first: _First = None,
+        after: _After = None,
+    ) -> Connection[_Call]:
+        from resolvers import activities
+
+        return await activities.call_list(
+            info, filter=filter, sort=sort, first=first, after=after, contact_id=self.pk
+        )
 
 
 @strawberry.type(description="A file attached to a ticket; its body is stored by sha256.")
@@ -725,9 +880,68 @@ class Ticket(Node):
     async def activities(self, info: strawberry.Info) -> list[Activity]:
         return await info.context.loaders.activities_by_ticket.load(self.pk)
 
-    @strawberry.field(description="Tasks linked to the ticket, oldest first (ACT-1).")
-    async def tasks(self, info: strawberry.Info) -> list[_Task]:
-        return await info.context.loaders.tasks_by_ticket.load(self.pk)
+    @strawberry.field(description="Tasks linked to the ticket (ORG-5: your departments').")
+    async def tasks(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            Annotated[TaskFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Only tasks matching these criteria."),
+        ] = None,
+        sort: Annotated[
+            Annotated[TaskSort, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Order (default: due time, earliest first)."),
+        ] = None,
+        first: _First = None,
+        after: _After = None,
+    ) -> Connection[_Task]:
+        from resolvers import activities
+
+        return await activities.task_list(
+            info, filter=filter, sort=sort, first=first, after=after, ticket_id=self.pk
+        )
+
+    @strawberry.field(description="Events linked to the ticket (ORG-5: your departments').")
+    async def events(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            Annotated[EventFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Only events matching these criteria."),
+        ] = None,
+        sort: Annotated[
+            Annotated[EventSort, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Order (default: start, earliest first)."),
+        ] = None,
+        first: _First = None,
+        after: _After = None,
+    ) -> Connection[_Event]:
+        from resolvers import activities
+
+        return await activities.event_list(
+            info, filter=filter, sort=sort, first=first, after=after, ticket_id=self.pk
+        )
+
+    @strawberry.field(description="Calls linked to the ticket (ORG-5: your departments').")
+    async def calls(
+        self,
+        info: strawberry.Info,
+        filter: Annotated[
+            Annotated[CallFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Only calls matching these criteria."),
+        ] = None,
+        sort: Annotated[
+            Annotated[CallSort, strawberry.lazy("schema.activities.inputs")] | None,
+            strawberry.argument(description="Order (default: start, latest first)."),
+        ] = None,
+        first: _First = None,
+        after: _After = None,
+    ) -> Connection[_Call]:
+        from resolvers import activities
+
+        return await activities.call_list(
+            info, filter=filter, sort=sort, first=first, after=after, ticket_id=self.pk
+        )
 
     @strawberry.field(description="Agents following the ticket (those you may see).")
     async def followers(

@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any
 
 import models
+from models.enums import NotificationReason
 from realtime import envelopes, topics
 from services import notifications, uow
 from services.auth import Actor
@@ -53,10 +54,12 @@ async def record(
     changes: dict[str, Any] | None = None,
     ticket: models.Ticket | None = None,
     owners: Iterable[int] = (),
+    direct: dict[int, NotificationReason] | None = None,
 ) -> models.Activity:
     """Write one Activity row for a state change, with the notifications it produces.
 
-    `owners`: agents the record belongs to (an article's author), told of changes by others."""
+    `owners`: agents the record belongs to (an article's author), told of changes by others;
+    `direct`: agents told for a reason of the record itself (a task's new owner, a reminder)."""
     row = await models.Activity.create(
         kind=kind,
         actor_id=actor.agent_id if actor else None,
@@ -68,7 +71,9 @@ async def record(
         department_id=department_id,
         changes=changes or {},
     )
-    created = await notifications.notify(actor, activity=row, ticket=ticket, owners=owners)
+    created = await notifications.notify(
+        actor, activity=row, ticket=ticket, owners=owners, direct=direct
+    )
     _announce(row, created)
     # Integrators' webhooks hear the change in the same transaction (services/webhooks).
     await webhook_events.enqueue([row], {ticket.id: ticket} if ticket is not None else None)

@@ -34,6 +34,9 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     # A webhook URL that resolves to a private, loopback or link-local address.
     PRIVATE_TARGET = "PRIVATE_TARGET"
+    # The phone system refused the call (click-to-dial), or could not be reached.
+    PBX_REFUSED = "PBX_REFUSED"
+    PBX_UNAVAILABLE = "PBX_UNAVAILABLE"
 
 
 @dataclass(frozen=True)

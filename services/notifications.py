@@ -42,7 +42,9 @@ from services.errors import ErrorCode, ValidationFailed
 
 # Higher wins when one agent has several reasons for the same activity.
 PRIORITY = {
-    NotificationReason.ADMINISTRATOR: 5,
+    NotificationReason.ADMINISTRATOR: 7,
+    NotificationReason.INCOMING_CALL: 6,
+    NotificationReason.REMINDER: 5,
     NotificationReason.MENTIONED: 4,
     NotificationReason.ASSIGNED: 3,
     NotificationReason.OWNER: 2,
@@ -274,6 +276,9 @@ def _generic_subject(activity: models.Activity) -> bool:
 
     found = records.find(activity.subject_type)
     return found is not None and found.generic_follow
+# Records that belong to one department even without a ticket (tasks, events, calls): their
+# notifications go only to agents who may see that department (ORG-5).
+DEPARTMENT_RECORDS = frozenset({"Task", "Event", "Call"})
 
 
 async def notify(
@@ -282,8 +287,10 @@ async def notify(
     activity: models.Activity,
     ticket: models.Ticket | None = None,
     owners: Iterable[int] = (),
+    direct: dict[int, NotificationReason] | None = None,
 ) -> list[models.Notification]:
-    """Write the Notification rows an Activity produces (inside its transaction)."""
+    """Write the Notification rows an Activity produces (inside its transaction); `direct`
+    names agents told for a reason of the record itself (a task's owner, a reminder)."""
     if _quiet.get():
         return []
     if activity.kind in ADMIN_KINDS:
@@ -295,23 +302,24 @@ async def notify(
     if ticket is not None and ticket.is_spam:
         return []
     generic = activity.ticket_id is None and _generic_subject(activity)
-    if (
-        activity.ticket_id is None
-        and activity.contact_id is None
-        and activity.account_id is None
-        and not generic
-    ):
+    linked = (activity.ticket_id, activity.contact_id, activity.account_id)
+    if all(pk is None for pk in linked) and not generic and not direct:
         return []
     reasons = _Reasons()
+    for pk, reason in (direct or {}).items():
+        reasons.offer([pk], reason)
     reasons.offer(await _followers(activity, generic=generic), NotificationReason.FOLLOWING)
     reasons.offer(owners, NotificationReason.OWNER)
     reasons.offer(await _assignees(activity, ticket), NotificationReason.ASSIGNED)
     reasons.offer(mentioned, NotificationReason.MENTIONED)
     if actor is not None:
         reasons.pop(actor.agent_id, None)
-    # Ticket records belong to a department, and so do records of registered types that name
-    # one (articles); contacts and accounts are organisation-wide.
-    department_id = activity.department_id if activity.ticket_id is not None or generic else None
+    # Ticket records belong to a department, and so do registered record types that name one
+    # (articles) and tasks, events and calls; contacts and accounts are organisation-wide.
+    scoped = (
+        activity.ticket_id is not None or generic or activity.subject_type in DEPARTMENT_RECORDS
+    )
+    department_id = activity.department_id if scoped else None
     allowed = await _who_may_see(reasons, department_id)
     return await _write(
         activity,

@@ -87,6 +87,16 @@ def memo() -> dict[Any, Any] | None:
     return batch.memo if batch is not None else None
 
 
+def on_commit(callback: Callable[[], None]) -> None:
+    """Call `callback` once the surrounding transaction commits (at once outside one); a
+    harmless wake-up, so a rolled-back savepoint may still trigger it."""
+    batch = _current.get()
+    if batch is None:
+        callback()
+    elif callback not in batch.after_commit:
+        batch.after_commit.append(callback)
+
+
 def add_event(channel: str, message: dict[str, Any]) -> None:
     """Queue an envelope for publishing after the surrounding transaction commits.
 
@@ -101,15 +111,6 @@ def add_event(channel: str, message: dict[str, Any]) -> None:
         task = asyncio.get_running_loop().create_task(_publish([(channel, message)]))
         _background.add(task)
         task.add_done_callback(_background.discard)
-
-
-def on_commit(callback: Callable[[], None]) -> None:
-    """Call `callback` once the surrounding transaction commits (at once outside one)."""
-    batch = _current.get()
-    if batch is None:
-        callback()
-    elif callback not in batch.after_commit:
-        batch.after_commit.append(callback)
 
 
 _background: set[asyncio.Task[None]] = set()

@@ -1,6 +1,6 @@
 """Macros over the GraphQL HTTP API: macroCreate/Update/Delete with the permission pattern,
 `macros(departmentId)`, agentUpdate(canManageMacros), macroApply with per-ticket results,
-dry run, and Ticket.tasks."""
+dry run, and Ticket.tasks (a connection)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ mutation($input: MacroApplyInput!) {
     results {
       ticketId applied changes errors { field message code }
       ticket { id status priority version tags comments { body isPublic }
-               tasks { title dueAt assignee { email } } }
+               tasks(sort: {field: CREATED_AT}) { nodes { subject dueAt owner { email } } } }
     }
   }
 }
@@ -201,7 +201,7 @@ async def test_dry_run_and_tasks_over_http(gql: GQLClient, world: World) -> None
     assert out["dryRun"] is True and out["appliedCount"] == 2 and out["runActivityId"] is None
     assert out["results"][0]["changes"]["status"] == {"old": "OPEN", "new": "ON_HOLD"}
     assert out["results"][0]["ticket"]["status"] == "OPEN"
-    assert out["results"][0]["ticket"]["tasks"] == []
+    assert out["results"][0]["ticket"]["tasks"]["nodes"] == []
     assert await models.Activity.all().count() == activities
     assert await models.Task.all().count() == 0
     assert await models.Comment.all().count() == 0
@@ -209,8 +209,8 @@ async def test_dry_run_and_tasks_over_http(gql: GQLClient, world: World) -> None
     res = await gql.as_(world.alice_token)(
         APPLY, {"input": {"macroId": macro_id, "ticketIds": ids}}
     )
-    tasks = res.data["macroApply"]["results"][1]["ticket"]["tasks"]
-    assert [(t["title"], t["assignee"]) for t in tasks] == [
+    tasks = res.data["macroApply"]["results"][1]["ticket"]["tasks"]["nodes"]
+    assert [(t["subject"], t["owner"]) for t in tasks] == [
         ("Check invoice", {"email": "alice@zylker.com"})
     ]
     assert tasks[0]["dueAt"] is not None
