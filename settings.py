@@ -89,6 +89,20 @@ class Settings:
     # WebSocket (tasks, generators, queues): at 700, full collections over them paused the
     # process for up to 0.6 s with 1,000 subscribers and took ~45% of its CPU (bench/fanout.py).
     gc_threshold: int = 50_000
+    # Customers (issue 15). Region national phone numbers are read in when comparing them
+    # (ISO 3166, e.g. PL); empty: only international (+...) numbers are parsed.
+    phone_region: str = ""
+    # Signed URLs of exports and print views (services.signed_urls): how long they work.
+    signed_url_seconds: int = 300
+    # The CRM connector (services/crm): HubSpot's CRM v3 objects API. Empty base URL: none.
+    crm_base_url: str = ""
+    crm_token: str = ""
+    crm_contact_properties: str = "firstname,lastname,email,phone,company,lifecyclestage"
+    crm_company_properties: str = "name,domain,phone,industry"
+    # A link to the record in the CRM's own UI; {id} and {object} (contacts or companies).
+    crm_record_url: str = ""
+    crm_timeout_seconds: int = 5
+    crm_retries: int = 2
 
     @property
     def attachments_dir(self) -> Path:

@@ -1,7 +1,17 @@
 """Tortoise models, one module per concept. Import as `import models` and use `models.Ticket`."""
 
 from models.activity import Activity
-from models.customers import Account, AccountProduct, Contact, ContactProduct, Product
+from models.customers import (
+    Account,
+    AccountProduct,
+    Contact,
+    ContactEmailAlias,
+    ContactProduct,
+    CrmLink,
+    CustomerView,
+    Product,
+    SignedUrlUse,
+)
 from models.email import BlockedSender, EmailSettings, InboundMessage, SupportAddress
 from models.enums import (
     Channel,
@@ -91,7 +101,11 @@ __all__ = [
     "Channel",
     "Comment",
     "Contact",
+    "ContactEmailAlias",
     "ContactProduct",
+    "CrmLink",
+    "CustomerView",
+    "SignedUrlUse",
     "Department",
     "DepartmentMembership",
     "Edition",
