@@ -8,6 +8,7 @@ from realtime.shared import SharedExecutor
 from schema.attachments import AttachmentMutations
 from schema.auth import AuthMutations, AuthQueries
 from schema.customers import CustomerMutations, CustomerQueries
+from schema.duplicates import DuplicateQueries
 from schema.email import EmailMutations, EmailQueries
 from schema.extensions import build_extensions
 from schema.macros import MacroMutations, MacroQueries
@@ -51,6 +52,7 @@ class Query(
     AssignmentQueries,
     ViewQueries,
     MacroQueries,
+    DuplicateQueries,
 ):
     pass
 
