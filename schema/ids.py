@@ -70,6 +70,10 @@ def input_ids(global_ids: list[str], expected: str, field: str) -> list[int]:
 # named here, like every other id of the API (`public_changes`); the rows keep database ids.
 ID_KEYS: dict[str, str] = {
     "account_id": "Account",
+    "contact_id": "Contact",
+    "contactIds": "Contact",
+    "accountIds": "Account",
+    "ticketIds": "Ticket",
     "agent_id": "Agent",
     "assignee_agent_id": "Agent",
     "owner_id": "Agent",

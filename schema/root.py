@@ -7,6 +7,7 @@ import strawberry
 from realtime.shared import SharedExecutor
 from schema.attachments import AttachmentMutations
 from schema.auth import AuthMutations, AuthQueries
+from schema.customer_merge import CustomerMergeMutations
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.duplicates import DuplicateQueries
 from schema.email import EmailMutations, EmailQueries
@@ -75,6 +76,7 @@ class Mutation(
     ViewMutations,
     MacroMutations,
     MergeSplitMutations,
+    CustomerMergeMutations,
 ):
     pass
 
