@@ -101,7 +101,7 @@ class Settings:
     crm_company_properties: str = "name,domain,phone,industry"
     # A link to the record in the CRM's own UI; {id} and {object} (contacts or companies).
     crm_record_url: str = ""
-    crm_timeout_seconds: int = 5
+    crm_timeout_ms: int = 5000
     crm_retries: int = 2
 
     @property

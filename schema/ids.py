@@ -99,7 +99,7 @@ ID_KEYS: dict[str, str] = {
     "sourceIds": "Ticket",
 }
 # Keys that look like ids but are not database ids (an email's Message-ID header).
-NOT_ID_KEYS: frozenset[str] = frozenset({"messageId"})
+NOT_ID_KEYS: frozenset[str] = frozenset({"messageId", "crmId"})
 _ID_LIKE = re.compile(r"(?:_id|_ids|Id|Ids)$")
 
 

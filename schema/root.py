@@ -7,6 +7,7 @@ import strawberry
 from realtime.shared import SharedExecutor
 from schema.attachments import AttachmentMutations
 from schema.auth import AuthMutations, AuthQueries
+from schema.crm import CrmMutations
 from schema.customer_merge import CustomerMergeMutations
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.duplicates import DuplicateQueries
@@ -77,6 +78,7 @@ class Mutation(
     MacroMutations,
     MergeSplitMutations,
     CustomerMergeMutations,
+    CrmMutations,
 ):
     pass
 

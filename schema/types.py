@@ -25,6 +25,8 @@ from schema.lookahead import peek
 from services import policies
 
 if TYPE_CHECKING:
+    from schema.crm import CrmRecord
+    from schema.customer_overview import CustomerOverview
     from schema.macros import Task
     from schema.outbound import OutgoingEmail
     from schema.realtime import Following, Notification
@@ -38,6 +40,9 @@ _Timer = Annotated["Timer", strawberry.lazy("schema.time_tracking")]
 _TimeEntry = Annotated["TimeEntry", strawberry.lazy("schema.time_tracking")]
 _TimeSummary = Annotated["TimeSummary", strawberry.lazy("schema.time_tracking")]
 _Task = Annotated["Task", strawberry.lazy("schema.macros")]
+# Customers (issue 15): types in schema/customer_overview.py and schema/crm.py.
+_CustomerOverview = Annotated["CustomerOverview", strawberry.lazy("schema.customer_overview")]
+_CrmRecord = Annotated["CrmRecord", strawberry.lazy("schema.crm")]
 _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
 _After = Annotated[
     str | None, strawberry.argument(description="Cursor of the item after which the page starts.")
@@ -326,6 +331,34 @@ class Account(Node):
         return await realtime.followers(info, first=first, after=after, account_id=self.pk)
 
     @strawberry.field(
+        description="Ticket counts of the account (CUS-4); a page of accounts costs two SQL "
+        "statements in all."
+    )
+    async def overview(self, info: strawberry.Info) -> _CustomerOverview:
+        from resolvers import customer_overview
+
+        return await customer_overview.overview(info, kind="account", pk=self.pk)
+
+    @strawberry.field(
+        description="Files attached to the account's tickets you may see (their messages and "
+        "comments), newest first (CUS-3)."
+    )
+    async def attachments(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Attachment]:
+        from resolvers import customer_overview
+
+        return await customer_overview.attachments(
+            info, kind="account", pk=self.pk, first=first, after=after
+        )
+
+    @strawberry.field(description="The account's record in the CRM (CUS-6); null: not mapped.")
+    async def crm(self, info: strawberry.Info) -> _CrmRecord | None:
+        from resolvers import crm
+
+        return await crm.record(info, kind="account", pk=self.pk)
+
+    @strawberry.field(
         description="Activity on the account and its tickets you may see, newest first (CUS-4)."
     )
     async def activities(
@@ -413,6 +446,36 @@ class Contact(Node):
         from resolvers import realtime
 
         return await realtime.followers(info, first=first, after=after, contact_id=self.pk)
+
+    @strawberry.field(
+        description="Ticket counts of the contact (CUS-4); a page of contacts costs two SQL "
+        "statements in all."
+    )
+    async def overview(self, info: strawberry.Info) -> _CustomerOverview:
+        from resolvers import customer_overview
+
+        return await customer_overview.overview(info, kind="contact", pk=self.pk)
+
+    @strawberry.field(
+        description="Files attached to the contact's tickets you may see (their messages and "
+        "comments), newest first (CUS-3)."
+    )
+    async def attachments(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Attachment]:
+        from resolvers import customer_overview
+
+        return await customer_overview.attachments(
+            info, kind="contact", pk=self.pk, first=first, after=after
+        )
+
+    @strawberry.field(
+        description="The contact's record in the CRM as last pulled (CUS-6); null: not mapped."
+    )
+    async def crm(self, info: strawberry.Info) -> _CrmRecord | None:
+        from resolvers import crm
+
+        return await crm.record(info, kind="contact", pk=self.pk)
 
     @strawberry.field(
         description="Activity on the contact and its tickets you may see, newest first (CUS-4)."
@@ -558,6 +621,8 @@ class Activity(Node):
     created_at: datetime = strawberry.field(description="When it happened.")
     actor_pk: strawberry.Private[int | None]
     subject_pk: strawberry.Private[int]
+    ticket_pk: strawberry.Private[int | None] = None
+    pk: strawberry.Private[int] = 0
 
     @classmethod
     def from_row(cls, row: models.Activity) -> Activity:
@@ -570,6 +635,21 @@ class Activity(Node):
             created_at=row.created_at,
             actor_pk=row.actor_id,  # type: ignore[attr-defined]
             subject_pk=row.subject_id,
+            ticket_pk=row.ticket_id,
+            pk=row.id,
+        )
+
+    @strawberry.field(
+        description="The status of the activity's ticket right after it (the customer's "
+        "history, CUS-4); null when it concerns no ticket."
+    )
+    async def ticket_status(self, info: strawberry.Info) -> TicketStatus | None:
+        if self.ticket_pk is None:
+            return None
+        from resolvers import customer_overview
+
+        return await customer_overview.ticket_status(
+            info, activity_pk=self.pk, ticket_pk=self.ticket_pk
         )
 
     @strawberry.field(description="Global id of the record it concerns.")

@@ -106,7 +106,7 @@ def _check_ids(survivor_id: int, merged_ids: list[int], field_choices: dict[str,
     errors.raise_if_any()
 
 
-async def _hidden_tickets(actor: Actor, kind: _Kind, ids: list[int]) -> set[int]:
+async def hidden_records(actor: Actor, kind: _Kind, ids: list[int]) -> set[int]:
     """The records among `ids` with a ticket in a department the actor is not in."""
     if actor.is_admin:
         return set()
@@ -125,7 +125,7 @@ async def _lock(actor: Actor, kind: _Kind, survivor_id: int, merged_ids: list[in
     everyone = sorted({survivor_id, *merged_ids})
     rows = await kind.model.filter(id__in=everyone).order_by("id").select_for_update()
     found = {row.id for row in rows}
-    hidden = await _hidden_tickets(actor, kind, everyone)
+    hidden = await hidden_records(actor, kind, everyone)
     errors = Errors()
     if survivor_id not in found or survivor_id in hidden:
         errors.add("survivorId", f"no such {kind.name.lower()}", ErrorCode.NOT_FOUND)

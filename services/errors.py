@@ -30,6 +30,11 @@ class ErrorCode(StrEnum):
     WRONG_DEPARTMENT = "WRONG_DEPARTMENT"
     # The ticket was merged into another one (TIC-5): work on that one instead.
     MERGED = "MERGED"
+    # The CRM connector (CUS-6): none is configured; the CRM timed out, failed or refused us;
+    # it answered something that is not the record asked for (HTML, bad JSON, another id).
+    CRM_NOT_CONFIGURED = "CRM_NOT_CONFIGURED"
+    CRM_UNAVAILABLE = "CRM_UNAVAILABLE"
+    CRM_BAD_RESPONSE = "CRM_BAD_RESPONSE"
 
 
 @dataclass(frozen=True)
