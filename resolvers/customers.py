@@ -67,9 +67,17 @@ async def contacts(
     sort: ContactSort | None,
     first: int | None,
     after: str | None,
+    view_id: str | None = None,
 ) -> Connection[Contact]:
-    """`contacts`: a page of contacts."""
+    """`contacts`: a page of contacts (of a view, CUS-7)."""
     actor = actor_of(info)
+    if view_id is not None:
+        from resolvers import customer_views
+
+        query = await customer_views.view_query(
+            info, kind="CONTACT", view_id=view_id, filter=filter, sort=sort
+        )
+        return await page(info, query, first=first, after=after, convert=Contact.from_row)
     flt = svc.ContactFilter()
     if filter is not None:
         flt = svc.ContactFilter(
@@ -167,8 +175,16 @@ async def accounts(
     sort: AccountSort | None,
     first: int | None,
     after: str | None,
+    view_id: str | None = None,
 ) -> Connection[Account]:
-    """`accounts`: a page of accounts."""
+    """`accounts`: a page of accounts (of a view, CUS-7)."""
+    if view_id is not None:
+        from resolvers import customer_views
+
+        query = await customer_views.view_query(
+            info, kind="ACCOUNT", view_id=view_id, filter=filter, sort=sort
+        )
+        return await page(info, query, first=first, after=after, convert=Account.from_row)
     query = svc.list_accounts(
         actor_of(info),
         text=filter.text if filter else None,

@@ -38,13 +38,14 @@ def _visible(model: type[Any]) -> Rows:
 def _types() -> dict[str, tuple[Rows, Convert]]:
     """Every Node type by name: its rows the actor may see (policies.visible, or the rule of
     the service whose list shows them) and how they become objects."""
+    from resolvers import customer_views as views_resolver
     from resolvers.outbound import to_from_address
     from resolvers.realtime import to_notifications
     from resolvers.time_tracking import to_entry, to_timer
     from schema.email import InboundMessage, SupportAddress
     from schema.macros import Macro, Task
     from schema.outbound import Draft, EmailTemplate, OutgoingEmail, TemplateFolder, TicketTemplate
-    from services import drafts, from_addresses, macros, templates, time_tracking
+    from services import customer_views, drafts, from_addresses, macros, templates, time_tracking
     from services import notifications as notes
 
     async def from_address_objects(
@@ -78,6 +79,7 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
             ),
             "FromAddress": (from_addresses.list_from_addresses, from_address_objects),
             "Notification": (notes.list_notifications, notification_objects),
+            "CustomerView": (customer_views.visible_views, _each(views_resolver.from_row)),
         }
     )
     return types

@@ -9,6 +9,7 @@ from schema.attachments import AttachmentMutations
 from schema.auth import AuthMutations, AuthQueries
 from schema.crm import CrmMutations
 from schema.customer_merge import CustomerMergeMutations
+from schema.customer_views import CustomerViewMutations, CustomerViewQueries
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.duplicates import DuplicateQueries
 from schema.email import EmailMutations, EmailQueries
@@ -55,6 +56,7 @@ class Query(
     ViewQueries,
     MacroQueries,
     DuplicateQueries,
+    CustomerViewQueries,
 ):
     pass
 
@@ -79,6 +81,7 @@ class Mutation(
     MergeSplitMutations,
     CustomerMergeMutations,
     CrmMutations,
+    CustomerViewMutations,
 ):
     pass
 
