@@ -13,6 +13,7 @@ from schema.customer_views import CustomerViewMutations, CustomerViewQueries
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.duplicates import DuplicateQueries
 from schema.email import EmailMutations, EmailQueries
+from schema.exports import ExportMutations
 from schema.extensions import build_extensions
 from schema.macros import MacroMutations, MacroQueries
 from schema.merge_split import MergeSplitMutations
@@ -82,6 +83,7 @@ class Mutation(
     CustomerMergeMutations,
     CrmMutations,
     CustomerViewMutations,
+    ExportMutations,
 ):
     pass
 

@@ -728,6 +728,15 @@ class Ticket(Node):
     def department(self, info: strawberry.Info) -> Department:
         return peek(info.context.loaders.department, self.department_pk)
 
+    @strawberry.field(
+        description="A printable page of the ticket with its whole conversation (TIC-11): a "
+        "signed URL a browser can open once, for a few minutes (DESKQL_SIGNED_URL_SECONDS)."
+    )
+    def print_url(self, info: strawberry.Info) -> str:
+        from resolvers import exports
+
+        return exports.print_url(info, ticket_id=self.pk)
+
     @strawberry.field(description="The contact who raised the ticket.")
     def contact(self, info: strawberry.Info) -> Contact | None:
         if self.contact_pk is None:
