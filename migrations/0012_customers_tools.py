@@ -1,7 +1,8 @@
 """Customers' tools (issue 15): comparison keys of contacts and accounts for duplicates
 (CUS-5), addresses of merged contacts, CRM links (CUS-6), saved contact/account views (CUS-7),
 used signed URLs (exports and print views), and indexes on ticket(contact_id, status) and
-ticket(account_id, status) for the overview counts (CUS-4).
+ticket(account_id, status) for the overview counts (CUS-4), thread(ticket_id, id) and
+attachment(ticket_id) for a ticket's conversation (there were none on these foreign keys).
 
 The key columns are filled for existing rows by `fill_keys` (services.customer_keys, the
 functions the app writes them with), in batches of BATCH rows by id. Reverse of the fill: a
@@ -176,10 +177,15 @@ class Migration(migrations.Migration):
             [
                 "CREATE INDEX ticket_contact_status_idx ON ticket (contact_id, status)",
                 "CREATE INDEX ticket_account_status_idx ON ticket (account_id, status)",
+                # A ticket's conversation (overview's last message, print view, merges).
+                "CREATE INDEX thread_ticket_id_id_idx ON thread (ticket_id, id)",
+                "CREATE INDEX attachment_ticket_id_idx ON attachment (ticket_id)",
             ],
             reverse_sql=[
                 "DROP INDEX ticket_contact_status_idx",
                 "DROP INDEX ticket_account_status_idx",
+                "DROP INDEX thread_ticket_id_id_idx",
+                "DROP INDEX attachment_ticket_id_idx",
             ],
         ),
         ops.RunPython(fill_keys, reverse_code=ops.RunPython.noop),

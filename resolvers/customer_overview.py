@@ -13,6 +13,7 @@ from resolvers.common import page
 from schema.connections import Connection
 from schema.context import actor_of
 from schema.customer_overview import CustomerOverview, TicketStatusCount
+from schema.lookahead import node_selection, peek, prime
 from schema.types import Attachment
 from services import customer_overview as svc
 
@@ -40,8 +41,7 @@ def _to_object(item: svc.Overview) -> CustomerOverview:
     )
 
 
-async def overview(info: strawberry.Info, *, kind: str, pk: int) -> CustomerOverview:
-    """`Contact.overview` / `Account.overview`: every record of the request in two statements."""
+def _overview_loader(info: strawberry.Info, kind: str) -> DataLoader[int, CustomerOverview]:
     actor = actor_of(info)
 
     def build() -> DataLoader[int, CustomerOverview]:
@@ -51,7 +51,20 @@ async def overview(info: strawberry.Info, *, kind: str, pk: int) -> CustomerOver
 
         return DataLoader(load_fn=load)
 
-    return await _loader(info, f"overview:{kind}", build).load(pk)
+    return _loader(info, f"overview:{kind}", build)
+
+
+def overview(info: strawberry.Info, *, kind: str, pk: int) -> Any:
+    """`Contact.overview` / `Account.overview`: every record of the request in two statements;
+    the value itself when the list primed it (no await per record), else an awaitable."""
+    return peek(_overview_loader(info, kind), pk)
+
+
+async def prime_overviews(info: strawberry.Info, *, kind: str, pks: list[int]) -> None:
+    """Load the overviews of a page of contacts or accounts before their fields resolve, when
+    the query selects `overview` on the page's nodes."""
+    if pks and "overview" in node_selection(info):
+        await prime(_overview_loader(info, kind), pks)
 
 
 async def attachments(

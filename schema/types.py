@@ -334,10 +334,10 @@ class Account(Node):
         description="Ticket counts of the account (CUS-4); a page of accounts costs two SQL "
         "statements in all."
     )
-    async def overview(self, info: strawberry.Info) -> _CustomerOverview:
+    def overview(self, info: strawberry.Info) -> _CustomerOverview:
         from resolvers import customer_overview
 
-        return await customer_overview.overview(info, kind="account", pk=self.pk)
+        return customer_overview.overview(info, kind="account", pk=self.pk)
 
     @strawberry.field(
         description="Files attached to the account's tickets you may see (their messages and "
@@ -451,10 +451,10 @@ class Contact(Node):
         description="Ticket counts of the contact (CUS-4); a page of contacts costs two SQL "
         "statements in all."
     )
-    async def overview(self, info: strawberry.Info) -> _CustomerOverview:
+    def overview(self, info: strawberry.Info) -> _CustomerOverview:
         from resolvers import customer_overview
 
-        return await customer_overview.overview(info, kind="contact", pk=self.pk)
+        return customer_overview.overview(info, kind="contact", pk=self.pk)
 
     @strawberry.field(
         description="Files attached to the contact's tickets you may see (their messages and "
