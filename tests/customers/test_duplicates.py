@@ -168,3 +168,44 @@ async def test_account_duplicates(world: World, gql: GQLClient, polish: None) ->
         data = (await admin(ACCOUNT_GROUPS, {"field": field})).data["accountDuplicates"]
         assert [(g["key"], g["count"]) for g in data["nodes"]] == [(key, count)], field
         assert len(data["nodes"][0]["accounts"]["nodes"]) == count
+
+
+async def test_duplicates_on_100000_contacts_finish_paginated(world: World, gql: GQLClient) -> None:
+    from tortoise.connection import get_connection
+
+    # 100,000 contacts in one statement (the seed is not under test): 40,000 last names
+    # shared by two or three contacts; every 10th contact's secondary email is another's email.
+    await get_connection("default").execute_script(
+        """
+        WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 100000)
+        INSERT INTO contact (first_name, last_name, email, secondary_email, phone, mobile,
+            description, first_name_key, last_name_key, full_name_key, email_key,
+            secondary_email_key, phone_key, mobile_key, created_at, updated_at)
+        SELECT 'F', 'Name' || (n % 40000), 'c' || n || '@example.com',
+            CASE WHEN n % 10 = 0 THEN 'c' || (n + 1) || '@example.com' ELSE '' END, '', '', '',
+            'f', 'name' || (n % 40000), 'f name' || (n % 40000), 'c' || n || '@example.com',
+            CASE WHEN n % 10 = 0 THEN 'c' || (n + 1) || '@example.com' ELSE '' END, '', '',
+            CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
+        FROM g
+        """
+    )
+    admin = gql.as_(world.admin_token)
+    import time
+
+    start = time.perf_counter()
+    page = (await admin(GROUPS, {"field": "LAST_NAME", "first": 50})).data["contactDuplicates"]
+    assert page["totalCount"] == 40000
+    assert len(page["nodes"]) == 50 and page["pageInfo"]["hasNextPage"]
+    assert all(g["count"] in (2, 3) for g in page["nodes"])
+    assert all(len(g["contacts"]["nodes"]) == g["count"] for g in page["nodes"])
+    nxt = await admin(
+        GROUPS, {"field": "LAST_NAME", "first": 50, "after": page["pageInfo"]["endCursor"]}
+    )
+    keys = [g["key"] for g in page["nodes"]] + [
+        g["key"] for g in nxt.data["contactDuplicates"]["nodes"]
+    ]
+    assert keys == sorted(keys) and len(set(keys)) == 100
+    either = (await admin(GROUPS, {"field": "EMAIL_OR_SECONDARY", "first": 20})).data
+    # Every 10th contact's secondary email is the next one's email (the last one's: nobody's).
+    assert either["contactDuplicates"]["totalCount"] == 9999
+    assert time.perf_counter() - start < 60
