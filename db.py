@@ -146,6 +146,9 @@ async def apply_migrations(settings: Settings) -> list[str]:
 
 async def init_db(settings: Settings, *, migrate: bool | None = None) -> None:
     """Open the connections; migrate or refuse when the database is behind the code."""
+    from services import customer_keys
+
+    customer_keys.configure(settings.phone_region)  # how contacts' phones are compared
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     try:
         await check_connection(settings)

@@ -179,6 +179,20 @@ class Settings:
     def relay_configured(self) -> bool:
         """Whether outgoing mail goes to an SMTP relay (else: to the local mail folder)."""
         return bool(self.relay_host.strip())
+    # Customers (issue 15). Region national phone numbers are read in when comparing them
+    # (ISO 3166, e.g. PL); empty: only international (+...) numbers are parsed.
+    phone_region: str = ""
+    # Signed URLs of exports and print views (services.signed_urls): how long they work.
+    signed_url_seconds: int = 300
+    # The CRM connector (services/crm): HubSpot's CRM v3 objects API. Empty base URL: none.
+    crm_base_url: str = ""
+    crm_token: str = ""
+    crm_contact_properties: str = "firstname,lastname,email,phone,company,lifecyclestage"
+    crm_company_properties: str = "name,domain,phone,industry"
+    # A link to the record in the CRM's own UI; {id} and {object} (contacts or companies).
+    crm_record_url: str = ""
+    crm_timeout_ms: int = 5000
+    crm_retries: int = 2
 
     @property
     def attachments_dir(self) -> Path:

@@ -12,7 +12,17 @@ from models.activities import (
     TaskStatus,
 )
 from models.activity import Activity
-from models.customers import Account, AccountProduct, Contact, ContactProduct, Product
+from models.customers import (
+    Account,
+    AccountProduct,
+    Contact,
+    ContactEmailAlias,
+    ContactProduct,
+    CrmLink,
+    CustomerView,
+    Product,
+    SignedUrlUse,
+)
 from models.email import BlockedSender, EmailSettings, InboundMessage, SupportAddress
 from models.enums import (
     Channel,
@@ -123,7 +133,11 @@ __all__ = [
     "Channel",
     "Comment",
     "Contact",
+    "ContactEmailAlias",
     "ContactProduct",
+    "CrmLink",
+    "CustomerView",
+    "SignedUrlUse",
     "Department",
     "DepartmentMembership",
     "Edition",

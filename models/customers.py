@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -18,8 +20,21 @@ class Account(Model):
     owner = fields.ForeignKeyField(
         "models.Agent", related_name="owned_accounts", null=True, on_delete=fields.SET_NULL
     )
+    # Normalised comparison keys (services.customer_keys), written with the row, for finding
+    # duplicates with GROUP BY (CUS-5); "" when the field is empty.
+    name_key = fields.CharField(max_length=200, default="", db_default="", db_index=True)
+    email_key = fields.CharField(max_length=254, default="", db_default="", db_index=True)
+    phone_key = fields.CharField(max_length=40, default="", db_default="", db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save with the comparison keys of the current values."""
+        from services.customer_keys import account_keys
+
+        for key, value in account_keys(self.name, self.email, self.phone).items():
+            setattr(self, key, value)
+        await super().save(*args, **kwargs)
 
     class Meta:
         table = "account"
@@ -43,12 +58,37 @@ class Contact(Model):
     owner = fields.ForeignKeyField(
         "models.Agent", related_name="owned_contacts", null=True, on_delete=fields.SET_NULL
     )
-    created_at = fields.DatetimeField(auto_now_add=True)
+    # Normalised comparison keys (services.customer_keys), written with the row, for finding
+    # duplicates with GROUP BY (CUS-5); "" when the field is empty.
+    first_name_key = fields.CharField(max_length=100, default="", db_default="", db_index=True)
+    last_name_key = fields.CharField(max_length=100, default="", db_default="", db_index=True)
+    full_name_key = fields.CharField(max_length=201, default="", db_default="", db_index=True)
+    email_key = fields.CharField(max_length=254, default="", db_default="", db_index=True)
+    secondary_email_key = fields.CharField(max_length=254, default="", db_default="", db_index=True)
+    phone_key = fields.CharField(max_length=40, default="", db_default="", db_index=True)
+    mobile_key = fields.CharField(max_length=40, default="", db_default="", db_index=True)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "contact"
         ordering = ["id"]
+
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save with the comparison keys of the current values."""
+        from services.customer_keys import contact_keys
+
+        keys = contact_keys(
+            first_name=self.first_name,
+            last_name=self.last_name,
+            email=self.email,
+            secondary_email=self.secondary_email,
+            phone=self.phone,
+            mobile=self.mobile,
+        )
+        for key, value in keys.items():
+            setattr(self, key, value)
+        await super().save(*args, **kwargs)
 
     @property
     def name(self) -> str:
@@ -100,3 +140,78 @@ class AccountProduct(Model):
     class Meta:
         table = "account_product"
         unique_together = (("account", "product"),)
+
+
+class ContactEmailAlias(Model):
+    """An address of a contact merged into another (CUS-5): mail from it lands on the
+    survivor, and no new contact is created for it."""
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    contact = fields.ForeignKeyField(
+        "models.Contact", related_name="email_aliases", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "contact_email_alias"
+        ordering = ["id"]
+
+
+class CrmLink(Model):
+    """The external CRM record a contact or an account is mapped to, and its last fetched
+    version (CUS-6). Exactly one of contact and account is set."""
+
+    id = fields.IntField(primary_key=True)
+    contact = fields.OneToOneField(
+        "models.Contact", related_name="crm_link", null=True, on_delete=fields.CASCADE
+    )
+    account = fields.OneToOneField(
+        "models.Account", related_name="crm_link", null=True, on_delete=fields.CASCADE
+    )
+    external_id = fields.CharField(max_length=100)
+    url = fields.CharField(max_length=1000, default="")
+    # The mapped properties as the CRM returned them ({name: value}).
+    fields_json = fields.JSONField(default=dict)
+    remote_updated_at = fields.DatetimeField(null=True)
+    fetched_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "crm_link"
+        ordering = ["id"]
+
+
+class CustomerView(Model):
+    """A saved contact or account list view (CUS-7): criteria and sort, private to its owner
+    unless an administrator shares it with every agent."""
+
+    id = fields.IntField(primary_key=True)
+    # "CONTACT" or "ACCOUNT"
+    kind = fields.CharField(max_length=16)
+    name = fields.CharField(max_length=120)
+    owner = fields.ForeignKeyField(
+        "models.Agent", related_name="customer_views", null=True, on_delete=fields.CASCADE
+    )
+    is_shared = fields.BooleanField(default=False)
+    criteria = fields.JSONField(default=dict)
+    sort_field = fields.CharField(max_length=32, default="NAME")
+    sort_direction = fields.CharField(max_length=4, default="ASC")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "customer_view"
+        ordering = ["id"]
+
+
+class SignedUrlUse(Model):
+    """A signed URL that was used once (services.signed_urls): a second GET is a replay."""
+
+    id = fields.IntField(primary_key=True)
+    nonce = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField(db_index=True)
+    used_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "signed_url_use"

@@ -67,9 +67,17 @@ async def contacts(
     sort: ContactSort | None,
     first: int | None,
     after: str | None,
+    view_id: str | None = None,
 ) -> Connection[Contact]:
-    """`contacts`: a page of contacts."""
+    """`contacts`: a page of contacts (of a view, CUS-7)."""
     actor = actor_of(info)
+    if view_id is not None:
+        from resolvers import customer_views
+
+        query = await customer_views.view_query(
+            info, kind="CONTACT", view_id=view_id, filter=filter, sort=sort
+        )
+        return await _primed(info, "contact", query, first, after, Contact.from_row)
     flt = svc.ContactFilter()
     if filter is not None:
         flt = svc.ContactFilter(
@@ -85,7 +93,18 @@ async def contacts(
         sort=sort.field.value if sort else "NAME",
         desc=bool(sort and sort.direction.value == "DESC"),
     )
-    return await page(info, query, first=first, after=after, convert=Contact.from_row)
+    return await _primed(info, "contact", query, first, after, Contact.from_row)
+
+
+async def _primed(
+    info: strawberry.Info, kind: str, query: Any, first: int | None, after: str | None, convert: Any
+) -> Any:
+    """A page of contacts or accounts with what its nodes select loaded ahead (overview)."""
+    from resolvers.customer_overview import prime_overviews
+
+    connection = await page(info, query, first=first, after=after, convert=convert)
+    await prime_overviews(info, kind=kind, pks=[edge.node.pk for edge in connection.edges])
+    return connection
 
 
 async def contact_create(info: strawberry.Info, input: ContactCreateInput) -> Any:
@@ -167,15 +186,23 @@ async def accounts(
     sort: AccountSort | None,
     first: int | None,
     after: str | None,
+    view_id: str | None = None,
 ) -> Connection[Account]:
-    """`accounts`: a page of accounts."""
+    """`accounts`: a page of accounts (of a view, CUS-7)."""
+    if view_id is not None:
+        from resolvers import customer_views
+
+        query = await customer_views.view_query(
+            info, kind="ACCOUNT", view_id=view_id, filter=filter, sort=sort
+        )
+        return await _primed(info, "account", query, first, after, Account.from_row)
     query = svc.list_accounts(
         actor_of(info),
         text=filter.text if filter else None,
         sort=sort.field.value if sort else "NAME",
         desc=bool(sort and sort.direction.value == "DESC"),
     )
-    return await page(info, query, first=first, after=after, convert=Account.from_row)
+    return await _primed(info, "account", query, first, after, Account.from_row)
 
 
 async def account_create(info: strawberry.Info, input: AccountCreateInput) -> Any:

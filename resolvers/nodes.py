@@ -38,6 +38,7 @@ def _visible(model: type[Any]) -> Rows:
 def _types() -> dict[str, tuple[Rows, Convert]]:
     """Every Node type by name: its rows the actor may see (policies.visible, or the rule of
     the service whose list shows them) and how they become objects."""
+    from resolvers import customer_views as views_resolver
     from resolvers.outbound import to_from_address
     from resolvers.realtime import to_notifications
     from resolvers.time_tracking import to_entry, to_timer
@@ -46,7 +47,7 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
     from schema.macros import Macro
     from schema.outbound import Draft, EmailTemplate, OutgoingEmail, TemplateFolder, TicketTemplate
     from schema.webhooks import Webhook, WebhookDelivery
-    from services import drafts, from_addresses, macros, templates, time_tracking
+    from services import customer_views, drafts, from_addresses, macros, templates, time_tracking
     from services import notifications as notes
     from services.activities import calls, events
 
@@ -85,6 +86,7 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
             "Notification": (notes.list_notifications, notification_objects),
             "Webhook": (_visible(models.Webhook), _each(Webhook.from_row)),
             "WebhookDelivery": (_visible(models.WebhookDelivery), _each(WebhookDelivery.from_row)),
+            "CustomerView": (customer_views.visible_views, _each(views_resolver.from_row)),
         }
     )
     return types

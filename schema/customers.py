@@ -316,8 +316,17 @@ class CustomerQueries:
         sort: Annotated[ContactSort | None, strawberry.argument(description="Order.")] = None,
         first: FirstArg = None,
         after: AfterArg = None,
+        view_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="A contact view (CUS-7): `standard:CONTACT:<NAME>` or a saved "
+                "view's id; `filter` narrows it further, `sort` replaces its sort."
+            ),
+        ] = None,
     ) -> Connection[Contact]:
-        return await r.contacts(info, filter=filter, sort=sort, first=first, after=after)
+        return await r.contacts(
+            info, filter=filter, sort=sort, first=first, after=after, view_id=view_id
+        )
 
     @strawberry.field(
         description="One account by global id; null if there is none.",
@@ -343,8 +352,17 @@ class CustomerQueries:
         sort: Annotated[AccountSort | None, strawberry.argument(description="Order.")] = None,
         first: FirstArg = None,
         after: AfterArg = None,
+        view_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="An account view (CUS-7): `standard:ACCOUNT:<NAME>` or a saved "
+                "view's id; `filter` narrows it further, `sort` replaces its sort."
+            ),
+        ] = None,
     ) -> Connection[Account]:
-        return await r.accounts(info, filter=filter, sort=sort, first=first, after=after)
+        return await r.accounts(
+            info, filter=filter, sort=sort, first=first, after=after, view_id=view_id
+        )
 
     @strawberry.field(
         description="One product by global id; null if there is none.",

@@ -70,6 +70,10 @@ def input_ids(global_ids: list[str], expected: str, field: str) -> list[int]:
 # named here, like every other id of the API (`public_changes`); the rows keep database ids.
 ID_KEYS: dict[str, str] = {
     "account_id": "Account",
+    "contact_id": "Contact",
+    "contactIds": "Contact",
+    "accountIds": "Account",
+    "ticketIds": "Ticket",
     "agent_id": "Agent",
     "assignee_agent_id": "Agent",
     "owner_id": "Agent",
@@ -104,7 +108,7 @@ ID_KEYS: dict[str, str] = {
     "callId": "Call",
 }
 # Keys that look like ids but are not database ids (an email's Message-ID header).
-NOT_ID_KEYS: frozenset[str] = frozenset({"messageId", "providerCallId"})
+NOT_ID_KEYS: frozenset[str] = frozenset({"messageId", "providerCallId", "crmId"})
 _ID_LIKE = re.compile(r"(?:_id|_ids|Id|Ids)$")
 
 

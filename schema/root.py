@@ -10,8 +10,13 @@ from schema.activities.types import Call, Event, Task
 from schema.attachments import AttachmentMutations
 from schema.auth import AuthMutations, AuthQueries
 from schema.comments import CommentMutations
+from schema.crm import CrmMutations
+from schema.customer_merge import CustomerMergeMutations
+from schema.customer_views import CustomerViewMutations, CustomerViewQueries
 from schema.customers import CustomerMutations, CustomerQueries
+from schema.duplicates import DuplicateQueries
 from schema.email import EmailMutations, EmailQueries
+from schema.exports import ExportMutations
 from schema.extensions import DeskQLSchema, build_extensions
 from schema.macros import MacroMutations, MacroQueries
 from schema.merge_split import MergeSplitMutations
@@ -57,6 +62,8 @@ class Query(
     MacroQueries,
     WebhookQueries,
     ActivityQueries,
+    DuplicateQueries,
+    CustomerViewQueries,
 ):
     pass
 
@@ -82,6 +89,10 @@ class Mutation(
     MergeSplitMutations,
     WebhookMutations,
     ActivityMutations,
+    CustomerMergeMutations,
+    CrmMutations,
+    CustomerViewMutations,
+    ExportMutations,
 ):
     pass
 

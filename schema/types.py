@@ -34,6 +34,8 @@ if TYPE_CHECKING:
         TaskSort,
     )
     from schema.activities.types import Call, Event, PlannedActivity, Task
+    from schema.crm import CrmRecord
+    from schema.customer_overview import CustomerOverview
     from schema.outbound import OutgoingEmail
     from schema.realtime import Following, Notification
     from schema.time_tracking import TimeEntry, Timer, TimeSummary
@@ -50,6 +52,9 @@ _Task = Annotated["Task", strawberry.lazy("schema.activities.types")]
 _Event = Annotated["Event", strawberry.lazy("schema.activities.types")]
 _Call = Annotated["Call", strawberry.lazy("schema.activities.types")]
 _Planned = Annotated["PlannedActivity", strawberry.lazy("schema.activities.types")]
+# Customers (issue 15): types in schema/customer_overview.py and schema/crm.py.
+_CustomerOverview = Annotated["CustomerOverview", strawberry.lazy("schema.customer_overview")]
+_CrmRecord = Annotated["CrmRecord", strawberry.lazy("schema.crm")]
 _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
 _After = Annotated[
     str | None, strawberry.argument(description="Cursor of the item after which the page starts.")
@@ -355,6 +360,34 @@ class Account(Node):
         return await realtime.followers(info, first=first, after=after, account_id=self.pk)
 
     @strawberry.field(
+        description="Ticket counts of the account (CUS-4); a page of accounts costs two SQL "
+        "statements in all."
+    )
+    def overview(self, info: strawberry.Info) -> _CustomerOverview:
+        from resolvers import customer_overview
+
+        return customer_overview.overview(info, kind="account", pk=self.pk)
+
+    @strawberry.field(
+        description="Files attached to the account's tickets you may see (their messages and "
+        "comments), newest first (CUS-3)."
+    )
+    async def attachments(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Attachment]:
+        from resolvers import customer_overview
+
+        return await customer_overview.attachments(
+            info, kind="account", pk=self.pk, first=first, after=after
+        )
+
+    @strawberry.field(description="The account's record in the CRM (CUS-6); null: not mapped.")
+    async def crm(self, info: strawberry.Info) -> _CrmRecord | None:
+        from resolvers import crm
+
+        return await crm.record(info, kind="account", pk=self.pk)
+
+    @strawberry.field(
         description="Activity on the account and its tickets you may see, newest first (CUS-4)."
     )
     async def activities(
@@ -505,6 +538,36 @@ class Contact(Node):
         from resolvers import realtime
 
         return await realtime.followers(info, first=first, after=after, contact_id=self.pk)
+
+    @strawberry.field(
+        description="Ticket counts of the contact (CUS-4); a page of contacts costs two SQL "
+        "statements in all."
+    )
+    def overview(self, info: strawberry.Info) -> _CustomerOverview:
+        from resolvers import customer_overview
+
+        return customer_overview.overview(info, kind="contact", pk=self.pk)
+
+    @strawberry.field(
+        description="Files attached to the contact's tickets you may see (their messages and "
+        "comments), newest first (CUS-3)."
+    )
+    async def attachments(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Attachment]:
+        from resolvers import customer_overview
+
+        return await customer_overview.attachments(
+            info, kind="contact", pk=self.pk, first=first, after=after
+        )
+
+    @strawberry.field(
+        description="The contact's record in the CRM as last pulled (CUS-6); null: not mapped."
+    )
+    async def crm(self, info: strawberry.Info) -> _CrmRecord | None:
+        from resolvers import crm
+
+        return await crm.record(info, kind="contact", pk=self.pk)
 
     @strawberry.field(
         description="Activity on the contact and its tickets you may see, newest first (CUS-4)."
@@ -732,6 +795,8 @@ class Activity(Node):
     created_at: datetime = strawberry.field(description="When it happened.")
     actor_pk: strawberry.Private[int | None]
     subject_pk: strawberry.Private[int]
+    ticket_pk: strawberry.Private[int | None] = None
+    pk: strawberry.Private[int] = 0
 
     @classmethod
     def from_row(cls, row: models.Activity) -> Activity:
@@ -744,6 +809,21 @@ class Activity(Node):
             created_at=row.created_at,
             actor_pk=row.actor_id,  # type: ignore[attr-defined]
             subject_pk=row.subject_id,
+            ticket_pk=row.ticket_id,
+            pk=row.id,
+        )
+
+    @strawberry.field(
+        description="The status of the activity's ticket right after it (the customer's "
+        "history, CUS-4); null when it concerns no ticket."
+    )
+    async def ticket_status(self, info: strawberry.Info) -> TicketStatus | None:
+        if self.ticket_pk is None:
+            return None
+        from resolvers import customer_overview
+
+        return await customer_overview.ticket_status(
+            info, activity_pk=self.pk, ticket_pk=self.ticket_pk
         )
 
     @strawberry.field(description="Global id of the record it concerns.")
@@ -821,6 +901,15 @@ class Ticket(Node):
     @strawberry.field(description="The department the ticket belongs to.")
     def department(self, info: strawberry.Info) -> Department:
         return peek(info.context.loaders.department, self.department_pk)
+
+    @strawberry.field(
+        description="A printable page of the ticket with its whole conversation (TIC-11): a "
+        "signed URL a browser can open once, for a few minutes (DESKQL_SIGNED_URL_SECONDS)."
+    )
+    def print_url(self, info: strawberry.Info) -> str:
+        from resolvers import exports
+
+        return exports.print_url(info, ticket_id=self.pk)
 
     @strawberry.field(description="The contact who raised the ticket.")
     def contact(self, info: strawberry.Info) -> Contact | None:

@@ -19,7 +19,7 @@ from tortoise.functions import Lower
 from tortoise.queryset import QuerySet
 
 import models
-from services import activity, notifications, uow, validation
+from services import activity, customer_keys, notifications, uow, validation
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import visible_agents
@@ -112,6 +112,14 @@ async def read_contacts(emails: Iterable[str]) -> list[models.Contact]:
     known = memo.setdefault(CONTACTS_MEMO, {})
     known.update(dict.fromkeys(clean))
     known.update({row.email: row for row in rows})
+    missing = sorted(clean - {row.email for row in rows})
+    if missing:
+        # Addresses of contacts merged into others (CUS-5) land on the survivor.
+        aliases = await models.ContactEmailAlias.filter(email__in=missing).prefetch_related(
+            "contact"
+        )
+        known.update({alias.email: alias.contact for alias in aliases})
+        rows = [*rows, *(alias.contact for alias in aliases)]
     return rows
 
 
@@ -138,6 +146,9 @@ async def find_or_create_contact(
         contact = known[clean]
     else:
         contact = await models.Contact.filter(email=clean).first()
+        if contact is None:
+            # The address of a contact merged into another (CUS-5): it lands on the survivor.
+            contact = await models.Contact.filter(email_aliases__email=clean).first()
     if contact is not None:
         return contact
     first, last = split_name(name, clean)
@@ -443,8 +454,12 @@ async def update_contact(
             changed = activity.diff(before, values)
             if changed:
                 if columns:
+                    merged = {k: getattr(row, k) for k in customer_keys.CONTACT_KEY_SOURCES}
+                    merged.update({k: v for k, v in columns.items() if k in merged})
                     await models.Contact.filter(id=row.id).update(
-                        **columns, updated_at=datetime.now(UTC)
+                        **columns,
+                        **customer_keys.contact_keys(**merged),
+                        updated_at=datetime.now(UTC),
                     )
                     forget_contacts()
                 if products is not None:
@@ -668,8 +683,12 @@ async def update_account(
             if not changed:
                 return row
             if columns:
+                merged = {k: getattr(row, k) for k in customer_keys.ACCOUNT_KEY_SOURCES}
+                merged.update({k: v for k, v in columns.items() if k in merged})
                 await models.Account.filter(id=row.id).update(
-                    **columns, updated_at=datetime.now(UTC)
+                    **columns,
+                    **customer_keys.account_keys(**merged),
+                    updated_at=datetime.now(UTC),
                 )
             if products is not None:
                 await _set_products(models.AccountProduct, "account_id", row.id, products)

@@ -37,6 +37,11 @@ class ErrorCode(StrEnum):
     # The phone system refused the call (click-to-dial), or could not be reached.
     PBX_REFUSED = "PBX_REFUSED"
     PBX_UNAVAILABLE = "PBX_UNAVAILABLE"
+    # The CRM connector (CUS-6): none is configured; the CRM timed out, failed or refused us;
+    # it answered something that is not the record asked for (HTML, bad JSON, another id).
+    CRM_NOT_CONFIGURED = "CRM_NOT_CONFIGURED"
+    CRM_UNAVAILABLE = "CRM_UNAVAILABLE"
+    CRM_BAD_RESPONSE = "CRM_BAD_RESPONSE"
 
 
 @dataclass(frozen=True)

@@ -41,19 +41,22 @@ DISPLAY_NAME_MAX = 120
 # -- secrets at rest -------------------------------------------------------------------------
 
 
-def _fernet(settings: Settings) -> Fernet:
+def secret_seed(settings: Settings) -> bytes:
+    """The deployment's secret: DESKQL_SECRET_KEY, or a key generated once under var/."""
     if settings.secret_key:
-        seed = settings.secret_key.encode()
-    else:
-        # Embedded default: a key generated once under var/ (scale-out sets DESKQL_SECRET_KEY).
-        path = Path(settings.var_dir) / "secret.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(secrets.token_urlsafe(48))
-            tmp.chmod(0o600)
-            tmp.replace(path)
-        seed = path.read_text().strip().encode()
+        return settings.secret_key.encode()
+    path = Path(settings.var_dir) / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path.read_text().strip().encode()
+
+
+def _fernet(settings: Settings) -> Fernet:
+    seed = secret_seed(settings)
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(seed).digest()))
 
 

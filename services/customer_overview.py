@@ -1,0 +1,142 @@
+"""The overview of contacts and accounts (CUS-4), the attachments of their tickets (CUS-3), and
+each ticket's status at the time of an activity (the customer's history).
+
+Overviews of any number of records come from two statements, whatever their number (a page of
+100 contacts costs the same two): one counts tickets by record and status (with the overdue
+ones), one reads their conversations (when each record was last contacted, and which open
+tickets await an agent's reply). Only the tickets the actor may see count (ORG-5); spam is
+left out.
+
+Definitions:
+- open (awaiting an agent's reply): not closed, not on hold, and the latest message of its
+  conversation came from the customer (or it has none yet);
+- overdue: not closed and past its due date;
+- last contacted: the latest message, either way, in the record's tickets.
+Ratings (TIC-5) do not exist yet, so there is no average rating.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.connection import get_connection
+from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+
+import models
+from models.enums import TicketStatus
+from services.auth import Actor
+from services.policies import visible, visible_tickets
+
+KEYS = {"contact": "contact_id", "account": "account_id"}
+
+
+@dataclass
+class Overview:
+    """Ticket counts of one contact or account, as the actor may see them."""
+
+    total: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    awaiting_reply: int = 0
+    overdue: int = 0
+    last_contacted_at: datetime | None = None
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def overviews(actor: Actor, *, kind: str, ids: Sequence[int]) -> dict[int, Overview]:
+    """The overview of each record (kind "contact" or "account"), in two statements."""
+    key = KEYS[kind]
+    wanted = sorted({int(pk) for pk in ids})
+    out = {pk: Overview() for pk in wanted}
+    if not wanted:
+        return out
+    now = datetime.now(UTC)
+    counted = (
+        visible_tickets(actor)
+        .filter(**{f"{key}__in": wanted}, is_spam=False)
+        .annotate(
+            n=Count("id"),
+            late=Count("id", _filter=Q(due_at__lt=now) & ~Q(status=TicketStatus.CLOSED)),
+        )
+        .group_by(key, "status")
+        .values(key, "status", "n", "late")
+    )
+    for row in await counted:
+        item = out[row[key]]
+        status = str(getattr(row["status"], "value", row["status"]))
+        item.by_status[status] = item.by_status.get(status, 0) + int(row["n"])
+        item.total += int(row["n"])
+        item.overdue += int(row["late"] or 0)
+
+    departments = ""
+    if not actor.is_admin:
+        allowed = ", ".join(str(int(d)) for d in sorted(actor.department_ids)) or "NULL"
+        departments = f" AND t.department_id IN ({allowed})"
+    # The ids are integers from the database and the actor: inlined, no user text in the SQL.
+    sql = (
+        f"SELECT t.{key} AS owner, MAX(th.created_at) AS last_at, "
+        "SUM(CASE WHEN t.status IN ('OPEN', 'ESCALATED') AND (th.id IS NULL OR "
+        "(th.direction <> 'OUTGOING' AND th.id = "
+        "(SELECT MAX(x.id) FROM thread x WHERE x.ticket_id = t.id))) THEN 1 ELSE 0 END) "
+        "AS awaiting "
+        "FROM ticket t LEFT JOIN thread th ON th.ticket_id = t.id "
+        f"WHERE t.{key} IN ({', '.join(str(pk) for pk in wanted)}) AND t.is_spam = false"
+        f"{departments} GROUP BY t.{key}"
+    )
+    _, rows = await get_connection("default").execute_query(sql)
+    for row in rows:
+        item = out[int(row["owner"])]
+        item.last_contacted_at = _when(row["last_at"])
+        item.awaiting_reply = int(row["awaiting"] or 0)
+    return out
+
+
+def attachments(actor: Actor, *, kind: str, owner_id: int) -> QuerySet[models.Attachment]:
+    """The attachments of a contact's or account's tickets the actor may see (threads and
+    comments alike), newest first (CUS-3)."""
+    return (
+        visible(actor, models.Attachment)
+        .filter(**{f"ticket__{KEYS[kind]}": owner_id})
+        .order_by("-id")
+    )
+
+
+async def ticket_status_at(activity_ids: Sequence[tuple[int, int]]) -> dict[int, str]:
+    """Each ticket's status right after each activity ((activity id, ticket id) pairs): the
+    ticket's status changes replayed from its history."""
+    if not activity_ids:
+        return {}
+    ticket_ids = sorted({t for _, t in activity_ids})
+    changes = (
+        await models.Activity.filter(ticket_id__in=ticket_ids)
+        .order_by("id")
+        .values_list("id", "ticket_id", "changes")
+    )
+    current = dict(await models.Ticket.filter(id__in=ticket_ids).values_list("id", "status"))
+    history: dict[int, list[tuple[int, str, str]]] = defaultdict(list)  # (id, old, new)
+    for pk, ticket_id, body in changes:
+        status = (body or {}).get("status") if isinstance(body, dict) else None
+        if isinstance(status, dict) and "new" in status:
+            history[ticket_id].append((pk, str(status.get("old")), str(status["new"])))
+    out: dict[int, str] = {}
+    for activity_id, ticket_id in activity_ids:
+        steps = history.get(ticket_id, [])
+        before = [s for s in steps if s[0] <= activity_id]
+        if before:
+            out[activity_id] = before[-1][2]
+        elif steps:
+            out[activity_id] = steps[0][1]  # the status before the first change
+        elif ticket_id in current:
+            out[activity_id] = str(getattr(current[ticket_id], "value", current[ticket_id]))
+    return out
