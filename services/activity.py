@@ -16,6 +16,7 @@ import models
 from realtime import envelopes, topics
 from services import notifications, uow
 from services.auth import Actor
+from services.search import index as search_index
 
 
 def jsonable(value: Any) -> Any:
@@ -63,6 +64,7 @@ async def record(
         department_id=department_id,
         changes=changes or {},
     )
+    await search_index.mark_activity(row)  # the index commits with the change (SRC)
     created = await notifications.notify(actor, activity=row, ticket=ticket)
     _announce(row, created)
     return row
