@@ -16,6 +16,7 @@ from schema.nodes import NodeQueries
 from schema.organisation import OrganisationMutations, OrganisationQueries
 from schema.outbound import OutboundMutations, OutboundQueries
 from schema.realtime import RealtimeMutations, RealtimeQueries, Subscription
+from schema.search import SearchQueries
 from schema.tickets import TicketMutations, TicketQueries
 from schema.time_tracking import TimeTrackingMutations
 from schema.types import (
@@ -51,6 +52,7 @@ class Query(
     AssignmentQueries,
     ViewQueries,
     MacroQueries,
+    SearchQueries,
 ):
     pass
 

@@ -192,7 +192,11 @@ def _convert(f: Field, raw: str, decode_id: Callable[[str, str], int]) -> Any:
 
 def _condition(c: Criterion, f: Field, values: list[Any], pg: bool) -> tuple[str, list[Any]]:
     col = f.column
+    lower = "LOWER" if pg else "dq_lower"
     like = "ILIKE" if pg else "LIKE"
+    if not pg and f.kind == TEXT:
+        col = f"dq_lower({col})"
+        values = [v.lower() if isinstance(v, str) else v for v in values]
     count = {Op.EQUALS: 1, Op.CONTAINS: 1, Op.STARTS_WITH: 1, Op.BEFORE: 1, Op.AFTER: 1}
     need = 2 if c.op is Op.BETWEEN else count.get(c.op)
     if c.op in (Op.IS_EMPTY, Op.NOT_EMPTY):
@@ -206,12 +210,12 @@ def _condition(c: Criterion, f: Field, values: list[Any], pg: bool) -> tuple[str
     params = [sql_value(v, pg) for v in values]
     if c.op is Op.EQUALS:
         if f.kind == TEXT:
-            return f"LOWER({col}) = LOWER(?)", params
+            return f"{lower}({col}) = {lower}(?)", params
         return f"{col} = ?", params
     if c.op is Op.IN:
         marks = ", ".join("?" for _ in values)
         if f.kind == TEXT:
-            return f"LOWER({col}) IN ({', '.join('LOWER(?)' for _ in values)})", params
+            return f"{lower}({col}) IN ({', '.join(f'{lower}(?)' for _ in values)})", params
         return f"{col} IN ({marks})", params
     if c.op is Op.CONTAINS:
         return f"{col} {like} ? ESCAPE '\\'", [f"%{_like(values[0])}%"]
@@ -223,7 +227,7 @@ def _condition(c: Criterion, f: Field, values: list[Any], pg: bool) -> tuple[str
         return f"{col} >= ?", params
     if c.op is Op.BETWEEN:
         return f"{col} >= ? AND {col} < ?", params
-    empty = f"({col} IS NULL OR {col} = '')" if f.kind == TEXT else f"{col} IS NULL"
+    empty = f"({f.column} IS NULL OR {f.column} = '')" if f.kind == TEXT else f"{col} IS NULL"
     return (empty if c.op is Op.IS_EMPTY else f"NOT {empty}"), []
 
 

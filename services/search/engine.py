@@ -105,6 +105,20 @@ def sql(text: str, postgres: bool) -> str:
     return "".join(out)
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+async def sqlite_functions(conn: BaseDBAsyncClient) -> None:
+    """Give the SQLite connection `dq_lower`, a lower() for every script (SQLite's own
+    lower() and LIKE fold ASCII only: `łuk` would not find `Łukasiewicz`)."""
+    raw = getattr(conn, "_connection", None)
+    if raw is None or getattr(raw, "_deskql_lower", False):
+        return
+    await raw.create_function("dq_lower", 1, _lower, deterministic=True)
+    raw._deskql_lower = True
+
+
 async def create_structures(conn: BaseDBAsyncClient) -> None:
     """The engine's tables, columns, triggers and indexes (idempotent)."""
     for statement in POSTGRES_DDL if is_postgres(conn) else SQLITE_DDL:

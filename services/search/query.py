@@ -123,6 +123,8 @@ async def plan(
         join, score = m.join, m.score
         where.append(m.where)
         params.extend(m.params)
+    if criteria and not pg:
+        await engine.sqlite_functions(engine.connection())
     criteria_sql, criteria_params, criteria_modules = crit.conditions(criteria or [], decode_id, pg)
     if criteria_modules:
         wanted = [m for m in wanted if m in criteria_modules]
