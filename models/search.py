@@ -21,10 +21,6 @@ class SearchDocument(Model):
     # ORG-5: the department whose agents may see it (null: organisation-wide).
     department_id = fields.IntField(null=True)
     is_spam = fields.BooleanField(default=False)
-    title = fields.CharField(max_length=500, default="")
-    body = fields.TextField(default="")
-    title_terms = fields.TextField(default="")
-    body_terms = fields.TextField(default="")
     # SRC-4: the first letter of the name (contacts, accounts), `#` when not a letter.
     letter = fields.CharField(max_length=4, default="")
     # Facet fields (SRC-2), copied from the record.
@@ -35,6 +31,11 @@ class SearchDocument(Model):
     account_id = fields.IntField(null=True)
     owner_id = fields.IntField(null=True)
     sort_at = fields.DatetimeField()
+    # The texts come last: SQLite reads the columns above without touching overflow pages.
+    title = fields.CharField(max_length=500, default="")
+    body = fields.TextField(default="")
+    title_terms = fields.TextField(default="")
+    body_terms = fields.TextField(default="")
 
     class Meta:
         table = "search_doc"

@@ -20,10 +20,6 @@ COLUMNS = (
     "object_id",
     "department_id",
     "is_spam",
-    "title",
-    "body",
-    "title_terms",
-    "body_terms",
     "letter",
     "status",
     "priority",
@@ -32,6 +28,10 @@ COLUMNS = (
     "account_id",
     "owner_id",
     "sort_at",
+    "title",
+    "body",
+    "title_terms",
+    "body_terms",
 )
 
 SQLITE_DDL = [

@@ -229,10 +229,14 @@ async def page(p: Plan, *, offset: int, limit: int) -> tuple[list[Hit], bool]:
         if p.alphabetical and not p.parsed.groups
         else "score DESC, d.sort_at DESC, d.id DESC"
     )
+    outer = "LOWER(d.title), d.id" if "LOWER" in order else "r.score DESC, r.s DESC, r.id DESC"
+    # Rank ids first, then read the texts of the page only (sorting whole bodies is slow).
     rows = await conn.execute_query_dict(
         engine.sql(
-            f"SELECT d.module, d.object_id, d.title, d.body, d.sort_at, {p.score} AS score "
-            f"FROM search_doc d{p.join} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            "SELECT d.module, d.object_id, d.title, d.body, d.sort_at, r.score FROM ("
+            f"SELECT d.id AS id, {p.score} AS score, d.sort_at AS s "
+            f"FROM search_doc d{p.join} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+            f") r JOIN search_doc d ON d.id = r.id ORDER BY {outer}",
             p.pg,
         ),
         [*params, sql_limit + 1, sql_offset],
@@ -247,14 +251,15 @@ def _has_criteria(p: Plan) -> bool:
 
 def _hit(p: Plan, row: dict[str, Any]) -> Hit:
     title, body = row["title"] or "", row["body"] or ""
-    in_body = snippets.spans(body, p.tokens) if p.tokens else []
-    text = body if in_body or not snippets.spans(title, p.tokens) else title
+    text, matched = snippets.snippet(body, p.tokens)
+    if not matched and snippets.spans(title, p.tokens):
+        text = snippets.highlight(title, p.tokens)
     return Hit(
         module=row["module"],
         object_id=row["object_id"],
         score=round(float(row["score"] or 0.0), 6),
         title=title,
-        snippet=snippets.highlight(text or title, p.tokens),
+        snippet=text or snippets.highlight(title, p.tokens),
         sort_at=row["sort_at"],
     )
 

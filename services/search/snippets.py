@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from services.search.text import fold
 
 WINDOW = 160
 
 
+@lru_cache(maxsize=8192)
+def _fold_char(c: str) -> str:
+    return fold(c)
+
+
 def _folded_with_origin(text: str) -> tuple[str, list[int]]:
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
     chars: list[str] = []
     origin: list[int] = []
     for i, c in enumerate(text):
-        f = fold(c)
+        f = _fold_char(c)
         chars.append(f)
         origin.extend([i] * len(f))
     return "".join(chars), origin
@@ -44,26 +52,49 @@ def _pattern(tokens: list[str], prefix: bool) -> re.Pattern[str] | None:
 
 def spans(text: str, tokens: list[str], *, prefix: bool = False) -> list[tuple[int, int]]:
     """The (start, end) positions in `text` of the words matching the tokens."""
-    pattern = _pattern(tokens, prefix)
+    return _spans(text, _pattern(tokens, prefix))
+
+
+def _spans(text: str, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
     if pattern is None or not text:
         return []
     folded, origin = _folded_with_origin(text)
-    out = []
-    for m in pattern.finditer(folded):
-        if m.end() <= m.start():
-            continue
-        out.append((origin[m.start()], origin[m.end() - 1] + 1))
-    return out
+    return [
+        (origin[m.start()], origin[m.end() - 1] + 1)
+        for m in pattern.finditer(folded)
+        if m.end() > m.start()
+    ]
+
+
+def _first(text: str, pattern: re.Pattern[str] | None, step: int = 300) -> int | None:
+    """Where the first match starts, folding the text a piece at a time (long texts whose
+    first match comes early cost little)."""
+    pos = 0
+    while pattern is not None and pos < len(text):
+        lead = max(0, pos - 80)  # a word cut by the previous piece's end is seen whole
+        found = _spans(text[lead : pos + step], pattern)
+        if found:
+            return lead + found[0][0]
+        pos += step
+        step *= 2
+    return None
 
 
 def highlight(text: str, tokens: list[str], *, prefix: bool = False, window: int = WINDOW) -> str:
     """An HTML snippet of `text` around the first match, matches in <mark> (the start of
     the text when nothing matches)."""
-    found = spans(text, tokens, prefix=prefix)
-    if not found:
+    return snippet(text, tokens, prefix=prefix, window=window)[0]
+
+
+def snippet(
+    text: str, tokens: list[str], *, prefix: bool = False, window: int = WINDOW
+) -> tuple[str, bool]:
+    """(highlight's snippet, whether anything matched)."""
+    pattern = _pattern(tokens, prefix)
+    first = _first(text, pattern)
+    if first is None:
         cut = text[:window]
-        return html.escape(cut) + ("…" if len(text) > window else "")
-    first = found[0][0]
+        return html.escape(cut).replace("\n", " ") + ("…" if len(text) > window else ""), False
     start = max(0, first - window // 3)
     if start > 0:
         space = text.rfind(" ", start - 20, first)
@@ -71,8 +102,9 @@ def highlight(text: str, tokens: list[str], *, prefix: bool = False, window: int
     end = min(len(text), start + window)
     out = ["…" if start > 0 else ""]
     pos = start
-    for s, e in found:
-        if s < pos or s >= end:
+    for s, e in _spans(text[start:end], pattern):
+        s, e = s + start, e + start
+        if s < pos:
             continue
         out.append(html.escape(text[pos:s]))
         out.append("<mark>" + html.escape(text[s:e]) + "</mark>")
@@ -80,4 +112,4 @@ def highlight(text: str, tokens: list[str], *, prefix: bool = False, window: int
     out.append(html.escape(text[pos:end]))
     if end < len(text):
         out.append("…")
-    return "".join(out).replace("\n", " ")
+    return "".join(out).replace("\n", " "), True
