@@ -329,6 +329,23 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return _run(settings, work)
 
 
+# --- reindex ------------------------------------------------------------------------------
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild the search index from the records (one transaction, batches of ids)."""
+
+    async def work() -> int:
+        from services.search import index
+
+        await _open(settings)
+        total = await index.rebuild(batch=args.batch)
+        print(f"Reindexed {total} record(s) for search")
+        return 0
+
+    return _run(settings, work)
+
+
 # --- export-schema -----------------------------------------------------------------------
 
 
@@ -417,6 +434,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="load it even though the database has agents"
     )
     demo.set_defaults(func=cmd_demo)
+
+    reindex = sub.add_parser("reindex", help="rebuild the search index from the records")
+    reindex.add_argument(
+        "--batch", type=int, default=1000, help="records read per batch (default 1000)"
+    )
+    reindex.set_defaults(func=cmd_reindex)
 
     export = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     export.add_argument(

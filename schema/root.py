@@ -24,6 +24,7 @@ from schema.nodes import NodeQueries
 from schema.organisation import OrganisationMutations, OrganisationQueries
 from schema.outbound import OutboundMutations, OutboundQueries
 from schema.realtime import RealtimeMutations, RealtimeQueries, Subscription
+from schema.search import SearchQueries
 from schema.tickets import TicketMutations, TicketQueries
 from schema.time_tracking import TimeTrackingMutations
 from schema.types import (
@@ -64,6 +65,7 @@ class Query(
     ActivityQueries,
     DuplicateQueries,
     CustomerViewQueries,
+    SearchQueries,
 ):
     pass
 

@@ -18,6 +18,7 @@ from models.enums import NotificationReason
 from realtime import envelopes, topics
 from services import notifications, uow
 from services.auth import Actor
+from services.search import index as search_index
 from services.webhooks import events as webhook_events
 
 
@@ -71,6 +72,7 @@ async def record(
         department_id=department_id,
         changes=changes or {},
     )
+    await search_index.mark_activity(row)  # the index commits with the change (SRC)
     created = await notifications.notify(
         actor, activity=row, ticket=ticket, owners=owners, direct=direct
     )

@@ -37,6 +37,7 @@ from services import tickets as ticket_rules
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, FieldError, PermissionDenied, ValidationFailed
 from services.policies import can_see_department, visible_tickets
+from services.search import index as search_index
 from settings import Settings
 
 NAME_MAX = 120
@@ -908,6 +909,7 @@ async def apply_macro(
             mark = await _last_activity_id()
             if done:
                 await models.Activity.bulk_create([_activity_row(actor, p) for p in done])
+                await search_index.mark(search_index.TICKET, [p.ticket.id for p in done])
             run = await _record_run(actor, macro, done, mark) if done else None
     if any(p.emails for p in done):
         outbox.wake()

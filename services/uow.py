@@ -44,6 +44,9 @@ class _Batch:
     # Called after the outermost commit (a worker's wake-up); a rolled-back savepoint's
     # callbacks stay: they only make a worker look for rows.
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    # Work to do inside the transaction just before it commits, once per key (see
+    # `before_commit`): e.g. the search index catching up with the rows written.
+    before: dict[Any, Callable[[], Awaitable[None]]] = field(default_factory=dict)
 
 
 class NestedFailed(Exception):
@@ -95,6 +98,25 @@ def on_commit(callback: Callable[[], None]) -> None:
         callback()
     elif callback not in batch.after_commit:
         batch.after_commit.append(callback)
+
+
+def before_commit(key: Any, work: Callable[[], Awaitable[None]]) -> Any:
+    """Run `work` inside the current transaction just before the outermost one commits, once
+    per key: returns the work registered under the key (this one or an earlier one), or None
+    outside a transaction (the caller does the work itself)."""
+    batch = _current.get()
+    if batch is None:
+        return None
+    return batch.before.setdefault(key, work)
+
+
+async def _run_before_commit(batch: _Batch) -> None:
+    """Run the registered pre-commit work, including work registered while it runs."""
+    done: set[Any] = set()
+    while pending := [k for k in batch.before if k not in done]:
+        for key in pending:
+            done.add(key)
+            await batch.before[key]()
 
 
 def add_event(channel: str, message: dict[str, Any]) -> None:
@@ -162,6 +184,7 @@ async def transaction(
             yield conn
             if batch.failed is not None:  # a nested block failed and someone caught it
                 raise NestedFailed(f"a nested block failed: {batch.failed!r}") from batch.failed
+            await _run_before_commit(batch)
     finally:
         _current.reset(token)
     # Reached only when the transaction committed (an exception skips this line).

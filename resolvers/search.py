@@ -1,0 +1,162 @@
+"""Search resolvers: decode the arguments, call services.search, build the objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+import models
+from resolvers.nodes import nodes as load_nodes
+from schema.connections import Edge, PageInfo, check_first, decode_cursor, encode_cursor
+from schema.context import actor_of
+from schema.ids import decode_id, to_global_id
+from schema.search_types import (
+    SearchConnection,
+    SearchCriterion,
+    SearchFacet,
+    SearchFacetField,
+    SearchFacetInput,
+    SearchFacetValue,
+    SearchHit,
+    SearchLetter,
+    SearchModule,
+    SearchModuleCount,
+)
+from services.search import criteria as crit
+from services.search import facets as facet_rules
+from services.search import query as svc
+
+NODE_TYPES = {
+    "ticket": "Ticket",
+    "contact": "Contact",
+    "account": "Account",
+    "product": "Product",
+    "task": "Task",
+}
+SUGGEST_MAX = 20
+LABELS: dict[str, tuple[Any, Any]] = {
+    "Department": (models.Department, lambda r: r.name),
+    "Agent": (models.Agent, lambda r: f"{r.first_name} {r.last_name}".strip()),
+    "Account": (models.Account, lambda r: r.name),
+}
+
+
+async def _hits(info: strawberry.Info, hits: list[svc.Hit]) -> list[SearchHit]:
+    """The hits as GraphQL objects, their nodes loaded per type (and access checked again)."""
+    gids = [to_global_id(NODE_TYPES[h.module], h.object_id) for h in hits]
+    objects = await load_nodes(info, gids) if gids else []
+    return [
+        SearchHit(
+            module=SearchModule(h.module),
+            node=obj,
+            score=h.score,
+            title=h.title,
+            snippet=h.snippet,
+        )
+        for h, obj in zip(hits, objects, strict=True)
+        if obj is not None
+    ]
+
+
+async def search(
+    info: strawberry.Info,
+    *,
+    query: str,
+    modules: list[SearchModule] | None,
+    facets: list[SearchFacetInput] | None,
+    criteria: list[SearchCriterion] | None,
+    letter: str | None,
+    include_spam: bool,
+    first: int | None,
+    after: str | None,
+) -> SearchConnection:
+    """`search`."""
+    actor = actor_of(info)
+    size = check_first(first, info.context.settings.max_page_size)
+    offset = decode_cursor(after) + 1 if after else 0
+    chosen: dict[str, list[str]] = {}
+    for f in facets or []:
+        chosen.setdefault(f.field.value, []).extend(f.values)
+    plan = await svc.plan(
+        actor,
+        query=query,
+        modules=[m.value for m in modules] if modules else None,
+        chosen_facets=chosen,
+        criteria=[
+            crit.Criterion(c.module.value, c.field, c.operator, list(c.values))
+            for c in criteria or []
+        ],
+        letter=letter,
+        include_spam=include_spam,
+        decode_id=decode_id,
+    )
+    hits, has_next = await svc.page(plan, offset=offset, limit=size) if size else ([], False)
+    objects = await _hits(info, hits)
+    edges = [Edge(cursor=encode_cursor(offset + i), node=h) for i, h in enumerate(objects)]
+
+    async def counts() -> tuple[int, list[SearchModuleCount], list[SearchFacet]]:
+        found = await svc.counts(plan)
+        return (
+            found.total,
+            [SearchModuleCount(module=SearchModule(m), count=c) for m, c in found.modules.items()],
+            await _facets(found.facets),
+        )
+
+    return SearchConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        load_counts=counts,
+    )
+
+
+async def _facets(found: dict[str, list[tuple[str, int]]]) -> list[SearchFacet]:
+    """Facets with global ids and labels for the id-valued ones."""
+    out = []
+    for name, values in found.items():
+        facet = facet_rules.FACETS[name]
+        labels: dict[str, str] = {}
+        if facet.id_type:
+            model, label = LABELS[facet.id_type]
+            rows = await model.filter(id__in=[int(v) for v, _ in values])
+            labels = {str(r.id): label(r) for r in rows}
+        out.append(
+            SearchFacet(
+                field=SearchFacetField(name),
+                values=[
+                    SearchFacetValue(
+                        value=to_global_id(facet.id_type, int(v)) if facet.id_type else v,
+                        label=labels.get(v, v),
+                        count=c,
+                    )
+                    for v, c in values
+                ],
+            )
+        )
+    return out
+
+
+async def search_suggest(
+    info: strawberry.Info, *, prefix: str, modules: list[SearchModule] | None, first: int | None
+) -> list[SearchHit]:
+    """`searchSuggest`."""
+    actor = actor_of(info)
+    size = check_first(10 if first is None else first, SUGGEST_MAX)
+    hits = await svc.suggest(
+        actor,
+        prefix=prefix,
+        modules=[m.value for m in modules] if modules else None,
+        first=size,
+    )
+    return await _hits(info, hits)
+
+
+async def letters(info: strawberry.Info, module: str) -> list[SearchLetter]:
+    """`contactLetters` / `accountLetters`."""
+    found = await svc.letters(actor_of(info), module)
+    return [SearchLetter(letter=letter, count=count) for letter, count in found]

@@ -1,0 +1,227 @@
+"""The two engines behind the index: SQLite FTS5 and PostgreSQL tsvector + GIN + pg_trgm.
+
+Everything dialect-specific lives here: the DDL (migration 0011), writing and deleting index
+rows, and the match condition of a parsed query. Queries are written with `?` placeholders
+and numbered for asyncpg by `sql()`; tokens reach the engines only quoted (FTS5 strings,
+tsquery lexemes), so no user input is ever read as engine syntax.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.connection import get_connection
+
+COLUMNS = (
+    "module",
+    "object_id",
+    "department_id",
+    "is_spam",
+    "letter",
+    "status",
+    "priority",
+    "channel",
+    "assignee_id",
+    "account_id",
+    "owner_id",
+    "sort_at",
+    "title",
+    "body",
+    "title_terms",
+    "body_terms",
+)
+
+SQLITE_DDL = [
+    # External content: the FTS table stores only the index; search_doc holds the text.
+    """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
+        title_terms, body_terms, content='search_doc', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 0', prefix='2 3')""",
+    """CREATE TRIGGER IF NOT EXISTS search_doc_ai AFTER INSERT ON search_doc BEGIN
+        INSERT INTO search_fts(rowid, title_terms, body_terms)
+        VALUES (new.id, new.title_terms, new.body_terms);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS search_doc_ad AFTER DELETE ON search_doc BEGIN
+        INSERT INTO search_fts(search_fts, rowid, title_terms, body_terms)
+        VALUES ('delete', old.id, old.title_terms, old.body_terms);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS search_doc_au AFTER UPDATE ON search_doc BEGIN
+        INSERT INTO search_fts(search_fts, rowid, title_terms, body_terms)
+        VALUES ('delete', old.id, old.title_terms, old.body_terms);
+        INSERT INTO search_fts(rowid, title_terms, body_terms)
+        VALUES (new.id, new.title_terms, new.body_terms);
+    END""",
+    "CREATE INDEX IF NOT EXISTS search_doc_sort ON search_doc (sort_at)",
+]
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS search_doc_ai",
+    "DROP TRIGGER IF EXISTS search_doc_ad",
+    "DROP TRIGGER IF EXISTS search_doc_au",
+    "DROP TABLE IF EXISTS search_fts",
+]
+
+POSTGRES_DDL = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    """ALTER TABLE search_doc ADD COLUMN IF NOT EXISTS tsv tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple', title_terms), 'A')
+        || to_tsvector('simple', body_terms)) STORED""",
+    """ALTER TABLE search_doc ADD COLUMN IF NOT EXISTS title_tsv tsvector GENERATED ALWAYS AS (
+        to_tsvector('simple', title_terms)) STORED""",
+    "CREATE INDEX IF NOT EXISTS search_doc_tsv ON search_doc USING gin (tsv)",
+    "CREATE INDEX IF NOT EXISTS search_doc_title_tsv ON search_doc USING gin (title_tsv)",
+    "CREATE INDEX IF NOT EXISTS search_doc_trgm ON search_doc USING gin (title_terms gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS search_doc_sort ON search_doc (sort_at)",
+]
+POSTGRES_DROP = [
+    "DROP INDEX IF EXISTS search_doc_trgm",
+    "DROP INDEX IF EXISTS search_doc_title_tsv",
+    "DROP INDEX IF EXISTS search_doc_tsv",
+    "ALTER TABLE search_doc DROP COLUMN IF EXISTS title_tsv",
+    "ALTER TABLE search_doc DROP COLUMN IF EXISTS tsv",
+]
+
+
+def connection() -> BaseDBAsyncClient:
+    """The default connection (the transaction's, inside one)."""
+    return get_connection("default")
+
+
+def is_postgres(conn: BaseDBAsyncClient | None = None) -> bool:
+    """Whether the connection speaks PostgreSQL."""
+    conn = conn or connection()
+    return conn.capabilities.dialect == "postgres"
+
+
+def sql(text: str, postgres: bool) -> str:
+    """`?` placeholders numbered `$1..$n` for asyncpg (the SQL here has no `?` in literals)."""
+    if not postgres:
+        return text
+    parts = text.split("?")
+    out = [parts[0]]
+    for i, part in enumerate(parts[1:], start=1):
+        out.append(f"${i}{part}")
+    return "".join(out)
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+async def sqlite_functions(conn: BaseDBAsyncClient) -> None:
+    """Give the SQLite connection `dq_lower`, a lower() for every script (SQLite's own
+    lower() and LIKE fold ASCII only: `łuk` would not find `Łukasiewicz`)."""
+    raw = getattr(conn, "_connection", None)
+    if raw is None or getattr(raw, "_deskql_lower", False):
+        return
+    await raw.create_function("dq_lower", 1, _lower, deterministic=True)
+    raw._deskql_lower = True
+
+
+async def create_structures(conn: BaseDBAsyncClient) -> None:
+    """The engine's tables, columns, triggers and indexes (idempotent)."""
+    for statement in POSTGRES_DDL if is_postgres(conn) else SQLITE_DDL:
+        await conn.execute_script(statement)
+
+
+async def drop_structures(conn: BaseDBAsyncClient) -> None:
+    """Undo create_structures."""
+    for statement in POSTGRES_DROP if is_postgres(conn) else SQLITE_DROP:
+        await conn.execute_script(statement)
+
+
+async def upsert(conn: BaseDBAsyncClient, docs: list[dict[str, Any]]) -> None:
+    """Write index rows, replacing the ones of the same records."""
+    if not docs:
+        return
+    pg = is_postgres(conn)
+    cols = ", ".join(COLUMNS)
+    marks = ", ".join("?" for _ in COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[2:])
+    statement = sql(
+        f"INSERT INTO search_doc ({cols}) VALUES ({marks}) "
+        f"ON CONFLICT (module, object_id) DO UPDATE SET {updates}",
+        pg,
+    )
+    if pg:
+        await conn.execute_many(statement, [[d[c] for c in COLUMNS] for d in docs])
+    else:
+        for d in docs:
+            await conn.execute_query(statement, [_sqlite_value(d[c]) for c in COLUMNS])
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def sql_value(value: Any, pg: bool) -> Any:
+    """A parameter as the driver takes it (SQLite: datetimes as Tortoise stores them)."""
+    return value if pg else _sqlite_value(value)
+
+
+async def delete(conn: BaseDBAsyncClient, module: str, object_ids: list[int]) -> None:
+    """Remove the index rows of records that are gone."""
+    if not object_ids:
+        return
+    pg = is_postgres(conn)
+    marks = ", ".join("?" for _ in object_ids)
+    await conn.execute_query(
+        sql(f"DELETE FROM search_doc WHERE module = ? AND object_id IN ({marks})", pg),
+        [module, *object_ids],
+    )
+
+
+@dataclass
+class Match:
+    """The SQL that finds the documents of a query: FROM addition, WHERE and score."""
+
+    join: str
+    where: str
+    score: str
+    params: list[Any]
+
+
+def _fts5_string(token: str, prefix: bool) -> str:
+    return f'"{token}"' + ("*" if prefix else "")
+
+
+def match(groups: list[list[str]], *, prefix: bool, titles_only: bool, pg: bool) -> Match:
+    """The match condition for groups of tokens (each group a phrase; all groups required).
+
+    `prefix`: the last token of every group matches as a word prefix (type-ahead).
+    `titles_only`: look in names/subjects/titles only (the suggestion index)."""
+    if pg:
+        parts = []
+        for g in groups:
+            lexemes = [f"'{t}'" for t in g]
+            if prefix:
+                lexemes[-1] += ":*"
+            parts.append("(" + " <-> ".join(lexemes) + ")")
+        column = "d.title_tsv" if titles_only else "d.tsv"
+        return Match(
+            join=", to_tsquery('simple', ?) AS q",
+            where=f"{column} @@ q",
+            score=f"ts_rank({column}, q)",
+            params=["&".join(parts)],
+        )
+    phrases = []
+    for g in groups:
+        if len(g) == 1:
+            phrases.append(_fts5_string(g[0], prefix))
+        else:
+            inner = " + ".join(_fts5_string(t, prefix and i == len(g) - 1) for i, t in enumerate(g))
+            phrases.append(inner)
+    expression = " AND ".join(f"({p})" for p in phrases)
+    if titles_only:
+        expression = "{title_terms} : (" + expression + ")"
+    return Match(
+        join=" JOIN search_fts ON search_fts.rowid = d.id",
+        where="search_fts MATCH ?",
+        score="(-bm25(search_fts, 10.0, 1.0))",
+        params=[expression],
+    )
