@@ -14,6 +14,15 @@ from models.enums import (
     TicketStatus,
     TokenKind,
 )
+from models.helpcenter import (
+    ContactLink,
+    ContactLinkKind,
+    ContactLogin,
+    ContactToken,
+    HelpCenterSettings,
+    RatingValue,
+    TicketRating,
+)
 from models.organisation import (
     Agent,
     ApiToken,
@@ -54,9 +63,17 @@ MODEL_MODULES = [
     "models.email",
     "models.outbound",
     "models.workflows",
+    "models.helpcenter",
 ]
 
 __all__ = [
+    "ContactLink",
+    "ContactLinkKind",
+    "ContactLogin",
+    "ContactToken",
+    "HelpCenterSettings",
+    "RatingValue",
+    "TicketRating",
     "Macro",
     "Task",
     "TicketView",

@@ -42,6 +42,7 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
     from resolvers.realtime import to_notifications
     from resolvers.time_tracking import to_entry, to_timer
     from schema.email import InboundMessage, SupportAddress
+    from schema.helpcenter import TicketRating
     from schema.macros import Macro, Task
     from schema.outbound import Draft, EmailTemplate, OutgoingEmail, TemplateFolder, TicketTemplate
     from services import drafts, from_addresses, macros, templates, time_tracking
@@ -78,6 +79,7 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
             ),
             "FromAddress": (from_addresses.list_from_addresses, from_address_objects),
             "Notification": (notes.list_notifications, notification_objects),
+            "TicketRating": (_visible(models.TicketRating), _each(TicketRating.from_row)),
         }
     )
     return types

@@ -10,6 +10,7 @@ from schema.auth import AuthMutations, AuthQueries
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.email import EmailMutations, EmailQueries
 from schema.extensions import build_extensions
+from schema.helpcenter import HelpCenterMutations, HelpCenterQueries, TicketRating
 from schema.macros import MacroMutations, MacroQueries
 from schema.merge_split import MergeSplitMutations
 from schema.nodes import NodeQueries
@@ -51,6 +52,7 @@ class Query(
     AssignmentQueries,
     ViewQueries,
     MacroQueries,
+    HelpCenterQueries,
 ):
     pass
 
@@ -73,6 +75,7 @@ class Mutation(
     ViewMutations,
     MacroMutations,
     MergeSplitMutations,
+    HelpCenterMutations,
 ):
     pass
 
@@ -91,6 +94,7 @@ NODE_TYPES = [
     Activity,
     Ticket,
     ApiToken,
+    TicketRating,
 ]
 
 

@@ -25,6 +25,7 @@ from schema.lookahead import peek
 from services import policies
 
 if TYPE_CHECKING:
+    from schema.helpcenter import HelpCenterAccess, TicketRating
     from schema.macros import Task
     from schema.outbound import OutgoingEmail
     from schema.realtime import Following, Notification
@@ -38,6 +39,9 @@ _Timer = Annotated["Timer", strawberry.lazy("schema.time_tracking")]
 _TimeEntry = Annotated["TimeEntry", strawberry.lazy("schema.time_tracking")]
 _TimeSummary = Annotated["TimeSummary", strawberry.lazy("schema.time_tracking")]
 _Task = Annotated["Task", strawberry.lazy("schema.macros")]
+# The help center (issue 13): types in schema/helpcenter.py, resolved by resolvers/helpcenter_admin.
+_TicketRating = Annotated["TicketRating", strawberry.lazy("schema.helpcenter")]
+_HelpCenterAccess = Annotated["HelpCenterAccess", strawberry.lazy("schema.helpcenter")]
 _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
 _After = Annotated[
     str | None, strawberry.argument(description="Cursor of the item after which the page starts.")
@@ -378,6 +382,14 @@ class Contact(Node):
             return None
         return peek(info.context.loaders.account, self.account_pk)
 
+    @strawberry.field(
+        description="The contact's help-center sign-in (null: never invited nor signed up)."
+    )
+    async def help_center_access(self, info: strawberry.Info) -> _HelpCenterAccess | None:
+        from resolvers import helpcenter_admin
+
+        return await helpcenter_admin.contact_access(info, self.pk)
+
     @strawberry.field(description="The agent who owns the contact.")
     async def owner(self, info: strawberry.Info) -> Agent | None:
         return (
@@ -701,6 +713,15 @@ class Ticket(Node):
     @strawberry.field(description="Attachments of the ticket, its threads and comments.")
     async def attachments(self, info: strawberry.Info) -> list[Attachment]:
         return await info.context.loaders.attachments_by_ticket.load(self.pk)
+
+    @strawberry.field(
+        description="The contact's rating of the closed ticket from the help center (TIC-5); "
+        "null: not rated."
+    )
+    async def rating(self, info: strawberry.Info) -> _TicketRating | None:
+        from resolvers import helpcenter_admin
+
+        return await helpcenter_admin.ticket_rating(info, self.pk)
 
     @strawberry.field(description="History of the ticket, oldest first.")
     async def activities(self, info: strawberry.Info) -> list[Activity]:
