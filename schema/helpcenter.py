@@ -10,6 +10,7 @@ import strawberry
 import models
 from models.helpcenter import RatingValue
 from resolvers import helpcenter_admin as r
+from schema import help as _help  # noqa: F401  (registers RatingValue)
 from schema.errors import MutationError
 from schema.ids import to_global_id
 from schema.permissions import IsAdmin, IsAuthenticated

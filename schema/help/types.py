@@ -14,8 +14,6 @@ from models.helpcenter import RatingValue
 from schema.ids import to_global_id
 from services.helpcenter import tickets as svc
 
-strawberry.enum(RatingValue, description="How the answer to a closed ticket was rated.")
-
 
 @strawberry.enum(description="The state of a ticket, as the customer sees it.")
 class HelpTicketStatus(Enum):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
-from dataclasses import dataclass
 from typing import Any
 
 import httpx

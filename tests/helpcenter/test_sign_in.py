@@ -154,9 +154,7 @@ async def test_a_deactivated_or_deleted_contact_is_stopped_at_once(
         ACCESS, {"input": {"contactId": gid("Contact", world.contact.id), "isActive": True}}
     )
     assert (await melissa.client(VIEWER)).error_codes() == ["UNAUTHENTICATED"]
-    again = await helpql(
-        SIGN_IN, {"input": {"email": "melissa@example.com", "password": PASSWORD}}
-    )
+    again = await helpql(SIGN_IN, {"input": {"email": "melissa@example.com", "password": PASSWORD}})
     token = again.data["signIn"]["token"]
     assert (await helpql.as_(token)(VIEWER)).data["viewer"]["name"] == "Melissa Doe"
     # Deleted: the tokens go with the contact.
@@ -198,7 +196,10 @@ async def test_password_reset(helpql: HelpClient, melissa: SignedIn) -> None:
     known = await helpql(RESET, {"input": {"email": "melissa@example.com"}})
     # The same answer: nobody learns who has an account.
     assert unknown.data == {
-        "passwordResetRequest": {"errors": [], "message": known.data["passwordResetRequest"]["message"]}
+        "passwordResetRequest": {
+            "errors": [],
+            "message": known.data["passwordResetRequest"]["message"],
+        }
     }
     kind, token = await last_link("melissa@example.com")
     assert kind == "reset"
