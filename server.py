@@ -218,7 +218,11 @@ def tune_gc(threshold: int) -> None:
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
     """The application; `manage_db=False` when the caller (a test) owns the ORM already."""
     settings = settings or Settings.from_env()
-    auth.configure_hasher(settings.password_time_cost, settings.password_memory_kib)
+    auth.configure_hasher(
+        settings.password_time_cost,
+        settings.password_memory_kib,
+        settings.password_hash_concurrency,
+    )
     bus = Bus(settings.broadcast_url)
     hub = Hub(
         settings.broadcast_url,

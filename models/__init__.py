@@ -43,6 +43,7 @@ from models.outbound import (
     TicketTemplate,
 )
 from models.realtime import Follow, Mention, Notification
+from models.security import ThrottleBucket
 from models.tickets import Attachment, Comment, Tag, Thread, Ticket, TicketTag
 from models.workflows import (
     Macro,
@@ -64,6 +65,7 @@ MODEL_MODULES = [
     "models.outbound",
     "models.workflows",
     "models.helpcenter",
+    "models.security",
 ]
 
 __all__ = [
@@ -74,6 +76,7 @@ __all__ = [
     "HelpCenterSettings",
     "RatingValue",
     "TicketRating",
+    "ThrottleBucket",
     "Macro",
     "Task",
     "TicketView",

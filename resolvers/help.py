@@ -16,8 +16,10 @@ from realtime import help_stream
 from realtime.hub import SLOW_CONSUMER_CODE, SLOW_CONSUMER_REASON
 from realtime.streams import close_slow_consumer, connection_token
 from resolvers.common import mutate, page
+from schema.errors import errors_of
 from schema.ids import decode_id, input_id
-from services.errors import ClientError
+from services import throttle
+from services.errors import ClientError, ValidationFailed
 from services.helpcenter import access, links, options, ratings
 from services.helpcenter import tickets as svc
 
@@ -112,15 +114,20 @@ async def ticket(info: strawberry.Info, *, id: str | None, number: int | None) -
 async def sign_in(info: strawberry.Info, input: SignInInput) -> SignInPayload:
     """`signIn`."""
 
-    async def run() -> dict[str, Any]:
+    request = info.context.request
+    client = getattr(request, "client", None)
+    try:
         contact, token = await access.login(
+            info.context.settings,
             email=input.email,
             password=input.password,
-            days=info.context.settings.session_token_days,
+            client_address=client.host if client is not None else None,
         )
-        return {"token": token, "viewer": await _viewer(contact.id)}
-
-    return await mutate(_root().SignInPayload, run)
+    except throttle.RateLimited as exc:
+        return _root().SignInPayload(errors=errors_of(exc), retry_after_seconds=exc.retry_after)
+    except ValidationFailed as exc:
+        return _root().SignInPayload(errors=errors_of(exc))
+    return _root().SignInPayload(errors=[], token=token, viewer=await _viewer(contact.id))
 
 
 async def sign_out(info: strawberry.Info) -> SignOutPayload:

@@ -43,6 +43,12 @@ class SignInPayload:
         default=None, description="Your bearer token: send 'Authorization: Bearer <token>'."
     )
     viewer: Viewer | None = strawberry.field(default=None, description="You.")
+    retry_after_seconds: int | None = strawberry.field(
+        default=None,
+        description="With a RATE_LIMITED error: seconds to wait before trying again. Sign-in "
+        "is throttled per email and per client address; each failure past a few free ones "
+        "blocks the next attempt for a time that doubles, up to 15 minutes by default.",
+    )
 
 
 @strawberry.input(description="Sign up with your email (when the help center allows it).")

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import models
-from services import auth, uow
+from services import auth, throttle, uow
 from services.errors import ErrorCode, Errors, NotAuthenticated, ValidationFailed
+from settings import Settings
 
 CONTACT_TOKEN_PREFIX = auth.CONTACT_TOKEN_PREFIX
 PASSWORD_MIN = 8
@@ -91,9 +92,35 @@ async def authenticate(token: str | None) -> ContactActor:
     return ContactActor(row.contact_id, account_id, bool(manager), row.id)  # type: ignore[attr-defined]
 
 
-async def login(*, email: str, password: str, days: int) -> tuple[models.Contact, str]:
-    """Check a contact's email and password and issue a token."""
+def login_policy(settings: Settings) -> throttle.Policy:
+    """How contact sign-in is throttled: as agents' (the same settings), in its own buckets."""
+    return throttle.Policy(
+        name="contact-login",
+        free_failures=settings.login_free_failures,
+        address_free_failures=settings.login_address_free_failures,
+        base_delay_seconds=settings.login_block_base_ms / 1000,
+        max_delay_seconds=settings.login_block_max_ms / 1000,
+        window_seconds=settings.login_window_seconds,
+    )
+
+
+async def login(
+    settings: Settings, *, email: str, password: str, client_address: str | None = None
+) -> tuple[models.Contact, str]:
+    """Check a contact's email and password and issue a token; throttled per email and per
+    client address (services/throttle: RateLimited after repeated failures)."""
     clean = (email or "").strip().lower()
+    attempt = await throttle.begin(login_policy(settings), identifier=clean, address=client_address)
+    try:
+        found = await _check_and_issue(clean, password, settings.session_token_days)
+    except ValidationFailed:
+        await throttle.failed(attempt)
+        raise
+    await throttle.succeeded(attempt)
+    return found
+
+
+async def _check_and_issue(clean: str, password: str, days: int) -> tuple[models.Contact, str]:
     contact = await models.Contact.filter(email=clean).first() if clean else None
     login_row = await models.ContactLogin.filter(contact_id=contact.id).first() if contact else None
     ok = login_row is not None and login_row.password_hash is not None

@@ -209,3 +209,23 @@ async def test_password_reset(helpql: HelpClient, melissa: SignedIn) -> None:
     assert (await melissa.client(VIEWER)).error_codes() == ["UNAUTHENTICATED"]
     old = await helpql(SIGN_IN, {"input": {"email": "melissa@example.com", "password": PASSWORD}})
     assert old.data["signIn"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
+
+
+async def test_thirty_wrong_passwords_are_throttled(helpql: HelpClient, melissa: SignedIn) -> None:
+    query = """mutation($input: SignInInput!) {
+      signIn(input: $input) { errors { code message } token retryAfterSeconds } }"""
+    codes = []
+    for _ in range(30):
+        res = await helpql(query, {"input": {"email": "melissa@example.com", "password": "bad"}})
+        codes.append(res.data["signIn"]["errors"][0]["code"])
+    # Five free failures, the sixth checked and blocking; then every attempt is refused
+    # unchecked while the block lasts.
+    assert codes[:6] == ["INVALID_CREDENTIALS"] * 6
+    assert set(codes[6:]) == {"RATE_LIMITED"}
+    right = await helpql(query, {"input": {"email": "melissa@example.com", "password": PASSWORD}})
+    payload = right.data["signIn"]
+    assert payload["token"] is None and payload["errors"][0]["code"] == "RATE_LIMITED"
+    assert payload["retryAfterSeconds"] >= 1
+    # The contacts' buckets are their own: an agent's sign-in is not blocked by them.
+    keys = await models.ThrottleBucket.all().values_list("key", flat=True)
+    assert keys and all(key.startswith("contact-login:") for key in keys)
