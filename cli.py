@@ -23,6 +23,7 @@ EXIT_MIGRATIONS_PENDING = 2
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 2  # the database cannot be reached, or a port is taken
 DEFAULT_SCHEMA_FILE = ROOT / "schema.graphql"
+DEFAULT_HELP_SCHEMA_FILE = ROOT / "help.graphql"
 
 
 def __getattr__(name: str) -> Any:
@@ -360,6 +361,13 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.output)
     path.write_text(sdl, encoding="utf-8")
     print(f"wrote {path} ({len(sdl.splitlines())} lines)")
+    if path.resolve() == DEFAULT_SCHEMA_FILE.resolve():
+        # The help center's own schema (/help/graphql) is committed beside it.
+        from schema.help.root import help_schema_sdl
+
+        help_sdl = help_schema_sdl()
+        DEFAULT_HELP_SCHEMA_FILE.write_text(help_sdl, encoding="utf-8")
+        print(f"wrote {DEFAULT_HELP_SCHEMA_FILE} ({len(help_sdl.splitlines())} lines)")
     return 0
 
 

@@ -45,6 +45,7 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
     from schema.activities.types import Call, Event, Task
     from schema.email import InboundMessage, SupportAddress
     from schema.macros import Macro
+    from schema.helpcenter import TicketRating
     from schema.outbound import Draft, EmailTemplate, OutgoingEmail, TemplateFolder, TicketTemplate
     from schema.webhooks import Webhook, WebhookDelivery
     from services import customer_views, drafts, from_addresses, macros, templates, time_tracking
@@ -87,6 +88,7 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
             "Webhook": (_visible(models.Webhook), _each(Webhook.from_row)),
             "WebhookDelivery": (_visible(models.WebhookDelivery), _each(WebhookDelivery.from_row)),
             "CustomerView": (customer_views.visible_views, _each(views_resolver.from_row)),
+            "TicketRating": (_visible(models.TicketRating), _each(TicketRating.from_row)),
         }
     )
     return types

@@ -18,6 +18,7 @@ from schema.duplicates import DuplicateQueries
 from schema.email import EmailMutations, EmailQueries
 from schema.exports import ExportMutations
 from schema.extensions import DeskQLSchema, build_extensions
+from schema.helpcenter import HelpCenterMutations, HelpCenterQueries, TicketRating
 from schema.macros import MacroMutations, MacroQueries
 from schema.merge_split import MergeSplitMutations
 from schema.nodes import NodeQueries
@@ -66,6 +67,7 @@ class Query(
     DuplicateQueries,
     CustomerViewQueries,
     SearchQueries,
+    HelpCenterQueries,
 ):
     pass
 
@@ -95,6 +97,7 @@ class Mutation(
     CrmMutations,
     CustomerViewMutations,
     ExportMutations,
+    HelpCenterMutations,
 ):
     pass
 
@@ -116,6 +119,7 @@ NODE_TYPES = [
     Task,
     Event,
     Call,
+    TicketRating,
 ]
 
 

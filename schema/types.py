@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from schema.activities.types import Call, Event, PlannedActivity, Task
     from schema.crm import CrmRecord
     from schema.customer_overview import CustomerOverview
+    from schema.helpcenter import HelpCenterAccess, TicketRating
     from schema.outbound import OutgoingEmail
     from schema.realtime import Following, Notification
     from schema.time_tracking import TimeEntry, Timer, TimeSummary
@@ -55,6 +56,9 @@ _Planned = Annotated["PlannedActivity", strawberry.lazy("schema.activities.types
 # Customers (issue 15): types in schema/customer_overview.py and schema/crm.py.
 _CustomerOverview = Annotated["CustomerOverview", strawberry.lazy("schema.customer_overview")]
 _CrmRecord = Annotated["CrmRecord", strawberry.lazy("schema.crm")]
+# The help center (issue 13): types in schema/helpcenter.py, resolved by resolvers/helpcenter_admin.
+_TicketRating = Annotated["TicketRating", strawberry.lazy("schema.helpcenter")]
+_HelpCenterAccess = Annotated["HelpCenterAccess", strawberry.lazy("schema.helpcenter")]
 _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
 _After = Annotated[
     str | None, strawberry.argument(description="Cursor of the item after which the page starts.")
@@ -502,6 +506,14 @@ class Contact(Node):
         if self.account_pk is None:
             return None
         return peek(info.context.loaders.account, self.account_pk)
+
+    @strawberry.field(
+        description="The contact's help-center sign-in (null: never invited nor signed up)."
+    )
+    async def help_center_access(self, info: strawberry.Info) -> _HelpCenterAccess | None:
+        from resolvers import helpcenter_admin
+
+        return await helpcenter_admin.contact_access(info, self.pk)
 
     @strawberry.field(description="The agent who owns the contact.")
     async def owner(self, info: strawberry.Info) -> Agent | None:
@@ -964,6 +976,15 @@ class Ticket(Node):
     @strawberry.field(description="Attachments of the ticket, its threads and comments.")
     async def attachments(self, info: strawberry.Info) -> list[Attachment]:
         return await info.context.loaders.attachments_by_ticket.load(self.pk)
+
+    @strawberry.field(
+        description="The contact's rating of the closed ticket from the help center (TIC-5); "
+        "null: not rated."
+    )
+    async def rating(self, info: strawberry.Info) -> _TicketRating | None:
+        from resolvers import helpcenter_admin
+
+        return await helpcenter_admin.ticket_rating(info, self.pk)
 
     @strawberry.field(description="History of the ticket, oldest first.")
     async def activities(self, info: strawberry.Info) -> list[Activity]:

@@ -20,6 +20,8 @@ from services.errors import ErrorCode, NotAuthenticated, ValidationFailed
 from settings import Settings
 
 TOKEN_PREFIX = "dq_"
+# Contacts' tokens (services/helpcenter/access.py): never valid here.
+CONTACT_TOKEN_PREFIX = "dqc_"
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,10 @@ async def authenticate(token: str | None) -> Actor:
     """Resolve a bearer token to an Actor, or raise NotAuthenticated saying why."""
     if not token:
         raise NotAuthenticated("authentication required: send 'Authorization: Bearer <token>'")
+    if token.startswith(CONTACT_TOKEN_PREFIX):
+        raise NotAuthenticated(
+            "a contact's help-center token does not work on the agents' API (use /help/graphql)"
+        )
     row = await models.ApiToken.filter(token_hash=_digest(token)).select_related("agent").first()
     if row is None:
         raise NotAuthenticated("invalid token")

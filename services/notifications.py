@@ -104,6 +104,9 @@ async def _assignees(activity: models.Activity, ticket: models.Ticket | None) ->
     if activity.kind == "ticket.created" and ticket is not None:
         agent_id = ticket.assignee_agent_id  # type: ignore[attr-defined]
         team_id = ticket.assignee_team_id  # type: ignore[attr-defined]
+    elif activity.kind == "ticket.rated" and ticket is not None:
+        # The customer's rating of the answer reaches the agent who gave it (TIC-5).
+        agent_id = ticket.assignee_agent_id  # type: ignore[attr-defined]
     else:
         agent_id = _new_value(changes, "assignee_agent_id")
         team_id = _new_value(changes, "assignee_team_id")

@@ -103,6 +103,11 @@ def visible(actor: Actor, model: type) -> QuerySet:  # type: ignore[type-arg]
     if model is models.ApiToken:
         qs = models.ApiToken.all()
         return qs if actor.is_admin else qs.filter(agent_id=actor.agent_id)
+    if model is models.TicketRating:
+        # A rating is seen with its ticket (ORG-5).
+        return models.TicketRating.filter(
+            ticket_id__in=Subquery(visible_tickets(actor).values("id"))
+        )
     if model is models.Comment:
         from services.comments import visible_comments  # comments on any registered record
 

@@ -91,18 +91,19 @@ async def add_incoming_thread(
     author_agent_id: int | None = None,
     automated: bool = False,
     inbound_key: str | None = None,
+    channel: Channel = Channel.EMAIL,
 ) -> models.Thread:
     """Add an incoming email message to a ticket; call inside the caller's transaction.
 
     `automated` (an auto-reply, a bounce) is kept on the Activity row: automations must never
     answer such a message (no loops with auto-responders). `inbound_key` (see `inbound_key`)
     is unique: a second thread for the same message raises IntegrityError, and the caller's
-    whole transaction rolls back.
+    whole transaction rolls back. `channel` is WEB for a reply from the help center.
     """
     thread = await models.Thread.create(
         ticket_id=ticket.id,
         direction=ThreadDirection.INCOMING,
-        channel=Channel.EMAIL,
+        channel=channel,
         is_public=is_public,
         from_address=from_address[:500],
         to_addresses=to_addresses,
