@@ -13,7 +13,7 @@ from tortoise.indexes import Index
 from tortoise.migrations.constraints import UniqueConstraint
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_backfill_inbound_key')]
+    dependencies = [("models", "0008_webhooks")]
 
     initial = False
 

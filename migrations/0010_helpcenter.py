@@ -5,7 +5,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_backfill_inbound_key')]
+    dependencies = [("models", "0009_comments_on_records")]
 
     initial = False
 

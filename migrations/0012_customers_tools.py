@@ -58,7 +58,7 @@ async def fill_keys(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_backfill_inbound_key')]
+    dependencies = [("models", "0011_search")]
 
     initial = False
 

@@ -13,7 +13,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_backfill_inbound_key')]
+    dependencies = [("models", "0012_customers_tools")]
 
     initial = False
 
