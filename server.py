@@ -33,12 +33,12 @@ from services import attachments, auth, from_addresses, outbox, uow
 from services.activities.reminders import ReminderWorker
 from services.errors import NotAuthenticated
 from services.organisation import ensure_organisation
+from services.webhooks.delivery import DeliveryWorker
 from serving import health, logs
 from serving.cors import OriginCORS
 from serving.limits import BodySizeLimit
 from serving.observe import RequestObserver
 from serving.view import DeskQLGraphQL, bearer_token
-from services.webhooks.delivery import DeliveryWorker
 from settings import Settings
 
 log = logging.getLogger("deskql")

@@ -179,6 +179,7 @@ class Settings:
     def relay_configured(self) -> bool:
         """Whether outgoing mail goes to an SMTP relay (else: to the local mail folder)."""
         return bool(self.relay_host.strip())
+
     # Customers (issue 15). Region national phone numbers are read in when comparing them
     # (ISO 3166, e.g. PL); empty: only international (+...) numbers are parsed.
     phone_region: str = ""

@@ -100,7 +100,6 @@ ID_KEYS: dict[str, str] = {
     "deliveryId": "WebhookDelivery",
     "redeliveryOfId": "WebhookDelivery",
     "ticket_id": "Ticket",
-    "contact_id": "Contact",
     "attendee_ids": "Agent",
     "contactId": "Contact",
     "accountId": "Account",

@@ -279,6 +279,8 @@ def _generic_subject(activity: models.Activity) -> bool:
 
     found = records.find(activity.subject_type)
     return found is not None and found.generic_follow
+
+
 # Records that belong to one department even without a ticket (tasks, events, calls): their
 # notifications go only to agents who may see that department (ORG-5).
 DEPARTMENT_RECORDS = frozenset({"Task", "Event", "Call"})
