@@ -28,6 +28,7 @@ from services import attachments
 from services.errors import NotAuthenticated
 from services.helpcenter import access
 from services.helpcenter import tickets as svc
+from serving.view import LegacyWSHandler, TextWebSocket, TransportWSHandler, bearer_token
 from settings import Settings
 from web import templates
 
@@ -42,16 +43,7 @@ PAGE_HEADERS = {
 }
 
 
-def _bearer(headers: Any) -> str | None:
-    scheme, _, token = (headers.get("authorization") or "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
 def _view(settings: Settings) -> GraphQL:
-    # server.py's WebSocket classes: text frames, both subprotocols (imported late: server
-    # imports web).
-    from server import LegacyWSHandler, TextWebSocket, TransportWSHandler
-
     class HelpGraphQL(GraphQL):
         """The help center's GraphQL view: contact tokens only."""
 
@@ -60,7 +52,7 @@ def _view(settings: Settings) -> GraphQL:
         graphql_ws_handler_class = LegacyWSHandler  # type: ignore[assignment]
 
         async def get_context(self, request: Request | WebSocket, response: Any) -> HelpContext:  # type: ignore[override]
-            token = _bearer(request.headers)
+            token = bearer_token(request.headers)
             ctx = HelpContext(settings=settings, contact=None, request=request, response=response)
             if token is not None:
                 ctx.token = token
@@ -105,7 +97,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
 
     async def download(request: Request) -> Response:
         try:
-            contact = await access.authenticate(_bearer(request.headers))
+            contact = await access.authenticate(bearer_token(request.headers))
         except NotAuthenticated as exc:
             return JSONResponse({"error": str(exc)}, status_code=401)
         try:
