@@ -84,7 +84,7 @@ def sign(
 
 def absolute(settings: Settings, signed_path: str) -> str:
     """A signed path as a full URL on the public base URL."""
-    return settings.public_base_url.rstrip("/") + signed_path
+    return settings.base_url + signed_path
 
 
 def verify(settings: Settings, *, path: str, query: dict[str, str]) -> Signed:

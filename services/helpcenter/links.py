@@ -45,7 +45,7 @@ _BODIES = {
 
 def link_url(settings: Settings, kind: ContactLinkKind, token: str) -> str:
     """The page address a link's email points to."""
-    return f"{settings.public_base_url.rstrip('/')}/help#/{kind.value.lower()}/{token}"
+    return f"{settings.base_url}/help#/{kind.value.lower()}/{token}"
 
 
 async def _queue(
