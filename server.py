@@ -3,6 +3,7 @@ broadcast bus and the SMTP server; GraphQL over HTTP and WebSocket on /graphql."
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import html
 import logging
@@ -11,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
@@ -32,6 +34,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types import ExecutionResult
 
 import db
 import web
@@ -118,7 +121,42 @@ class DeskQLGraphQL(GraphQL):
         super().__init__(build_schema(settings), **kwargs)
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
-        return orjson.dumps(data)
+        body = orjson.dumps(data)
+        cap = self.settings.max_response_bytes
+        if cap and len(body) > cap:
+            # The last guard after the cost budget and the timeout: never send a huge answer.
+            return orjson.dumps(
+                {
+                    "data": None,
+                    "errors": [
+                        {
+                            "message": f"the response would be {len(body)} bytes, over the "
+                            f"limit of {cap}: ask for less",
+                            "extensions": {"code": "RESPONSE_TOO_LARGE", "bytes": len(body)},
+                        }
+                    ],
+                }
+            )
+        return body
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
+        limit = self.settings.request_timeout_seconds
+        if limit <= 0:
+            return await super().execute_single(*args, **kwargs)
+        try:
+            async with asyncio.timeout(limit):
+                return await super().execute_single(*args, **kwargs)
+        except TimeoutError:
+            log.warning("an operation ran over %s s and was stopped", limit)
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        f"the operation ran over {limit} s and was stopped",
+                        extensions={"code": "TIMEOUT"},
+                    )
+                ],
+            )
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:  # type: ignore[override]
         token = bearer_token(request.headers)

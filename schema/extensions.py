@@ -4,10 +4,12 @@ error codes (issue 2, point 7)."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import DocumentNode, FieldNode, GraphQLError, SelectionSetNode, ValidationRule
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -20,6 +22,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from schema.cost import QueryCost
 from services.errors import ClientError
 from settings import Settings
 
@@ -49,6 +52,38 @@ class ErrorCodes(SchemaExtension):
                 error.extensions = {**(error.extensions or {}), "code": code}
 
 
+# The same field selected more often than this in one selection set is refused: graphql-core's
+# overlap check compares repeats pairwise and recursed past Python's limit at ~800 of them,
+# answering only "Validation aborted." (issue 17, point 5).
+MAX_REPEATED_FIELD = 50
+
+
+def _repeats(selection_set: SelectionSetNode | None) -> Iterator[tuple[str, int]]:
+    if selection_set is None:
+        return
+    counts: Counter[str] = Counter()
+    for sel in selection_set.selections:
+        if isinstance(sel, FieldNode):
+            counts[sel.alias.value if sel.alias else sel.name.value] += 1
+        yield from _repeats(getattr(sel, "selection_set", None))
+    yield from counts.items()
+
+
+class RepeatedFieldLimit(ValidationRule):
+    """Refuse a selection set that repeats one field (response key) over MAX_REPEATED_FIELD
+    times, with the field's name, before the other rules walk it."""
+
+    def enter_document(self, node: DocumentNode, *_args: Any) -> None:
+        for definition in node.definitions:
+            for key, count in _repeats(getattr(definition, "selection_set", None)):
+                if count > MAX_REPEATED_FIELD:
+                    # Abort now: the rules that would run next are the ones that overflow.
+                    raise ValidationAbortedError(
+                        f"the field '{key}' is selected {count} times in one selection set "
+                        f"(at most {MAX_REPEATED_FIELD}): select it once"
+                    )
+
+
 def _should_mask(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or isinstance(original, ClientError | GraphQLError):
@@ -61,6 +96,7 @@ def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] |
     # The limit rules are classes made once here: the validation cache is keyed by the rule
     # classes, so building them per request (as a fresh QueryDepthLimiter does) never hits.
     rules = [
+        RepeatedFieldLimit,
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
@@ -69,6 +105,7 @@ def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] |
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        lambda: QueryCost(budget=settings.max_query_cost),
         ErrorCodes,
         lambda: MaskErrors(should_mask_error=_should_mask),
     ]

@@ -34,14 +34,14 @@ mutation($input: MacroApplyInput!) {
     macro { name }
     results {
       ticketId applied changes errors { field message code }
-      ticket { id status priority version tags comments { body isPublic }
-               tasks { title dueAt assignee { email } } }
+      ticket { id status priority version tags comments { nodes { body isPublic } }
+               tasks { nodes { title dueAt assignee { email } } } }
     }
   }
 }
 """
 LIST = """
-query($dept: ID) { macros(departmentId: $dept) { name department { name } } }
+query($dept: ID) { macros(departmentId: $dept) { nodes { name department { name } } } }
 """
 GRANT = """
 mutation($id: ID!, $on: Boolean!) {
@@ -122,7 +122,9 @@ async def test_agent_granted_by_admin_creates_and_applies(gql: GQLClient, world:
     assert first["changes"]["priority"] == {"old": "MEDIUM", "new": "URGENT"}
     assert first["ticket"]["status"] == "ON_HOLD" and first["ticket"]["version"] == 2
     assert first["ticket"]["tags"] == ["billing"]
-    assert first["ticket"]["comments"] == [{"body": "Dear Melissa, on it.", "isPublic": True}]
+    assert first["ticket"]["comments"]["nodes"] == [
+        {"body": "Dear Melissa, on it.", "isPublic": True}
+    ]
     assert wrong["applied"] is False and wrong["changes"] == {}
     assert [e["code"] for e in wrong["errors"]] == ["WRONG_DEPARTMENT"]
     assert wrong["errors"][0]["field"] == "ticketIds.2"
@@ -166,9 +168,9 @@ async def test_update_delete_and_list(gql: GQLClient, world: World) -> None:
     assert updated["errors"] == [] and updated["macro"]["name"] == "Renamed"
     assert [a["type"] for a in updated["macro"]["actions"]] == ["UNASSIGN"]
     res = await gql.as_(world.alice_token)(LIST, {})
-    assert res.data["macros"] == [{"name": "Renamed", "department": {"name": "Support"}}]
+    assert res.data["macros"]["nodes"] == [{"name": "Renamed", "department": {"name": "Support"}}]
     res = await gql.as_(world.bob_token)(LIST, {})
-    assert res.data["macros"] == []
+    assert res.data["macros"]["nodes"] == []
     # Bob cannot see it, so for him it does not exist.
     res = await gql.as_(world.bob_token)(DELETE, {"id": macro_id})
     assert res.data["macroDelete"]["errors"] == [{"field": "id", "code": "NOT_FOUND"}]
@@ -201,7 +203,7 @@ async def test_dry_run_and_tasks_over_http(gql: GQLClient, world: World) -> None
     assert out["dryRun"] is True and out["appliedCount"] == 2 and out["runActivityId"] is None
     assert out["results"][0]["changes"]["status"] == {"old": "OPEN", "new": "ON_HOLD"}
     assert out["results"][0]["ticket"]["status"] == "OPEN"
-    assert out["results"][0]["ticket"]["tasks"] == []
+    assert out["results"][0]["ticket"]["tasks"]["nodes"] == []
     assert await models.Activity.all().count() == activities
     assert await models.Task.all().count() == 0
     assert await models.Comment.all().count() == 0
@@ -209,7 +211,7 @@ async def test_dry_run_and_tasks_over_http(gql: GQLClient, world: World) -> None
     res = await gql.as_(world.alice_token)(
         APPLY, {"input": {"macroId": macro_id, "ticketIds": ids}}
     )
-    tasks = res.data["macroApply"]["results"][1]["ticket"]["tasks"]
+    tasks = res.data["macroApply"]["results"][1]["ticket"]["tasks"]["nodes"]
     assert [(t["title"], t["assignee"]) for t in tasks] == [
         ("Check invoice", {"email": "alice@zylker.com"})
     ]
