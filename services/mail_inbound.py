@@ -659,6 +659,15 @@ def _parser_pool() -> ProcessPoolExecutor:
     return _parser
 
 
+async def shutdown_parser() -> None:
+    """End the parser process (and its multiprocessing helpers): on shutdown, so no child of
+    a stopped server keeps running. A later parse starts a new one."""
+    global _parser
+    pool, _parser = _parser, None
+    if pool is not None:
+        await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+
+
 async def parse_stored(settings: Settings, row: models.InboundMessage) -> Parsed:
     """Read and parse a stored message in the parser process; never raises."""
     global _parser

@@ -127,6 +127,7 @@ class InboundProcessor:
         for parsing in self._parsing.values():
             parsing.cancel()
         self._parsing.clear()
+        await mail_inbound.shutdown_parser()
 
     async def _work(self) -> None:
         while True:
