@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
@@ -138,6 +138,19 @@ class DeskQLGraphQL(GraphQL):
                 }
             )
         return body
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> Any:  # type: ignore[override]
+        response = await super().process_result(request, result)
+        # A document that does not parse is refused before the extensions that set codes run.
+        for error, shown in zip(result.errors or [], response.get("errors") or [], strict=False):
+            if isinstance(error, GraphQLSyntaxError) and "code" not in (
+                shown.get("extensions") or {}
+            ):
+                shown["extensions"] = {
+                    **(shown.get("extensions") or {}),
+                    "code": "GRAPHQL_PARSE_FAILED",
+                }
+        return response
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
         limit = self.settings.request_timeout_seconds

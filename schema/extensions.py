@@ -8,7 +8,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from graphql import DocumentNode, FieldNode, GraphQLError, SelectionSetNode, ValidationRule
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    SelectionSetNode,
+    ValidationRule,
+)
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import (
     AddValidationRules,
@@ -84,6 +91,52 @@ class RepeatedFieldLimit(ValidationRule):
                     )
 
 
+def _broken_text(value: Any, path: str) -> str | None:
+    """The path of the first string in `value` that is not valid Unicode (a lone surrogate,
+    which JSON's \\ud800 escapes can carry), or None."""
+    if isinstance(value, str):
+        if value.isascii():
+            return None
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _broken_text(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _broken_text(item, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+class TextInputGuard(SchemaExtension):
+    """Refuse text that is not valid Unicode with BAD_USER_INPUT before anything runs (it
+    raised UnicodeEncodeError deep in a service: "Unexpected error.", issue 17 point 4)."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if not ctx.result:
+            where = _broken_text(ctx.variables or {}, "$") or _broken_text(ctx.query, "query")
+            if where:
+                ctx.result = GraphQLExecutionResult(
+                    data=None,
+                    errors=[
+                        GraphQLError(
+                            f"the text at {where} is not valid Unicode (it holds a lone "
+                            "surrogate, such as \\ud800): send UTF-8 text",
+                            extensions={"code": "BAD_USER_INPUT"},
+                        )
+                    ],
+                )
+        yield
+
+
 def _should_mask(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or isinstance(original, ClientError | GraphQLError):
@@ -105,6 +158,7 @@ def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] |
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        TextInputGuard,
         lambda: QueryCost(budget=settings.max_query_cost),
         ErrorCodes,
         lambda: MaskErrors(should_mask_error=_should_mask),

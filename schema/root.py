@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from realtime.shared import SharedExecutor
@@ -16,6 +18,7 @@ from schema.nodes import NodeQueries
 from schema.organisation import OrganisationMutations, OrganisationQueries
 from schema.outbound import OutboundMutations, OutboundQueries
 from schema.realtime import RealtimeMutations, RealtimeQueries, Subscription
+from schema.scalars import DateTime
 from schema.tickets import TicketMutations, TicketQueries
 from schema.time_tracking import TimeTrackingMutations
 from schema.types import (
@@ -116,6 +119,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=build_extensions(settings),
         # Subscription events shared by a group of subscribers execute once (realtime/shared).
         execution_context_class=SharedExecutor,
+        # DateTime inputs within a documented range (schema/scalars.py).
+        scalar_overrides={datetime: DateTime},
     )
     _describe_inputs(schema)
     return schema
