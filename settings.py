@@ -40,6 +40,8 @@ class Settings:
     org_edition: str = "ENTERPRISE"
     mail_domain: str = "deskql.local"
     introspection: bool = True
+    # Introspection without a token (off: it needs one, like every query; on for local tools).
+    public_introspection: bool = False
     graphiql: bool = True
     max_query_depth: int = 12
     max_aliases: int = 30

@@ -137,6 +137,48 @@ class TextInputGuard(SchemaExtension):
         yield
 
 
+def _introspects(document: DocumentNode) -> bool:
+    """Whether a document asks for `__schema` or `__type` anywhere (fragments included)."""
+    stack: list[Any] = [getattr(d, "selection_set", None) for d in document.definitions]
+    while stack:
+        selection_set = stack.pop()
+        if selection_set is None:
+            continue
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode) and sel.name.value in {"__schema", "__type"}:
+                return True
+            stack.append(getattr(sel, "selection_set", None))
+    return False
+
+
+class IntrospectionNeedsToken(SchemaExtension):
+    """Introspection, like every other query, needs a bearer token unless the
+    `public_introspection` setting allows it without one (issue 17, point 5)."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        context = ctx.context
+        if (
+            not ctx.result
+            and document is not None
+            and getattr(context, "actor", True) is None
+            and _introspects(document)
+        ):
+            ctx.result = GraphQLExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "authentication required: introspection needs a bearer token too "
+                        "(send 'Authorization: Bearer <token>'; DESKQL_PUBLIC_INTROSPECTION=true "
+                        "allows it without one)",
+                        extensions={"code": "UNAUTHENTICATED"},
+                    )
+                ],
+            )
+        yield
+
+
 def _should_mask(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or isinstance(original, ClientError | GraphQLError):
@@ -165,4 +207,6 @@ def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] |
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
+    elif not settings.public_introspection:
+        extensions.insert(extensions.index(TextInputGuard), IntrospectionNeedsToken)
     return extensions
