@@ -18,7 +18,9 @@ Every field of the schema, including fields added later, gets a cost from these 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import weakref
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -209,6 +211,48 @@ def too_costly(cost: int, budget: int) -> GraphQLError:
     )
 
 
+# Costs of recent documents (the parser cache hands out the same document object for the
+# same text), per operation and the variables a cost depends on: {id: (ref, {key: cost})}.
+_MEMO: OrderedDict[int, tuple[weakref.ref[Any], dict[Hashable, int]]] = OrderedDict()
+_MEMO_SIZE = 512
+
+
+def _variables_key(operation_name: str | None, variables: dict[str, Any] | None) -> Hashable:
+    # Only numbers (page sizes) and list lengths (ids) enter a cost.
+    out: list[tuple[str, Any]] = []
+    for name, value in (variables or {}).items():
+        if isinstance(value, int):
+            out.append((name, value))
+        elif isinstance(value, list):
+            out.append((name, ("len", len(value))))
+    return (operation_name, tuple(sorted(out)))
+
+
+def cached_cost(
+    schema: GraphQLSchema,
+    document: Any,
+    *,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> int:
+    """document_cost, remembered per document object and the variables that matter."""
+    key = _variables_key(operation_name, variables)
+    entry = _MEMO.get(id(document))
+    if entry is None or entry[0]() is not document:
+        entry = (weakref.ref(document), {})
+        _MEMO[id(document)] = entry
+        if len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    costs = entry[1]
+    if key not in costs:
+        if len(costs) > 64:
+            costs.clear()
+        costs[key] = document_cost(
+            schema, document, operation_name=operation_name, variables=variables
+        )
+    return costs[key]
+
+
 class QueryCost(SchemaExtension):
     """Refuse an operation whose static cost is over the budget, before it executes."""
 
@@ -219,7 +263,7 @@ class QueryCost(SchemaExtension):
         ctx = self.execution_context
         document = ctx.graphql_document
         if self.budget > 0 and document is not None and not ctx.result:
-            cost = document_cost(
+            cost = cached_cost(
                 ctx.schema._schema,
                 document,
                 operation_name=ctx.operation_name,

@@ -235,3 +235,20 @@ async def test_repeated_field_gets_a_reason(gql: GQLClient, world: World) -> Non
     # Up to the limit it is valid GraphQL and answers.
     res = await gql.as_(world.admin_token)("{ me { " + "name " * 50 + "} }")
     assert res.errors == []
+
+
+def test_cost_is_remembered_per_document_and_variables(graphql_schema) -> None:  # noqa: ANN001
+    doc = parse("query($n: Int, $ids: [ID!]!) { tickets(first: $n) { nodes { id } } "
+                "nodes(ids: $ids) { id } }")  # fmt: skip
+    first = cost.cached_cost(
+        graphql_schema, doc, operation_name=None, variables={"n": 5, "ids": []}
+    )
+    assert first == 1 + 1 + 5 + 1
+    again = cost.cached_cost(
+        graphql_schema, doc, operation_name=None, variables={"n": 5, "ids": []}
+    )
+    assert again == first
+    other = cost.cached_cost(
+        graphql_schema, doc, operation_name=None, variables={"n": 50, "ids": ["a", "b"]}
+    )
+    assert other == 1 + 1 + 50 + 1 + 2
