@@ -221,3 +221,30 @@ async def test_parallel_attempts_under_the_limit_are_not_refused(world: World) -
     assert results == ["INVALID"] * 20
     bucket = await models.ThrottleBucket.get(key="agent-login:address:10.0.0.1")
     assert bucket.failures == 20
+
+
+async def test_guessing_the_current_password_is_throttled(world: World) -> None:
+    """A sibling of sign-in: a stolen session token must not allow unlimited guesses of the
+    current password (needed to set a new one)."""
+    from services import organisation
+    from services.errors import ErrorCode, ValidationFailed
+
+    alice = await auth.load_actor(world.alice.id)
+    codes = []
+    for _ in range(7):
+        try:
+            await organisation.update_profile(
+                alice, password="brand new secret", current_password="guess"
+            )
+        except ValidationFailed as exc:
+            codes.append(exc.errors[0].code)
+    assert codes[:6] == [ErrorCode.INVALID_CREDENTIALS] * 6
+    assert codes[6] == ErrorCode.RATE_LIMITED
+    # Blocked: even the right one waits.
+    try:
+        await organisation.update_profile(
+            alice, password="brand new secret", current_password="correct horse"
+        )
+        raise AssertionError("not throttled")
+    except throttle.RateLimited:
+        pass
