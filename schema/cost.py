@@ -8,12 +8,13 @@ The cost model (also in the schema's description and the README):
 - a list field multiplies the cost of what is selected under it by its size: the `first` or
   `last` argument of the field (or of the connection it is the `edges`/`nodes` of), else that
   argument's default, else `DEFAULT_PAGE_SIZE` (20); `nodes(ids:)` by the number of ids; a list
-  without a page-size argument (e.g. `tags`) by `LIST_SIZES` or `DEFAULT_LIST_SIZE`;
+  without a page-size argument (e.g. `tags`) by its bound in `BOUNDED_LISTS`, else
+  `DEFAULT_LIST_SIZE`;
 - fragments (named and inline) are expanded where they are spread; the selections on every
   type of an abstract field count (an upper bound).
 
 Every field of the schema, including fields added later, gets a cost from these default rules;
-`FIELD_COSTS` and `LIST_SIZES` only refine them.
+`FIELD_COSTS` and `BOUNDED_LISTS` only refine them.
 """
 
 from __future__ import annotations
@@ -54,9 +55,28 @@ FIELD_COSTS: dict[str, int] = {
     "TicketView.ticketCount": 5,
     "Connection.totalCount": 1,
 }
-# Known sizes of lists without a page-size argument.
-LIST_SIZES: dict[str, int] = {
-    "Ticket.tags": 10,
+# The list fields that are not connections, because they cannot grow with the data, and the
+# size the cost model counts for each. tests/security/test_query_cost.py fails on any other
+# list field: make it a connection (schema/connections.py), or add it here with its bound.
+BOUNDED_LISTS: dict[str, int] = {
+    "Ticket.tags": 10,  # at most 10 (services.tickets.MAX_TAGS_PER_TICKET)
+    "Agent.departments": DEFAULT_LIST_SIZE,  # the organisation's departments
+    "Agent.teams": DEFAULT_LIST_SIZE,
+    "Agent.timers": DEFAULT_LIST_SIZE,  # the agent's own timers
+    "Department.teams": DEFAULT_LIST_SIZE,
+    "Macro.actions": DEFAULT_LIST_SIZE,  # given in the macro's input
+    "MacroAction.tags": 10,
+    "Query.nodes": 100,  # counted by its `ids` (at most 100)
+    "Query.replyFromChoice": DEFAULT_LIST_SIZE,  # a department's From addresses
+    "Query.topTags": 100,  # counted by its own `first` (at most 100)
+    "Query.teams": DEFAULT_LIST_SIZE,
+    "Query.departments": DEFAULT_LIST_SIZE,
+    "OutgoingEmail.to": DEFAULT_LIST_SIZE,  # recipients of one email
+    "OutgoingEmail.cc": DEFAULT_LIST_SIZE,
+    "OutgoingEmail.bcc": DEFAULT_LIST_SIZE,
+    "Draft.to": DEFAULT_LIST_SIZE,
+    "Draft.cc": DEFAULT_LIST_SIZE,
+    "Draft.bcc": DEFAULT_LIST_SIZE,
 }
 _PAGE_ARGS = ("first", "last")
 
@@ -162,7 +182,7 @@ class _Walk:
             elif page is not None:
                 size = page  # the edges/nodes of a connection: its page size
             else:
-                size = LIST_SIZES.get(key, DEFAULT_LIST_SIZE)
+                size = BOUNDED_LISTS.get(key, DEFAULT_LIST_SIZE)
         return own + size * children
 
 
