@@ -40,12 +40,19 @@ class Settings:
     org_edition: str = "ENTERPRISE"
     mail_domain: str = "deskql.local"
     introspection: bool = True
+    # Introspection without a token (off: it needs one, like every query; on for local tools).
+    public_introspection: bool = False
     graphiql: bool = True
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000
     max_body_bytes: int = 1_000_000
     max_page_size: int = 100
+    # Static cost budget of one operation (schema/cost.py); 0: no limit.
+    max_query_cost: int = 50_000
+    # Longest an HTTP operation may run, and the largest JSON response it may return.
+    request_timeout_seconds: int = 30
+    max_response_bytes: int = 20_000_000
     allowed_origins: list[str] = field(default_factory=list)
     session_token_days: int = 30
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).

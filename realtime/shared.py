@@ -80,6 +80,7 @@ SCOPE_ONLY_RESOLVERS: frozenset[tuple[str, str]] = frozenset(
         ("Activity", "actor"),
         ("Activity", "subjectId"),
         ("Agent", "departments"),
+        ("Thread", "bodyHtml"),
         ("Agent", "teams"),
         ("Ticket", "department"),
         ("Ticket", "contact"),
@@ -131,6 +132,14 @@ class EncodedData(dict):  # type: ignore[type-arg]
         self.json = orjson.dumps(data)
 
 
+def _scope_only(type_name: str, field_name: str) -> bool:
+    # A connection's own fields (nodes, totalCount) only read the connection object, which
+    # its parent field built for the scope.
+    return (type_name, field_name) in SCOPE_ONLY_RESOLVERS or (
+        type_name.endswith("Connection") and field_name in {"nodes", "totalCount"}
+    )
+
+
 class _PerAgentFields(Visitor):
     def __init__(self, type_info: TypeInfo) -> None:
         super().__init__()
@@ -144,7 +153,7 @@ class _PerAgentFields(Visitor):
             return
         definition = (field.extensions or {}).get("strawberry-definition")
         has_resolver = definition is None or getattr(definition, "base_resolver", None)
-        if has_resolver and (parent.name, node.name.value) not in SCOPE_ONLY_RESOLVERS:
+        if has_resolver and not _scope_only(parent.name, node.name.value):
             self.per_agent = True
 
 
@@ -286,7 +295,7 @@ def _plan_field(
         _plan_selections(schema, kind, node.selection_set, fragments, sub)
         return
     definition = (field.extensions or {}).get("strawberry-definition")
-    if (parent.name, name) in SCOPE_ONLY_RESOLVERS:
+    if _scope_only(parent.name, name):
         return  # the group's: the same for every member
     if definition is None or definition.base_resolver is not None or definition.permission_classes:
         raise NoPlan(f"{parent.name}.{name} is resolved per agent")

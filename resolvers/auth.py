@@ -10,7 +10,8 @@ from tortoise.expressions import Q
 
 import models
 from models.enums import TokenKind
-from resolvers.common import mutate
+from resolvers.common import mutate, page
+from schema.connections import Connection
 from schema.context import actor_of
 from schema.errors import errors_of
 from schema.ids import input_id
@@ -27,7 +28,9 @@ async def me(info: strawberry.Info) -> Agent:
     return Agent.from_row(await models.Agent.get(id=actor_of(info).agent_id))
 
 
-async def api_tokens(info: strawberry.Info, *, include_revoked: bool) -> list[ApiToken]:
+async def api_tokens(
+    info: strawberry.Info, *, include_revoked: bool, first: int | None, after: str | None
+) -> Connection[ApiToken]:
     """`apiTokens`."""
     actor = actor_of(info)
     qs = models.ApiToken.all().order_by("id")
@@ -37,7 +40,7 @@ async def api_tokens(info: strawberry.Info, *, include_revoked: bool) -> list[Ap
         qs = qs.filter(revoked_at__isnull=True).filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=datetime.now(UTC))
         )
-    return [ApiToken.from_row(row) for row in await qs]
+    return await page(info, qs, first=first, after=after, convert=ApiToken.from_row)
 
 
 async def login(info: strawberry.Info, input: LoginInput) -> Any:
@@ -53,7 +56,9 @@ async def login(info: strawberry.Info, input: LoginInput) -> Any:
             client_address=client_address(info),
             policy=auth.login_policy(settings),
         )
-        return {"token": token, "agent": Agent.from_row(agent)}
+        me = Agent.from_row(agent)
+        me.is_self = True
+        return {"token": token, "agent": me}
 
     try:
         fields = await run()

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import mutate
+from resolvers.common import mutate, page
+from schema.connections import Connection
 from schema.context import actor_of
 from schema.errors import MutationError
 from schema.ids import input_id, input_ids, public_changes
@@ -63,14 +64,16 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-async def macros(info: strawberry.Info, *, department_id: str | None) -> list[Macro]:
-    """`macros(departmentId)`."""
+async def macros(
+    info: strawberry.Info, *, department_id: str | None, first: int | None, after: str | None
+) -> Connection[Macro]:
+    """`macros(departmentId, first, after)`."""
     from schema.ids import decode_id
     from schema.macros import Macro
 
     dept = decode_id(department_id, "Department") if department_id is not None else None
-    rows = await svc.list_macros(actor_of(info), department_id=dept)
-    return [Macro.from_row(row) for row in rows]
+    query = svc.list_macros(actor_of(info), department_id=dept)
+    return await page(info, query, first=first, after=after, convert=Macro.from_row)
 
 
 async def macro_create(info: strawberry.Info, input: MacroCreateInput) -> Any:

@@ -139,13 +139,21 @@ async def following(info: strawberry.Info, agent_pk: int) -> Following:
     """`me.following`: what the agent follows and may still see."""
     from schema.realtime import Following
 
+    _only_me(info, agent_pk, "following")
+    return Following(agent_pk=agent_pk)
+
+
+async def followed(
+    info: strawberry.Info, agent_pk: int, what: str, *, first: int | None, after: str | None
+) -> Connection[Any]:
+    """`me.following.tickets|contacts|accounts`: a page of what the agent follows."""
     actor = _only_me(info, agent_pk, "following")
-    limit = info.context.settings.max_page_size * 10
-    return Following(
-        tickets=[Ticket.from_row(r) for r in await svc.followed_tickets(actor).limit(limit)],
-        contacts=[Contact.from_row(r) for r in await svc.followed_contacts(actor).limit(limit)],
-        accounts=[Account.from_row(r) for r in await svc.followed_accounts(actor).limit(limit)],
-    )
+    query, convert = {
+        "tickets": (svc.followed_tickets, Ticket.from_row),
+        "contacts": (svc.followed_contacts, Contact.from_row),
+        "accounts": (svc.followed_accounts, Account.from_row),
+    }[what]
+    return await page(info, query(actor), first=first, after=after, convert=convert)
 
 
 # -- activity history ---------------------------------------------------------------------

@@ -16,10 +16,11 @@ from schema.connections import (
     check_first,
     decode_cursor,
     encode_cursor,
+    list_page,
 )
 from schema.context import actor_of
 from schema.ids import InvalidId, decode_id, to_global_id
-from schema.lookahead import node_selection, prime, prime_tickets, selection_tree
+from schema.lookahead import node_selection, prime, prime_tickets
 from schema.types import Comment, Thread, Ticket
 from services import tickets as tickets_svc
 from services import views as svc
@@ -122,15 +123,26 @@ def _to_type(view: svc.View, count: int | None = None) -> TicketView:
 
 
 def _selects_count(info: strawberry.Info) -> bool:
-    return any("ticketCount" in sub for sub in selection_tree(info.selected_fields).values())
+    return "ticketCount" in node_selection(info)
 
 
-async def ticket_views(info: strawberry.Info) -> list[TicketView]:
-    """`ticketViews`: every view with its count (one statement for all counts, if asked)."""
+async def ticket_views(
+    info: strawberry.Info, *, first: int | None, after: str | None
+) -> Connection[TicketView]:
+    """`ticketViews`: a page of views with their counts (one statement for the page's counts,
+    if asked)."""
     actor = actor_of(info)
-    views = await svc.list_views(actor)
-    counts = await svc.count_views(actor, views) if _selects_count(info) else {}
-    return [_to_type(v, counts.get(v.key)) for v in views]
+    views = list_page(
+        await svc.list_views(actor),
+        first=first,
+        after=after,
+        max_size=info.context.settings.max_page_size,
+    )
+    chosen = [e.node for e in views.edges]
+    counts = await svc.count_views(actor, chosen) if _selects_count(info) else {}
+    for edge in views.edges:
+        edge.node = _to_type(edge.node, counts.get(edge.node.key))
+    return views
 
 
 async def ticket_view(info: strawberry.Info, view_id: str) -> TicketView | None:

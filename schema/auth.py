@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from resolvers import auth as r
+from schema.connections import Connection
 from schema.errors import MutationError
 from schema.permissions import IsAdmin, IsAuthenticated
 from schema.types import Agent, ApiToken
@@ -74,8 +75,15 @@ class AuthQueries:
         include_revoked: Annotated[
             bool, strawberry.argument(description="Include revoked and expired tokens.")
         ] = False,
-    ) -> list[ApiToken]:
-        return await r.api_tokens(info, include_revoked=include_revoked)
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Cursor of the item after which the page starts."),
+        ] = None,
+    ) -> Connection[ApiToken]:
+        return await r.api_tokens(info, include_revoked=include_revoked, first=first, after=after)
 
 
 @strawberry.type

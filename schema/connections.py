@@ -7,7 +7,7 @@ Cursors are opaque offsets into the sorted list. Page sizes are capped by the
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -115,4 +115,25 @@ async def paginate(
         count_query=query,
         # A non-empty page without a next one ends the list: the total is its end.
         known_total=start + len(edges) if edges and not has_next else None,
+    )
+
+
+def list_page(
+    items: Sequence[T], *, first: int | None, after: str | None, max_size: int
+) -> Connection[T]:
+    """One page of a list already loaded (a DataLoader's group) as a connection."""
+    size = check_first(first, max_size)
+    start = decode_cursor(after) + 1 if after else 0
+    chosen = items[start : start + size]
+    edges = [Edge(cursor=encode_cursor(start + i), node=n) for i, n in enumerate(chosen)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=start + size < len(items),
+            has_previous_page=start > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count_query=None,
+        known_total=len(items),
     )

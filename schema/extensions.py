@@ -4,11 +4,20 @@ error codes (issue 2, point 7)."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    SelectionSetNode,
+    ValidationRule,
+)
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -22,6 +31,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
+from schema.cost import QueryCost
 from services.errors import ClientError
 from serving.observe import current as current_request
 from settings import Settings
@@ -81,6 +91,126 @@ class DeskQLSchema(strawberry.Schema):
             log.info("client error %s at %s: %s", code, where, error.message)
 
 
+# The same field selected more often than this in one selection set is refused: graphql-core's
+# overlap check compares repeats pairwise and recursed past Python's limit at ~800 of them,
+# answering only "Validation aborted." (issue 17, point 5).
+MAX_REPEATED_FIELD = 50
+
+
+def _repeats(selection_set: SelectionSetNode | None) -> Iterator[tuple[str, int]]:
+    if selection_set is None:
+        return
+    counts: Counter[str] = Counter()
+    for sel in selection_set.selections:
+        if isinstance(sel, FieldNode):
+            counts[sel.alias.value if sel.alias else sel.name.value] += 1
+        yield from _repeats(getattr(sel, "selection_set", None))
+    yield from counts.items()
+
+
+class RepeatedFieldLimit(ValidationRule):
+    """Refuse a selection set that repeats one field (response key) over MAX_REPEATED_FIELD
+    times, with the field's name, before the other rules walk it."""
+
+    def enter_document(self, node: DocumentNode, *_args: Any) -> None:
+        for definition in node.definitions:
+            for key, count in _repeats(getattr(definition, "selection_set", None)):
+                if count > MAX_REPEATED_FIELD:
+                    # Abort now: the rules that would run next are the ones that overflow.
+                    raise ValidationAbortedError(
+                        f"the field '{key}' is selected {count} times in one selection set "
+                        f"(at most {MAX_REPEATED_FIELD}): select it once"
+                    )
+
+
+def _broken_text(value: Any, path: str) -> str | None:
+    """The path of the first string in `value` that is not valid Unicode (a lone surrogate,
+    which JSON's \\ud800 escapes can carry), or None."""
+    if isinstance(value, str):
+        if value.isascii():
+            return None
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _broken_text(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _broken_text(item, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+class TextInputGuard(SchemaExtension):
+    """Refuse text that is not valid Unicode with BAD_USER_INPUT before anything runs (it
+    raised UnicodeEncodeError deep in a service: "Unexpected error.", issue 17 point 4)."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if not ctx.result:
+            where = _broken_text(ctx.variables or {}, "$") or _broken_text(ctx.query, "query")
+            if where:
+                ctx.result = GraphQLExecutionResult(
+                    data=None,
+                    errors=[
+                        GraphQLError(
+                            f"the text at {where} is not valid Unicode (it holds a lone "
+                            "surrogate, such as \\ud800): send UTF-8 text",
+                            extensions={"code": "BAD_USER_INPUT"},
+                        )
+                    ],
+                )
+        yield
+
+
+def _introspects(document: DocumentNode) -> bool:
+    """Whether a document asks for `__schema` or `__type` anywhere (fragments included)."""
+    stack: list[Any] = [getattr(d, "selection_set", None) for d in document.definitions]
+    while stack:
+        selection_set = stack.pop()
+        if selection_set is None:
+            continue
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode) and sel.name.value in {"__schema", "__type"}:
+                return True
+            stack.append(getattr(sel, "selection_set", None))
+    return False
+
+
+class IntrospectionNeedsToken(SchemaExtension):
+    """Introspection, like every other query, needs a bearer token unless the
+    `public_introspection` setting allows it without one (issue 17, point 5)."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        context = ctx.context
+        if (
+            not ctx.result
+            and document is not None
+            and getattr(context, "actor", True) is None
+            and _introspects(document)
+        ):
+            ctx.result = GraphQLExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "authentication required: introspection needs a bearer token too "
+                        "(send 'Authorization: Bearer <token>'; DESKQL_PUBLIC_INTROSPECTION=true "
+                        "allows it without one)",
+                        extensions={"code": "UNAUTHENTICATED"},
+                    )
+                ],
+            )
+        yield
+
+
 def _should_mask(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or isinstance(original, ClientError | GraphQLError):
@@ -93,6 +223,7 @@ def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] |
     # The limit rules are classes made once here: the validation cache is keyed by the rule
     # classes, so building them per request (as a fresh QueryDepthLimiter does) never hits.
     rules = [
+        RepeatedFieldLimit,
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
@@ -101,9 +232,13 @@ def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] |
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        TextInputGuard,
+        lambda: QueryCost(budget=settings.max_query_cost),
         ErrorCodes,
         lambda: MaskErrors(should_mask_error=_should_mask),
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
+    elif not settings.public_introspection:
+        extensions.insert(extensions.index(TextInputGuard), IntrospectionNeedsToken)
     return extensions

@@ -14,6 +14,7 @@ import models
 from models.enums import TicketPriority, TicketStatus
 from resolvers import macros as r
 from schema.activities.types import Task  # noqa: F401 - macros create tasks; re-exported
+from schema.connections import Connection
 from schema.errors import MutationError
 from schema.ids import to_global_id
 from schema.permissions import IsAuthenticated
@@ -287,8 +288,15 @@ class MacroQueries:
             strawberry.ID | None,
             strawberry.argument(description="Only this department's macros."),
         ] = None,
-    ) -> list[Macro]:
-        return await r.macros(info, department_id=department_id)
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Cursor of the item after which the page starts."),
+        ] = None,
+    ) -> Connection[Macro]:
+        return await r.macros(info, department_id=department_id, first=first, after=after)
 
 
 @strawberry.type

@@ -17,6 +17,7 @@ import models
 from models.enums import NotificationReason
 from realtime import executor_fix
 from resolvers import realtime as r
+from schema.connections import Connection
 from schema.errors import MutationError
 from schema.permissions import IsAuthenticated
 from schema.types import Account, Activity, Contact, Department, Node, Ticket
@@ -76,11 +77,51 @@ class Notification(Node):
         return await info.context.loaders.account.load(self.account_pk)
 
 
-@strawberry.type(description="What you follow (and may still see).")
+@strawberry.type(description="What you follow (and may still see), a page at a time.")
 class Following:
-    tickets: list[Ticket] = strawberry.field(description="Followed tickets, newest first.")
-    contacts: list[Contact] = strawberry.field(description="Followed contacts.")
-    accounts: list[Account] = strawberry.field(description="Followed accounts.")
+    agent_pk: strawberry.Private[int]
+
+    @strawberry.field(description="Followed tickets, newest first.")
+    async def tickets(
+        self,
+        info: strawberry.Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Cursor of the item after which the page starts."),
+        ] = None,
+    ) -> Connection[Ticket]:
+        return await r.followed(info, self.agent_pk, "tickets", first=first, after=after)
+
+    @strawberry.field(description="Followed contacts.")
+    async def contacts(
+        self,
+        info: strawberry.Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Cursor of the item after which the page starts."),
+        ] = None,
+    ) -> Connection[Contact]:
+        return await r.followed(info, self.agent_pk, "contacts", first=first, after=after)
+
+    @strawberry.field(description="Followed accounts.")
+    async def accounts(
+        self,
+        info: strawberry.Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Cursor of the item after which the page starts."),
+        ] = None,
+    ) -> Connection[Account]:
+        return await r.followed(info, self.agent_pk, "accounts", first=first, after=after)
 
 
 @strawberry.type(description="A new notification of yours, pushed as it is created.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from realtime.shared import SharedExecutor
@@ -26,6 +28,7 @@ from schema.organisation import OrganisationMutations, OrganisationQueries
 from schema.outbound import OutboundMutations, OutboundQueries
 from schema.realtime import RealtimeMutations, RealtimeQueries, Subscription
 from schema.search import SearchQueries
+from schema.scalars import DateTime
 from schema.tickets import TicketMutations, TicketQueries
 from schema.time_tracking import TimeTrackingMutations
 from schema.types import (
@@ -49,7 +52,18 @@ from schema.workflows_assign import AssignmentMutations, AssignmentQueries
 from settings import Settings
 
 
-@strawberry.type(description="Everything you can read. All fields need a bearer token.")
+@strawberry.type(
+    description="Everything you can read. All fields need a bearer token.\n\n"
+    "Query cost: before it runs, an operation's cost is computed from its document and an "
+    "operation over the budget (50,000 by default) is refused with the code "
+    "QUERY_TOO_COSTLY and its `cost` and `budget` in the error's extensions. Every selected "
+    "field costs 1; a list multiplies the cost of what it selects by its size: the `first` "
+    "(or `last`) of its connection, 20 when not given, the number of `ids` for `nodes`, 10 "
+    "for a list without a page size (such as `tags`); fragments count where they are spread. "
+    "So `tickets(first: 50) { nodes { id subject contact { name } } }` costs "
+    "1 + 1 + 50 x (1 + 1 + 1 + 1) = 202. An operation also stops after 30 s (TIMEOUT) and "
+    "a response over 20 MB is replaced by a RESPONSE_TOO_LARGE error."
+)
 class Query(
     NodeQueries,
     AuthQueries,
@@ -134,6 +148,8 @@ def build_schema(settings: Settings | None = None) -> DeskQLSchema:
         extensions=build_extensions(settings),
         # Subscription events shared by a group of subscribers execute once (realtime/shared).
         execution_context_class=SharedExecutor,
+        # DateTime inputs within a documented range (schema/scalars.py).
+        scalar_overrides={datetime: DateTime},
     )
     _describe_inputs(schema)
     return schema

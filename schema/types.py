@@ -3,6 +3,8 @@ through the request's DataLoaders (`info.context.loaders`)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,10 +21,11 @@ from models.enums import (
     TicketStatus,
     TokenKind,
 )
-from schema.connections import Connection
+from schema.connections import Connection, list_page
 from schema.ids import public_changes, to_global_id
 from schema.lookahead import peek
 from services import policies
+from services.sanitize import sanitize_html
 
 if TYPE_CHECKING:
     from schema.activities.inputs import (
@@ -63,6 +66,37 @@ _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 
 _After = Annotated[
     str | None, strawberry.argument(description="Cursor of the item after which the page starts.")
 ]
+
+
+def _page(info: strawberry.Info, items: list[Any], first: int | None, after: str | None) -> Any:
+    """A page of a loaded list (page size capped by the `max_page_size` setting)."""
+    return list_page(items, first=first, after=after, max_size=info.context.settings.max_page_size)
+
+
+@dataclass
+class _IdPage:
+    """A page chosen among ids before their objects are loaded (only the page's are)."""
+
+    items: list[int]
+    whole: Connection[Any]
+
+    def page(self, objects: list[Any]) -> Any:
+        """The connection with these objects (one per id, None: gone) as its nodes."""
+        kept = []
+        for edge, obj in zip(self.whole.edges, objects, strict=True):
+            if obj is not None:
+                edge.node = obj
+                kept.append(edge)
+        self.whole.edges = kept
+        return self.whole
+
+
+def _slice_ids(
+    info: strawberry.Info, ids: list[int], first: int | None, after: str | None
+) -> _IdPage:
+    whole = _page(info, ids, first, after)
+    return _IdPage([e.node for e in whole.edges], whole)
+
 
 strawberry.enum(Edition, description="Organisation edition; it sets limits (EM-3, EM-8).")
 strawberry.enum(Role, description="An agent's role: administrators see and manage everything.")
@@ -125,57 +159,149 @@ class Department(Node):
     async def teams(self, info: strawberry.Info) -> list[Team]:
         return await info.context.loaders.teams_by_department.load(self.pk)
 
-    @strawberry.field(description="The agents who are members of the department.")
-    async def agents(self, info: strawberry.Info) -> list[Agent]:
+    @strawberry.field(description="The agents who are members of the department, a page at a time.")
+    async def agents(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Agent]:
         loaders = info.context.loaders
         ids = await loaders.agent_ids_by_department.load(self.pk)
-        return [a for a in await loaders.agent.load_many(ids) if a is not None]
+        ids = _slice_ids(info, ids, first, after)
+        return ids.page(await loaders.agent.load_many(ids.items))
 
 
-@strawberry.type(description="A help desk agent and their public profile (ORG-3, PRO-1).")
+@strawberry.type(
+    description="A help desk agent (ORG-3, PRO-1). Everyone sees an agent's public profile "
+    "(id, name, first and last name, avatar). The rest (email, role, state, about, hobbies, "
+    "rights, dates) is shown only to administrators, to the agent themself and to agents who "
+    "share a department with them; to anyone else those fields are null (`fullProfile` says "
+    "which). The rule holds on every path that reaches an agent: owners, actors, assignees, "
+    "authors, followers, members, notifications."
+)
 class Agent(Node):
-    email: str = strawberry.field(description="Sign-in and contact email.")
-    first_name: str = strawberry.field(description="First name.")
-    last_name: str = strawberry.field(description="Last name; shown in all customer communication.")
-    name: str = strawberry.field(description="Full name.")
-    role: Role = strawberry.field(description="ADMINISTRATOR or AGENT.")
-    is_active: bool = strawberry.field(description="False once deactivated: can do nothing.")
-    avatar_url: str = strawberry.field(description="URL of the profile photo.")
-    about: str = strawberry.field(description="About / bio.")
-    hobbies: str = strawberry.field(description="Hobbies.")
-    can_manage_macros: bool = strawberry.field(
-        description="Granted by an administrator: may create, change and delete the macros "
-        "of the agent's departments (AUT-1)."
+    first_name: str = strawberry.field(description="First name (public).")
+    last_name: str = strawberry.field(
+        description="Last name; shown in all customer communication (public)."
     )
-    created_at: datetime = strawberry.field(description="When the agent was created.")
-    extension: str = strawberry.field(
-        description="PBX extension, rung first by click-to-dial (ACT-2); empty: none."
-    )
-    phone_number: str = strawberry.field(description="Direct phone number (E.164); empty: none.")
+    name: str = strawberry.field(description="Full name (public).")
+    avatar_url: str = strawberry.field(description="URL of the profile photo (public).")
     pk: strawberry.Private[int]
     hourly_rate: strawberry.Private[int | None] = None
+    row_email: strawberry.Private[str] = ""
+    row_role: strawberry.Private[Role] = Role.AGENT
+    row_is_active: strawberry.Private[bool] = True
+    row_about: strawberry.Private[str] = ""
+    row_hobbies: strawberry.Private[str] = ""
+    row_can_manage_macros: strawberry.Private[bool] = False
+    row_created_at: strawberry.Private[datetime | None] = None
+    row_extension: strawberry.Private[str] = ""
+    row_phone_number: strawberry.Private[str] = ""
+    # Set for the agent who just signed in (login has no actor yet): their own profile.
+    is_self: strawberry.Private[bool] = False
 
     @classmethod
     def from_row(cls, row: models.Agent) -> Agent:
         """Build from a database row."""
         return cls(
             id=strawberry.ID(to_global_id("Agent", row.id)),
-            email=row.email,
             first_name=row.first_name,
             last_name=row.last_name,
             name=row.name,
-            role=row.role,
-            is_active=row.is_active,
             avatar_url=row.avatar_url,
-            about=row.about,
-            hobbies=row.hobbies,
-            can_manage_macros=row.can_manage_macros,
-            created_at=row.created_at,
-            extension=row.extension,
-            phone_number=row.phone_number,
             pk=row.id,
             hourly_rate=row.hourly_rate_cents,
+            row_email=row.email,
+            row_role=row.role,
+            row_is_active=row.is_active,
+            row_about=row.about,
+            row_hobbies=row.hobbies,
+            row_can_manage_macros=row.can_manage_macros,
+            row_created_at=row.created_at,
+            row_extension=row.extension,
+            row_phone_number=row.phone_number,
         )
+
+    def _full(self, info: strawberry.Info) -> bool | Awaitable[bool]:
+        """Whether the asker sees this agent's whole profile (policies.sees_agent_profile)."""
+        actor = info.context.actor
+        if self.is_self:
+            return True
+        if actor is None:
+            return False
+        if actor.is_admin or actor.agent_id == self.pk:
+            return True
+        depts = peek(info.context.loaders.department_ids_by_agent, self.pk)
+        if isinstance(depts, list):
+            return policies.sees_agent_profile(actor, self.pk, depts)
+
+        async def later() -> bool:
+            return policies.sees_agent_profile(actor, self.pk, await depts)
+
+        return later()
+
+    def _shown(self, info: strawberry.Info, value: Any) -> Any:
+        full = self._full(info)
+        if full is True:
+            return value
+        if full is False:
+            return None
+
+        async def later() -> Any:
+            return value if await full else None
+
+        return later()
+
+    @strawberry.field(
+        description="True: you see this agent's whole profile; false: only the public one "
+        "(the private fields are null)."
+    )
+    def full_profile(self, info: strawberry.Info) -> bool:
+        return self._full(info)  # type: ignore[return-value]
+
+    @strawberry.field(description="Sign-in and contact email (private: null for others).")
+    def email(self, info: strawberry.Info) -> str | None:
+        return self._shown(info, self.row_email)
+
+    @strawberry.field(description="ADMINISTRATOR or AGENT (private: null for others).")
+    def role(self, info: strawberry.Info) -> Role | None:
+        return self._shown(info, self.row_role)
+
+    @strawberry.field(
+        description="False once deactivated: can do nothing (private: null for others)."
+    )
+    def is_active(self, info: strawberry.Info) -> bool | None:
+        return self._shown(info, self.row_is_active)
+
+    @strawberry.field(description="About / bio (private: null for others).")
+    def about(self, info: strawberry.Info) -> str | None:
+        return self._shown(info, self.row_about)
+
+    @strawberry.field(description="Hobbies (private: null for others).")
+    def hobbies(self, info: strawberry.Info) -> str | None:
+        return self._shown(info, self.row_hobbies)
+
+    @strawberry.field(
+        description="Granted by an administrator: may create, change and delete the macros "
+        "of the agent's departments (AUT-1) (private: null for others)."
+    )
+    def can_manage_macros(self, info: strawberry.Info) -> bool | None:
+        return self._shown(info, self.row_can_manage_macros)
+
+    @strawberry.field(
+        description="PBX extension, rung first by click-to-dial (ACT-2); empty: none "
+        "(private: null for others)."
+    )
+    def extension(self, info: strawberry.Info) -> str | None:
+        return self._shown(info, self.row_extension)
+
+    @strawberry.field(
+        description="Direct phone number (E.164); empty: none (private: null for others)."
+    )
+    def phone_number(self, info: strawberry.Info) -> str | None:
+        return self._shown(info, self.row_phone_number)
+
+    @strawberry.field(description="When the agent was created (private: null for others).")
+    def created_at(self, info: strawberry.Info) -> datetime | None:
+        return self._shown(info, self.row_created_at)
 
     @strawberry.field(
         description="Hourly rate in cents for billable time (TIM-2); null: the organisation's "
@@ -276,11 +402,13 @@ class Team(Node):
     def department(self, info: strawberry.Info) -> Department:
         return peek(info.context.loaders.department, self.department_pk)
 
-    @strawberry.field(description="The team's members.")
-    async def members(self, info: strawberry.Info) -> list[Agent]:
+    @strawberry.field(description="The team's members, a page at a time.")
+    async def members(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Agent]:
         loaders = info.context.loaders
-        ids = await loaders.agent_ids_by_team.load(self.pk)
-        return [a for a in await loaders.agent.load_many(ids) if a is not None]
+        ids = _slice_ids(info, await loaders.agent_ids_by_team.load(self.pk), first, after)
+        return ids.page(await loaders.agent.load_many(ids.items))
 
 
 Assignee = Annotated[Agent | Team, strawberry.union("Assignee", description="An agent or a team.")]
@@ -342,18 +470,28 @@ class Account(Node):
         )
 
     @strawberry.field(description="Contacts of this account.")
-    async def contacts(self, info: strawberry.Info) -> list[Contact]:
-        return await info.context.loaders.contacts_by_account.load(self.pk)
+    async def contacts(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Contact]:
+        return _page(
+            info, await info.context.loaders.contacts_by_account.load(self.pk), first, after
+        )
 
     @strawberry.field(description="The account's tickets you may see, newest first.")
-    async def tickets(self, info: strawberry.Info) -> list[Ticket]:
-        return await info.context.loaders.tickets_by_account.load(self.pk)
+    async def tickets(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Ticket]:
+        return _page(
+            info, await info.context.loaders.tickets_by_account.load(self.pk), first, after
+        )
 
     @strawberry.field(description="Products the account uses.")
-    async def products(self, info: strawberry.Info) -> list[Product]:
+    async def products(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Product]:
         loaders = info.context.loaders
-        ids = await loaders.product_ids_by_account.load(self.pk)
-        return [p for p in await loaders.product.load_many(ids) if p is not None]
+        ids = _slice_ids(info, await loaders.product_ids_by_account.load(self.pk), first, after)
+        return ids.page(await loaders.product.load_many(ids.items))
 
     @strawberry.field(description="Agents following the account (those you may see).")
     async def followers(
@@ -522,8 +660,12 @@ class Contact(Node):
         )
 
     @strawberry.field(description="The contact's tickets you may see, newest first.")
-    async def tickets(self, info: strawberry.Info) -> list[Ticket]:
-        return await info.context.loaders.tickets_by_contact.load(self.pk)
+    async def tickets(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Ticket]:
+        return _page(
+            info, await info.context.loaders.tickets_by_contact.load(self.pk), first, after
+        )
 
     @strawberry.field(
         description="The contact's tickets you may see, newest created first, a page at a time "
@@ -538,10 +680,12 @@ class Contact(Node):
         return await views.timeline(info, self.pk, first=first, after=after)
 
     @strawberry.field(description="Products the contact uses.")
-    async def products(self, info: strawberry.Info) -> list[Product]:
+    async def products(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Product]:
         loaders = info.context.loaders
-        ids = await loaders.product_ids_by_contact.load(self.pk)
-        return [p for p in await loaders.product.load_many(ids) if p is not None]
+        ids = _slice_ids(info, await loaders.product_ids_by_contact.load(self.pk), first, after)
+        return ids.page(await loaders.product.load_many(ids.items))
 
     @strawberry.field(description="Agents following the contact (those you may see).")
     async def followers(
@@ -689,9 +833,17 @@ class Thread(Node):
     cc: str = strawberry.field(description="Recipients (Cc).")
     subject: str = strawberry.field(description="Subject.")
     body_text: str = strawberry.field(description="Plain-text body.")
-    body_html: str = strawberry.field(description="HTML body, when the message had one.")
     message_id: str | None = strawberry.field(description="RFC 5322 Message-ID.")
     created_at: datetime = strawberry.field(description="When it was received or sent.")
+    row_body_html: strawberry.Private[str] = ""
+
+    @strawberry.field(
+        description="HTML body, when the message had one, sanitized (nh3: no scripts, event "
+        "handlers, styles or non-http(s)/mailto links) so it is safe to show; the raw source "
+        "is in `originalContent`."
+    )
+    def body_html(self) -> str:
+        return sanitize_html(self.row_body_html) if self.row_body_html else ""
 
     @classmethod
     def from_row(cls, row: models.Thread) -> Thread:
@@ -706,7 +858,7 @@ class Thread(Node):
             cc=row.cc_addresses,
             subject=row.subject,
             body_text=row.body_text,
-            body_html=row.body_html,
+            row_body_html=row.body_html,
             message_id=row.message_id,
             created_at=row.created_at,
         )
@@ -955,12 +1107,18 @@ class Ticket(Node):
         return peek(info.context.loaders.tags_by_ticket, self.pk)
 
     @strawberry.field(description="Comments, oldest first.")
-    async def comments(self, info: strawberry.Info) -> list[Comment]:
-        return await info.context.loaders.comments_by_ticket.load(self.pk)
+    async def comments(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Comment]:
+        return _page(
+            info, await info.context.loaders.comments_by_ticket.load(self.pk), first, after
+        )
 
     @strawberry.field(description="Conversation messages, oldest first (TIC-3).")
-    async def threads(self, info: strawberry.Info) -> list[Thread]:
-        return await info.context.loaders.threads_by_ticket.load(self.pk)
+    async def threads(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Thread]:
+        return _page(info, await info.context.loaders.threads_by_ticket.load(self.pk), first, after)
 
     @strawberry.field(
         description="Messages and comments interleaved in time, oldest first (TIC-4), public "
@@ -974,8 +1132,12 @@ class Ticket(Node):
         return await views.conversation(info, self.pk, first=first, after=after)
 
     @strawberry.field(description="Attachments of the ticket, its threads and comments.")
-    async def attachments(self, info: strawberry.Info) -> list[Attachment]:
-        return await info.context.loaders.attachments_by_ticket.load(self.pk)
+    async def attachments(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Attachment]:
+        return _page(
+            info, await info.context.loaders.attachments_by_ticket.load(self.pk), first, after
+        )
 
     @strawberry.field(
         description="The contact's rating of the closed ticket from the help center (TIC-5); "
@@ -987,8 +1149,12 @@ class Ticket(Node):
         return await helpcenter_admin.ticket_rating(info, self.pk)
 
     @strawberry.field(description="History of the ticket, oldest first.")
-    async def activities(self, info: strawberry.Info) -> list[Activity]:
-        return await info.context.loaders.activities_by_ticket.load(self.pk)
+    async def activities(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Activity]:
+        return _page(
+            info, await info.context.loaders.activities_by_ticket.load(self.pk), first, after
+        )
 
     @strawberry.field(description="Tasks linked to the ticket (ORG-5: your departments').")
     async def tasks(
@@ -1072,8 +1238,10 @@ class Ticket(Node):
         return await merge_split.linked_ticket(info, self.merged_into_pk)
 
     @strawberry.field(description="Tickets merged into this one, oldest first (TIC-5).")
-    async def merged_tickets(self, info: strawberry.Info) -> list[Ticket]:
-        return await info.context.loaders.merged_by_ticket.load(self.pk)
+    async def merged_tickets(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Ticket]:
+        return _page(info, await info.context.loaders.merged_by_ticket.load(self.pk), first, after)
 
     @strawberry.field(description="The ticket this one was split off (TIC-9); null if none.")
     async def split_from(self, info: strawberry.Info) -> Ticket | None:
@@ -1082,8 +1250,10 @@ class Ticket(Node):
         return await merge_split.linked_ticket(info, self.split_from_pk)
 
     @strawberry.field(description="Tickets split off this one, oldest first (TIC-9).")
-    async def split_tickets(self, info: strawberry.Info) -> list[Ticket]:
-        return await info.context.loaders.split_by_ticket.load(self.pk)
+    async def split_tickets(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Ticket]:
+        return _page(info, await info.context.loaders.split_by_ticket.load(self.pk), first, after)
 
     @strawberry.field(
         description="History of the ticket as a connection, newest first (`activities` is the "

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import views as r
+from schema.connections import Connection
 from schema.errors import MutationError
 from schema.permissions import IsAuthenticated
 from schema.tickets import SortDirection, TicketFilter, TicketSort, TicketSortField
@@ -121,8 +122,18 @@ class ViewQueries:
         "the shared ones), oldest first.",
         permission_classes=[IsAuthenticated],
     )
-    async def ticket_views(self, info: strawberry.Info) -> list[TicketView]:
-        return await r.ticket_views(info)
+    async def ticket_views(
+        self,
+        info: strawberry.Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Cursor of the item after which the page starts."),
+        ] = None,
+    ) -> Connection[TicketView]:
+        return await r.ticket_views(info, first=first, after=after)
 
     @strawberry.field(
         description="One ticket view by id; null when it does not exist or is another agent's "

@@ -102,6 +102,12 @@ async def address(email: str) -> AddressInfo | None:
     return _info(row)
 
 
+async def known_support_address(email: str) -> AddressInfo | None:
+    """The support address an email is, from the cached snapshot only (no statement per
+    message; a new address is known within the snapshot's lifetime)."""
+    return (await snapshot()).by_email.get(email.strip().lower())
+
+
 async def address_by_id(address_id: int) -> AddressInfo | None:
     """A support address by id, if it exists."""
     found = (await snapshot()).by_id.get(address_id)

@@ -94,6 +94,18 @@ def _quick_headers(raw: bytes) -> tuple[str | None, str]:
     return (ids[0][:998] if ids else None), subject[:998]
 
 
+def unique_recipients(rcpt_tos: list[str]) -> list[str]:
+    """The recipients in order, each once (compared case-insensitively)."""
+    seen: set[str] = set()
+    out = []
+    for rcpt in rcpt_tos:
+        key = rcpt.strip().lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(rcpt)
+    return out
+
+
 async def store_message(
     settings: Settings,
     *,
@@ -105,7 +117,9 @@ async def store_message(
     """Store a received message durably (file fsynced, then the row); raises on failure.
 
     `support_address_id` is the address RCPT accepted; without it, the recipients are looked up.
+    Recipients named more than once (any case) are stored once.
     """
+    rcpt_tos = unique_recipients(rcpt_tos)
     sha, size = await asyncio.to_thread(
         store_raw, settings.mail_dir, raw, max(settings.smtp_max_message_bytes, len(raw))
     )
@@ -418,6 +432,14 @@ async def _process(settings: Settings, row: models.InboundMessage, mail: ParsedM
     sender = _sender(row, mail)
     if verdict.bounce:
         return await _bounce(settings, mail, sender or "")
+    own = await mail_directory.known_support_address(sender) if sender else None
+    if own is not None:
+        # A ticket whose contact is our own address would answer itself: a loop, or a forgery.
+        return Outcome(
+            InboundStatus.IGNORED,
+            f"sent from our own support address {own.email}: no ticket made (a mail loop or "
+            "a forged sender)",
+        )
     if sender is None:
         return Outcome(
             InboundStatus.FAILED,
@@ -657,6 +679,15 @@ def _parser_pool() -> ProcessPoolExecutor:
     if _parser is None:
         _parser = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
     return _parser
+
+
+async def shutdown_parser() -> None:
+    """End the parser process (and its multiprocessing helpers): on shutdown, so no child of
+    a stopped server keeps running. A later parse starts a new one."""
+    global _parser
+    pool, _parser = _parser, None
+    if pool is not None:
+        await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
 
 async def parse_stored(settings: Settings, row: models.InboundMessage) -> Parsed:

@@ -17,7 +17,7 @@ from tortoise.queryset import QuerySet
 
 import models
 from models.enums import Edition, Role
-from services import activity, mail_directory, uow, validation
+from services import activity, mail_directory, throttle, uow, validation
 from services.auth import Actor, hash_password, verify_password
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.policies import (
@@ -846,6 +846,10 @@ async def delete_agent(actor: Actor, *, agent_id: int) -> models.Agent:
     return agent
 
 
+# Guesses of the current password when setting a new one (update_profile).
+PASSWORD_CHANGE = throttle.Policy(name="password-change")
+
+
 async def update_profile(
     actor: Actor,
     *,
@@ -872,12 +876,17 @@ async def update_profile(
     agent = await models.Agent.get(id=actor.agent_id)
     password_hash = None
     if password is not None:
+        # The current password is a guessable secret too: throttled like sign-in, per agent.
+        attempt = await throttle.begin(PASSWORD_CHANGE, identifier=str(agent.id), address=None)
         ok = (
             current_password is not None
             and agent.password_hash is not None
             and await verify_password(agent.password_hash, current_password)
         )
-        if not ok:
+        if ok:
+            await throttle.succeeded(attempt)
+        else:
+            await throttle.failed(attempt)
             raise ValidationFailed.one(
                 "currentPassword",
                 "give your current password to set a new one",

@@ -7,6 +7,8 @@ products are organisation-wide: a customer may write to any department. Administ
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
@@ -53,6 +55,14 @@ def visible_teams(actor: Actor) -> QuerySet[models.Team]:
     if not actor.is_admin:
         qs = qs.filter(department_id__in=list(actor.department_ids))
     return qs
+
+
+def sees_agent_profile(actor: Actor, agent_id: int, agent_department_ids: Iterable[int]) -> bool:
+    """Whether the actor sees an agent's whole profile, not only the public one (name and
+    avatar): administrators, the agent themself, and agents sharing a department with them."""
+    if actor.is_admin or actor.agent_id == agent_id:
+        return True
+    return not actor.department_ids.isdisjoint(agent_department_ids)
 
 
 def visible_agents(actor: Actor) -> QuerySet[models.Agent]:

@@ -21,6 +21,7 @@ several `deskql serve` processes on one PostgreSQL share it without locks.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import random
@@ -33,8 +34,9 @@ from tortoise.expressions import F, Q
 import models
 from services.errors import ErrorCode, FieldError, ValidationFailed
 
-# Compare-and-set retries before a contended attempt is refused as rate limited.
-_CAS_TRIES = 8
+# Compare-and-set retries (with a growing random pause) before a contended attempt is refused
+# as rate limited: only a flood of parallel attempts on one key gets that far.
+_CAS_TRIES = 60
 # One call in this many also deletes expired buckets.
 _PRUNE_ONE_IN = 200
 
@@ -125,7 +127,7 @@ async def begin(policy: Policy, *, identifier: str, address: str | None) -> Atte
 async def _count(
     policy: Policy, key: str, free: int, row: models.ThrottleBucket | None, now: datetime
 ) -> None:
-    for _ in range(_CAS_TRIES):
+    for tries in range(_CAS_TRIES):
         if row is None:
             try:
                 row = await models.ThrottleBucket.create(key=key, failures=0, version=0)
@@ -144,6 +146,8 @@ async def _count(
         )
         if done:
             return
+        # Another attempt changed the bucket first: look again after a short random pause.
+        await asyncio.sleep(random.uniform(0, 0.002 * (tries + 1)))  # noqa: S311
         row = await models.ThrottleBucket.filter(key=key).first()
     # Many processes raced for this key at once: a flood; let the caller wait a moment.
     raise RateLimited(policy.base_delay_seconds)

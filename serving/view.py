@@ -5,13 +5,14 @@ over HTTP, the request record (operation, actor, error codes) and the WebSocket 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -117,7 +118,23 @@ class DeskQLGraphQL(GraphQL):
         super().__init__(build_schema(settings), **kwargs)
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
-        return orjson.dumps(data)
+        body = orjson.dumps(data)
+        cap = self.settings.max_response_bytes
+        if cap and len(body) > cap:
+            # The last guard after the cost budget and the timeout: never send a huge answer.
+            return orjson.dumps(
+                {
+                    "data": None,
+                    "errors": [
+                        {
+                            "message": f"the response would be {len(body)} bytes, over the "
+                            f"limit of {cap}: ask for less",
+                            "extensions": {"code": "RESPONSE_TOO_LARGE", "bytes": len(body)},
+                        }
+                    ],
+                }
+            )
+        return body
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:  # type: ignore[override]
         token = bearer_token(request.headers)
@@ -174,7 +191,28 @@ class DeskQLGraphQL(GraphQL):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         """One operation: its persisted query resolved, subscriptions refused (they need a
-        WebSocket), GET limited to queries; the operation name noted for logs and metrics."""
+        WebSocket), GET limited to queries; the operation name noted for logs and metrics;
+        stopped with TIMEOUT after `request_timeout_seconds`."""
+        limit = self.settings.request_timeout_seconds
+        args = (request, request_adapter, sub_response, context, root_value, request_data)
+        if limit <= 0:
+            return await self._execute_single(*args)
+        try:
+            async with asyncio.timeout(limit):
+                return await self._execute_single(*args)
+        except TimeoutError:
+            log.warning("an operation ran over %s s and was stopped", limit)
+            return _refused(f"the operation ran over {limit} s and was stopped", "TIMEOUT")
+
+    async def _execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
         record = current()
         if record is not None:
             record.operation = request_data.operation_name
@@ -206,6 +244,15 @@ class DeskQLGraphQL(GraphQL):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
+        # A document that does not parse is refused before the extensions that set codes run.
+        for error, shown in zip(result.errors or [], response.get("errors") or [], strict=False):
+            if isinstance(error, GraphQLSyntaxError) and "code" not in (
+                shown.get("extensions") or {}
+            ):
+                shown["extensions"] = {
+                    **(shown.get("extensions") or {}),
+                    "code": "GRAPHQL_PARSE_FAILED",
+                }
         record = current()
         if record is not None and result.errors:
             record.error_codes.extend(

@@ -35,8 +35,8 @@ query($filter: TicketFilter, $first: Int, $after: String) {
         contact { name email account { name website } }
         product { name }
         assignee { __typename ... on Agent { name email } ... on Team { name } }
-        comments { body isPublic author { name } }
-        activities { kind }
+        comments { nodes { body isPublic author { name } } }
+        activities { nodes { kind } }
       }
     }
   }
@@ -115,8 +115,8 @@ def test_tickets_with_nested_fields(server: str) -> None:
     assert any(n["isOverdue"] for n in nodes)
     rich = [n for n in nodes if n["tags"] and n["comments"]]
     assert rich, "no ticket with both tags and comments"
-    assert all(c["author"]["name"] for n in rich for c in n["comments"])
-    assert all(n["activities"][0]["kind"] == "ticket.created" for n in nodes)
+    assert all(c["author"]["name"] for n in rich for c in n["comments"]["nodes"])
+    assert all(n["activities"]["nodes"][0]["kind"] == "ticket.created" for n in nodes)
     closed = [n for n in nodes if n["status"] == "CLOSED"]
     assert closed and all(n["version"] > 1 for n in closed)
 

@@ -128,6 +128,7 @@ class InboundProcessor:
         for parsing in self._parsing.values():
             parsing.cancel()
         self._parsing.clear()
+        await mail_inbound.shutdown_parser()
 
     async def _work(self) -> None:
         while True:
@@ -176,6 +177,8 @@ class InboundHandler:
             return f"550 5.1.1 <{address}>: no such support address here"
         if not envelope.rcpt_tos:  # the first accepted recipient decides the department
             envelope.deskql_address_id = known.id  # type: ignore[attr-defined]
+        if address.strip().lower() in {r.strip().lower() for r in envelope.rcpt_tos}:
+            return "250 2.1.5 OK (duplicate recipient, stored once)"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 

@@ -91,7 +91,7 @@ FIRST = (
 
 QUERY = """
 query { tickets(filter: {channel: [EMAIL]}) { nodes { number subject status
-  contact { email name } threads { bodyText originalContent } } }
+  contact { email name } threads { nodes { bodyText originalContent } } } }
   inboundMessages(status: PROCESSED) { totalCount } }
 """
 
@@ -137,8 +137,10 @@ def test_mail_to_ticket_through_serve_then_smtp(tmp_path: Path) -> None:
         assert got is not None
         assert got["subject"] == "Rechnung für Oktober"
         assert got["contact"] == {"email": "carla@customer.example", "name": "Carla Customer"}
-        assert "Die Rechnung für Oktober fehlt." in got["threads"][0]["bodyText"]
-        assert got["threads"][0]["originalContent"] == FIRST.decode("utf-8", errors="replace")
+        assert "Die Rechnung für Oktober fehlt." in got["threads"]["nodes"][0]["bodyText"]
+        assert got["threads"]["nodes"][0]["originalContent"] == FIRST.decode(
+            "utf-8", errors="replace"
+        )
         number = got["number"]
 
     # The standalone SMTP process, on the same database, threads the reply by its token.

@@ -15,11 +15,12 @@ from tests.conftest import GQLClient, World, gid
 
 CONTACT = """
   id firstName lastName name email secondaryEmail phone mobile description createdAt updatedAt
-  account { id name } owner { id email } products { id name }
+  account { id name } owner { id email } products { nodes { id name } }
 """
 ACCOUNT = """
   id name email phone website description createdAt updatedAt
-  owner { id } contacts { id lastName } products { id name } tickets { id }
+  owner { id } contacts { nodes { id lastName } } products { nodes { id name } }
+  tickets { nodes { id } }
 """
 PRODUCT = "id name code description createdAt"
 
@@ -155,7 +156,7 @@ async def test_contact_create_with_account_owner_and_products(gql: GQLClient, wo
     assert c["description"] == "Line one\nline two"
     assert c["account"] == {"id": gid("Account", account.id), "name": "Zylker"}
     assert c["owner"] == {"id": gid("Agent", world.alice.id), "email": "alice@zylker.com"}
-    assert sorted(p["name"] for p in c["products"]) == ["CRM", "Desk"]
+    assert sorted(p["name"] for p in c["products"]["nodes"]) == ["CRM", "Desk"]
 
     row = await models.Contact.get(email="jan.kowalski@example.com")
     assert c["id"] == gid("Contact", row.id)
@@ -176,7 +177,7 @@ async def test_contact_create_minimal(gql: GQLClient, world: World) -> None:
     res = await gql.as_(world.bob_token)(CONTACT_CREATE, {"input": {"lastName": "Nobody"}})
     c = res.data["contactCreate"]["contact"]
     assert c["name"] == "Nobody" and c["email"] is None and c["firstName"] == ""
-    assert c["account"] is None and c["owner"] is None and c["products"] == []
+    assert c["account"] is None and c["owner"] is None and c["products"]["nodes"] == []
     # A second contact without email: no email is not a duplicate.
     res = await gql.as_(world.bob_token)(
         CONTACT_CREATE, {"input": {"lastName": "Else", "email": ""}}
@@ -239,7 +240,7 @@ async def test_contact_update_null_clears_optional_fields(gql: GQLClient, world:
     )
     c = res.data["contactUpdate"]["contact"]
     assert c["email"] is None and c["phone"] == "" and c["description"] == ""
-    assert c["account"] is None and c["owner"] is None and c["products"] == []
+    assert c["account"] is None and c["owner"] is None and c["products"]["nodes"] == []
     assert await models.ContactProduct.all().count() == 0
     act = await models.Activity.get(kind="contact.updated")
     assert act.changes["email"] == {"old": "melissa@example.com", "new": None}
@@ -259,7 +260,10 @@ async def test_contact_update_replaces_products(gql: GQLClient, world: World) ->
             }
         },
     )
-    assert [p["name"] for p in res.data["contactUpdate"]["contact"]["products"]] == ["B", "C"]
+    assert [p["name"] for p in res.data["contactUpdate"]["contact"]["products"]["nodes"]] == [
+        "B",
+        "C",
+    ]
     links = await models.ContactProduct.filter(contact_id=world.contact.id).values_list(
         "product_id", flat=True
     )
@@ -460,16 +464,16 @@ async def test_contact_by_id(gql: GQLClient, world: World) -> None:
     account = await models.Account.create(name="Zylker")
     await models.Contact.filter(id=world.contact.id).update(account_id=account.id)
     ticket = await make_ticket(world, world.contact)
-    q = "query($id: ID!) { contact(id: $id) { name account { name } tickets { id } } }"
+    q = "query($id: ID!) { contact(id: $id) { name account { name } tickets { nodes { id } } } }"
     res = await gql.as_(world.alice_token)(q, {"id": gid("Contact", world.contact.id)})
     assert res.data["contact"] == {
         "name": "Melissa Doe",
         "account": {"name": "Zylker"},
-        "tickets": [{"id": gid("Ticket", ticket.id)}],
+        "tickets": {"nodes": [{"id": gid("Ticket", ticket.id)}]},
     }
     # Bob (Sales) sees the contact, which is organisation-wide, but not the Support ticket.
     res = await gql.as_(world.bob_token)(q, {"id": gid("Contact", world.contact.id)})
-    assert res.data["contact"]["tickets"] == []
+    assert res.data["contact"]["tickets"]["nodes"] == []
     res = await gql.as_(world.bob_token)(q, {"id": gid("Contact", 999)})
     assert res.data["contact"] is None
     res = await gql.as_(world.bob_token)(q, {"id": gid("Ticket", ticket.id)})
@@ -605,7 +609,7 @@ async def test_account_create_update_and_query(gql: GQLClient, world: World) -> 
     assert a["name"] == "Zylker Corp" and a["email"] == "info@zylker.example"
     assert a["website"] == "https://zylker.example/about?x=1"
     assert a["owner"] == {"id": gid("Agent", world.alice.id)}
-    assert a["products"] == [{"id": gid("Product", product.id), "name": "Desk"}]
+    assert a["products"]["nodes"] == [{"id": gid("Product", product.id), "name": "Desk"}]
     row = await models.Account.get(name="Zylker Corp")
     assert await models.AccountProduct.filter(account_id=row.id, product_id=product.id).exists()
     act = await models.Activity.get(kind="account.created")
@@ -627,7 +631,7 @@ async def test_account_create_update_and_query(gql: GQLClient, world: World) -> 
     a = res.data["accountUpdate"]["account"]
     assert a["website"] == "http://zylker.example" and a["email"] == ""
     assert a["name"] == "Zylker Corp" and a["phone"] == "+1 555 0100"
-    assert a["products"] == [] and a["contacts"] == [
+    assert a["products"]["nodes"] == [] and a["contacts"]["nodes"] == [
         {"id": gid("Contact", world.contact.id), "lastName": "Doe"}
     ]
     act = await models.Activity.get(kind="account.updated")
@@ -638,9 +642,12 @@ async def test_account_create_update_and_query(gql: GQLClient, world: World) -> 
         "product_ids": {"old": [product.id], "new": []},
     }
 
-    q = "query($id: ID!) { account(id: $id) { name contacts { name } } }"
+    q = "query($id: ID!) { account(id: $id) { name contacts { nodes { name } } } }"
     res = await gql.as_(world.bob_token)(q, {"id": a["id"]})
-    assert res.data["account"] == {"name": "Zylker Corp", "contacts": [{"name": "Melissa Doe"}]}
+    assert res.data["account"] == {
+        "name": "Zylker Corp",
+        "contacts": {"nodes": [{"name": "Melissa Doe"}]},
+    }
     res = await gql.as_(world.bob_token)(q, {"id": gid("Account", 999)})
     assert res.data["account"] is None
 

@@ -11,8 +11,8 @@ from models.enums import Role
 from services import auth, organisation, tickets
 from tests.conftest import GQLClient, World, gid, make_agent
 
-DEPARTMENT = "department { id name description agents { email } teams { name } }"
-TEAM = "team { id name description department { name } members { email } }"
+DEPARTMENT = "department { id name description agents { nodes { email } } teams { name } }"
+TEAM = "team { id name description department { name } members { nodes { email } } }"
 AGENT = (
     "agent { id email firstName lastName name role isActive avatarUrl about hobbies "
     "departments { name } teams { name } }"
@@ -106,12 +106,15 @@ async def test_departments_query_is_scoped(gql: GQLClient, world: World) -> None
 async def test_department_by_id_is_null_outside_your_departments(
     gql: GQLClient, world: World
 ) -> None:
-    query = "query($id: ID!) { department(id: $id) { name agents { email } } }"
+    query = "query($id: ID!) { department(id: $id) { name agents { nodes { email } } } }"
     alice = gql.as_(world.alice_token)
     res = await alice(query, {"id": gid("Department", world.sales.id)})
     assert res.data["department"] is None
     res = await alice(query, {"id": gid("Department", world.support.id)})
-    assert res.data["department"] == {"name": "Support", "agents": [{"email": "alice@zylker.com"}]}
+    assert res.data["department"] == {
+        "name": "Support",
+        "agents": {"nodes": [{"email": "alice@zylker.com"}]},
+    }
     res = await gql.as_(world.admin_token)(query, {"id": gid("Department", world.sales.id)})
     assert res.data["department"]["name"] == "Sales"
     # A malformed id or one of another type is a top-level error in a query.
@@ -175,13 +178,15 @@ async def test_teams_query_is_scoped(gql: GQLClient, world: World) -> None:
     alice = gql.as_(world.alice_token)
     res = await alice(TEAMS)
     assert res.data["teams"]["nodes"] == [{"name": "Tier 1"}]
-    query = "query($id: ID!) { team(id: $id) { name members { email } department { name } } }"
+    query = (
+        "query($id: ID!) { team(id: $id) { name members { nodes { email } } department { name } } }"
+    )
     res = await alice(query, {"id": gid("Team", sales.id)})
     assert res.data["team"] is None
     res = await alice(query, {"id": gid("Team", support.id)})
     assert res.data["team"] == {
         "name": "Tier 1",
-        "members": [{"email": "alice@zylker.com"}],
+        "members": {"nodes": [{"email": "alice@zylker.com"}]},
         "department": {"name": "Support"},
     }
     admin = gql.as_(world.admin_token)
@@ -308,7 +313,7 @@ async def test_team_create_update_members_delete(gql: GQLClient, world: World) -
     assert payload["errors"] == []
     team = payload["team"]
     assert team["department"] == {"name": "Support"}
-    assert team["members"] == [{"email": "alice@zylker.com"}]
+    assert team["members"]["nodes"] == [{"email": "alice@zylker.com"}]
     assert await models.Activity.exists(kind="team.created")
 
     res = await admin(
@@ -318,7 +323,7 @@ async def test_team_create_update_members_delete(gql: GQLClient, world: World) -
     payload = res.data["teamUpdate"]
     assert payload["errors"] == []
     assert payload["team"]["name"] == "Tier 2"
-    assert payload["team"]["members"] == [{"email": "carol@zylker.com"}]
+    assert payload["team"]["members"]["nodes"] == [{"email": "carol@zylker.com"}]
 
     res = await admin(
         TEAM_MEMBERS_SET,
@@ -330,7 +335,7 @@ async def test_team_create_update_members_delete(gql: GQLClient, world: World) -
         },
     )
     assert res.data["teamMembersSet"]["errors"] == []
-    assert res.data["teamMembersSet"]["team"]["members"] == [
+    assert res.data["teamMembersSet"]["team"]["members"]["nodes"] == [
         {"email": "alice@zylker.com"},
         {"email": "carol@zylker.com"},
     ]

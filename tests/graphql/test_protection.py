@@ -87,16 +87,33 @@ async def test_unexpected_errors_are_masked(gql: GQLClient, world: World, monkey
     assert "secret" not in str(res.body)
 
 
-async def test_introspection_on_by_default_and_switchable(clean_db: Settings) -> None:
+async def test_introspection_on_by_default_and_switchable(clean_db: Settings, world: World) -> None:
     query = {"query": "{ __schema { queryType { name } } }"}
     app = create_app(clean_db, manage_db=False)
+    auth = {"Authorization": f"Bearer {world.alice_token}"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        body = (await c.post("/graphql", json=query)).json()
+        body = (await c.post("/graphql", json=query, headers=auth)).json()
         assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+        # Without a token it is refused like any query (issue 17, point 5) ...
+        body = (await c.post("/graphql", json=query)).json()
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        frag = {"query": 'query { ...F } fragment F on Query { __type(name: "Ticket") { name } }'}
+        body = (await c.post("/graphql", json=frag)).json()
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        # ... and __typename alone is not introspection.
+        body = (await c.post("/graphql", json={"query": "{ __typename }"})).json()
+        assert body["data"] == {"__typename": "Query"}
         page = await c.get("/graphql", headers={"accept": "text/html"})
         assert page.status_code == 200 and "graphiql" in page.text.lower()
 
     from dataclasses import replace
+
+    public = replace(clean_db, public_introspection=True)
+    app = create_app(public, manage_db=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        body = (await c.post("/graphql", json=query)).json()
+        assert body["data"]["__schema"]["queryType"]["name"] == "Query"
 
     closed = replace(clean_db, introspection=False, graphiql=False)
     app = create_app(closed, manage_db=False)

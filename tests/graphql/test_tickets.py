@@ -350,7 +350,7 @@ async def test_comments(gql: GQLClient, world: World) -> None:
     add = """mutation($id: ID!, $body: String!, $pub: Boolean!) {
       commentAdd(input: {ticketId: $id, body: $body, isPublic: $pub}) {
         errors { field code } comment { body isPublic author { email } }
-        ticket { comments { body } } } }"""
+        ticket { comments { nodes { body } } } } }"""
     alice = gql.as_(world.alice_token)
     res = await alice(add, {"id": t["id"], "body": "Called the customer\nback", "pub": False})
     payload = res.data["commentAdd"]
@@ -359,7 +359,7 @@ async def test_comments(gql: GQLClient, world: World) -> None:
         "isPublic": False,
         "author": {"email": "alice@zylker.com"},
     }
-    assert payload["ticket"]["comments"] == [{"body": "Called the customer\nback"}]
+    assert payload["ticket"]["comments"]["nodes"] == [{"body": "Called the customer\nback"}]
     res = await alice(add, {"id": t["id"], "body": "   ", "pub": True})
     assert codes(res.data["commentAdd"]) == ["REQUIRED"]
     # Bob (Sales) cannot comment on a Support ticket: as if it did not exist.
@@ -392,9 +392,10 @@ async def test_scoping_of_reads(gql: GQLClient, world: World) -> None:
     assert res.data == {"ticket": None, "tickets": {"totalCount": 0}}
     contact = gid("Contact", world.contact.id)
     res = await bob(
-        "query($id: ID!) { node(id: $id) { ... on Contact { tickets { id } } } }", {"id": contact}
+        "query($id: ID!) { node(id: $id) { ... on Contact { tickets { nodes { id } } } } }",
+        {"id": contact},
     )
-    assert res.data["node"]["tickets"] == []
+    assert res.data["node"]["tickets"]["nodes"] == []
     admin = gql.as_(world.admin_token)
     res = await admin(
         "query($id: ID!) { node(id: $id) { ... on Ticket { number } } }", {"id": t["id"]}

@@ -49,11 +49,12 @@ async def test_reply_delivered_and_status(world, gql, sink: Sink, settings: Sett
     }
     # The same status on the thread itself; incoming threads have none.
     on_ticket = await gql.as_(world.alice_token)(
-        "query($id: ID!) { ticket(id: $id) { threads { direction deliveryStatus { status } } } }",
+        "query($id: ID!) { ticket(id: $id) { threads { nodes { direction "
+        "deliveryStatus { status } } } } }",
         {"id": gid("Ticket", ticket.id)},
     )
     by_direction = {
-        t["direction"]: t["deliveryStatus"] for t in on_ticket.data["ticket"]["threads"]
+        t["direction"]: t["deliveryStatus"] for t in on_ticket.data["ticket"]["threads"]["nodes"]
     }
     assert by_direction == {"INCOMING": None, "OUTGOING": {"status": "SENT"}}
 

@@ -50,9 +50,10 @@ async def test_follow_and_unfollow_a_ticket(gql: GQLClient, world: World) -> Non
     assert payload["errors"] == [] and payload["following"] is True
     assert payload["ticket"]["followers"]["nodes"] == [{"id": gid("Agent", world.alice.id)}]
     result = await as_alice(
-        "{ me { following { tickets { id } contacts { id } accounts { id } } } }"
+        "{ me { following { tickets { nodes { id } } contacts { nodes { id } } "
+        "accounts { nodes { id } } } } }"
     )
-    assert result.data["me"]["following"]["tickets"] == [{"id": gid("Ticket", ticket.id)}]
+    assert result.data["me"]["following"]["tickets"]["nodes"] == [{"id": gid("Ticket", ticket.id)}]
     result = await as_alice(UNFOLLOW, {"id": gid("Ticket", ticket.id)})
     assert result.data["ticketUnfollow"] == {"errors": [], "following": False}
     assert not await models.Follow.exists(agent_id=world.alice.id)

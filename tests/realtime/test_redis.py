@@ -249,3 +249,40 @@ async def test_a_mutation_on_one_process_reaches_a_subscriber_on_the_other(
                 "ticket.comment_added"
             )
     shutil.rmtree(var_dir, ignore_errors=True)
+
+
+async def test_no_listener_task_leaks_across_reconnects(
+    redis_server: LiveServer, own_redis: RedisProcess, world: World
+) -> None:
+    """Issue 17, point 6: each failed reconnect attempt used to leave broadcaster's Redis
+    listener task pending forever, destroyed with its Bus ("Task was destroyed but it is
+    pending!", once per attempt)."""
+    import gc
+
+    hub = redis_server.app.state.hub
+    loop = asyncio.get_running_loop()
+    reported: list[str] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, ctx: reported.append(str(ctx.get("message"))))
+
+    def listeners() -> list[asyncio.Task[object]]:
+        names = {"_pubsub_listener", "_listener"}
+        return [t for t in asyncio.all_tasks() if t.get_coro().__name__ in names]  # type: ignore[union-attr]
+
+    try:
+        own_redis.stop()
+        await wait_until(lambda: not hub.connected, within=10)
+        await asyncio.sleep(2.0)  # several failed attempts (backoff at most 0.5 s)
+        own_redis.start()
+        await wait_until(lambda: hub.connected and hub.reconnects >= 1, within=20)
+        gc.collect()
+        await asyncio.sleep(0.1)
+        gc.collect()
+        assert [m for m in reported if "destroyed but it is pending" in m] == []
+        # One listener of each kind: the live Bus's.
+        assert sorted(t.get_coro().__name__ for t in listeners()) == [  # type: ignore[union-attr]
+            "_listener",
+            "_pubsub_listener",
+        ]
+    finally:
+        loop.set_exception_handler(previous)

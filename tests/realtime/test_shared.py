@@ -247,7 +247,8 @@ async def test_dashboards_of_a_department_count_once_per_event(
         ),
         (
             "subscription($id: ID!) { ticketUpdates(ticketId: $id) { __typename ticket { "
-            "tags department { name } activities { kind actor { departments { name } } } } } }",
+            "tags department { name } activities { nodes { kind actor { departments { name } } } "
+            "} } } }",
             False,
         ),
     ],

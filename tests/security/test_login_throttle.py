@@ -196,3 +196,55 @@ def test_settings_refuse_zero_hash_concurrency() -> None:
     with pytest.raises(ValueError, match="PASSWORD_HASH_CONCURRENCY"):
         Settings.from_env({"DESKQL_PASSWORD_HASH_CONCURRENCY": "0"})
     assert replace(Settings(), login_free_failures=3).login_free_failures == 3
+
+
+async def test_parallel_attempts_under_the_limit_are_not_refused(world: World) -> None:
+    """Contention on one bucket (an office behind one address) is not a reason to refuse."""
+    policy = throttle.Policy("agent-login", free_failures=100, address_free_failures=100)
+
+    async def attempt(i: int) -> str:
+        try:
+            await auth.login(
+                email=f"user{i}@zylker.com",
+                password="wrong",
+                session_days=1,
+                client_address="10.0.0.1",
+                policy=policy,
+            )
+        except throttle.RateLimited:
+            return "RATE_LIMITED"
+        except Exception:  # noqa: BLE001
+            return "INVALID"
+        return "OK"
+
+    results = await asyncio.gather(*(attempt(i) for i in range(20)))
+    assert results == ["INVALID"] * 20
+    bucket = await models.ThrottleBucket.get(key="agent-login:address:10.0.0.1")
+    assert bucket.failures == 20
+
+
+async def test_guessing_the_current_password_is_throttled(world: World) -> None:
+    """A sibling of sign-in: a stolen session token must not allow unlimited guesses of the
+    current password (needed to set a new one)."""
+    from services import organisation
+    from services.errors import ErrorCode, ValidationFailed
+
+    alice = await auth.load_actor(world.alice.id)
+    codes = []
+    for _ in range(7):
+        try:
+            await organisation.update_profile(
+                alice, password="brand new secret", current_password="guess"
+            )
+        except ValidationFailed as exc:
+            codes.append(exc.errors[0].code)
+    assert codes[:6] == [ErrorCode.INVALID_CREDENTIALS] * 6
+    assert codes[6] == ErrorCode.RATE_LIMITED
+    # Blocked: even the right one waits.
+    try:
+        await organisation.update_profile(
+            alice, password="brand new secret", current_password="correct horse"
+        )
+        raise AssertionError("not throttled")
+    except throttle.RateLimited:
+        pass

@@ -34,14 +34,14 @@ mutation($input: MacroApplyInput!) {
     macro { name }
     results {
       ticketId applied changes errors { field message code }
-      ticket { id status priority version tags comments { body isPublic }
+      ticket { id status priority version tags comments { nodes { body isPublic } }
                tasks(sort: {field: CREATED_AT}) { nodes { subject dueAt owner { email } } } }
     }
   }
 }
 """
 LIST = """
-query($dept: ID) { macros(departmentId: $dept) { name department { name } } }
+query($dept: ID) { macros(departmentId: $dept) { nodes { name department { name } } } }
 """
 GRANT = """
 mutation($id: ID!, $on: Boolean!) {
@@ -122,7 +122,9 @@ async def test_agent_granted_by_admin_creates_and_applies(gql: GQLClient, world:
     assert first["changes"]["priority"] == {"old": "MEDIUM", "new": "URGENT"}
     assert first["ticket"]["status"] == "ON_HOLD" and first["ticket"]["version"] == 2
     assert first["ticket"]["tags"] == ["billing"]
-    assert first["ticket"]["comments"] == [{"body": "Dear Melissa, on it.", "isPublic": True}]
+    assert first["ticket"]["comments"]["nodes"] == [
+        {"body": "Dear Melissa, on it.", "isPublic": True}
+    ]
     assert wrong["applied"] is False and wrong["changes"] == {}
     assert [e["code"] for e in wrong["errors"]] == ["WRONG_DEPARTMENT"]
     assert wrong["errors"][0]["field"] == "ticketIds.2"
@@ -166,9 +168,9 @@ async def test_update_delete_and_list(gql: GQLClient, world: World) -> None:
     assert updated["errors"] == [] and updated["macro"]["name"] == "Renamed"
     assert [a["type"] for a in updated["macro"]["actions"]] == ["UNASSIGN"]
     res = await gql.as_(world.alice_token)(LIST, {})
-    assert res.data["macros"] == [{"name": "Renamed", "department": {"name": "Support"}}]
+    assert res.data["macros"]["nodes"] == [{"name": "Renamed", "department": {"name": "Support"}}]
     res = await gql.as_(world.bob_token)(LIST, {})
-    assert res.data["macros"] == []
+    assert res.data["macros"]["nodes"] == []
     # Bob cannot see it, so for him it does not exist.
     res = await gql.as_(world.bob_token)(DELETE, {"id": macro_id})
     assert res.data["macroDelete"]["errors"] == [{"field": "id", "code": "NOT_FOUND"}]

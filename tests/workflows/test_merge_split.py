@@ -28,9 +28,10 @@ mutation($input: TicketSplitInput!) {
   ticketSplit(input: $input) {
     errors { field message code }
     ticket { number subject priority status version contact { email } account { name }
-             department { name } threads { id } attachments { filename }
-             splitFrom { number } splitTickets { number } }
-    sourceTicket { number version threads { id } splitTickets { number } splitFrom { number } }
+             department { name } threads { nodes { id } } attachments { nodes { filename } }
+             splitFrom { number } splitTickets { nodes { number } } }
+    sourceTicket { number version threads { nodes { id } } splitTickets { nodes { number } }
+                   splitFrom { number } }
   }
 }
 """
@@ -38,15 +39,16 @@ MERGE = """
 mutation($input: TicketMergeInput!) {
   ticketMerge(input: $input) {
     errors { field message code }
-    ticket { number status version tags threads { id } comments { id } attachments { id }
-             mergedInto { number } mergedTickets { number } }
+    ticket { number status version tags threads { nodes { id } } comments { nodes { id } }
+             attachments { nodes { id } }
+             mergedInto { number } mergedTickets { nodes { number } } }
     sources { number status closedAt mergedInto { number } }
   }
 }
 """
 BY_NUMBER = """
 query($n: Int!) {
-  ticket(number: $n) { number status mergedInto { number } mergedTickets { number } }
+  ticket(number: $n) { number status mergedInto { number } mergedTickets { nodes { number } } }
 }
 """
 
@@ -160,12 +162,15 @@ async def test_split_makes_a_linked_ticket_holding_the_customer_thread(
     assert new["contact"] == {"email": "melissa@example.com"}
     assert new["account"] == {"name": "Zylker Corp"}
     assert new["department"] == {"name": "Support"}
-    assert new["threads"] == [{"id": gid("Thread", other.id)}]
-    assert new["attachments"] == [{"filename": "file-1.txt"}]
-    assert new["splitFrom"] == {"number": 1} and new["splitTickets"] == []
+    assert new["threads"]["nodes"] == [{"id": gid("Thread", other.id)}]
+    assert new["attachments"]["nodes"] == [{"filename": "file-1.txt"}]
+    assert new["splitFrom"] == {"number": 1} and new["splitTickets"]["nodes"] == []
     src = payload["sourceTicket"]
-    assert src["threads"] == [{"id": gid("Thread", first.id)}, {"id": gid("Thread", reply.id)}]
-    assert src["splitTickets"] == [{"number": 2}] and src["splitFrom"] is None
+    assert src["threads"]["nodes"] == [
+        {"id": gid("Thread", first.id)},
+        {"id": gid("Thread", reply.id)},
+    ]
+    assert src["splitTickets"]["nodes"] == [{"number": 2}] and src["splitFrom"] is None
     assert src["version"] == source.version + 1
 
     new_row = await models.Ticket.get(number=2)
@@ -297,13 +302,13 @@ async def test_merge_moves_everything_and_keeps_numbers_resolvable(
     assert merged["number"] == 1 and merged["status"] == "OPEN"
     assert merged["version"] == target.version + 1
     assert merged["tags"] == ["jam", "paper", "printer", "urgent"]
-    assert [t["id"] for t in merged["threads"]] == [
+    assert [t["id"] for t in merged["threads"]["nodes"]] == [
         gid("Thread", t.id) for t in [t_thread, *s_threads]
     ]
-    assert merged["comments"] == [{"id": gid("Comment", comment.id)}]
-    assert len(merged["attachments"]) == 2
+    assert merged["comments"]["nodes"] == [{"id": gid("Comment", comment.id)}]
+    assert len(merged["attachments"]["nodes"]) == 2
     assert merged["mergedInto"] is None
-    assert merged["mergedTickets"] == [{"number": 2}, {"number": 3}]
+    assert merged["mergedTickets"]["nodes"] == [{"number": 2}, {"number": 3}]
     assert [(s["number"], s["status"], s["mergedInto"]) for s in payload["sources"]] == [
         (2, "CLOSED", {"number": 1}),
         (3, "CLOSED", {"number": 1}),
@@ -316,7 +321,7 @@ async def test_merge_moves_everything_and_keeps_numbers_resolvable(
         "number": 3,
         "status": "CLOSED",
         "mergedInto": {"number": 1},
-        "mergedTickets": [],
+        "mergedTickets": {"nodes": []},
     }
 
     # Rows moved, sources emptied.

@@ -15,7 +15,9 @@ from services.tickets import TicketFilter
 from tests.conftest import GQLClient, World, gid, make_agent
 from tests.graphql.test_n_plus_one import count_sql
 
-VIEWS = "{ ticketViews { id name standard isShared ticketCount criteria owner { email } } }"
+VIEWS = (
+    "{ ticketViews { nodes { id name standard isShared ticketCount criteria owner { email } } } }"
+)
 TICKETS = """
 query($view: ID, $filter: TicketFilter, $sort: TicketSort) {
   tickets(viewId: $view, filter: $filter, sort: $sort, first: 50) {
@@ -105,7 +107,7 @@ ALICE = {
 async def test_standard_views_list_counts_and_tickets(gql: GQLClient, world: World) -> None:
     await desk(world)
     alice = gql.as_(world.alice_token)
-    views = (await alice(VIEWS)).data["ticketViews"]
+    views = (await alice(VIEWS)).data["ticketViews"]["nodes"]
     assert [v["standard"] for v in views] == list(ALICE)
     assert all(v["id"] == f"standard:{v['standard']}" and v["owner"] is None for v in views)
     assert {v["standard"]: v["ticketCount"] for v in views} == {k: len(v) for k, v in ALICE.items()}
@@ -192,7 +194,7 @@ async def test_custom_view_saved_listed_and_applied(gql: GQLClient, world: World
 
     page = (await alice(TICKETS, {"view": view["id"]})).data["tickets"]
     assert [t["number"] for t in page["nodes"]] == [1]
-    listed = (await alice(VIEWS)).data["ticketViews"]
+    listed = (await alice(VIEWS)).data["ticketViews"]["nodes"]
     assert listed[-1]["id"] == view["id"] and listed[-1]["ticketCount"] == 1
     assert len(listed) == len(svc.StandardView) + 1
 
@@ -210,7 +212,7 @@ async def test_private_view_is_not_found_for_others(gql: GQLClient, world: World
         "view"
     ]["id"]
     carol = gql.as_(carol_token)
-    listed = (await carol(VIEWS)).data["ticketViews"]
+    listed = (await carol(VIEWS)).data["ticketViews"]["nodes"]
     assert view_id not in [v["id"] for v in listed]
     res = await carol(TICKETS, {"view": view_id})
     assert res.error_codes() == ["NOT_FOUND"]
@@ -239,7 +241,7 @@ async def test_shared_view_respects_department_visibility(gql: GQLClient, world:
     assert view["isShared"] is True and view["ticketCount"] == 2
     # Alice (Support only) is offered the shared view, but it never shows her Sales tickets.
     alice = gql.as_(world.alice_token)
-    listed = {v["id"]: v for v in (await alice(VIEWS)).data["ticketViews"]}
+    listed = {v["id"]: v for v in (await alice(VIEWS)).data["ticketViews"]["nodes"]}
     assert listed[view["id"]]["ticketCount"] == 0
     page = (await alice(TICKETS, {"view": view["id"]})).data["tickets"]
     assert page == {"totalCount": 0, "nodes": []}
@@ -257,7 +259,7 @@ async def test_counts_take_one_statement_whatever_the_number_of_views(
 
     async def statements() -> list[str]:
         with count_sql() as stmts:
-            res = await alice("{ ticketViews { id name ticketCount } }")
+            res = await alice("{ ticketViews { nodes { id name ticketCount } } }")
             assert res.data
         return stmts.sql
 
@@ -271,7 +273,7 @@ async def test_counts_take_one_statement_whatever_the_number_of_views(
     counts = [s for s in many if "COUNT(" in s.upper()]
     assert len(counts) == 1, "\n".join(many)
     assert len(many) == len(few), "\n".join(many)
-    listed = (await alice(VIEWS)).data["ticketViews"]
+    listed = (await alice(VIEWS)).data["ticketViews"]["nodes"]
     # "Ticket 1" also matches "Ticket 10", which Alice may not see.
     assert [v["ticketCount"] for v in listed[-6:]] == [0, 1, 1, 1, 1, 1]
 
@@ -430,7 +432,7 @@ async def test_standard_views_cannot_be_changed_or_deleted(gql: GQLClient, world
     assert _codes(res.data["ticketViewDelete"]) == [("id", "INVALID")]
     res = await admin(UPDATE, {"input": {"id": "standard:MINE", "name": "Renamed"}})
     assert _codes(res.data["ticketViewUpdate"]) == [("id", "INVALID")]
-    views = (await admin(VIEWS)).data["ticketViews"]
+    views = (await admin(VIEWS)).data["ticketViews"]["nodes"]
     assert [v["name"] for v in views] == [svc.STANDARD[s].name for s in svc.StandardView]
     await _nothing_written()
 
