@@ -27,8 +27,8 @@ from schema.nodes import NodeQueries
 from schema.organisation import OrganisationMutations, OrganisationQueries
 from schema.outbound import OutboundMutations, OutboundQueries
 from schema.realtime import RealtimeMutations, RealtimeQueries, Subscription
-from schema.search import SearchQueries
 from schema.scalars import DateTime
+from schema.search import SearchQueries
 from schema.tickets import TicketMutations, TicketQueries
 from schema.time_tracking import TimeTrackingMutations
 from schema.types import (
