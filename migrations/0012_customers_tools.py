@@ -22,6 +22,21 @@ from tortoise.migrations.schema_editor.base import BaseSchemaEditor
 from tortoise.migrations.schema_generator.state_apps import StateApps
 
 BATCH = 1000
+KEY_COLUMNS = [
+    *(
+        ("contact", f"{name}_key")
+        for name in (
+            "first_name",
+            "last_name",
+            "full_name",
+            "email",
+            "secondary_email",
+            "phone",
+            "mobile",
+        )
+    ),
+    *(("account", f"{name}_key") for name in ("name", "email", "phone")),
+]
 
 
 async def fill_keys(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
@@ -187,6 +202,11 @@ class Migration(migrations.Migration):
                 "CREATE INDEX contact_name_sort_idx ON contact (lower(last_name), "
                 "lower(first_name), id)",
                 "CREATE INDEX account_name_sort_idx ON account (lower(name), id)",
+                # The comparison keys (AddField's db_index creates no index: made here).
+                *(
+                    f"CREATE INDEX {table}_{column}_idx ON {table} ({column})"
+                    for table, column in KEY_COLUMNS
+                ),
             ],
             reverse_sql=[
                 "DROP INDEX ticket_contact_status_idx",
@@ -195,6 +215,7 @@ class Migration(migrations.Migration):
                 "DROP INDEX attachment_ticket_id_idx",
                 "DROP INDEX contact_name_sort_idx",
                 "DROP INDEX account_name_sort_idx",
+                *(f"DROP INDEX {table}_{column}_idx" for table, column in KEY_COLUMNS),
             ],
         ),
         ops.RunPython(fill_keys, reverse_code=ops.RunPython.noop),
