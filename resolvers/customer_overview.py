@@ -62,7 +62,7 @@ def _primed(info: strawberry.Info, kind: str) -> dict[int, CustomerOverview]:
 
 
 def overview(info: strawberry.Info, *, kind: str, pk: int) -> Any:
-    """`Contact.overview` / `Account.overview`: every record of the request in two statements;
+    """`Contact.overview` / `Account.overview`: every record of the request in one statement;
     the value itself when the list primed it (no await per record), else an awaitable."""
     found = _primed(info, kind).get(pk)
     if found is not None:
