@@ -151,9 +151,62 @@ async def _move_generic(kind: _Kind, survivor_id: int, merged_ids: list[int]) ->
         fk_name = field.removesuffix("_id")
         if (related, fk_name) in _SPECIAL:
             continue
-        count = await related.filter(**{f"{field}__in": merged_ids}).update(**{field: survivor_id})
+        uniques = _unique_with(related, fk_name, one_to_one=name in meta.backward_o2o_fields)
+        if uniques:
+            count = await _move_unique(related, field, uniques, survivor_id, merged_ids)
+        else:
+            count = await related.filter(**{f"{field}__in": merged_ids}).update(
+                **{field: survivor_id}
+            )
         if count:
             moved[related._meta.db_table] = count
+    return moved
+
+
+def _column(model: type[Model], name: str) -> str:
+    """The column of a field name (a foreign key's `<name>_id`)."""
+    field = model._meta.fields_map[name]
+    return getattr(field, "source_field", None) or name
+
+
+def _unique_with(model: type[Model], fk_name: str, *, one_to_one: bool) -> list[tuple[str, ...]]:
+    """The other columns of each unique constraint of `model` that includes the foreign key
+    (an empty tuple: the key alone is unique, a one-to-one)."""
+    if one_to_one:
+        return [()]
+    return [
+        tuple(_column(model, f) for f in names if f != fk_name)
+        for names in model._meta.unique_together or ()
+        if fk_name in names
+    ]
+
+
+async def _move_unique(
+    model: type[Model],
+    key: str,
+    uniques: list[tuple[str, ...]],
+    survivor_id: int,
+    merged_ids: list[int],
+) -> int:
+    """Move rows whose foreign key is part of a unique constraint: a row that would collide
+    with one the survivor has (or was given) is a duplicate link and goes; how many moved."""
+    columns = sorted({c for u in uniques for c in u})
+    taken: list[set[tuple[Any, ...]]] = [set() for _ in uniques]
+    for row in await model.filter(**{key: survivor_id}).values(*columns):
+        for i, unique in enumerate(uniques):
+            taken[i].add(tuple(row[c] for c in unique))
+    moved = 0
+    for row in (
+        await model.filter(**{f"{key}__in": merged_ids}).order_by("id").values("id", *columns)
+    ):
+        keys = [tuple(row[c] for c in unique) for unique in uniques]
+        if any(k in taken[i] for i, k in enumerate(keys)):
+            await model.filter(id=row["id"]).delete()
+            continue
+        for i, k in enumerate(keys):
+            taken[i].add(k)
+        await model.filter(id=row["id"]).update(**{key: survivor_id})
+        moved += 1
     return moved
 
 
@@ -289,7 +342,7 @@ async def merge(
             changes=changes,
         )
         after_counts = await _related_counts(spec, [survivor_id])
-        _check_nothing_lost(before_counts, after_counts)
+        _check_nothing_lost(spec, before_counts, after_counts)
         return await spec.model.get(id=survivor_id)
 
 
@@ -371,10 +424,24 @@ async def _related_counts(spec: _Kind, ids: list[int]) -> dict[str, int]:
 _DEDUPED = {"follow", "contact_product", "account_product", "crm_link", "contact_email_alias"}
 
 
-def _check_nothing_lost(before: dict[str, int], after: dict[str, int]) -> None:
+def _deduped_tables(spec: _Kind) -> set[str]:
+    """Tables whose links to the records are unique: the survivor keeps each link once."""
+    out = set(_DEDUPED)
+    meta = spec.model._meta
+    for name in meta.backward_fk_fields | meta.backward_o2o_fields:
+        relation = meta.fields_map[name]
+        related: type[Model] = relation.related_model  # type: ignore[attr-defined]
+        fk_name = relation.relation_field.removesuffix("_id")  # type: ignore[attr-defined]
+        if _unique_with(related, fk_name, one_to_one=name in meta.backward_o2o_fields):
+            out.add(related._meta.db_table)
+    return out
+
+
+def _check_nothing_lost(spec: _Kind, before: dict[str, int], after: dict[str, int]) -> None:
     """Every row that hung off the records hangs off the survivor now (links kept once)."""
+    deduped = _deduped_tables(spec)
     for table, count in before.items():
-        if table in _DEDUPED:
+        if table in deduped:
             continue
         if after.get(table, 0) != count:
             raise RuntimeError(f"merge would lose rows of {table}: {count} -> {after.get(table)}")
