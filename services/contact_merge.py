@@ -163,6 +163,38 @@ async def _move_generic(kind: _Kind, survivor_id: int, merged_ids: list[int]) ->
     return moved
 
 
+# Rows that name their record by type and id (not a foreign key) but are history, not links:
+# they keep naming the merged record; the survivor's timeline finds them by contact/account_id.
+_HISTORY = ("Activity", "Notification")
+
+
+async def _move_subject_rows(kind: _Kind, survivor_id: int, merged_ids: list[int]) -> dict:
+    """Rows of any model that names its record by `subject_type` + `subject_id` (comments and
+    follows of records, from services.records) move to the survivor, unique links kept once."""
+    from tortoise import Tortoise
+
+    moved: dict[str, int] = {}
+    for model in Tortoise.apps["models"].values():
+        fields_map = model._meta.fields_map
+        if model.__name__ in _HISTORY or not {"subject_type", "subject_id"} <= set(fields_map):
+            continue
+        uniques = [
+            tuple(_column(model, f) for f in names if f not in ("subject_type", "subject_id"))
+            for names in model._meta.unique_together or ()
+            if "subject_id" in names
+        ]
+        rows = model.filter(subject_type=kind.name)
+        if uniques:
+            count = await _move_unique(
+                model, "subject_id", uniques, survivor_id, merged_ids, scope=rows
+            )
+        else:
+            count = await rows.filter(subject_id__in=merged_ids).update(subject_id=survivor_id)
+        if count:
+            moved[model._meta.db_table] = count
+    return moved
+
+
 def _column(model: type[Model], name: str) -> str:
     """The column of a field name (a foreign key's `<name>_id`)."""
     field = model._meta.fields_map[name]
@@ -187,17 +219,20 @@ async def _move_unique(
     uniques: list[tuple[str, ...]],
     survivor_id: int,
     merged_ids: list[int],
+    *,
+    scope: Any = None,
 ) -> int:
     """Move rows whose foreign key is part of a unique constraint: a row that would collide
     with one the survivor has (or was given) is a duplicate link and goes; how many moved."""
+    base = scope if scope is not None else model.all()
     columns = sorted({c for u in uniques for c in u})
     taken: list[set[tuple[Any, ...]]] = [set() for _ in uniques]
-    for row in await model.filter(**{key: survivor_id}).values(*columns):
+    for row in await base.filter(**{key: survivor_id}).values(*columns):
         for i, unique in enumerate(uniques):
             taken[i].add(tuple(row[c] for c in unique))
     moved = 0
     for row in (
-        await model.filter(**{f"{key}__in": merged_ids}).order_by("id").values("id", *columns)
+        await base.filter(**{f"{key}__in": merged_ids}).order_by("id").values("id", *columns)
     ):
         keys = [tuple(row[c] for c in unique) for unique in uniques]
         if any(k in taken[i] for i, k in enumerate(keys)):
@@ -312,6 +347,7 @@ async def merge(
         moved["products"] = await _move_links(link, spec.key, "product_id", survivor_id, merged_ids)
         moved["follows"] = await _move_follows(spec, survivor_id, merged_ids)
         moved["crm"] = await _move_crm(spec, survivor_id, merged_ids)
+        moved.update(await _move_subject_rows(spec, survivor_id, merged_ids))
         for model in (models.Activity, models.Notification):
             await model.filter(**{f"{spec.key}__in": merged_ids}).update(**{spec.key: survivor_id})
         emails: list[str] = []
