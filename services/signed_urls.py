@@ -83,8 +83,10 @@ def sign(
 
 
 def absolute(settings: Settings, signed_path: str) -> str:
-    """A signed path as a full URL on the public base URL."""
-    return settings.public_base_url.rstrip("/") + signed_path
+    """A signed path as a full URL on the public base URL (`Settings.base_url` where the
+    settings compute it, else DESKQL_PUBLIC_BASE_URL)."""
+    base = getattr(settings, "base_url", None) or settings.public_base_url
+    return str(base).rstrip("/") + signed_path
 
 
 def verify(settings: Settings, *, path: str, query: dict[str, str]) -> Signed:
