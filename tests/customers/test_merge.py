@@ -269,8 +269,10 @@ async def test_generic_move_keeps_unique_links_once(
 ) -> None:
     """A relation the merge does not know (here: follows, taken off its special list) is moved
     by the generic path, which keeps a unique link (agent, contact) once."""
-    special = set(contact_merge._SPECIAL) - {(models.Follow, "contact")}
-    monkeypatch.setattr(contact_merge, "_SPECIAL", special)
+    from services.contact_merge import relations
+
+    special = set(relations.SPECIAL) - {(models.Follow, "contact")}
+    monkeypatch.setattr(relations, "SPECIAL", special)
     actor = await load_actor(world.admin.id)
     a = await models.Contact.create(last_name="A")
     b = await models.Contact.create(last_name="B")
