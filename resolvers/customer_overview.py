@@ -13,7 +13,7 @@ from resolvers.common import page
 from schema.connections import Connection
 from schema.context import actor_of
 from schema.customer_overview import CustomerOverview, TicketStatusCount
-from schema.lookahead import node_selection, peek, prime
+from schema.lookahead import node_selection
 from schema.types import Attachment
 from services import customer_overview as svc
 
@@ -54,17 +54,28 @@ def _overview_loader(info: strawberry.Info, kind: str) -> DataLoader[int, Custom
     return _loader(info, f"overview:{kind}", build)
 
 
+def _primed(info: strawberry.Info, kind: str) -> dict[int, CustomerOverview]:
+    primed: dict[str, dict[int, CustomerOverview]] = info.context.__dict__.setdefault(
+        "_primed_overviews", {}
+    )
+    return primed.setdefault(kind, {})
+
+
 def overview(info: strawberry.Info, *, kind: str, pk: int) -> Any:
-    """`Contact.overview` / `Account.overview`: every record of the request in two statements;
+    """`Contact.overview` / `Account.overview`: every record of the request in one statement;
     the value itself when the list primed it (no await per record), else an awaitable."""
-    return peek(_overview_loader(info, kind), pk)
+    found = _primed(info, kind).get(pk)
+    if found is not None:
+        return found
+    return _overview_loader(info, kind).load(pk)
 
 
 async def prime_overviews(info: strawberry.Info, *, kind: str, pks: list[int]) -> None:
     """Load the overviews of a page of contacts or accounts before their fields resolve, when
-    the query selects `overview` on the page's nodes."""
+    the query selects `overview` on the page's nodes (no loader futures per record)."""
     if pks and "overview" in node_selection(info):
-        await prime(_overview_loader(info, kind), pks)
+        found = await svc.overviews(actor_of(info), kind=kind, ids=pks)
+        _primed(info, kind).update({pk: _to_object(item) for pk, item in found.items()})
 
 
 async def attachments(

@@ -502,8 +502,8 @@ class Account(Node):
         return await realtime.followers(info, first=first, after=after, account_id=self.pk)
 
     @strawberry.field(
-        description="Ticket counts of the account (CUS-4); a page of accounts costs two SQL "
-        "statements in all."
+        description="Ticket counts of the account (CUS-4); a page of accounts costs one SQL "
+        "statement in all."
     )
     def overview(self, info: strawberry.Info) -> _CustomerOverview:
         from resolvers import customer_overview
@@ -696,8 +696,8 @@ class Contact(Node):
         return await realtime.followers(info, first=first, after=after, contact_id=self.pk)
 
     @strawberry.field(
-        description="Ticket counts of the contact (CUS-4); a page of contacts costs two SQL "
-        "statements in all."
+        description="Ticket counts of the contact (CUS-4); a page of contacts costs one SQL "
+        "statement in all."
     )
     def overview(self, info: strawberry.Info) -> _CustomerOverview:
         from resolvers import customer_overview

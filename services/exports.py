@@ -23,15 +23,16 @@ from typing import Any
 from tortoise.queryset import QuerySet
 
 import models
+from models.enums import TicketPriority
 from services import customer_views, signed_urls, views
 from services.auth import Actor, load_actor
 from services.errors import ClientError
 from settings import Settings
 
-CHUNK = 1000
+CHUNK = 2000
 PATH = "/exports/csv"
 KINDS = ("CONTACT", "ACCOUNT", "TICKET")
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+_DANGEROUS_FIRST = frozenset(("=", "+", "-", "@", "\t", "\r"))
 
 # kind -> [(CSV header, ORM value path)]
 COLUMNS: dict[str, list[tuple[str, str]]] = {
@@ -140,6 +141,8 @@ async def open_export(settings: Settings, query: dict[str, str]) -> tuple[ViewRe
 
 def safe_cell(value: Any) -> str:
     """A value as CSV text, neutralised against formula injection."""
+    if value.__class__ is str:  # the common case first: most cells are text
+        return "'" + value if value[:1] in _DANGEROUS_FIRST else value
     if value is None:
         return ""
     if isinstance(value, Enum):
@@ -147,9 +150,25 @@ def safe_cell(value: Any) -> str:
     elif isinstance(value, datetime):
         value = value.isoformat()
     text = str(value)
-    if text.startswith(_DANGEROUS):
-        return "'" + text
-    return text
+    return "'" + text if text[:1] in _DANGEROUS_FIRST else text
+
+
+def _priority_name(value: Any) -> Any:
+    """A ticket priority by name (the raw row holds its number)."""
+    try:
+        return TicketPriority(int(value)).name
+    except (TypeError, ValueError):
+        return value
+
+
+async def _fetch(query: Any) -> list[Any]:
+    """Run a values_list query as raw rows: the driver's values, without the ORM's per-value
+    conversion (a fifth of the export's time)."""
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    sql, params = query.query.get_parameterized_sql()
+    _, rows = await query._db.execute_query(sql, params)
+    return rows
 
 
 async def csv_chunks(
@@ -164,15 +183,23 @@ async def csv_chunks(
     yield buffer.getvalue().encode("utf-8")
     last = 0
     paths = [path for _, path in columns]
+    priority = paths.index("priority") if "priority" in paths else None
     while True:
-        page = await rows.filter(id__gt=last).order_by("id").limit(CHUNK).values_list("id", *paths)
+        page = await _fetch(
+            rows.filter(id__gt=last).order_by("id").limit(CHUNK).values_list("id", *paths)
+        )
         if not page:
             return
         last = page[-1][0]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        for row in page:
-            writer.writerow([safe_cell(v) for v in row[1:]])
+        if priority is None:
+            writer.writerows([safe_cell(v) for v in tuple(row)[1:]] for row in page)
+        else:
+            for row in page:
+                values = list(tuple(row)[1:])
+                values[priority] = _priority_name(values[priority])
+                writer.writerow([safe_cell(v) for v in values])
         if on_chunk is not None:
             on_chunk(len(page))
         yield buffer.getvalue().encode("utf-8")

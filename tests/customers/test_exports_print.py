@@ -142,7 +142,12 @@ async def test_ticket_and_account_view_exports(
         ).content
     )
     assert [r[1] for r in rows[1:]] == ["Printer on fire"]  # Alice sees Support only
-    assert rows[1][2] == "OPEN" and rows[1][4] == "Support" and rows[1][5] == "melissa@example.com"
+    assert (
+        rows[1][2] == "OPEN"
+        and rows[1][3] == "MEDIUM"
+        and rows[1][4] == "Support"
+        and rows[1][5] == "melissa@example.com"
+    )
     await models.Account.create(name="Acme")
     rows = _rows(
         (
