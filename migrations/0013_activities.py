@@ -13,7 +13,9 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_backfill_inbound_key')]
+    # After kb's 0009 (comments on records), merged into this branch: both alter
+    # Notification.reason; this one adds REMINDER and INCOMING_CALL to OWNER.
+    dependencies = [('models', '0009_comments_on_records')]
 
     initial = False
 
@@ -137,7 +139,7 @@ class Migration(migrations.Migration):
         ops.AlterField(
             model_name='Notification',
             name='reason',
-            field=fields.CharEnumField(description='FOLLOWING: FOLLOWING\nMENTIONED: MENTIONED\nASSIGNED: ASSIGNED\nREMINDER: REMINDER\nINCOMING_CALL: INCOMING_CALL', enum_type=NotificationReason, max_length=16),
+            field=fields.CharEnumField(description='FOLLOWING: FOLLOWING\nOWNER: OWNER\nMENTIONED: MENTIONED\nASSIGNED: ASSIGNED\nREMINDER: REMINDER\nINCOMING_CALL: INCOMING_CALL', enum_type=NotificationReason, max_length=16),
         ),
         ops.RunSQL(
             "UPDATE task SET status = 'COMPLETED' WHERE is_completed",

@@ -9,6 +9,7 @@ from schema.activities.root import ActivityMutations, ActivityQueries
 from schema.activities.types import Call, Event, Task
 from schema.attachments import AttachmentMutations
 from schema.auth import AuthMutations, AuthQueries
+from schema.comments import CommentMutations
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.email import EmailMutations, EmailQueries
 from schema.extensions import build_extensions
@@ -65,6 +66,7 @@ class Query(
 class Mutation(
     AuthMutations,
     TicketMutations,
+    CommentMutations,
     AttachmentMutations,
     CustomerMutations,
     RealtimeMutations,

@@ -8,6 +8,7 @@ work publishes them after the commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -52,9 +53,12 @@ async def record(
     changes: dict[str, Any] | None = None,
     ticket: models.Ticket | None = None,
     direct: dict[int, NotificationReason] | None = None,
+    owners: Iterable[int] = (),
 ) -> models.Activity:
-    """Write one Activity row for a state change, with the notifications it produces
-    (`direct`: agents told for a reason of the record itself, e.g. a task's new owner)."""
+    """Write one Activity row for a state change, with the notifications it produces.
+
+    `owners`: agents the record belongs to (an article's author), told of changes by others;
+    `direct`: agents told for a reason of the record itself (a task's new owner, a reminder)."""
     row = await models.Activity.create(
         kind=kind,
         actor_id=actor.agent_id if actor else None,
@@ -66,7 +70,9 @@ async def record(
         department_id=department_id,
         changes=changes or {},
     )
-    created = await notifications.notify(actor, activity=row, ticket=ticket, direct=direct)
+    created = await notifications.notify(
+        actor, activity=row, ticket=ticket, owners=owners, direct=direct
+    )
     _announce(row, created)
     return row
 
