@@ -446,6 +446,20 @@ async def agent_telephony_update(
     return await mutate(AgentTelephonyPayload, run)
 
 
+# -- comments on records ---------------------------------------------------------------------
+
+
+async def record_comments(
+    info: strawberry.Info, type_name: str, pk: int, *, first: int | None, after: str | None
+) -> Connection[Any]:
+    """`comments` of a contact, account, task, event or call, oldest first."""
+    from schema.types import Comment
+    from services import comments
+
+    query = await comments.list_comments(actor_of(info), type_name=type_name, record_id=pk)
+    return await page(info, query, first=first, after=after, convert=Comment.from_row)
+
+
 # -- me.openActivities ---------------------------------------------------------------------
 
 
