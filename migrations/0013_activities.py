@@ -113,8 +113,8 @@ class Migration(migrations.Migration):
         ),
         ops.AddField(
             model_name='Task',
-            name='account',
-            field=fields.ForeignKeyField('models.Account', source_field='account_id', null=True, db_constraint=True, to_field='id', related_name='tasks', on_delete=OnDelete.SET_NULL),
+            name='account_id',
+            field=fields.IntField(null=True, db_index=True),
         ),
         ops.AddField(
             model_name='Task',

@@ -239,4 +239,6 @@ async def test_event_and_task_lists_do_not_grow_queries_with_the_page(
         "carol@zylker.com",
         "alice@zylker.com",
     }
-    assert many.count == few.count
+    # Ten more events with two attendees each would add 10+ statements if a field did not
+    # batch; a loader's batch may split across event-loop ticks (seen on PostgreSQL): +2 at most.
+    assert many.count <= few.count + 2, (few.count, many.count)
