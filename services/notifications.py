@@ -315,7 +315,6 @@ async def notify(
     scoped = activity.ticket_id is not None or activity.subject_type in DEPARTMENT_RECORDS
     department_id = activity.department_id if scoped else None
 
-
     # Ticket records belong to a department, and so do records of registered types that name
     # one (articles); contacts and accounts are organisation-wide.
     department_id = activity.department_id if activity.ticket_id is not None or generic else None
