@@ -8,10 +8,11 @@ The load: `--calls` calls of 4 signed events each (ringing, answered, ended, and
 sent twice); a fifth of the calls arrive out of order (ended first); call ids and numbers are
 distinct, a fifth of the numbers belong to seeded contacts (written as people type them), the
 others are unknown callers that become contacts. Events are interleaved so one call's events
-go to different senders. `--senders` keep-alive HTTP/1.1 connections post them as fast as
-answers come, from a separate process (httpx), each event signed with the HMAC of its
-timestamp and body at send time. Order: floor, DeskQL, floor; the floor's figure is the mean
-of its two runs. Then the database must hold exactly `--calls` calls, every one ENDED.
+go to different senders. `--senders` keep-alive connections post them as fast as answers
+come, from a separate process (raw HTTP/1.1 over asyncio streams with bench/loadgen's response
+reader; each event is signed, HMAC of timestamp and body, just before the run starts). Order:
+floor, DeskQL, floor; the floor's figure is the mean of its two runs. Then the database must
+hold exactly `--calls` calls, every one ENDED and COMPLETED.
 Servers: uvicorn (uvloop, httptools), one process each, on ports 8240-8259.
 """
 
@@ -81,34 +82,42 @@ def events_for(calls: int, seed: int = 7) -> list[dict[str, Any]]:
 
 
 async def _send_all(port: int, events: list[dict[str, Any]], senders: int) -> dict[str, Any]:
-    import httpx
+    """Post every event over `senders` keep-alive connections (raw HTTP/1.1, bench/loadgen's
+    reader): requests are signed and built up front, so the client costs little per event."""
     import orjson
+    from loadgen import _read_response
 
     from channels.telephony.signature import headers
 
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    for e in events:
-        queue.put_nowait(e)
+    requests: list[bytes] = []
+    for event in events:
+        body = orjson.dumps(event)
+        head = {
+            "Host": f"127.0.0.1:{port}",
+            "Content-Type": "application/json",
+            "Content-Length": str(len(body)),
+            **headers(SECRET, body),
+        }
+        lines = "".join(f"{k}: {v}\r\n" for k, v in head.items())
+        requests.append(f"POST /telephony/events HTTP/1.1\r\n{lines}\r\n".encode() + body)
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for request in requests:
+        queue.put_nowait(request)
     statuses: dict[int, int] = {}
     latencies: list[float] = []
 
     async def sender() -> None:
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}",
-            timeout=60,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        ) as client:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
             while not queue.empty():
-                event = queue.get_nowait()
-                body = orjson.dumps(event)
+                request = queue.get_nowait()
                 start = time.perf_counter()
-                resp = await client.post(
-                    "/telephony/events",
-                    content=body,
-                    headers={"Content-Type": "application/json", **headers(SECRET, body)},
-                )
+                writer.write(request)
+                status, _ = await _read_response(reader)
                 latencies.append(time.perf_counter() - start)
-                statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
 
     start = time.perf_counter()
     await asyncio.gather(*[sender() for _ in range(senders)])
