@@ -5,7 +5,7 @@ agents get an extension and a phone number."""
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from models.activities import CallDirection, CallOutcome, CallStatus, ReminderStatus, TaskStatus
-from models.enums import TicketPriority
+from models.enums import NotificationReason, TicketPriority
 from orjson import loads
 from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS
@@ -89,6 +89,7 @@ class Migration(migrations.Migration):
                 ('attempts', fields.IntField(default=0)),
                 ('last_error', fields.TextField(default='', unique=False)),
                 ('fired_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('fired_by', fields.CharField(default='', max_length=64)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'reminder', 'app': 'models', 'indexes': [Index(fields=['status', 'remind_at'])], 'pk_attr': 'id', 'table_description': 'A reminder of a task or an event due at `remind_at`: an outbox row claimed by one'},
@@ -110,8 +111,8 @@ class Migration(migrations.Migration):
         ),
         ops.AddField(
             model_name='Task',
-            name='account',
-            field=fields.ForeignKeyField('models.Account', source_field='account_id', null=True, db_constraint=True, to_field='id', related_name='tasks', on_delete=OnDelete.SET_NULL),
+            name='account_id',
+            field=fields.IntField(null=True, db_index=True),
         ),
         ops.AddField(
             model_name='Task',
@@ -132,6 +133,11 @@ class Migration(migrations.Migration):
             model_name='Task',
             name='updated_at',
             field=fields.DatetimeField(null=True, auto_now=True, auto_now_add=False),
+        ),
+        ops.AlterField(
+            model_name='Notification',
+            name='reason',
+            field=fields.CharEnumField(description='FOLLOWING: FOLLOWING\nOWNER: OWNER\nMENTIONED: MENTIONED\nASSIGNED: ASSIGNED\nREMINDER: REMINDER\nINCOMING_CALL: INCOMING_CALL', enum_type=NotificationReason, max_length=16),
         ),
         ops.RunSQL(
             "UPDATE task SET status = 'COMPLETED' WHERE is_completed",

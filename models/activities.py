@@ -167,6 +167,8 @@ class Reminder(Model):
     attempts = fields.IntField(default=0)
     last_error = fields.TextField(default="")
     fired_at = fields.DatetimeField(null=True)
+    # The claim that delivered it ("host:pid#random"): which process, for operators too.
+    fired_by = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -75,9 +75,10 @@ class Task(Model):
         "models.Agent", related_name="created_tasks", null=True, on_delete=fields.SET_NULL
     )
     created_at = fields.DatetimeField(auto_now_add=True)
-    account = fields.ForeignKeyField(
-        "models.Account", related_name="tasks", null=True, on_delete=fields.SET_NULL
-    )
+    # The account it concerns. A plain indexed id, not a foreign key: tortoise 1.1.9 cannot
+    # unapply an added foreign key column on SQLite (its table rebuild keeps `account_id`), so
+    # migration 0013 could not be rolled back; a deleted account leaves the id (shown as null).
+    account_id = fields.IntField(null=True, db_index=True)
     priority = fields.IntEnumField(
         TicketPriority, default=TicketPriority.MEDIUM, db_default=int(TicketPriority.MEDIUM)
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 import models
 from resolvers.common import given, mutate, page
@@ -305,9 +307,24 @@ async def event_list(
     return await page(info, query, first=first, after=after, convert=_event)
 
 
+def _attendee_loader(info: strawberry.Info) -> DataLoader[int, list[int]]:
+    # Kept on the request's Loaders object: a page of events asks once for all attendees.
+    loaders = info.context.loaders
+    loader = getattr(loaders, "_event_attendees", None)
+    if loader is None:
+
+        async def load(keys: Sequence[int]) -> list[list[int]]:
+            found = await events.attendee_ids(list(set(keys)))
+            return [found[k] for k in keys]
+
+        loader = DataLoader(load_fn=load)
+        loaders._event_attendees = loader
+    return loader
+
+
 async def attendees(info: strawberry.Info, event_pk: int) -> list[Agent]:
-    """`Event.attendees`."""
-    ids = (await events.attendee_ids([event_pk]))[event_pk]
+    """`Event.attendees` (batched per request)."""
+    ids = await _attendee_loader(info).load(event_pk)
     return [a for a in await info.context.loaders.agent.load_many(ids) if a is not None]
 
 
@@ -444,6 +461,20 @@ async def agent_telephony_update(
         return {"agent": Agent.from_row(row)}
 
     return await mutate(AgentTelephonyPayload, run)
+
+
+# -- comments on records ---------------------------------------------------------------------
+
+
+async def record_comments(
+    info: strawberry.Info, type_name: str, pk: int, *, first: int | None, after: str | None
+) -> Connection[Any]:
+    """`comments` of a contact, account, task, event or call, oldest first."""
+    from schema.types import Comment
+    from services import comments
+
+    query = await comments.list_comments(actor_of(info), type_name=type_name, record_id=pk)
+    return await page(info, query, first=first, after=after, convert=Comment.from_row)
 
 
 # -- me.openActivities ---------------------------------------------------------------------

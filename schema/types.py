@@ -539,6 +539,14 @@ class Account(Node):
 
         return await realtime.activities(info, first=first, after=after, account_id=self.pk)
 
+    @strawberry.field(description="Comments on the account, oldest first (COL-1).")
+    async def comments(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Comment]:
+        from resolvers import activities
+
+        return await activities.record_comments(info, "Account", self.pk, first=first, after=after)
+
     @strawberry.field(description="Tasks linked to the account (ORG-5: your departments').")
     async def tasks(
         self,
@@ -734,6 +742,14 @@ class Contact(Node):
         from resolvers import realtime
 
         return await realtime.activities(info, first=first, after=after, contact_id=self.pk)
+
+    @strawberry.field(description="Comments on the contact, oldest first (COL-1).")
+    async def comments(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Comment]:
+        from resolvers import activities
+
+        return await activities.record_comments(info, "Contact", self.pk, first=first, after=after)
 
     @strawberry.field(description="Tasks linked to the contact (ORG-5: your departments').")
     async def tasks(

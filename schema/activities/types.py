@@ -10,9 +10,15 @@ import strawberry
 import models
 from models.activities import CallDirection, CallOutcome, CallStatus, TaskStatus
 from models.enums import TicketPriority
+from schema.connections import Connection
 from schema.ids import to_global_id
-from schema.types import Account, Agent, Contact, Department, Node, Ticket
+from schema.types import Account, Agent, Comment, Contact, Department, Node, Ticket
 from services import policies
+
+_First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
+_After = Annotated[
+    str | None, strawberry.argument(description="Cursor of the item after which the page starts.")
+]
 
 strawberry.enum(TaskStatus, description="Where a task stands; COMPLETED is done.")
 strawberry.enum(CallDirection, description="INBOUND: the customer called; OUTBOUND: we did.")
@@ -122,6 +128,14 @@ class Task(_Linked, Node):
             return None
         return await info.context.loaders.agent.load(self.assignee_pk)
 
+    @strawberry.field(description="Comments on the task, oldest first (COL-1).")
+    async def comments(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Comment]:
+        from resolvers import activities
+
+        return await activities.record_comments(info, "Task", self.pk, first=first, after=after)
+
     @strawberry.field(description="The agent who is to do it.", deprecation_reason="Use `owner`.")
     async def assignee(self, info: strawberry.Info) -> Agent | None:
         if self.assignee_pk is None:
@@ -167,6 +181,14 @@ class Event(_Linked, Node):
         if self.owner_pk is None:
             return None
         return await info.context.loaders.agent.load(self.owner_pk)
+
+    @strawberry.field(description="Comments on the event, oldest first (COL-1).")
+    async def comments(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Comment]:
+        from resolvers import activities
+
+        return await activities.record_comments(info, "Event", self.pk, first=first, after=after)
 
     @strawberry.field(description="Agents attending (at most 50).")
     async def attendees(self, info: strawberry.Info) -> list[Agent]:
@@ -215,6 +237,14 @@ class Call(_Linked, Node):
             agent_pk=row.agent_id,  # type: ignore[attr-defined]
             **_links(row),
         )
+
+    @strawberry.field(description="Comments on the call, oldest first (COL-1).")
+    async def comments(
+        self, info: strawberry.Info, first: _First = None, after: _After = None
+    ) -> Connection[Comment]:
+        from resolvers import activities
+
+        return await activities.record_comments(info, "Call", self.pk, first=first, after=after)
 
     @strawberry.field(description="The agent on the call.")
     async def agent(self, info: strawberry.Info) -> Agent | None:

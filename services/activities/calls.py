@@ -11,7 +11,7 @@ from tortoise.queryset import QuerySet
 
 import models
 from models.activities import CallDirection, CallOutcome, CallStatus
-from services import activity, uow, validation
+from services import activity, records, uow, validation
 from services.activities import common, phones
 from services.activities.common import UNCHANGED
 from services.auth import Actor
@@ -195,6 +195,7 @@ async def delete_call(actor: Actor, *, call_id: int) -> models.Call:
         await common.record(
             actor, "call.deleted", row, "Call", {"number": row.number, "callId": row.id}
         )
+        await records.forget_record("Call", row.id)
         await models.Call.filter(id=row.id).delete()
     return row
 

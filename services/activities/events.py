@@ -13,7 +13,7 @@ from tortoise.queryset import QuerySet
 
 import models
 from models.enums import NotificationReason
-from services import activity, uow
+from services import activity, records, uow
 from services.activities import common, reminders
 from services.activities.common import UNCHANGED
 from services.auth import Actor
@@ -222,6 +222,7 @@ async def delete_event(actor: Actor, *, event_id: int) -> models.Event:
         await common.record(
             actor, "event.deleted", row, "Event", {"title": row.title, "eventId": row.id}
         )
+        await records.forget_record("Event", row.id)
         await models.Event.filter(id=row.id).delete()
     return row
 

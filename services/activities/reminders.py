@@ -13,6 +13,9 @@ error."""
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import F
@@ -25,6 +28,8 @@ from services.worker import PollingWorker
 from settings import Settings
 
 log = logging.getLogger("deskql.reminders")
+
+PROCESS = f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 MAX_ATTEMPTS = 5
 _workers: list[ReminderWorker] = []
@@ -110,25 +115,36 @@ async def _deliver(reminder: models.Reminder) -> None:
     )
 
 
+def claim_token() -> str:
+    """A mark no other claim shares ("host:pid#random"): the rows a claim won are those with
+    its mark (a timestamp is not enough: two processes waking for the same due time took the
+    same microsecond, and both delivered)."""
+    return f"{PROCESS}#{uuid.uuid4().hex[:12]}"
+
+
 async def _claim_and_deliver(limit: int) -> int:
     now = datetime.now(UTC)
+    token = claim_token()
     async with uow.transaction():
-        ids = (
+        # `.only("id")` keeps FOR UPDATE SKIP LOCKED (tortoise drops it from values_list):
+        # other processes pass over the rows this one holds instead of queueing behind them.
+        locked = (
             await models.Reminder.filter(status=ReminderStatus.PENDING, remind_at__lte=now)
             .select_for_update(skip_locked=True)
             .order_by("remind_at", "id")
             .limit(limit)
-            .values_list("id", flat=True)
+            .only("id")
         )
+        ids = [row.id for row in locked]
         if not ids:
             return 0
-        # Re-checks PENDING on the latest row version: a row another process delivered
-        # meanwhile is not updated and not ours (fired_at is this claim's mark).
+        # Re-checks PENDING on the latest row version (SQLite has no row locks): a row another
+        # process delivered meanwhile is not updated and not ours.
         await models.Reminder.filter(id__in=ids, status=ReminderStatus.PENDING).update(
-            status=ReminderStatus.SENT, fired_at=now, attempts=F("attempts") + 1
+            status=ReminderStatus.SENT, fired_at=now, fired_by=token, attempts=F("attempts") + 1
         )
         rows = await models.Reminder.filter(
-            id__in=ids, status=ReminderStatus.SENT, fired_at=now
+            id__in=ids, status=ReminderStatus.SENT, fired_by=token
         ).order_by("remind_at", "id")
         for row in rows:
             await _deliver(row)
@@ -158,6 +174,7 @@ async def _one_by_one(limit: int) -> int:
                 await models.Reminder.filter(id=pk).update(
                     status=ReminderStatus.SENT,
                     fired_at=datetime.now(UTC),
+                    fired_by=claim_token(),
                     attempts=F("attempts") + 1,
                 )
                 await _deliver(row)

@@ -16,7 +16,7 @@ from tortoise.queryset import QuerySet
 import models
 from models.activities import TaskStatus
 from models.enums import NotificationReason, TicketPriority
-from services import activity, uow
+from services import activity, records, uow
 from services.activities import common, reminders
 from services.activities.common import UNCHANGED
 from services.auth import Actor
@@ -226,6 +226,7 @@ async def delete_task(actor: Actor, *, task_id: int) -> models.Task:
         await common.record(
             actor, "task.deleted", row, "Task", {"title": row.title, "taskId": row.id}
         )
+        await records.forget_record("Task", row.id)
         await models.Task.filter(id=row.id).delete()
     return row
 

@@ -192,3 +192,53 @@ async def test_bad_call_input_writes_nothing(gql: GQLClient, world: World) -> No
         assert field in [e["field"] for e in res.data["callCreate"]["errors"]], fields
     assert await models.Call.all().count() == 0
     assert await models.Activity.all().count() == before
+
+
+async def test_event_and_task_lists_do_not_grow_queries_with_the_page(
+    gql: GQLClient, world: World
+) -> None:
+    from db import count_statements
+
+    carol, _ = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
+    admin = gql.as_(world.admin_token)
+    query = """{ events(first: 50) { nodes { title owner { email } attendees { email }
+                  department { name } contact { name } } }
+                 tasks(first: 50) { nodes { subject owner { email } contact { name } } } }"""
+
+    async def add(n: int) -> None:
+        for i in range(n):
+            res = await admin(
+                EV_CREATE,
+                {
+                    "input": {
+                        "title": f"e{i}",
+                        "startsAt": _iso(timedelta(days=1)),
+                        "endsAt": _iso(timedelta(days=1, hours=1)),
+                        "departmentId": gid("Department", world.support.id),
+                        "contactId": gid("Contact", world.contact.id),
+                        "attendeeIds": [gid("Agent", carol.id), gid("Agent", world.alice.id)],
+                    }
+                },
+            )
+            assert res.data["eventCreate"]["errors"] == []
+            await models.Task.create(
+                title=f"t{i}",
+                department_id=world.support.id,
+                assignee_id=world.alice.id,
+                contact_id=world.contact.id,
+            )
+
+    await add(2)
+    with count_statements() as few:
+        assert len((await admin(query)).data["events"]["nodes"]) == 2
+    await add(10)
+    with count_statements() as many:
+        res = await admin(query)
+    assert len(res.data["events"]["nodes"]) == 12
+    assert {a["email"] for a in res.data["events"]["nodes"][5]["attendees"]} == {
+        "carol@zylker.com",
+        "alice@zylker.com",
+    }
+    # Ten more events with two attendees each would add 10+ statements if a field did not
+    # batch; a loader's batch may split across event-loop ticks (seen on PostgreSQL): +2 at most.
+    assert many.count <= few.count + 2, (few.count, many.count)
