@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -132,13 +133,24 @@ async def _post(
     return response.status_code, bytes(data[:cap]), response.headers.get("location", "")
 
 
+@dataclass
+class Outcome:
+    """How one attempt went."""
+
+    row: models.WebhookDelivery
+    code: int | None
+    answer: bytes
+    error: str
+    duration_ms: int
+
+
 async def attempt(
     settings: Settings,
     client: httpx.AsyncClient,
     secrets: _Secrets,
     row: models.WebhookDelivery,
-) -> None:
-    """Send one claimed delivery and record the outcome."""
+) -> Outcome:
+    """Send one claimed delivery (no transaction open); `record` writes the outcome."""
     hook: models.Webhook = row.webhook
     body = row.body.encode()
     code: int | None = None
@@ -175,47 +187,45 @@ async def attempt(
         log.exception("webhook delivery %s failed", row.id)
         error = f"{type(exc).__name__}: {exc}"
     duration = int((time.monotonic() - started) * 1000)
-    await _finish(settings, row, code, answer, error, duration)
+    return Outcome(row, code, answer, error, duration)
 
 
-async def _finish(
-    settings: Settings,
-    row: models.WebhookDelivery,
-    code: int | None,
-    answer: bytes,
-    error: str,
-    duration_ms: int,
-) -> None:
+async def record(settings: Settings, outcomes: list[Outcome]) -> None:
+    """Write the outcomes of a batch of attempts in one transaction (one commit a batch)."""
     now = datetime.now(UTC)
-    values: dict[str, Any] = {
-        "claimed_at": None,
-        "response_code": code,
-        "response_body": answer[:LOGGED_BODY].decode("utf-8", "replace"),
-        "last_error": error,
-        "duration_ms": duration_ms,
-    }
-    hook: models.Webhook = row.webhook
-    if not error:
-        await models.WebhookDelivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
-            status=DeliveryStatus.DELIVERED, delivered_at=now, **values
-        )
-        if hook.consecutive_failures:
-            await models.Webhook.filter(id=hook.id).update(
+    recovered: set[int] = set()
+    async with uow.transaction():
+        for item in outcomes:
+            row = item.row
+            values: dict[str, Any] = {
+                "claimed_at": None,
+                "response_code": item.code,
+                "response_body": item.answer[:LOGGED_BODY].decode("utf-8", "replace"),
+                "last_error": item.error,
+                "duration_ms": item.duration_ms,
+            }
+            if not item.error:
+                values.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
+                if row.webhook.consecutive_failures:
+                    recovered.add(row.webhook.id)
+            elif row.attempts < settings.webhook_max_attempts:
+                values["status"] = DeliveryStatus.QUEUED
+                values["next_attempt_at"] = now + durable_queue.backoff(
+                    settings.webhook_backoff_ms, row.attempts, MAX_BACKOFF
+                )
+            else:
+                values["status"] = DeliveryStatus.FAILED
+            await models.WebhookDelivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
+                **values
+            )
+        if recovered:
+            await models.Webhook.filter(id__in=sorted(recovered)).update(
                 consecutive_failures=0, retry_at=None, last_failure_at=None
             )
-        return
-    if row.attempts < settings.webhook_max_attempts:
-        values["status"] = DeliveryStatus.QUEUED
-        values["next_attempt_at"] = now + durable_queue.backoff(
-            settings.webhook_backoff_ms, row.attempts, MAX_BACKOFF
-        )
-    else:
-        values["status"] = DeliveryStatus.FAILED
-    async with uow.transaction():
-        await models.WebhookDelivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
-            **values
-        )
-        await _count_failure(settings, hook.id, row.claimed_at or now, now, error)
+        for item in outcomes:
+            if item.error and item.row.webhook.id not in recovered:
+                started = item.row.claimed_at or now
+                await _count_failure(settings, item.row.webhook.id, started, now, item.error)
 
 
 async def _count_failure(
@@ -258,7 +268,8 @@ async def run_once(settings: Settings, client: httpx.AsyncClient, secrets: _Secr
     if not claimed:
         return 0
     rows = await models.WebhookDelivery.filter(id__in=claimed).select_related("webhook")
-    await asyncio.gather(*(attempt(settings, client, secrets, row) for row in rows))
+    outcomes = await asyncio.gather(*(attempt(settings, client, secrets, row) for row in rows))
+    await record(settings, list(outcomes))
     return len(rows)
 
 
@@ -275,7 +286,8 @@ async def deliver_now(settings: Settings, delivery_id: int) -> None:
         return
     row = await models.WebhookDelivery.get(id=delivery_id).select_related("webhook")
     async with new_client(settings) as client:
-        await attempt(settings, client, _Secrets(settings), row)
+        outcome = await attempt(settings, client, _Secrets(settings), row)
+    await record(settings, [outcome])
 
 
 async def prune(settings: Settings) -> int:
