@@ -9,13 +9,14 @@ One process plays `deskql serve` (the services making the changes, and the deliv
 the receiver is another process (a minimal asyncio HTTP/1.1 server appending what it gets to
 a JSON-lines file). Printed, side by side in one run:
 
-- (A) the changes with a webhook subscribed vs (0) the same changes without any webhook: what
-  queueing deliveries in the change's transaction costs the change;
+- (A) the changes with a webhook subscribed (and the worker sending in the same process) vs
+  (0) the same changes without any webhook; (C) the same with the worker stopped: what
+  queueing deliveries in the change's transaction costs the change alone;
 - (A) delivery rate and commit-to-delivery latency (p50, p99) while the changes are made (the
   rate is then bounded by the changes' own rate);
 - (C) the rate at which one worker drains a backlog of the same number of deliveries, vs (R)
-  the same number of bodies POSTed straight to the receiver by one httpx client, 50 at a time
-  (the floor of HTTP on this machine);
+  the same number of bodies POSTed straight to the receiver by one httpx client with as many
+  in flight as the worker (`webhook_concurrency`): the floor of HTTP on this machine;
 - (B) the same changes while the receiver is down for `--outage` seconds: every event
   received exactly once, and how long after the receiver came back the last one arrived.
 """
@@ -187,14 +188,15 @@ async def main(args: argparse.Namespace) -> None:
             for i in range(args.changes)
         ]
         async with httpx.AsyncClient(trust_env=False) as client:
+            gate = asyncio.Semaphore(settings.webhook_concurrency)
+
+            async def post(b: str) -> None:
+                async with gate:
+                    r = await client.post(f"http://127.0.0.1:{port}/hook", content=b)
+                    assert r.status_code == 200
+
             started = time.perf_counter()
-            for i in range(0, len(bodies), 50):
-                await asyncio.gather(
-                    *(
-                        client.post(f"http://127.0.0.1:{port}/hook", content=b)
-                        for b in bodies[i : i + 50]
-                    )
-                )
+            await asyncio.gather(*(post(b) for b in bodies))
             ref_s = time.perf_counter() - started
         skip = len(read_log(out))
 
@@ -257,7 +259,11 @@ async def main(args: argparse.Namespace) -> None:
             # (C) a backlog: the changes made with no worker running, then one worker drains it
             skip += len(got)
             await worker.stop()
-            await changes(args.changes)
+            queued_s = await changes(args.changes)
+            print(
+                f"(C) changes, worker off     : {args.changes / queued_s:8.0f} changes/s  "
+                f"ratio C/0 = {base_s / queued_s:.2f} (the cost of queueing alone)"
+            )
             worker = delivery.DeliveryWorker(settings)
             started = time.time()
             worker.start()
