@@ -14,8 +14,8 @@ a JSON-lines file). Printed, side by side in one run:
   queueing a delivery in the change's transaction costs the change;
 - (C) the N deliveries (Q) queued, drained by one worker, vs (R) N bodies POSTed straight to
   the receiver by one httpx client with as many in flight as the worker: the floor of HTTP;
-- (A) N more changes with the worker running: commit-to-delivery latency (p50, p99), each
-  received once;
+- (A) N more changes as fast as they go, with the worker running: commit-to-delivery latency
+  (p50, p99), each received once; (P) the same at a steady `--pace` (50 changes/s);
 - (B) N changes while the receiver is down for `--outage` seconds: every event received
   exactly once, and how long after the receiver came back the last one arrived.
 """
@@ -147,16 +147,21 @@ async def main(args: argparse.Namespace) -> None:
     numbers = {t.id: t.number for t in rows}
     flip: dict[int, int] = {}
 
-    async def changes(n: int) -> float:
-        """n ticket changes from `--concurrency` tasks; returns their wall time."""
+    async def changes(n: int, pace: float = 0.0) -> float:
+        """n ticket changes from `--concurrency` tasks (at most `pace` a second when set);
+        returns their wall time."""
         queue = list(range(n))
+        begun = time.perf_counter()
         prio = [TicketPriority.HIGH, TicketPriority.LOW]
 
         async def one_task(k: int) -> None:
             mine = [t.id for i, t in enumerate(rows) if i % args.concurrency == k]
             j = 0
             while queue:
-                queue.pop()
+                i = queue.pop()
+                if pace:
+                    # change number n-1-i is due at begun + (n-1-i)/pace
+                    await asyncio.sleep(max(0.0, begun + (n - 1 - i) / pace - time.perf_counter()))
                 pk = mine[j % len(mine)]
                 j += 1
                 # Flip each ticket's priority: every update is a change (an Activity row).
@@ -272,7 +277,25 @@ async def main(args: argparse.Namespace) -> None:
             "bounded by the changes' own rate)"
         )
         print(
-            f"(A) commit -> delivery      : p50 {statistics.median(lat):.0f} ms, "
+            f"(A) commit -> delivery (all at once): p50 {statistics.median(lat):.0f} ms, "
+            f"p99 {lat[int(len(lat) * 0.99) - 1]:.0f} ms, max {lat[-1]:.0f} ms"
+        )
+        skip += len(got)
+
+        # (P) the same at a steady pace the worker keeps up with
+        commits.clear()
+        await changes(args.changes, pace=args.pace)
+        deadline = time.time() + 120
+        while len(read_log(out, skip)) < args.changes and time.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        got = read_log(out, skip)
+        lat = sorted(
+            (r["at"] - commits[tuple(r["key"])]) * 1000 for r in got if tuple(r["key"]) in commits
+        )
+        p_ids = [r["id"] for r in got]
+        print(
+            f"(P) paced at {args.pace:.0f} changes/s : {len(p_ids)} received, "
+            f"{len(set(p_ids))} distinct; commit -> delivery p50 {statistics.median(lat):.0f} ms, "
             f"p99 {lat[int(len(lat) * 0.99) - 1]:.0f} ms, max {lat[-1]:.0f} ms"
         )
         skip += len(got)
@@ -313,6 +336,7 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--outage", type=float, default=30.0)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--pace", type=float, default=50.0, help="changes/s of phase (P)")
     parser.add_argument("--backoff-ms", type=int, default=2000)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--reset", action="store_true")

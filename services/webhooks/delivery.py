@@ -47,6 +47,8 @@ LOGGED_BODY = 1024
 USER_AGENT = "DeskQL-Webhooks/1"
 # Seconds between two prunings of the delivery log by a worker.
 PRUNE_EVERY = 3600.0
+# Seconds between two looks for webhooks due a probe (one statement fewer on most passes).
+PROBE_EVERY = 0.5
 
 
 def new_client(settings: Settings) -> httpx.AsyncClient:
@@ -59,9 +61,9 @@ def new_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
-async def _claim(settings: Settings) -> list[int]:
-    """Deliveries this call won: due ones of healthy webhooks, and one probe per recovering
-    webhook whose retry time has come."""
+async def _claim(settings: Settings, *, probes: bool = True) -> list[int]:
+    """Deliveries this call won: due ones of healthy webhooks, and (with `probes`) one probe
+    per recovering webhook whose retry time has come."""
     now = datetime.now(UTC)
     healthy = Subquery(models.Webhook.filter(is_active=True, consecutive_failures=0).values("id"))
     won = await durable_queue.claim(
@@ -70,6 +72,8 @@ async def _claim(settings: Settings) -> list[int]:
         queued=DeliveryStatus.QUEUED,
         sending=DeliveryStatus.SENDING,
     )
+    if not probes:
+        return won
     recovering = await models.Webhook.filter(
         is_active=True, consecutive_failures__gt=0, retry_at__lte=now
     ).values_list("id", "retry_at")
@@ -142,6 +146,7 @@ class Outcome:
     answer: bytes
     error: str
     duration_ms: int
+    claimed_at: datetime | None = None
 
 
 async def attempt(
@@ -187,44 +192,58 @@ async def attempt(
         log.exception("webhook delivery %s failed", row.id)
         error = f"{type(exc).__name__}: {exc}"
     duration = int((time.monotonic() - started) * 1000)
-    return Outcome(row, code, answer, error, duration)
+    return Outcome(row, code, answer, error, duration, row.claimed_at)
+
+
+FIELDS = (
+    "status",
+    "claimed_at",
+    "response_code",
+    "response_body",
+    "last_error",
+    "duration_ms",
+    "delivered_at",
+    "next_attempt_at",
+)
 
 
 async def record(settings: Settings, outcomes: list[Outcome]) -> None:
-    """Write the outcomes of a batch of attempts in one transaction (one commit a batch)."""
+    """Write the outcomes of a batch of attempts: one UPDATE for all the rows, in one
+    transaction with the failure counts of their webhooks."""
     now = datetime.now(UTC)
     recovered: set[int] = set()
-    async with uow.transaction():
-        for item in outcomes:
-            row = item.row
-            values: dict[str, Any] = {
-                "claimed_at": None,
-                "response_code": item.code,
-                "response_body": item.answer[:LOGGED_BODY].decode("utf-8", "replace"),
-                "last_error": item.error,
-                "duration_ms": item.duration_ms,
-            }
-            if not item.error:
-                values.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
-                if row.webhook.consecutive_failures:
-                    recovered.add(row.webhook.id)
-            elif row.attempts < settings.webhook_max_attempts:
-                values["status"] = DeliveryStatus.QUEUED
-                values["next_attempt_at"] = now + durable_queue.backoff(
-                    settings.webhook_backoff_ms, row.attempts, MAX_BACKOFF
-                )
-            else:
-                values["status"] = DeliveryStatus.FAILED
-            await models.WebhookDelivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
-                **values
+    rows: list[models.WebhookDelivery] = []
+    for item in outcomes:
+        row = item.row
+        row.claimed_at = None
+        row.response_code = item.code
+        row.response_body = item.answer[:LOGGED_BODY].decode("utf-8", "replace")
+        row.last_error = item.error
+        row.duration_ms = item.duration_ms
+        if not item.error:
+            row.status = DeliveryStatus.DELIVERED
+            row.delivered_at = now
+            if row.webhook.consecutive_failures:
+                recovered.add(row.webhook.id)
+        elif row.attempts < settings.webhook_max_attempts:
+            row.status = DeliveryStatus.QUEUED
+            row.next_attempt_at = now + durable_queue.backoff(
+                settings.webhook_backoff_ms, row.attempts, MAX_BACKOFF
             )
+        else:
+            row.status = DeliveryStatus.FAILED
+        rows.append(row)
+    async with uow.transaction():
+        # These rows are this worker's (claimed SENDING moments ago; only a claim older than
+        # STALE_CLAIM is ever taken from a worker), so they are written by id.
+        await models.WebhookDelivery.bulk_update(rows, fields=list(FIELDS))
         if recovered:
             await models.Webhook.filter(id__in=sorted(recovered)).update(
                 consecutive_failures=0, retry_at=None, last_failure_at=None
             )
         for item in outcomes:
             if item.error and item.row.webhook.id not in recovered:
-                started = item.row.claimed_at or now
+                started = item.claimed_at or now
                 await _count_failure(settings, item.row.webhook.id, started, now, item.error)
 
 
@@ -262,12 +281,22 @@ async def _count_failure(
         log.warning("webhook %s (%s) switched off: %s", hook.id, hook.url, error)
 
 
-async def run_once(settings: Settings, client: httpx.AsyncClient, secrets: _Secrets) -> int:
-    """Send the due deliveries once; returns how many were attempted."""
-    claimed = await _claim(settings)
-    if not claimed:
+async def run_once(
+    settings: Settings, client: httpx.AsyncClient, secrets: _Secrets, *, probes: bool = True
+) -> int:
+    """Send the due deliveries once (and probes of failing webhooks, with `probes`); returns
+    how many were attempted."""
+    # One connection for the claim and the read of what was claimed (a server under load
+    # makes each pool checkout wait behind the requests' transactions).
+    async with uow.transaction(savepoints=False):
+        claimed = await _claim(settings, probes=probes)
+        rows = (
+            await models.WebhookDelivery.filter(id__in=claimed).select_related("webhook")
+            if claimed
+            else []
+        )
+    if not rows:
         return 0
-    rows = await models.WebhookDelivery.filter(id__in=claimed).select_related("webhook")
     # A few requests at a time per webhook: more made httpx's pool the bottleneck (50 at once
     # sent 4x fewer per second than 2-4 at once to a local receiver, bench/webhooks.py), and
     # a slow endpoint holds only its own slots.
@@ -327,6 +356,8 @@ class DeliveryWorker(durable_queue.QueueWorker):
     queued some (services.webhooks.events.wake)."""
 
     name = "webhooks"
+    # After a wake-up, let the commits of a burst of changes land: bigger, fewer batches.
+    settle = 0.01
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings.webhook_interval_ms, events._wake)
@@ -334,10 +365,15 @@ class DeliveryWorker(durable_queue.QueueWorker):
         self.client = new_client(settings)
         self.secrets = _Secrets(settings)
         self._pruned = -PRUNE_EVERY
+        self._probed = -PROBE_EVERY
 
     async def run_once(self) -> int:
-        """Send the due deliveries once."""
-        return await run_once(self.settings, self.client, self.secrets)
+        """Send the due deliveries once; look for probes to send at most every PROBE_EVERY."""
+        now = time.monotonic()
+        probes = now - self._probed >= PROBE_EVERY
+        if probes:
+            self._probed = now
+        return await run_once(self.settings, self.client, self.secrets, probes=probes)
 
     async def recover(self) -> int:
         """Deliveries a crashed worker left SENDING become FAILED; old ones are pruned."""
