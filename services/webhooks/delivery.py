@@ -97,6 +97,10 @@ async def _claim(settings: Settings, *, probes: bool = True) -> list[int]:
     return won
 
 
+class _NoSecret(Exception):
+    """The stored secret does not decrypt with this server's key: nothing is sent unsigned."""
+
+
 class _Secrets:
     """Decrypted signing secrets by (webhook, stored token): the key file is read once."""
 
@@ -163,6 +167,9 @@ async def attempt(
     error = ""
     started = time.monotonic()
     try:
+        secret = secrets.of(hook)
+        if not secret:
+            raise _NoSecret
         target = await targets.resolve(hook.url, allow_private=settings.webhook_allow_private)
         headers = {
             "Host": targets.host_header(hook.url),
@@ -172,7 +179,7 @@ async def attempt(
             "X-DeskQL-Event": row.event,
             "X-DeskQL-Event-Id": row.event_id,
             "X-DeskQL-Delivery": to_global_id("WebhookDelivery", row.id),
-            signing.HEADER: signing.header(secrets.of(hook), body),
+            signing.HEADER: signing.header(secret, body),
         }
         code, answer, location = await asyncio.wait_for(
             _post(client, target, headers, body, settings.webhook_response_cap_bytes),
@@ -182,6 +189,11 @@ async def attempt(
             error = f"answered {code}: redirects are not followed (Location: {location[:300]})"
         elif not 200 <= code < 300:
             error = f"answered {code}"
+    except _NoSecret:
+        error = (
+            "the signing secret cannot be decrypted (DESKQL_SECRET_KEY changed?): set a new "
+            "secret with webhookUpdate"
+        )
     except targets.TargetRefused as exc:
         error = f"refused: {exc}"
     except TimeoutError:
