@@ -88,6 +88,14 @@ async def test_lifecycle(world: World, gqlw: GQLClient, receiver: Receiver):
     assert log["totalCount"] == 2
     assert [n["responseCode"] for n in log["nodes"]] == [500, 200]  # newest first
 
+    only = """query($id: ID!) { node(id: $id) { ... on Webhook {
+      deliveries(status: QUEUED) { totalCount nodes { responseCode error } } } } }"""
+    res = await admin(only, {"id": hook["id"]})
+    assert res.data["node"]["deliveries"] == {
+        "totalCount": 1,
+        "nodes": [{"responseCode": 500, "error": "answered 500"}],
+    }
+
     res = await admin(REDELIVER, {"id": ping["id"]})
     again = res.data["webhookRedeliver"]
     assert again["errors"] == [] and again["delivery"]["status"] == "QUEUED"
