@@ -100,6 +100,13 @@ async def test_lifecycle(world: World, gqlw: GQLClient, receiver: Receiver):
     again = res.data["webhookRedeliver"]
     assert again["errors"] == [] and again["delivery"]["status"] == "QUEUED"
     assert again["delivery"]["eventId"] == ping["eventId"]
+    links = """query($id: ID!) { node(id: $id) { ... on WebhookDelivery {
+      webhook { id } redeliveryOf { id event } } } }"""
+    res = await admin(links, {"id": again["delivery"]["id"]})
+    assert res.data["node"] == {
+        "webhook": {"id": hook["id"]},
+        "redeliveryOf": {"id": ping["id"], "event": "ping"},
+    }
 
     res = await admin(
         UPDATE,
