@@ -114,6 +114,8 @@ class Settings:
     # Failed attempts in a row after which a webhook is switched off (administrators told).
     webhook_disable_after: int = 15
     webhook_batch_size: int = 50
+    # Requests a worker has in flight at once per webhook.
+    webhook_concurrency: int = 4
     # Bytes of a response read at most (the rest is not read); the log keeps 1 KB of it.
     webhook_response_cap_bytes: int = 65536
     # Days the delivery log keeps ended deliveries (0: for ever).

@@ -9,15 +9,15 @@ One process plays `deskql serve` (the services making the changes, and the deliv
 the receiver is another process (a minimal asyncio HTTP/1.1 server appending what it gets to
 a JSON-lines file). Printed, side by side in one run:
 
-- (A) the changes with a webhook subscribed vs (0) the same changes without any webhook: what
-  queueing deliveries in the change's transaction costs the change;
-- (A) delivery rate and commit-to-delivery latency (p50, p99) while the changes are made (the
-  rate is then bounded by the changes' own rate);
-- (C) the rate at which one worker drains a backlog of the same number of deliveries, vs (R)
-  the same number of bodies POSTed straight to the receiver by one httpx client, 50 at a time
-  (the floor of HTTP on this machine);
-- (B) the same changes while the receiver is down for `--outage` seconds: every event
-  received exactly once, and how long after the receiver came back the last one arrived.
+- (0) vs (Q): N ticket changes in interleaved rounds, without any webhook code on the change
+  path (events.enqueue a no-op) and with a webhook subscribed (no worker running): what
+  queueing a delivery in the change's transaction costs the change;
+- (C) the N deliveries (Q) queued, drained by one worker, vs (R) N bodies POSTed straight to
+  the receiver by one httpx client with as many in flight as the worker: the floor of HTTP;
+- (A) N more changes as fast as they go, with the worker running: commit-to-delivery latency
+  (p50, p99), each received once; (P) the same at a steady `--pace` (50 changes/s);
+- (B) N changes while the receiver is down for `--outage` seconds: every event received
+  exactly once, and how long after the receiver came back the last one arrived.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ async def main(args: argparse.Namespace) -> None:
     from models.enums import Role, TicketPriority
     from services import auth, organisation, tickets
     from services.auth import Actor
-    from services.webhooks import delivery, manage
+    from services.webhooks import delivery, events, manage
     from settings import Settings
 
     var = Path(tempfile.mkdtemp(prefix="deskql-bench-webhooks-"))
@@ -147,16 +147,21 @@ async def main(args: argparse.Namespace) -> None:
     numbers = {t.id: t.number for t in rows}
     flip: dict[int, int] = {}
 
-    async def changes(n: int) -> float:
-        """n ticket changes from `--concurrency` tasks; returns their wall time."""
+    async def changes(n: int, pace: float = 0.0) -> float:
+        """n ticket changes from `--concurrency` tasks (at most `pace` a second when set);
+        returns their wall time."""
         queue = list(range(n))
+        begun = time.perf_counter()
         prio = [TicketPriority.HIGH, TicketPriority.LOW]
 
         async def one_task(k: int) -> None:
             mine = [t.id for i, t in enumerate(rows) if i % args.concurrency == k]
             j = 0
             while queue:
-                queue.pop()
+                i = queue.pop()
+                if pace:
+                    # change number n-1-i is due at begun + (n-1-i)/pace
+                    await asyncio.sleep(max(0.0, begun + (n - 1 - i) / pace - time.perf_counter()))
                 pk = mine[j % len(mine)]
                 j += 1
                 # Flip each ticket's priority: every update is a change (an Activity row).
@@ -171,15 +176,12 @@ async def main(args: argparse.Namespace) -> None:
         await asyncio.gather(*(one_task(k) for k in range(args.concurrency)))
         return time.perf_counter() - started
 
-    # (0) the changes without any webhook
-    base_s = await changes(args.changes)
-    commits.clear()
-
     port = free_port()
     out = var / "received.jsonl"
     receiver = start_receiver(port, out)
+    worker = None
     try:
-        # (R) the same kind of bodies POSTed straight to the receiver, batch by batch
+        # (R) the same number of bodies POSTed straight to the receiver
         import httpx
 
         bodies = [
@@ -187,14 +189,15 @@ async def main(args: argparse.Namespace) -> None:
             for i in range(args.changes)
         ]
         async with httpx.AsyncClient(trust_env=False) as client:
+            gate = asyncio.Semaphore(settings.webhook_concurrency)
+
+            async def post(b: str) -> None:
+                async with gate:
+                    r = await client.post(f"http://127.0.0.1:{port}/hook", content=b)
+                    assert r.status_code == 200
+
             started = time.perf_counter()
-            for i in range(0, len(bodies), 50):
-                await asyncio.gather(
-                    *(
-                        client.post(f"http://127.0.0.1:{port}/hook", content=b)
-                        for b in bodies[i : i + 50]
-                    )
-                )
+            await asyncio.gather(*(post(b) for b in bodies))
             ref_s = time.perf_counter() - started
         skip = len(read_log(out))
 
@@ -205,103 +208,122 @@ async def main(args: argparse.Namespace) -> None:
             events_=["ticket.updated"],
             secret="bench-secret-0123456789",
         )
-        worker = delivery.DeliveryWorker(settings)
-        worker.start()
+        print(
+            f"changes: {args.changes} ticket updates, {args.concurrency} at a time, "
+            f"{'PostgreSQL' if args.database_url else 'SQLite'}"
+        )
+
+        # (0) vs (Q), interleaved rounds, no worker: the change path without any webhook code
+        # (events.enqueue replaced by a no-op) and with a webhook subscribed (queueing only).
+        real_enqueue = events.enqueue
+
+        async def no_enqueue(*_: object, **__: object) -> int:
+            return 0
+
+        base_s = queued_s = 0.0
+        per = args.changes // args.rounds
         try:
-            # (A) receiver up
-            first = time.time()
-            with_s = await changes(args.changes)
-            deadline = time.time() + 120
-            while len(read_log(out, skip)) < args.changes and time.time() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
-            got = read_log(out, skip)
-            if not got:
-                statuses = await models.WebhookDelivery.all().values_list("status", "last_error")
-                acts = await models.Activity.filter(kind="ticket.updated").count()
-                hooks = await models.Webhook.all().values_list("id", "events", "is_active")
-                raise SystemExit(
-                    f"nothing received; deliveries: {statuses[:5]} ({len(statuses)}) {acts} {hooks}"
-                )
-            last = max(r["at"] for r in got)
-            lat = sorted(
-                (r["at"] - commits[tuple(r["key"])]) * 1000
-                for r in got
-                if tuple(r["key"]) in commits
-            )
-            a_ids = [r["id"] for r in got]
-            print(
-                f"changes: {args.changes} ticket updates, {args.concurrency} at a time, "
-                f"{'PostgreSQL' if args.database_url else 'SQLite'}"
-            )
-            print(f"(0) changes without webhook : {args.changes / base_s:8.0f} changes/s")
-            print(
-                f"(A) changes with webhook    : {args.changes / with_s:8.0f} changes/s  "
-                f"ratio A/0 = {base_s / with_s:.2f}"
-            )
-            print(
-                f"(A) delivered               : {len(a_ids)} received, {len(set(a_ids))} distinct"
-            )
-            print(
-                f"(A) delivery rate           : {len(got) / (last - first):8.0f} deliveries/s "
-                "(first commit to last receipt)"
-            )
-            print(
-                f"(R) direct POSTs            : {args.changes / ref_s:8.0f} requests/s  "
-                f"ratio A/R = {(len(got) / (last - first)) / (args.changes / ref_s):.2f}"
-            )
-            print(
-                f"(A) commit -> delivery      : p50 {statistics.median(lat):.0f} ms, "
-                f"p99 {lat[int(len(lat) * 0.99) - 1]:.0f} ms, max {lat[-1]:.0f} ms"
-            )
-
-            # (C) a backlog: the changes made with no worker running, then one worker drains it
-            skip += len(got)
-            await worker.stop()
-            await changes(args.changes)
-            worker = delivery.DeliveryWorker(settings)
-            started = time.time()
-            worker.start()
-            deadline = started + 120
-            while len(read_log(out, skip)) < args.changes and time.time() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
-            got = read_log(out, skip)
-            drain = len(got) / (max(r["at"] for r in got) - started)
-            c_ids = [r["id"] for r in got]
-            print(
-                f"(C) backlog drained         : {drain:8.0f} deliveries/s  "
-                f"ratio C/R = {drain / (args.changes / ref_s):.2f}  "
-                f"({len(c_ids)} received, {len(set(c_ids))} distinct)"
-            )
-
-            # (B) the receiver is down for --outage seconds while the changes are made
-            skip += len(got)
-            commits.clear()
-            receiver.terminate()
-            receiver.wait()
-            down = time.time()
-            await changes(args.changes)
-            await asyncio.sleep(max(0.0, args.outage - (time.time() - down)))
-            receiver = start_receiver(port, out)
-            up = time.time()
-            deadline = up + args.outage * 3 + 120
-            while len(read_log(out, skip)) < args.changes and time.time() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.1)
-            await asyncio.sleep(1.0)  # would a duplicate arrive late?
-            got = read_log(out, skip)
-            ids = [r["id"] for r in got]
-            hook_row = await models.Webhook.get(id=hook.id)
-            print(
-                f"(B) outage {up - down:.0f} s: {len(ids)} received, "
-                f"{len(set(ids))} distinct, expected {args.changes}; "
-                f"last received {max(r['at'] for r in got) - up:.1f} s after the receiver came "
-                "back; "
-                f"webhook active={hook_row.is_active}"
-            )
-            failed = await models.WebhookDelivery.filter(status="FAILED").count()
-            print(f"(B) deliveries FAILED: {failed}")
+            for _ in range(args.rounds):
+                events.enqueue = no_enqueue  # type: ignore[assignment]
+                base_s += await changes(per)
+                events.enqueue = real_enqueue  # type: ignore[assignment]
+                queued_s += await changes(per)
         finally:
-            await worker.stop()
+            events.enqueue = real_enqueue  # type: ignore[assignment]
+        backlog = per * args.rounds
+        print(f"(0) changes, no webhook code: {backlog / base_s:8.0f} changes/s")
+        print(
+            f"(Q) changes, webhook queued : {backlog / queued_s:8.0f} changes/s  "
+            f"ratio Q/0 = {base_s / queued_s:.2f} (the cost of queueing in the change)"
+        )
+
+        # (C) the backlog those changes queued, drained by one worker
+        worker = delivery.DeliveryWorker(settings)
+        started = time.time()
+        worker.start()
+        deadline = started + 120
+        while len(read_log(out, skip)) < backlog and time.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+        got = read_log(out, skip)
+        drain = len(got) / (max(r["at"] for r in got) - started)
+        c_ids = [r["id"] for r in got]
+        print(
+            f"(C) backlog drained         : {drain:8.0f} deliveries/s  "
+            f"({len(c_ids)} received, {len(set(c_ids))} distinct, expected {backlog})"
+        )
+        print(
+            f"(R) direct POSTs            : {args.changes / ref_s:8.0f} requests/s  "
+            f"ratio C/R = {drain / (args.changes / ref_s):.2f} "
+            f"({settings.webhook_concurrency} in flight, as the worker)"
+        )
+        skip += len(got)
+
+        # (A) the worker running while the changes are made: commit-to-delivery latency
+        commits.clear()
+        first = time.time()
+        live_s = await changes(args.changes)
+        deadline = time.time() + 120
+        while len(read_log(out, skip)) < args.changes and time.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        got = read_log(out, skip)
+        last = max(r["at"] for r in got)
+        lat = sorted(
+            (r["at"] - commits[tuple(r["key"])]) * 1000 for r in got if tuple(r["key"]) in commits
+        )
+        a_ids = [r["id"] for r in got]
+        print(
+            f"(A) live: {len(a_ids)} received, {len(set(a_ids))} distinct; "
+            f"{len(got) / (last - first):.0f} deliveries/s (first commit to last receipt) "
+            f"while the changes ran at {args.changes / live_s:.0f}/s"
+        )
+        print(
+            f"(A) commit -> delivery (all at once): p50 {statistics.median(lat):.0f} ms, "
+            f"p99 {lat[int(len(lat) * 0.99) - 1]:.0f} ms, max {lat[-1]:.0f} ms"
+        )
+        skip += len(got)
+
+        # (P) the same at a steady pace the worker keeps up with
+        commits.clear()
+        await changes(args.changes, pace=args.pace)
+        deadline = time.time() + 120
+        while len(read_log(out, skip)) < args.changes and time.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        got = read_log(out, skip)
+        lat = sorted(
+            (r["at"] - commits[tuple(r["key"])]) * 1000 for r in got if tuple(r["key"]) in commits
+        )
+        p_ids = [r["id"] for r in got]
+        print(
+            f"(P) paced at {args.pace:.0f} changes/s : {len(p_ids)} received, "
+            f"{len(set(p_ids))} distinct; commit -> delivery p50 {statistics.median(lat):.0f} ms, "
+            f"p99 {lat[int(len(lat) * 0.99) - 1]:.0f} ms, max {lat[-1]:.0f} ms"
+        )
+        skip += len(got)
+
+        # (B) the receiver is down for --outage seconds while the changes are made
+        receiver.terminate()
+        receiver.wait()
+        down = time.time()
+        await changes(args.changes)
+        await asyncio.sleep(max(0.0, args.outage - (time.time() - down)))
+        receiver = start_receiver(port, out)
+        up = time.time()
+        deadline = up + args.outage * 3 + 120
+        while len(read_log(out, skip)) < args.changes and time.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # would a duplicate arrive late?
+        got = read_log(out, skip)
+        ids = [r["id"] for r in got]
+        hook_row = await models.Webhook.get(id=hook.id)
+        failed = await models.WebhookDelivery.filter(status="FAILED").count()
+        print(
+            f"(B) outage {up - down:.0f} s: {len(ids)} received, {len(set(ids))} distinct, "
+            f"expected {args.changes}; the last {max(r['at'] for r in got) - up:.1f} s after "
+            f"the receiver came back; webhook active={hook_row.is_active}; FAILED: {failed}"
+        )
     finally:
+        if worker is not None:
+            await worker.stop()
         receiver.terminate()
         receiver.wait()
         await db.close_db()
@@ -313,6 +335,8 @@ if __name__ == "__main__":
     parser.add_argument("--tickets", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--outage", type=float, default=30.0)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--pace", type=float, default=50.0, help="changes/s of phase (P)")
     parser.add_argument("--backoff-ms", type=int, default=2000)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--reset", action="store_true")

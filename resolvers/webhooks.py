@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
+import models
 from resolvers.common import given, mutate, page
 from schema.connections import Connection
 from schema.context import actor_of
 from schema.ids import input_id
+from services import policies
 from services.webhooks import manage
 
 if TYPE_CHECKING:
@@ -64,7 +66,7 @@ async def webhook_of(info: strawberry.Info, pk: int) -> Webhook | None:
     """`WebhookDelivery.webhook`."""
     from schema.webhooks import Webhook
 
-    row = await manage.visible_webhooks(actor_of(info)).filter(id=pk).first()
+    row = await policies.visible(actor_of(info), models.Webhook).filter(id=pk).first()
     return Webhook.from_row(row) if row else None
 
 
@@ -74,7 +76,7 @@ async def delivery_of(info: strawberry.Info, pk: int | None) -> WebhookDelivery 
 
     if pk is None:
         return None
-    row = await manage.visible_deliveries(actor_of(info)).filter(id=pk).first()
+    row = await policies.visible(actor_of(info), models.WebhookDelivery).filter(id=pk).first()
     return WebhookDelivery.from_row(row) if row else None
 
 

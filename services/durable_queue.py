@@ -92,6 +92,8 @@ class QueueWorker:
     both; `registry` is the module's list of live workers that its `wake()` pokes."""
 
     name = "queue"
+    # Seconds to wait after a wake-up before the pass (0: at once).
+    settle = 0.0
 
     def __init__(self, interval_ms: int, registry: list[Any]) -> None:
         self.interval = interval_ms / 1000
@@ -147,6 +149,8 @@ class QueueWorker:
                 log.exception("%s pass failed", self.name)
             try:
                 await asyncio.wait_for(self._event.wait(), self.interval)
+                if self.settle:
+                    await asyncio.sleep(self.settle)
             except TimeoutError:
                 try:
                     await self.recover()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,6 +47,8 @@ LOGGED_BODY = 1024
 USER_AGENT = "DeskQL-Webhooks/1"
 # Seconds between two prunings of the delivery log by a worker.
 PRUNE_EVERY = 3600.0
+# Seconds between two looks for webhooks due a probe (one statement fewer on most passes).
+PROBE_EVERY = 0.5
 
 
 def new_client(settings: Settings) -> httpx.AsyncClient:
@@ -54,13 +57,13 @@ def new_client(settings: Settings) -> httpx.AsyncClient:
         follow_redirects=False,
         trust_env=False,
         timeout=httpx.Timeout(settings.webhook_timeout_ms / 1000),
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
 
 
-async def _claim(settings: Settings) -> list[int]:
-    """Deliveries this call won: due ones of healthy webhooks, and one probe per recovering
-    webhook whose retry time has come."""
+async def _claim(settings: Settings, *, probes: bool = True) -> list[int]:
+    """Deliveries this call won: due ones of healthy webhooks, and (with `probes`) one probe
+    per recovering webhook whose retry time has come."""
     now = datetime.now(UTC)
     healthy = Subquery(models.Webhook.filter(is_active=True, consecutive_failures=0).values("id"))
     won = await durable_queue.claim(
@@ -69,6 +72,8 @@ async def _claim(settings: Settings) -> list[int]:
         queued=DeliveryStatus.QUEUED,
         sending=DeliveryStatus.SENDING,
     )
+    if not probes:
+        return won
     recovering = await models.Webhook.filter(
         is_active=True, consecutive_failures__gt=0, retry_at__lte=now
     ).values_list("id", "retry_at")
@@ -90,6 +95,10 @@ async def _claim(settings: Settings) -> list[int]:
             await models.Webhook.filter(id=hook_id, retry_at=lease).update(retry_at=retry_at)
         won += probe
     return won
+
+
+class _NoSecret(Exception):
+    """The stored secret does not decrypt with this server's key: nothing is sent unsigned."""
 
 
 class _Secrets:
@@ -132,13 +141,25 @@ async def _post(
     return response.status_code, bytes(data[:cap]), response.headers.get("location", "")
 
 
+@dataclass
+class Outcome:
+    """How one attempt went."""
+
+    row: models.WebhookDelivery
+    code: int | None
+    answer: bytes
+    error: str
+    duration_ms: int
+    claimed_at: datetime | None = None
+
+
 async def attempt(
     settings: Settings,
     client: httpx.AsyncClient,
     secrets: _Secrets,
     row: models.WebhookDelivery,
-) -> None:
-    """Send one claimed delivery and record the outcome."""
+) -> Outcome:
+    """Send one claimed delivery (no transaction open); `record` writes the outcome."""
     hook: models.Webhook = row.webhook
     body = row.body.encode()
     code: int | None = None
@@ -146,6 +167,9 @@ async def attempt(
     error = ""
     started = time.monotonic()
     try:
+        secret = secrets.of(hook)
+        if not secret:
+            raise _NoSecret
         target = await targets.resolve(hook.url, allow_private=settings.webhook_allow_private)
         headers = {
             "Host": targets.host_header(hook.url),
@@ -155,7 +179,7 @@ async def attempt(
             "X-DeskQL-Event": row.event,
             "X-DeskQL-Event-Id": row.event_id,
             "X-DeskQL-Delivery": to_global_id("WebhookDelivery", row.id),
-            signing.HEADER: signing.header(secrets.of(hook), body),
+            signing.HEADER: signing.header(secret, body),
         }
         code, answer, location = await asyncio.wait_for(
             _post(client, target, headers, body, settings.webhook_response_cap_bytes),
@@ -165,6 +189,11 @@ async def attempt(
             error = f"answered {code}: redirects are not followed (Location: {location[:300]})"
         elif not 200 <= code < 300:
             error = f"answered {code}"
+    except _NoSecret:
+        error = (
+            "the signing secret cannot be decrypted (DESKQL_SECRET_KEY changed?): set a new "
+            "secret with webhookUpdate"
+        )
     except targets.TargetRefused as exc:
         error = f"refused: {exc}"
     except TimeoutError:
@@ -175,47 +204,59 @@ async def attempt(
         log.exception("webhook delivery %s failed", row.id)
         error = f"{type(exc).__name__}: {exc}"
     duration = int((time.monotonic() - started) * 1000)
-    await _finish(settings, row, code, answer, error, duration)
+    return Outcome(row, code, answer, error, duration, row.claimed_at)
 
 
-async def _finish(
-    settings: Settings,
-    row: models.WebhookDelivery,
-    code: int | None,
-    answer: bytes,
-    error: str,
-    duration_ms: int,
-) -> None:
+FIELDS = (
+    "status",
+    "claimed_at",
+    "response_code",
+    "response_body",
+    "last_error",
+    "duration_ms",
+    "delivered_at",
+    "next_attempt_at",
+)
+
+
+async def record(settings: Settings, outcomes: list[Outcome]) -> None:
+    """Write the outcomes of a batch of attempts: one UPDATE for all the rows, in one
+    transaction with the failure counts of their webhooks."""
     now = datetime.now(UTC)
-    values: dict[str, Any] = {
-        "claimed_at": None,
-        "response_code": code,
-        "response_body": answer[:LOGGED_BODY].decode("utf-8", "replace"),
-        "last_error": error,
-        "duration_ms": duration_ms,
-    }
-    hook: models.Webhook = row.webhook
-    if not error:
-        await models.WebhookDelivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
-            status=DeliveryStatus.DELIVERED, delivered_at=now, **values
-        )
-        if hook.consecutive_failures:
-            await models.Webhook.filter(id=hook.id).update(
+    recovered: set[int] = set()
+    rows: list[models.WebhookDelivery] = []
+    for item in outcomes:
+        row = item.row
+        row.claimed_at = None
+        row.response_code = item.code
+        row.response_body = item.answer[:LOGGED_BODY].decode("utf-8", "replace")
+        row.last_error = item.error
+        row.duration_ms = item.duration_ms
+        if not item.error:
+            row.status = DeliveryStatus.DELIVERED
+            row.delivered_at = now
+            if row.webhook.consecutive_failures:
+                recovered.add(row.webhook.id)
+        elif row.attempts < settings.webhook_max_attempts:
+            row.status = DeliveryStatus.QUEUED
+            row.next_attempt_at = now + durable_queue.backoff(
+                settings.webhook_backoff_ms, row.attempts, MAX_BACKOFF
+            )
+        else:
+            row.status = DeliveryStatus.FAILED
+        rows.append(row)
+    async with uow.transaction():
+        # These rows are this worker's (claimed SENDING moments ago; only a claim older than
+        # STALE_CLAIM is ever taken from a worker), so they are written by id.
+        await models.WebhookDelivery.bulk_update(rows, fields=list(FIELDS))
+        if recovered:
+            await models.Webhook.filter(id__in=sorted(recovered)).update(
                 consecutive_failures=0, retry_at=None, last_failure_at=None
             )
-        return
-    if row.attempts < settings.webhook_max_attempts:
-        values["status"] = DeliveryStatus.QUEUED
-        values["next_attempt_at"] = now + durable_queue.backoff(
-            settings.webhook_backoff_ms, row.attempts, MAX_BACKOFF
-        )
-    else:
-        values["status"] = DeliveryStatus.FAILED
-    async with uow.transaction():
-        await models.WebhookDelivery.filter(id=row.id, status=DeliveryStatus.SENDING).update(
-            **values
-        )
-        await _count_failure(settings, hook.id, row.claimed_at or now, now, error)
+        for item in outcomes:
+            if item.error and item.row.webhook.id not in recovered:
+                started = item.claimed_at or now
+                await _count_failure(settings, item.row.webhook.id, started, now, item.error)
 
 
 async def _count_failure(
@@ -252,13 +293,34 @@ async def _count_failure(
         log.warning("webhook %s (%s) switched off: %s", hook.id, hook.url, error)
 
 
-async def run_once(settings: Settings, client: httpx.AsyncClient, secrets: _Secrets) -> int:
-    """Send the due deliveries once; returns how many were attempted."""
-    claimed = await _claim(settings)
-    if not claimed:
+async def run_once(
+    settings: Settings, client: httpx.AsyncClient, secrets: _Secrets, *, probes: bool = True
+) -> int:
+    """Send the due deliveries once (and probes of failing webhooks, with `probes`); returns
+    how many were attempted."""
+    # One connection for the claim and the read of what was claimed (a server under load
+    # makes each pool checkout wait behind the requests' transactions).
+    async with uow.transaction(savepoints=False):
+        claimed = await _claim(settings, probes=probes)
+        rows = (
+            await models.WebhookDelivery.filter(id__in=claimed).select_related("webhook")
+            if claimed
+            else []
+        )
+    if not rows:
         return 0
-    rows = await models.WebhookDelivery.filter(id__in=claimed).select_related("webhook")
-    await asyncio.gather(*(attempt(settings, client, secrets, row) for row in rows))
+    # A few requests at a time per webhook: more made httpx's pool the bottleneck (50 at once
+    # sent 4x fewer per second than 2-4 at once to a local receiver, bench/webhooks.py), and
+    # a slow endpoint holds only its own slots.
+    gates: dict[int, asyncio.Semaphore] = {}
+
+    async def one(row: models.WebhookDelivery) -> Outcome:
+        gate = gates.setdefault(row.webhook.id, asyncio.Semaphore(settings.webhook_concurrency))
+        async with gate:
+            return await attempt(settings, client, secrets, row)
+
+    outcomes = await asyncio.gather(*(one(row) for row in rows))
+    await record(settings, list(outcomes))
     return len(rows)
 
 
@@ -275,7 +337,8 @@ async def deliver_now(settings: Settings, delivery_id: int) -> None:
         return
     row = await models.WebhookDelivery.get(id=delivery_id).select_related("webhook")
     async with new_client(settings) as client:
-        await attempt(settings, client, _Secrets(settings), row)
+        outcome = await attempt(settings, client, _Secrets(settings), row)
+    await record(settings, [outcome])
 
 
 async def prune(settings: Settings) -> int:
@@ -305,6 +368,8 @@ class DeliveryWorker(durable_queue.QueueWorker):
     queued some (services.webhooks.events.wake)."""
 
     name = "webhooks"
+    # After a wake-up, let the commits of a burst of changes land: bigger, fewer batches.
+    settle = 0.01
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings.webhook_interval_ms, events._wake)
@@ -312,10 +377,15 @@ class DeliveryWorker(durable_queue.QueueWorker):
         self.client = new_client(settings)
         self.secrets = _Secrets(settings)
         self._pruned = -PRUNE_EVERY
+        self._probed = -PROBE_EVERY
 
     async def run_once(self) -> int:
-        """Send the due deliveries once."""
-        return await run_once(self.settings, self.client, self.secrets)
+        """Send the due deliveries once; look for probes to send at most every PROBE_EVERY."""
+        now = time.monotonic()
+        probes = now - self._probed >= PROBE_EVERY
+        if probes:
+            self._probed = now
+        return await run_once(self.settings, self.client, self.secrets, probes=probes)
 
     async def recover(self) -> int:
         """Deliveries a crashed worker left SENDING become FAILED; old ones are pruned."""

@@ -82,17 +82,6 @@ def list_webhooks(actor: Actor) -> QuerySet[models.Webhook]:
     return models.Webhook.all().order_by("id")
 
 
-def visible_webhooks(actor: Actor) -> QuerySet[models.Webhook]:
-    """Webhooks for node(id:): all for administrators, none for anyone else."""
-    return models.Webhook.all() if actor.is_admin else models.Webhook.filter(id__in=[])
-
-
-def visible_deliveries(actor: Actor) -> QuerySet[models.WebhookDelivery]:
-    """Deliveries for node(id:): all for administrators, none for anyone else."""
-    qs = models.WebhookDelivery.all()
-    return qs if actor.is_admin else qs.filter(id__in=[])
-
-
 def list_deliveries(
     actor: Actor, *, webhook_id: int, status: DeliveryStatus | None = None
 ) -> QuerySet[models.WebhookDelivery]:

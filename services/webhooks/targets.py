@@ -74,10 +74,15 @@ async def resolve(url: str, *, allow_private: bool) -> Target:
     address must not reach the private one."""
     scheme, host, port = parse(url)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise TargetRefused(f"the host {host!r} does not resolve: {exc}") from None
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        addresses = [str(ipaddress.ip_address(host))]  # a literal address: no lookup
+    except ValueError:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
+        except (socket.gaierror, UnicodeError) as exc:
+            raise TargetRefused(f"the host {host!r} does not resolve: {exc}") from None
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
         raise TargetRefused(f"the host {host!r} does not resolve")
     if not allow_private:

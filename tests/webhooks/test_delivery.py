@@ -382,3 +382,16 @@ async def test_history_hides_the_query_and_old_deliveries_are_pruned(
     await models.WebhookDelivery.all().update(created_at=old)
     assert await delivery.prune(hook_settings) == 1  # the delivered one; queued ones stay
     assert await models.WebhookDelivery.filter(status=DeliveryStatus.QUEUED).count() == 1
+
+
+async def test_nothing_is_sent_unsigned_when_the_secret_does_not_decrypt(
+    world: World, hook_settings: Settings, receiver: Receiver
+):
+    hook = await _hook(world, hook_settings, receiver.url)
+    await models.Webhook.filter(id=hook.id).update(secret_encrypted="not-a-fernet-token")
+    await _ticket(world)
+    async with delivery.new_client(hook_settings) as client:
+        await delivery.run_once(hook_settings, client, delivery._Secrets(hook_settings))
+    row = await models.WebhookDelivery.get(webhook_id=hook.id)
+    assert row.status is DeliveryStatus.QUEUED and "cannot be decrypted" in row.last_error
+    assert receiver.requests == []

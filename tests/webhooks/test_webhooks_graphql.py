@@ -88,10 +88,25 @@ async def test_lifecycle(world: World, gqlw: GQLClient, receiver: Receiver):
     assert log["totalCount"] == 2
     assert [n["responseCode"] for n in log["nodes"]] == [500, 200]  # newest first
 
+    only = """query($id: ID!) { node(id: $id) { ... on Webhook {
+      deliveries(status: QUEUED) { totalCount nodes { responseCode error } } } } }"""
+    res = await admin(only, {"id": hook["id"]})
+    assert res.data["node"]["deliveries"] == {
+        "totalCount": 1,
+        "nodes": [{"responseCode": 500, "error": "answered 500"}],
+    }
+
     res = await admin(REDELIVER, {"id": ping["id"]})
     again = res.data["webhookRedeliver"]
     assert again["errors"] == [] and again["delivery"]["status"] == "QUEUED"
     assert again["delivery"]["eventId"] == ping["eventId"]
+    links = """query($id: ID!) { node(id: $id) { ... on WebhookDelivery {
+      webhook { id } redeliveryOf { id event } } } }"""
+    res = await admin(links, {"id": again["delivery"]["id"]})
+    assert res.data["node"] == {
+        "webhook": {"id": hook["id"]},
+        "redeliveryOf": {"id": ping["id"], "event": "ping"},
+    }
 
     res = await admin(
         UPDATE,
