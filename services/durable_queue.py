@@ -1,5 +1,6 @@
 """The mechanics every outbox shares (DESIGN: "Outboxes, one pattern"): outgoing email
-(services/outbox.py) and webhook deliveries (services/webhooks/) are rows written in the
+(services/outbox.py), webhook deliveries (services/webhooks/) and reminders
+(services/activities/reminders.py) are rows written in the
 transaction of the change, claimed by any process, retried with backoff, and sent by a
 background worker per process.
 
@@ -8,8 +9,8 @@ background worker per process.
 - `backoff` is the exponential delay between attempts.
 - `recover_stale` ends rows a crashed worker left SENDING (never re-sent by themselves: they
   may have been delivered).
-- `QueueWorker` is the loop: a pass whenever `wake()` is called (after a commit) or every
-  interval, surviving database hiccups.
+- `QueueWorker` is the loop: a pass whenever `wake()` is called (after a commit), when the
+  next row falls due (`next_due`) or every interval, surviving database hiccups.
 """
 
 from __future__ import annotations
@@ -112,6 +113,17 @@ class QueueWorker:
     async def close(self) -> None:
         """Release what the worker holds (connections) after its loop ended."""
 
+    async def next_due(self) -> float | None:
+        """Seconds until the next row falls due (None: unknown; the interval applies)."""
+        return None
+
+    async def _wait(self) -> float:
+        try:
+            due = await self.next_due()
+        except Exception:  # noqa: BLE001 - an estimate only; the interval still applies
+            due = None
+        return self.interval if due is None else max(0.0, min(self.interval, due))
+
     def start(self) -> None:
         """Start the loop in the running event loop."""
         self._registry.append(self)
@@ -148,7 +160,7 @@ class QueueWorker:
             except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
                 log.exception("%s pass failed", self.name)
             try:
-                await asyncio.wait_for(self._event.wait(), self.interval)
+                await asyncio.wait_for(self._event.wait(), await self._wait())
                 if self.settle:
                     await asyncio.sleep(self.settle)
             except TimeoutError:

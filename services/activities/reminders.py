@@ -23,8 +23,7 @@ from tortoise.expressions import F
 import models
 from models.activities import ReminderStatus
 from models.enums import NotificationReason
-from services import activity, uow
-from services.worker import PollingWorker
+from services import activity, durable_queue, uow
 from settings import Settings
 
 log = logging.getLogger("deskql.reminders")
@@ -218,25 +217,14 @@ async def seconds_to_next() -> float | None:
     return (due - datetime.now(UTC)).total_seconds()
 
 
-class ReminderWorker(PollingWorker):
+class ReminderWorker(durable_queue.QueueWorker):
     """Delivers due reminders from this process (any number of processes may run one)."""
 
     name = "reminders"
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(settings.reminder_interval_ms / 1000)
+        super().__init__(settings.reminder_interval_ms, _workers)
         self.batch = settings.reminder_batch_size
-
-    def start(self) -> None:
-        """Start the loop in the running event loop."""
-        _workers.append(self)
-        super().start()
-
-    async def stop(self) -> None:
-        """Stop the loop."""
-        if self in _workers:
-            _workers.remove(self)
-        await super().stop()
 
     async def run_once(self) -> int:
         """Deliver one batch of due reminders."""
