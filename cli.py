@@ -71,7 +71,11 @@ async def _open(settings: Settings) -> None:
     from services import auth
     from services.organisation import ensure_organisation
 
-    auth.configure_hasher(settings.password_time_cost, settings.password_memory_kib)
+    auth.configure_hasher(
+        settings.password_time_cost,
+        settings.password_memory_kib,
+        settings.password_hash_concurrency,
+    )
     await db.init_db(settings)
     await ensure_organisation(settings)
 

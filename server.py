@@ -60,7 +60,11 @@ def create_app(
     `middleware=False` leaves out CORS and the request observer (request ids, logs, metrics):
     the reference the middleware benchmark measures against (bench/middleware.py)."""
     settings = settings or Settings.from_env()
-    auth.configure_hasher(settings.password_time_cost, settings.password_memory_kib)
+    auth.configure_hasher(
+        settings.password_time_cost,
+        settings.password_memory_kib,
+        settings.password_hash_concurrency,
+    )
     bus = Bus(settings.broadcast_url)
     hub = Hub(
         settings.broadcast_url,

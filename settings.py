@@ -51,6 +51,17 @@ class Settings:
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     password_time_cost: int = 3
     password_memory_kib: int = 65536
+    # Password hashes (argon2, password_memory_kib each) one process computes at once; more
+    # wait their turn, so a flood of sign-ins cannot exhaust memory.
+    password_hash_concurrency: int = 2
+    # Sign-in throttling (services/throttle.py), per account and per client address, shared
+    # by every process through the database: this many failures within the window are free,
+    # then each failure blocks for base * 2^(n-1) ms, at most max.
+    login_free_failures: int = 5
+    login_address_free_failures: int = 50
+    login_block_base_ms: int = 1000
+    login_block_max_ms: int = 900_000
+    login_window_seconds: int = 900
     attachment_max_bytes: int = 25 * 1024 * 1024
     # Inbound SMTP (the email channel): in `deskql serve` by default, or `deskql smtp`.
     smtp_enabled: bool = True
@@ -194,6 +205,8 @@ class Settings:
             raise ValueError(
                 "DESKQL_ORG_EDITION must be FREE, STANDARD, PROFESSIONAL or ENTERPRISE"
             )
+        if settings.password_hash_concurrency < 1:
+            raise ValueError("DESKQL_PASSWORD_HASH_CONCURRENCY must be 1 or more")
         if settings.gc_threshold < 0:
             raise ValueError("DESKQL_GC_THRESHOLD must be 0 (Python's default) or more")
         if settings.relay_security.upper() not in {"PLAIN", "SSL", "TLS"}:

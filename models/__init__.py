@@ -34,6 +34,7 @@ from models.outbound import (
     TicketTemplate,
 )
 from models.realtime import Follow, Mention, Notification
+from models.security import ThrottleBucket
 from models.tickets import Attachment, Comment, Tag, Thread, Ticket, TicketTag
 from models.workflows import (
     Macro,
@@ -54,9 +55,11 @@ MODEL_MODULES = [
     "models.email",
     "models.outbound",
     "models.workflows",
+    "models.security",
 ]
 
 __all__ = [
+    "ThrottleBucket",
     "Macro",
     "Task",
     "TicketView",

@@ -12,9 +12,10 @@ import models
 from models.enums import TokenKind
 from resolvers.common import mutate
 from schema.context import actor_of
+from schema.errors import errors_of
 from schema.ids import input_id
 from schema.types import Agent, ApiToken
-from services import auth, validation
+from services import auth, throttle, validation
 from services.errors import ErrorCode, Errors, ValidationFailed
 
 if TYPE_CHECKING:
@@ -44,14 +45,30 @@ async def login(info: strawberry.Info, input: LoginInput) -> Any:
     from schema.auth import LoginPayload
 
     async def run() -> dict[str, Any]:
+        settings = info.context.settings
         agent, token = await auth.login(
             email=input.email,
             password=input.password,
-            session_days=info.context.settings.session_token_days,
+            session_days=settings.session_token_days,
+            client_address=client_address(info),
+            policy=auth.login_policy(settings),
         )
         return {"token": token, "agent": Agent.from_row(agent)}
 
-    return await mutate(LoginPayload, run)
+    try:
+        fields = await run()
+    except throttle.RateLimited as exc:
+        return LoginPayload(errors=errors_of(exc), retry_after_seconds=exc.retry_after)
+    except ValidationFailed as exc:
+        return LoginPayload(errors=errors_of(exc))
+    return LoginPayload(errors=[], **fields)
+
+
+def client_address(info: strawberry.Info) -> str | None:
+    """The client's address (uvicorn puts a trusted proxy's X-Forwarded-For there)."""
+    request = info.context.request
+    client = getattr(request, "client", None)
+    return client.host if client is not None else None
 
 
 async def logout(info: strawberry.Info) -> Any:

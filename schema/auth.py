@@ -25,6 +25,13 @@ class LoginPayload:
         default=None, description="Bearer token: send 'Authorization: Bearer <token>'."
     )
     agent: Agent | None = strawberry.field(default=None, description="The signed-in agent.")
+    retry_after_seconds: int | None = strawberry.field(
+        default=None,
+        description="With a RATE_LIMITED error: seconds to wait before the next attempt. "
+        "Sign-in is throttled per email and per client address: after a few failures each "
+        "further one blocks the next attempt for a time that doubles, up to 15 minutes by "
+        "default (unknown emails alike).",
+    )
 
 
 @strawberry.input(description="An API token for an integrator, acting as an agent.")

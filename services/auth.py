@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +15,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 import models
 from models.enums import Role, TokenKind
+from services import throttle
 from services.errors import ErrorCode, NotAuthenticated, ValidationFailed
+from settings import Settings
 
 TOKEN_PREFIX = "dq_"
 
@@ -34,12 +38,35 @@ class Actor:
 
 
 _hasher: PasswordHasher | None = None
+# Concurrent argon2 computations per process (each takes password_memory_kib of memory).
+_hash_concurrency = 2
+# One semaphore per event loop (an asyncio.Semaphore belongs to the loop that first waits on it).
+_hash_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def configure_hasher(time_cost: int, memory_kib: int) -> None:
-    """Set the argon2id cost used for new password hashes."""
-    global _hasher
+def configure_hasher(time_cost: int, memory_kib: int, concurrency: int | None = None) -> None:
+    """Set the argon2id cost used for new password hashes, and how many run at once."""
+    global _hasher, _hash_concurrency
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    if concurrency is not None:
+        _hash_concurrency = max(1, concurrency)
+        _hash_slots.clear()
+
+
+def _slots() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _hash_slots.get(loop)
+    if slots is None:
+        slots = _hash_slots[loop] = asyncio.Semaphore(_hash_concurrency)
+    return slots
+
+
+async def _bounded(fn: Callable[[], object]) -> object:
+    # A flood of sign-ins waits here instead of each allocating argon2's memory in a thread.
+    async with _slots():
+        return await asyncio.to_thread(fn)
 
 
 def _get_hasher() -> PasswordHasher:
@@ -51,7 +78,8 @@ def _get_hasher() -> PasswordHasher:
 
 async def hash_password(password: str) -> str:
     """Hash a password with argon2id, off the event loop (it is slow on purpose)."""
-    return await asyncio.to_thread(_get_hasher().hash, password)
+    hasher = _get_hasher()
+    return str(await _bounded(lambda: hasher.hash(password)))
 
 
 async def verify_password(password_hash: str, password: str) -> bool:
@@ -63,7 +91,7 @@ async def verify_password(password_hash: str, password: str) -> bool:
         except (VerificationError, InvalidHashError):
             return False
 
-    return await asyncio.to_thread(_verify)
+    return bool(await _bounded(_verify))
 
 
 def _digest(token: str) -> str:
@@ -121,9 +149,48 @@ async def authenticate(token: str | None) -> Actor:
     return Actor(row.agent_id, row.agent.role, frozenset(dept_ids), row.id)
 
 
-async def login(*, email: str, password: str, session_days: int) -> tuple[models.Agent, str]:
-    """Check an agent's email and password and issue a session token."""
-    agent = await models.Agent.filter(email=email.strip().lower()).first()
+def login_policy(settings: Settings) -> throttle.Policy:
+    """How agent sign-in is throttled under these settings."""
+    return throttle.Policy(
+        name="agent-login",
+        free_failures=settings.login_free_failures,
+        address_free_failures=settings.login_address_free_failures,
+        base_delay_seconds=settings.login_block_base_ms / 1000,
+        max_delay_seconds=settings.login_block_max_ms / 1000,
+        window_seconds=settings.login_window_seconds,
+    )
+
+
+_DEFAULT_POLICY = throttle.Policy(name="agent-login")
+
+
+async def login(
+    *,
+    email: str,
+    password: str,
+    session_days: int,
+    client_address: str | None = None,
+    policy: throttle.Policy | None = None,
+) -> tuple[models.Agent, str]:
+    """Check an agent's email and password and issue a session token; throttled per email
+    and per client address (RATE_LIMITED, the same for unknown emails)."""
+    email = email.strip().lower()
+    attempt = await throttle.begin(
+        policy or _DEFAULT_POLICY, identifier=email, address=client_address
+    )
+    try:
+        agent, plain = await _check_and_issue(email, password, session_days)
+    except ValidationFailed:
+        await throttle.failed(attempt)
+        raise
+    await throttle.succeeded(attempt)
+    return agent, plain
+
+
+async def _check_and_issue(
+    email: str, password: str, session_days: int
+) -> tuple[models.Agent, str]:
+    agent = await models.Agent.filter(email=email).first()
     ok = agent is not None and agent.password_hash is not None
     if ok:
         assert agent is not None and agent.password_hash is not None

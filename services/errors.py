@@ -30,6 +30,8 @@ class ErrorCode(StrEnum):
     WRONG_DEPARTMENT = "WRONG_DEPARTMENT"
     # The ticket was merged into another one (TIC-5): work on that one instead.
     MERGED = "MERGED"
+    # Too many attempts (sign-in throttling): the message says when to try again.
+    RATE_LIMITED = "RATE_LIMITED"
 
 
 @dataclass(frozen=True)
