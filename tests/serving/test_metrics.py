@@ -165,3 +165,21 @@ async def test_metrics_protected_by_a_token(clean_db: Settings):
 async def test_metrics_off(clean_db: Settings):
     async with app_client(clean_db, metrics_enabled=False) as http:
         assert (await http.get("/metrics")).status_code == 404
+
+
+async def test_login_failures_are_counted(world: World, clean_db: Settings):
+    login = (
+        'mutation($p: String!) { login(input: {email: "alice@zylker.com", password: $p}) '
+        "{ token errors { code } } }"
+    )
+    before = value("deskql_login_failures_total")
+    async with app_client(clean_db) as http:
+        wrong = await http.post("/graphql", json={"query": login, "variables": {"p": "nope"}})
+        right = await http.post(
+            "/graphql", json={"query": login, "variables": {"p": "correct horse"}}
+        )
+        text = (await http.get("/metrics")).text
+    assert wrong.json()["data"]["login"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
+    assert right.json()["data"]["login"]["token"]
+    assert value("deskql_login_failures_total") == before + 1
+    assert samples(text)[("deskql_login_failures_total", ())] == before + 1
