@@ -58,7 +58,7 @@ def create_app(
 ) -> Starlette:
     """The application; `manage_db=False` when the caller (a test) owns the ORM already;
     `middleware=False` leaves out CORS and the request observer (request ids, logs, metrics):
-    the reference the middleware benchmark measures against (bench/middleware.py)."""
+    the reference the middleware benchmark measures against (bench/middleware_overhead.py)."""
     settings = settings or Settings.from_env()
     auth.configure_hasher(
         settings.password_time_cost,

@@ -183,6 +183,8 @@ class DeskQLGraphQL(GraphQL):
             return _refused(query.message, query.code)
         method: HTTPMethod = request_adapter.method
         allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
+        if method == "GET" and not self.allow_queries_via_get:
+            allowed -= {OperationType.QUERY}
         try:
             return await self.schema.execute(
                 query,

@@ -15,7 +15,7 @@ from models.outbound import OutboxStatus
 from serving import metrics
 from settings import Settings
 from tests.channels.conftest import deliver
-from tests.conftest import World
+from tests.conftest import World, gid
 from tests.serving.conftest import app_client
 
 ME = "query Me { me { email } }"
@@ -124,6 +124,26 @@ async def test_websockets_and_subscriptions_are_counted(world: World, clean_db: 
                 inside = await scrape()
                 assert inside[("deskql_websocket_connections", ())] == before + 1
                 assert inside[("deskql_subscriptions", ())] >= 1
+            # An event fanned out by the hub is counted as delivered.
+            delivered = value("deskql_realtime_events_total", result="delivered")
+            async with ws_client(live, world.alice_token) as ws:
+                support = gid("Department", world.support.id)
+                await ws.subscribe(
+                    "subscription($d: ID!) { dashboardUpdates(departmentId: $d) { open } }",
+                    {"d": support},
+                )
+                first = await ws.data()
+                await live.gql(
+                    world.alice_token,
+                    'mutation($d: ID!) { ticketCreate(input: {subject: "M", departmentId: $d, '
+                    'contactEmail: "m@example.com"}) { errors { code } } }',
+                    {"d": support},
+                )
+                second = await ws.data()
+                assert second["dashboardUpdates"]["open"] == first["dashboardUpdates"]["open"] + 1
+                counted = await scrape()
+            key = ("deskql_realtime_events_total", (("result", "delivered"),))
+            assert counted[key] >= delivered + 1
             await wait_until(lambda: value("deskql_websocket_connections") == before)
             after = await scrape()
     assert after[("deskql_websocket_connections", ())] == before
