@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from dataclasses import replace
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import models
@@ -107,7 +109,10 @@ async def test_outbox_depth_and_oldest_due_age(clean_db: Settings):
     assert 290 < found[("deskql_outbox_oldest_age_seconds", ())] < 400
 
 
-async def test_websockets_and_subscriptions_are_counted(world: World, clean_db: Settings):
+async def test_websockets_and_subscriptions_are_counted(
+    world: World, clean_db: Settings, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO, logger="deskql.request")
     from tests.realtime.conftest import live_server, wait_until, ws_client
 
     settings = replace(clean_db, smtp_enabled=False, outbox_enabled=False)
@@ -148,6 +153,10 @@ async def test_websockets_and_subscriptions_are_counted(world: World, clean_db: 
             after = await scrape()
     assert after[("deskql_websocket_connections", ())] == before
     assert after[("deskql_subscriptions", ())] == 0
+    closed = [r for r in caplog.records if getattr(r, "method", None) == "WEBSOCKET"]
+    assert len(closed) == 2  # one line per connection, when it closes
+    assert all(r.actor_id == world.alice.id for r in closed)  # type: ignore[attr-defined]
+    assert closed[0].getMessage().startswith("WEBSOCKET /graphql closed after ")
 
 
 async def test_inbound_mail_replies_are_counted_by_code(world: World, clean_db: Settings):
