@@ -35,10 +35,29 @@ from serving import health, logs
 from serving.cors import OriginCORS
 from serving.limits import BodySizeLimit
 from serving.observe import RequestObserver
-from serving.view import DeskQLGraphQL, bearer_token
+from serving.view import (
+    DeskQLGraphQL,
+    LegacyWSHandler,
+    TextWebSocket,
+    TransportWSHandler,
+    bearer_token,
+    encode_frame,
+)
 from settings import Settings
 
 log = logging.getLogger("deskql")
+
+# The view's classes live in serving/view.py; their names stay importable from here.
+__all__ = [
+    "DeskQLGraphQL",
+    "LegacyWSHandler",
+    "TextWebSocket",
+    "TransportWSHandler",
+    "bearer_token",
+    "create_app",
+    "encode_frame",
+    "tune_gc",
+]
 
 
 def tune_gc(threshold: int) -> None:
