@@ -115,6 +115,61 @@ async def _micro(n: int, log_path: Path) -> tuple[float, float]:
     return best["bare"], best["wrapped"]
 
 
+async def _inprocess_ticket_list(
+    var_dir: Path, database_url: str, body: str, headers: dict[str, str], n: int, log_path: Path
+) -> tuple[float, float]:
+    """CPU seconds per ticket list request of the whole app, with and without the middleware,
+    in this process over httpx's ASGI transport (no sockets, no other process): blocks of 25
+    requests alternate between the two apps; the median block of each."""
+    import logging
+    import statistics
+
+    import httpx
+
+    import db
+    from server import create_app
+    from serving.logs import configure_logging
+    from settings import Settings
+
+    settings = Settings.from_env(
+        var_dir=var_dir, database_url=database_url, smtp_enabled=False, allowed_origins=[ORIGIN]
+    )
+    stream = log_path.open("w")
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    configure_logging(settings, stream=stream)
+    await db.init_db(settings, migrate=False)
+    clients = {
+        flag: httpx.AsyncClient(
+            transport=httpx.ASGITransport(
+                app=create_app(settings, manage_db=False, middleware=flag)
+            ),
+            base_url="http://127.0.0.1",
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        for flag in (True, False)
+    }
+    blocks: dict[bool, list[float]] = {True: [], False: []}
+    try:
+        for client in clients.values():  # warm-up
+            for _ in range(10):
+                (await client.post("/graphql", content=body)).raise_for_status()
+        for i in range(max(n // 25, 2) * 2):
+            flag = i % 4 in (0, 3)  # with, without, without, with, ...
+            started = time.process_time()
+            for _ in range(25):
+                (await clients[flag].post("/graphql", content=body)).raise_for_status()
+            blocks[flag].append((time.process_time() - started) / 25)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+        await db.close_db()
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        stream.close()
+    return statistics.median(blocks[True]), statistics.median(blocks[False])
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--database-url", default="", help="PostgreSQL URL (default: SQLite)")
@@ -127,6 +182,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds (default 2)")
     p.add_argument(
         "--micro", type=int, default=20_000, help="requests of the in-process measure (20000)"
+    )
+    p.add_argument(
+        "--inprocess",
+        type=int,
+        default=1000,
+        help="ticket list requests per app of the in-process comparison (1000)",
     )
     args = p.parse_args(argv)
     if args.reset and not args.database_url:
@@ -191,6 +252,18 @@ def main(argv: list[str] | None = None) -> None:
             print(f"round {r + 1}: " + "   ".join(line))
         logged = (tmp / f"server-{full.name}.log").read_text().count("deskql.request: POST")
         report(args, servers, rounds, logged)
+        for server in servers:
+            server.stop()  # the in-process measures below get the CPU to themselves
+        with_s, without_s = asyncio.run(
+            _inprocess_ticket_list(
+                tmp, args.database_url, body, headers, args.inprocess, tmp / "inprocess.log"
+            )
+        )
+        print(
+            f"in process, whole app over ASGI, {args.inprocess} ticket list requests each: "
+            f"{with_s * 1000:.2f} ms CPU a request with the middleware, {without_s * 1000:.2f} ms "
+            f"without: ratio {with_s / without_s:.3f} (aim <= 1.05)"
+        )
         bare_s, wrapped_s = asyncio.run(_micro(args.micro, tmp / "micro.log"))
         cost_ms = (wrapped_s - bare_s) * 1000
         cpu_ms = common.median_of(rounds[bare.name], "cpu_ms")
