@@ -155,8 +155,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # Logging is ours (configure_logging): uvicorn's loggers propagate to it, and the
     # request lines of serving/observe.py replace its access log. The banner (URLs, SMTP,
     # where mail goes) is logged by the application once it has started.
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # e.g. a persisted query allow-list that does not check out
+        return _fail(f"bad configuration: {exc}", EXIT_USAGE)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,

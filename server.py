@@ -38,10 +38,29 @@ from serving import health, logs
 from serving.cors import OriginCORS
 from serving.limits import BodySizeLimit
 from serving.observe import RequestObserver
-from serving.view import DeskQLGraphQL, bearer_token
+from serving.view import (
+    DeskQLGraphQL,
+    LegacyWSHandler,
+    TextWebSocket,
+    TransportWSHandler,
+    bearer_token,
+    encode_frame,
+)
 from settings import Settings
 
 log = logging.getLogger("deskql")
+
+# The view's classes live in serving/view.py; their names stay importable from here.
+__all__ = [
+    "DeskQLGraphQL",
+    "LegacyWSHandler",
+    "TextWebSocket",
+    "TransportWSHandler",
+    "bearer_token",
+    "create_app",
+    "encode_frame",
+    "tune_gc",
+]
 
 
 def tune_gc(threshold: int) -> None:
@@ -61,7 +80,7 @@ def create_app(
 ) -> Starlette:
     """The application; `manage_db=False` when the caller (a test) owns the ORM already;
     `middleware=False` leaves out CORS and the request observer (request ids, logs, metrics):
-    the reference the middleware benchmark measures against (bench/middleware.py)."""
+    the reference the middleware benchmark measures against (bench/middleware_overhead.py)."""
     settings = settings or Settings.from_env()
     auth.configure_hasher(
         settings.password_time_cost,

@@ -17,6 +17,7 @@ import models
 from models.enums import Role, TokenKind
 from services import throttle
 from services.errors import ErrorCode, NotAuthenticated, ValidationFailed
+from serving import metrics
 from settings import Settings
 
 TOKEN_PREFIX = "dq_"
@@ -187,6 +188,7 @@ async def login(
     try:
         agent, plain = await _check_and_issue(email, password, session_days)
     except ValidationFailed:
+        metrics.LOGIN_FAILURES.inc()
         await throttle.failed(attempt)
         raise
     await throttle.succeeded(attempt)

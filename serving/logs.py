@@ -13,18 +13,27 @@ from pythonjsonlogger.json import JsonFormatter
 from settings import Settings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
+JSON_FIELDS = "%(levelname)s %(name)s %(message)s"
 # Libraries whose INFO lines are noise for an operator.
-QUIET_LIBRARIES = ("tortoise", "aiosqlite", "asyncio", "httpx", "multipart", "aiosmtplib")
+QUIET_LIBRARIES = (
+    "tortoise",
+    "aiosqlite",
+    "asyncio",
+    "httpx",
+    "multipart",
+    "aiosmtplib",
+    "mail.log",  # aiosmtpd: several lines per SMTP connection
+)
 
 
 def formatter(settings: Settings) -> logging.Formatter:
     """The formatter for DESKQL_LOG_FORMAT (text or json)."""
     if settings.log_format == "json":
+        # "time": ISO 8601 in UTC with microseconds, what log collectors parse.
         return JsonFormatter(
             JSON_FIELDS,
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            timestamp=False,
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp="time",
         )
     return logging.Formatter(TEXT_FORMAT)
 
@@ -39,8 +48,10 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> logging.Hand
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
-    for name in QUIET_LIBRARIES:
-        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    for name in QUIET_LIBRARIES:  # at debug level, their lines too (SQL statements...)
+        logging.getLogger(name).setLevel(
+            logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING
+        )
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers.clear()

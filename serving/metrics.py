@@ -75,7 +75,8 @@ OUTBOX_OLDEST = Gauge(
 )
 LOGIN_FAILURES = Counter(
     "deskql_login_failures",
-    "Refused agent sign-ins (wrong email or password, deactivated, throttled).",
+    "Refused agent sign-ins (wrong email or password, or a deactivated agent); throttled "
+    "attempts are refused before the password is checked and not counted here.",
     registry=REGISTRY,
 )
 

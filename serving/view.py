@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +45,7 @@ from serving.persisted import PersistedQueries, Refusal
 from settings import Settings
 
 log = logging.getLogger("deskql")
+request_log = logging.getLogger("deskql.request")
 
 SUBSCRIPTION_OVER_HTTP = (
     "subscriptions are served over WebSocket only: open a WebSocket to /graphql "
@@ -139,6 +142,8 @@ class DeskQLGraphQL(GraphQL):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:  # type: ignore[override]
         token = bearer_token(request.headers)
         ctx = Context(settings=self.settings, actor=None, request=request, response=response)
+        if isinstance(request, WebSocket):
+            request.state.deskql_context = ctx  # its actor, for the connection's log line
         if token is not None:
             try:
                 ctx.actor = await auth.authenticate(token)
@@ -167,10 +172,12 @@ class DeskQLGraphQL(GraphQL):
         if not isinstance(request, WebSocket):
             return await super().run(request, context, root_value)
         metrics.WEBSOCKETS.inc()
+        started = time.perf_counter()
         try:
             return await super().run(request, context, root_value)
         finally:
             metrics.WEBSOCKETS.dec()
+            log_websocket(request, time.perf_counter() - started)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET carrying only a persisted query's hash is an operation, not a page view.
@@ -221,6 +228,8 @@ class DeskQLGraphQL(GraphQL):
             return _refused(query.message, query.code)
         method: HTTPMethod = request_adapter.method
         allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
+        if method == "GET" and not self.allow_queries_via_get:
+            allowed -= {OperationType.QUERY}
         try:
             return await self.schema.execute(
                 query,
@@ -259,6 +268,29 @@ class DeskQLGraphQL(GraphQL):
                 str((error.extensions or {}).get("code") or "INTERNAL") for error in result.errors
             )
         return response
+
+
+def log_websocket(websocket: WebSocket, seconds: float) -> None:
+    """One line when a GraphQL WebSocket closes: how long it lasted and whose it was."""
+    if not request_log.isEnabledFor(logging.INFO):
+        return
+    ctx = getattr(websocket.state, "deskql_context", None)
+    actor = ctx.actor.agent_id if ctx is not None and ctx.actor is not None else None
+    request_id = secrets.token_hex(8)
+    request_log.info(
+        "WEBSOCKET %s closed after %.1fs actor=%s request_id=%s",
+        websocket.url.path,
+        seconds,
+        actor if actor is not None else "-",
+        request_id,
+        extra={
+            "request_id": request_id,
+            "method": "WEBSOCKET",
+            "path": websocket.url.path,
+            "duration_ms": round(seconds * 1000, 2),
+            "actor_id": actor,
+        },
+    )
 
 
 def _refused(message: str, code: str) -> ExecutionResult:

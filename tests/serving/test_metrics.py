@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from dataclasses import replace
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import models
@@ -15,7 +17,7 @@ from models.outbound import OutboxStatus
 from serving import metrics
 from settings import Settings
 from tests.channels.conftest import deliver
-from tests.conftest import World
+from tests.conftest import World, gid
 from tests.serving.conftest import app_client
 
 ME = "query Me { me { email } }"
@@ -107,7 +109,10 @@ async def test_outbox_depth_and_oldest_due_age(clean_db: Settings):
     assert 290 < found[("deskql_outbox_oldest_age_seconds", ())] < 400
 
 
-async def test_websockets_and_subscriptions_are_counted(world: World, clean_db: Settings):
+async def test_websockets_and_subscriptions_are_counted(
+    world: World, clean_db: Settings, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO, logger="deskql.request")
     from tests.realtime.conftest import live_server, wait_until, ws_client
 
     settings = replace(clean_db, smtp_enabled=False, outbox_enabled=False)
@@ -124,10 +129,34 @@ async def test_websockets_and_subscriptions_are_counted(world: World, clean_db: 
                 inside = await scrape()
                 assert inside[("deskql_websocket_connections", ())] == before + 1
                 assert inside[("deskql_subscriptions", ())] >= 1
+            # An event fanned out by the hub is counted as delivered.
+            delivered = value("deskql_realtime_events_total", result="delivered")
+            async with ws_client(live, world.alice_token) as ws:
+                support = gid("Department", world.support.id)
+                await ws.subscribe(
+                    "subscription($d: ID!) { dashboardUpdates(departmentId: $d) { open } }",
+                    {"d": support},
+                )
+                first = await ws.data()
+                await live.gql(
+                    world.alice_token,
+                    'mutation($d: ID!) { ticketCreate(input: {subject: "M", departmentId: $d, '
+                    'contactEmail: "m@example.com"}) { errors { code } } }',
+                    {"d": support},
+                )
+                second = await ws.data()
+                assert second["dashboardUpdates"]["open"] == first["dashboardUpdates"]["open"] + 1
+                counted = await scrape()
+            key = ("deskql_realtime_events_total", (("result", "delivered"),))
+            assert counted[key] >= delivered + 1
             await wait_until(lambda: value("deskql_websocket_connections") == before)
             after = await scrape()
     assert after[("deskql_websocket_connections", ())] == before
     assert after[("deskql_subscriptions", ())] == 0
+    closed = [r for r in caplog.records if getattr(r, "method", None) == "WEBSOCKET"]
+    assert len(closed) == 2  # one line per connection, when it closes
+    assert all(r.actor_id == world.alice.id for r in closed)  # type: ignore[attr-defined]
+    assert closed[0].getMessage().startswith("WEBSOCKET /graphql closed after ")
 
 
 async def test_inbound_mail_replies_are_counted_by_code(world: World, clean_db: Settings):
@@ -165,3 +194,21 @@ async def test_metrics_protected_by_a_token(clean_db: Settings):
 async def test_metrics_off(clean_db: Settings):
     async with app_client(clean_db, metrics_enabled=False) as http:
         assert (await http.get("/metrics")).status_code == 404
+
+
+async def test_login_failures_are_counted(world: World, clean_db: Settings):
+    login = (
+        'mutation($p: String!) { login(input: {email: "alice@zylker.com", password: $p}) '
+        "{ token errors { code } } }"
+    )
+    before = value("deskql_login_failures_total")
+    async with app_client(clean_db) as http:
+        wrong = await http.post("/graphql", json={"query": login, "variables": {"p": "nope"}})
+        right = await http.post(
+            "/graphql", json={"query": login, "variables": {"p": "correct horse"}}
+        )
+        text = (await http.get("/metrics")).text
+    assert wrong.json()["data"]["login"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
+    assert right.json()["data"]["login"]["token"]
+    assert value("deskql_login_failures_total") == before + 1
+    assert samples(text)[("deskql_login_failures_total", ())] == before + 1

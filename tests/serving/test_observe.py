@@ -104,7 +104,7 @@ def test_json_log_format() -> None:
     data = json.loads(fmt.format(record))
     assert data["message"] == "POST /x"
     assert data["level"] == "INFO" and data["logger"] == "deskql.request"
-    assert "time" in data
+    assert data["time"].startswith("20") and data["time"].endswith("+00:00")
     assert (data["request_id"], data["operation"], data["status"]) == ("abc", "Me", 200)
     assert (data["duration_ms"], data["actor_id"]) == (1.5, 7)
 
@@ -131,3 +131,23 @@ def test_deskql_info_lines_are_shown_and_library_noise_is_not() -> None:
         ("deskql.outbox", "written to x.eml"),
         ("uvicorn.error", "Uvicorn running"),
     ]
+
+
+async def test_an_unexpected_error_is_logged_once_with_its_traceback(
+    world: World, clean_db: Settings, caplog: pytest.LogCaptureFixture, monkeypatch
+):
+    import models
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    caplog.set_level(logging.INFO)
+    headers = {"Authorization": f"Bearer {world.alice_token}"}
+    async with app_client(clean_db) as http:
+        monkeypatch.setattr(models.Agent, "get", broken)
+        resp = await http.post("/graphql", json={"query": ME}, headers=headers)
+    assert resp.json()["errors"][0]["message"] == "Unexpected error."
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert errors[0].name == "deskql.graphql" and errors[0].exc_info is not None
+    assert "disk on fire" in str(errors[0].exc_info[1])

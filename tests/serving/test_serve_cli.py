@@ -97,3 +97,19 @@ def test_a_database_that_cannot_be_reached_says_so(var_dir: Path) -> None:
     assert "postgres://postgres:***@127.0.0.1" in done.stderr  # no password in messages
     assert "hunter2" not in done.stderr
     assert "pending" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_bad_allow_list_is_one_line(var_dir: Path) -> None:
+    var_dir.mkdir(parents=True)
+    allowlist = var_dir / "operations.json"
+    allowlist.write_text('{"0000": "query A { me { id } }"}')
+    env = cli_env(
+        var_dir,
+        DESKQL_PERSISTED_QUERIES_ALLOWLIST=str(allowlist),
+        DESKQL_SMTP_PORT=str(free_port()),
+    )
+    done = deskql(env, "serve", "--port", str(free_port()), timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"deskql: bad configuration: {allowlist}: 0000 is not the SHA-256 of its query"
+    ]
