@@ -316,17 +316,21 @@ async def close(actor: ContactActor, *, ticket_id: int) -> models.Ticket:
     return fresh
 
 
-async def conversation(ticket_ids: list[int]) -> dict[int, list[Message]]:
+async def conversation(
+    ticket_ids: list[int], *, only: tuple[str, int] | None = None
+) -> dict[int, list[Message]]:
     """The public messages of tickets, oldest first: public threads and public comments with
-    their attachments; agents appear by name only (never an address)."""
+    their attachments; agents appear by name only (never an address). `only` ("THREAD" or
+    "COMMENT", pk) reads just that message (a live update)."""
     if not ticket_ids:
         return {}
-    thread_rows = await models.Thread.filter(ticket_id__in=ticket_ids, is_public=True).order_by(
-        "id"
-    )
-    comment_rows = await models.Comment.filter(ticket_id__in=ticket_ids, is_public=True).order_by(
-        "id"
-    )
+    threads_qs = models.Thread.filter(ticket_id__in=ticket_ids, is_public=True)
+    comments_qs = models.Comment.filter(ticket_id__in=ticket_ids, is_public=True)
+    if only is not None:
+        threads_qs = threads_qs.filter(id=only[1] if only[0] == "THREAD" else 0)
+        comments_qs = comments_qs.filter(id=only[1] if only[0] == "COMMENT" else 0)
+    thread_rows = await threads_qs.order_by("id") if only is None or only[0] == "THREAD" else []
+    comment_rows = await comments_qs.order_by("id") if only is None or only[0] == "COMMENT" else []
     agent_ids = {r.author_agent_id for r in thread_rows} | {c.author_id for c in comment_rows}  # type: ignore[attr-defined]
     contact_ids = {r.author_contact_id for r in thread_rows}  # type: ignore[attr-defined]
     agents = {
