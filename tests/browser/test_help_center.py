@@ -146,6 +146,12 @@ def test_invite_password_submit_live_reply_and_rate(
     assert browser.execute_script("return window.__xss") is None
     assert not browser.find_elements(By.CSS_SELECTOR, "#view img, #view script")
 
+    # The contact answers from the page (the reply form, keyboard only).
+    fill(browser, "#reply-body", "Już działa, dziękuję. 现在好了。")
+    browser.find_element(By.CSS_SELECTOR, "#reply-form button[type=submit]").send_keys(Keys.ENTER)
+    wait_for(browser, "#messages", "Już działa, dziękuję. 现在好了。")
+    wait_for(browser, "#view[data-live]")
+
     # The agent closes it: the status changes live; then the contact rates it.
     version = agent(
         site,

@@ -216,15 +216,17 @@
     const parts = [el("p", {}, "Status: ", badge), el("h2", { text: "Conversation" }), messages];
     if (!t.replyRefusal) {
       const body = el("textarea", { id: "reply-body", rows: "4", required: true });
+      const files = el("input", { type: "file", id: "reply-files", multiple: true });
       parts.push(el("form", { id: "reply-form", onsubmit: async (e) => {
         e.preventDefault();
         const r = (await gql(`mutation($input: TicketReplyInput!) { ticketReply(input: $input) { errors { message } } }`,
-          { input: { ticketId: t.id, body: body.value } })).ticketReply;
+          { input: { ticketId: t.id, body: body.value } }, Array.from(files.files))).ticketReply;
         if (!payloadOk(r)) return;
         body.value = "";
         say("Reply sent.");
         route();
-      } }, field("Your reply", body), el("button", { type: "submit", text: "Send reply" })));
+      } }, field("Your reply", body), field("Attachments (optional)", files),
+        el("button", { type: "submit", text: "Send reply" })));
       parts.push(el("button", { type: "button", id: "close-ticket", onclick: async () => {
         const r = (await gql(`mutation($id: ID!) { ticketClose(input: {ticketId: $id}) { errors { message } } }`, { id: t.id })).ticketClose;
         if (payloadOk(r)) { say("Ticket closed."); route(); }
