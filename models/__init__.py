@@ -14,6 +14,15 @@ from models.enums import (
     TicketStatus,
     TokenKind,
 )
+from models.kb import (
+    Article,
+    ArticleCategory,
+    ArticlePermalink,
+    ArticleStatus,
+    ArticleTag,
+    ArticleVisibility,
+    ArticleVote,
+)
 from models.organisation import (
     Agent,
     ApiToken,
@@ -54,9 +63,17 @@ MODEL_MODULES = [
     "models.email",
     "models.outbound",
     "models.workflows",
+    "models.kb",
 ]
 
 __all__ = [
+    "Article",
+    "ArticleCategory",
+    "ArticlePermalink",
+    "ArticleStatus",
+    "ArticleTag",
+    "ArticleVisibility",
+    "ArticleVote",
     "Macro",
     "Task",
     "TicketView",

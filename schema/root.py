@@ -11,6 +11,8 @@ from schema.comments import CommentMutations
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.email import EmailMutations, EmailQueries
 from schema.extensions import build_extensions
+from schema.kb import KnowledgeBaseMutations, KnowledgeBaseQueries
+from schema.kb_types import Article, ArticleCategory
 from schema.macros import MacroMutations, MacroQueries
 from schema.merge_split import MergeSplitMutations
 from schema.nodes import NodeQueries
@@ -52,6 +54,7 @@ class Query(
     AssignmentQueries,
     ViewQueries,
     MacroQueries,
+    KnowledgeBaseQueries,
 ):
     pass
 
@@ -75,6 +78,7 @@ class Mutation(
     ViewMutations,
     MacroMutations,
     MergeSplitMutations,
+    KnowledgeBaseMutations,
 ):
     pass
 
@@ -93,6 +97,8 @@ NODE_TYPES = [
     Activity,
     Ticket,
     ApiToken,
+    Article,
+    ArticleCategory,
 ]
 
 
