@@ -5,7 +5,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_login_throttle')]
+    dependencies = [('models', '0006_login_throttle'), ('models', '0009_knowledge_base')]
 
     initial = False
 

@@ -23,6 +23,15 @@ from models.helpcenter import (
     RatingValue,
     TicketRating,
 )
+from models.kb import (
+    Article,
+    ArticleCategory,
+    ArticlePermalink,
+    ArticleStatus,
+    ArticleTag,
+    ArticleVisibility,
+    ArticleVote,
+)
 from models.organisation import (
     Agent,
     ApiToken,
@@ -66,6 +75,7 @@ MODEL_MODULES = [
     "models.workflows",
     "models.helpcenter",
     "models.security",
+    "models.kb",
 ]
 
 __all__ = [
@@ -77,6 +87,13 @@ __all__ = [
     "RatingValue",
     "TicketRating",
     "ThrottleBucket",
+    "Article",
+    "ArticleCategory",
+    "ArticlePermalink",
+    "ArticleStatus",
+    "ArticleTag",
+    "ArticleVisibility",
+    "ArticleVote",
     "Macro",
     "Task",
     "TicketView",

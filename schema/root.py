@@ -7,10 +7,13 @@ import strawberry
 from realtime.shared import SharedExecutor
 from schema.attachments import AttachmentMutations
 from schema.auth import AuthMutations, AuthQueries
+from schema.comments import CommentMutations
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.email import EmailMutations, EmailQueries
 from schema.extensions import build_extensions
 from schema.helpcenter import HelpCenterMutations, HelpCenterQueries, TicketRating
+from schema.kb import KnowledgeBaseMutations, KnowledgeBaseQueries
+from schema.kb_types import Article, ArticleCategory
 from schema.macros import MacroMutations, MacroQueries
 from schema.merge_split import MergeSplitMutations
 from schema.nodes import NodeQueries
@@ -53,6 +56,7 @@ class Query(
     ViewQueries,
     MacroQueries,
     HelpCenterQueries,
+    KnowledgeBaseQueries,
 ):
     pass
 
@@ -64,6 +68,7 @@ class Query(
 class Mutation(
     AuthMutations,
     TicketMutations,
+    CommentMutations,
     AttachmentMutations,
     CustomerMutations,
     RealtimeMutations,
@@ -76,6 +81,7 @@ class Mutation(
     MacroMutations,
     MergeSplitMutations,
     HelpCenterMutations,
+    KnowledgeBaseMutations,
 ):
     pass
 
@@ -95,6 +101,8 @@ NODE_TYPES = [
     Ticket,
     ApiToken,
     TicketRating,
+    Article,
+    ArticleCategory,
 ]
 
 
