@@ -141,6 +141,14 @@ async def test_a_deactivated_or_deleted_contact_is_stopped_at_once(
     gql: GQLClient, helpql: HelpClient, world: World, melissa: SignedIn
 ) -> None:
     assert (await melissa.client(VIEWER)).data["viewer"]["name"] == "Melissa Doe"
+    seen = await gql.as_(world.bob_token)(
+        """query($id: ID!) { node(id: $id) { ... on Contact {
+             helpCenterAccess { hasPassword isActive isAccountManager invitedAt } } } }""",
+        {"id": gid("Contact", world.contact.id)},
+    )
+    access_now = seen.data["node"]["helpCenterAccess"]
+    assert access_now["hasPassword"] is True and access_now["isActive"] is True
+    assert access_now["invitedAt"] is not None
     off = await gql.as_(world.alice_token)(
         ACCESS, {"input": {"contactId": gid("Contact", world.contact.id), "isActive": False}}
     )
