@@ -22,7 +22,7 @@ from realtime import batch, envelopes, topics
 from realtime.hub import Hub
 from realtime.streams import AccessLost, NotFound, _next_batch, _watch
 from services.errors import NotAuthenticated
-from services.helpcenter import access
+from services.helpcenter import access, messages
 from services.helpcenter import tickets as svc
 from services.helpcenter.access import ContactActor
 
@@ -60,7 +60,7 @@ class PublicChange:
     activity_id: int
     kind: str  # MESSAGE, STATUS, RATING
     ticket: models.Ticket
-    message: svc.Message | None
+    message: messages.Message | None
 
 
 def may_see(actor: ContactActor, ticket: models.Ticket) -> bool:
@@ -108,7 +108,7 @@ async def public_change(ticket_id: int, activity_id: int) -> PublicChange | None
         )
         if not isinstance(kind_pk[1], int):
             return None
-        found = await svc.conversation([ticket_id], only=kind_pk)  # type: ignore[arg-type]
+        found = await messages.conversation([ticket_id], only=kind_pk)  # type: ignore[arg-type]
         message = next(iter(found.get(ticket_id, [])), None)
         if message is None:  # made private or deleted since
             return None

@@ -12,6 +12,7 @@ import models
 from models.enums import TicketStatus
 from models.helpcenter import RatingValue
 from schema.ids import to_global_id
+from services.helpcenter import messages
 from services.helpcenter import tickets as svc
 
 
@@ -77,7 +78,7 @@ class Message:
     attachments: list[HelpAttachment] = strawberry.field(description="Its files.")
 
     @classmethod
-    def build(cls, m: svc.Message) -> Message:
+    def build(cls, m: messages.Message) -> Message:
         """Build from the service's message."""
         return cls(
             id=strawberry.ID(to_global_id("Thread" if m.kind == "THREAD" else "Comment", m.pk)),
