@@ -5,7 +5,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0009_comments_on_records")]
+    dependencies = [("models", "0009_knowledge_base")]
 
     initial = False
 
@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'contact_link', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A single-use, expiring link emailed to a contact (invite, sign-up, password reset), stored as the sha256 of its token only.'},
+            options={'table': 'contact_link', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A single-use, expiring link emailed to a contact: an invite, a sign-up or a reset.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -44,6 +44,15 @@ from models.helpcenter import (
     RatingValue,
     TicketRating,
 )
+from models.kb import (
+    Article,
+    ArticleCategory,
+    ArticlePermalink,
+    ArticleStatus,
+    ArticleTag,
+    ArticleVisibility,
+    ArticleVote,
+)
 from models.organisation import (
     Agent,
     ApiToken,
@@ -92,6 +101,7 @@ MODEL_MODULES = [
     "models.webhooks",
     "models.activities",
     "models.search",
+    "models.kb",
 ]
 
 __all__ = [
@@ -101,6 +111,13 @@ __all__ = [
     "Activity",
     "Agent",
     "ApiToken",
+    "Article",
+    "ArticleCategory",
+    "ArticlePermalink",
+    "ArticleStatus",
+    "ArticleTag",
+    "ArticleVisibility",
+    "ArticleVote",
     "Attachment",
     "BlockedSender",
     "Call",

@@ -60,8 +60,9 @@ class ContactToken(Model):
 
 
 class ContactLink(Model):
-    """A single-use, expiring link emailed to a contact (invite, sign-up, password reset);
-    stored as the sha256 of its token only."""
+    """A single-use, expiring link emailed to a contact: an invite, a sign-up or a reset.
+
+    Only the sha256 of its token is stored."""
 
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(ContactLinkKind, max_length=16)

@@ -22,7 +22,7 @@ from realtime import batch, envelopes, topics
 from realtime.hub import Hub
 from realtime.streams import AccessLost, NotFound, _next_batch, _watch
 from services.errors import NotAuthenticated
-from services.helpcenter import access
+from services.helpcenter import access, messages
 from services.helpcenter import tickets as svc
 from services.helpcenter.access import ContactActor
 
@@ -60,7 +60,7 @@ class PublicChange:
     activity_id: int
     kind: str  # MESSAGE, STATUS, RATING
     ticket: models.Ticket
-    message: svc.Message | None
+    message: messages.Message | None
 
 
 def may_see(actor: ContactActor, ticket: models.Ticket) -> bool:
@@ -90,7 +90,7 @@ def public_kind(row: models.Activity) -> str | None:
 
 async def public_change(ticket_id: int, activity_id: int) -> PublicChange | None:
     """The public change an activity of this ticket makes, read once (None: nothing public)."""
-    row, ticket = await batch.activity(activity_id), await batch.ticket(ticket_id)
+    row, ticket = await asyncio.gather(batch.activity(activity_id), batch.ticket(ticket_id))
     if row is None or row.ticket_id != ticket_id:  # type: ignore[attr-defined]
         return None
     kind = public_kind(row)
@@ -101,16 +101,15 @@ async def public_change(ticket_id: int, activity_id: int) -> PublicChange | None
     message = None
     if kind == "MESSAGE":
         changes = row.changes or {}
-        messages = (await svc.conversation([ticket_id])).get(ticket_id, [])
-        wanted = (
+        kind_pk = (
             ("THREAD", changes.get("threadId"))
             if "threadId" in changes
-            else (
-                "COMMENT",
-                changes.get("commentId"),
-            )
+            else ("COMMENT", changes.get("commentId"))
         )
-        message = next((m for m in messages if (m.kind, m.pk) == wanted), None)
+        if not isinstance(kind_pk[1], int):
+            return None
+        found = await messages.conversation([ticket_id], only=kind_pk)  # type: ignore[arg-type]
+        message = next(iter(found.get(ticket_id, [])), None)
         if message is None:  # made private or deleted since
             return None
     return PublicChange(row.id, kind, ticket, message)

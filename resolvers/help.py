@@ -21,6 +21,7 @@ from schema.ids import decode_id, input_id
 from services import throttle
 from services.errors import ClientError, ValidationFailed
 from services.helpcenter import access, links, options, ratings
+from services.helpcenter import articles as articles_service
 from services.helpcenter import tickets as svc
 
 if TYPE_CHECKING:
@@ -275,3 +276,24 @@ async def ticket_updates(
                 )
     except ClientError as exc:
         raise GraphQLError(str(exc), extensions={"code": exc.code}, original_error=exc) from exc
+
+
+def _signed_in(info: strawberry.Info) -> bool:
+    # A token that does not work is an error, not a quiet fall-back to the public articles.
+    if info.context.auth_error is not None:
+        info.context.require_contact()
+    return info.context.contact is not None
+
+
+async def articles(
+    info: strawberry.Info, *, query: str | None, first: int | None, after: str | None
+) -> Any:
+    """`articles`."""
+    qs = articles_service.list_articles(_signed_in(info), query)
+    return await page(info, qs, first=first, after=after, convert=_types().HelpArticle.from_row)
+
+
+async def article(info: strawberry.Info, *, permalink: str) -> Any:
+    """`article(permalink)`."""
+    row = await articles_service.get_article(_signed_in(info), permalink)
+    return _types().HelpArticle.from_row(row) if row is not None else None

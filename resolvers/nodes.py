@@ -46,11 +46,13 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
     from schema.email import InboundMessage, SupportAddress
     from schema.helpcenter import TicketRating
     from schema.macros import Macro
+    from schema.kb_types import Article, ArticleCategory
     from schema.outbound import Draft, EmailTemplate, OutgoingEmail, TemplateFolder, TicketTemplate
     from schema.webhooks import Webhook, WebhookDelivery
     from services import customer_views, drafts, from_addresses, macros, templates, time_tracking
     from services import notifications as notes
     from services.activities import calls, events
+    from services.kb import articles, categories
 
     async def from_address_objects(
         info: strawberry.Info, actor: Actor, rows: list[Any]
@@ -89,6 +91,8 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
             "WebhookDelivery": (_visible(models.WebhookDelivery), _each(WebhookDelivery.from_row)),
             "CustomerView": (customer_views.visible_views, _each(views_resolver.from_row)),
             "TicketRating": (_visible(models.TicketRating), _each(TicketRating.from_row)),
+            "Article": (articles.visible_articles, _each(Article.from_row)),
+            "ArticleCategory": (categories.visible_categories, _each(ArticleCategory.from_row)),
         }
     )
     return types

@@ -21,6 +21,8 @@ from schema.email import EmailMutations, EmailQueries
 from schema.exports import ExportMutations
 from schema.extensions import DeskQLSchema, build_extensions
 from schema.helpcenter import HelpCenterMutations, HelpCenterQueries, TicketRating
+from schema.kb import KnowledgeBaseMutations, KnowledgeBaseQueries
+from schema.kb_types import Article, ArticleCategory
 from schema.macros import MacroMutations, MacroQueries
 from schema.merge_split import MergeSplitMutations
 from schema.nodes import NodeQueries
@@ -82,6 +84,7 @@ class Query(
     CustomerViewQueries,
     SearchQueries,
     HelpCenterQueries,
+    KnowledgeBaseQueries,
 ):
     pass
 
@@ -112,6 +115,7 @@ class Mutation(
     CustomerViewMutations,
     ExportMutations,
     HelpCenterMutations,
+    KnowledgeBaseMutations,
 ):
     pass
 
@@ -134,6 +138,8 @@ NODE_TYPES = [
     Event,
     Call,
     TicketRating,
+    Article,
+    ArticleCategory,
 ]
 
 

@@ -39,7 +39,7 @@ RecordActivity = Callable[
 ]
 
 # Modules that register record types when imported.
-_MODULES = ("services.tickets", "services.activities.records")
+_MODULES = ("services.tickets", "services.activities.records", "services.kb.articles")
 _REGISTRY: dict[str, RecordType] = {}
 _loaded = False
 

@@ -26,8 +26,7 @@ from schema.help.root import build_help_schema
 from schema.ids import InvalidId, decode_id
 from services import attachments
 from services.errors import NotAuthenticated
-from services.helpcenter import access
-from services.helpcenter import tickets as svc
+from services.helpcenter import access, messages
 from serving.view import LegacyWSHandler, TextWebSocket, TransportWSHandler, bearer_token
 from settings import Settings
 from web import templates
@@ -104,7 +103,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
             pk = decode_id(request.path_params["attachment_id"], "Attachment")
         except InvalidId as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        row = await svc.get_attachment(contact, attachment_id=pk)
+        row = await messages.get_attachment(contact, attachment_id=pk)
         path = attachments.blob_path(settings.attachments_dir, row.sha256) if row else None
         if row is None or path is None or not path.exists():
             return JSONResponse({"error": "no such attachment"}, status_code=404)

@@ -10,7 +10,7 @@ from strawberry.dataloader import DataLoader
 
 import models
 from services.errors import NotAuthenticated
-from services.helpcenter import tickets as svc
+from services.helpcenter import messages
 from services.helpcenter.access import ContactActor
 from settings import Settings
 
@@ -20,8 +20,8 @@ async def _ratings(keys: Sequence[int]) -> list[models.TicketRating | None]:
     return [rows.get(k) for k in keys]
 
 
-async def _messages(keys: Sequence[int]) -> list[list[svc.Message]]:
-    found = await svc.conversation(list(set(keys)))
+async def _messages(keys: Sequence[int]) -> list[list[messages.Message]]:
+    found = await messages.conversation(list(set(keys)))
     return [found.get(k, []) for k in keys]
 
 
@@ -37,7 +37,7 @@ class HelpContext:
     connection_params: dict[str, Any] | None = None
     token: str | None = None
     _ratings: DataLoader[int, models.TicketRating | None] | None = field(default=None, repr=False)
-    _messages: DataLoader[int, list[svc.Message]] | None = field(default=None, repr=False)
+    _messages: DataLoader[int, list[messages.Message]] | None = field(default=None, repr=False)
 
     @property
     def ratings(self) -> DataLoader[int, models.TicketRating | None]:
@@ -47,7 +47,7 @@ class HelpContext:
         return self._ratings
 
     @property
-    def messages(self) -> DataLoader[int, list[svc.Message]]:
+    def messages(self) -> DataLoader[int, list[messages.Message]]:
         """Public messages by ticket id (a few queries per request level)."""
         if self._messages is None:
             self._messages = DataLoader(load_fn=_messages)

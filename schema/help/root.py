@@ -13,7 +13,7 @@ from resolvers import help as r
 from schema.connections import Connection
 from schema.errors import MutationError
 from schema.extensions import build_extensions
-from schema.help.types import HelpTicket, Rating, TicketUpdate, Viewer
+from schema.help.types import HelpArticle, HelpTicket, Rating, TicketUpdate, Viewer
 from settings import Settings
 
 _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
@@ -157,6 +157,35 @@ class Query:
         number: Annotated[int | None, strawberry.argument(description="Ticket number.")] = None,
     ) -> HelpTicket:
         return await r.ticket(info, id=id, number=number)
+
+    @strawberry.field(
+        description="Published knowledge-base articles, newest first: PUBLIC ones for anyone, "
+        "CONTACTS ones too when you are signed in."
+    )
+    async def articles(
+        self,
+        info: strawberry.Info,
+        query: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words that must all be in the title, summary or body."
+            ),
+        ] = None,
+        first: _First = None,
+        after: _After = None,
+    ) -> Connection[HelpArticle]:
+        return await r.articles(info, query=query, first=first, after=after)
+
+    @strawberry.field(
+        description="A published article by permalink (an old permalink finds the article "
+        "under its current one); null when there is none you may read."
+    )
+    async def article(
+        self,
+        info: strawberry.Info,
+        permalink: Annotated[str, strawberry.argument(description="Current or old permalink.")],
+    ) -> HelpArticle | None:
+        return await r.article(info, permalink=permalink)
 
 
 @strawberry.type(description="What you can do in the help center.")

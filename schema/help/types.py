@@ -12,6 +12,7 @@ import models
 from models.enums import TicketStatus
 from models.helpcenter import RatingValue
 from schema.ids import to_global_id
+from services.helpcenter import messages
 from services.helpcenter import tickets as svc
 
 
@@ -77,7 +78,7 @@ class Message:
     attachments: list[HelpAttachment] = strawberry.field(description="Its files.")
 
     @classmethod
-    def build(cls, m: svc.Message) -> Message:
+    def build(cls, m: messages.Message) -> Message:
         """Build from the service's message."""
         return cls(
             id=strawberry.ID(to_global_id("Thread" if m.kind == "THREAD" else "Comment", m.pk)),
@@ -178,3 +179,36 @@ class TicketUpdate:
 def status_of(value: TicketStatus) -> HelpTicketStatus:
     """The help center's status for a ticket status."""
     return HelpTicketStatus(value.value)
+
+
+@strawberry.type(description="A published knowledge-base article.")
+class HelpArticle:
+    id: strawberry.ID = strawberry.field(description="Global id of the article.")
+    title: str = strawberry.field(description="Title.")
+    summary: str = strawberry.field(description="Short summary.")
+    permalink: str = strawberry.field(description="Its current permalink.")
+    published_at: datetime | None = strawberry.field(description="When it was published.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    row: strawberry.Private[models.Article]
+
+    @classmethod
+    def from_row(cls, row: models.Article) -> HelpArticle:
+        """Build from a database row."""
+        return cls(
+            id=strawberry.ID(to_global_id("Article", row.id)),
+            title=row.title,
+            summary=row.summary,
+            permalink=row.permalink,
+            published_at=row.published_at,
+            updated_at=row.updated_at,
+            row=row,
+        )
+
+    @strawberry.field(
+        description="The body as HTML, rendered from Markdown and sanitized (no scripts, event "
+        "handlers or styles): safe to insert into a page."
+    )
+    def body_html(self) -> str:
+        from services.kb import public
+
+        return public.body_html(self.row)

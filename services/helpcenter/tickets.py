@@ -17,77 +17,22 @@ cannot be refused back to a person; a form can say why.)
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
 
-from tortoise.expressions import F, Q, Subquery
+from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 
 import models
-from models.enums import Channel, ThreadDirection, TicketStatus
+from models.enums import Channel, TicketStatus
 from services import activity, mail_directory, threads, uow, validation
 from services import tickets as ticket_service
-from services.attachments import clean_filename, media_type, store_blob
 from services.errors import ErrorCode, Errors, ValidationFailed
 from services.helpcenter.access import ContactActor
+from services.helpcenter.files import StoredFile, Upload, check_files, store_files
 
 SUBJECT_MAX = ticket_service.SUBJECT_MAX
 BODY_MAX = 50_000
-MAX_FILES = 10
-# What a contact may not upload: programs and scripts, and pages a browser would run.
-FORBIDDEN_EXTENSIONS = frozenset(
-    "exe dll com bat cmd scr msi msp pif cpl hta jar js jse vbs vbe wsf ps1 psm1 sh bash "
-    "app apk lnk reg html htm xhtml shtml svg svgz".split()
-)
-FORBIDDEN_TYPES = frozenset(
-    {
-        "application/x-msdownload",
-        "application/x-msdos-program",
-        "application/x-dosexec",
-        "application/x-sh",
-        "application/x-executable",
-        "application/javascript",
-        "text/javascript",
-        "application/java-archive",
-        "text/html",
-        "application/xhtml+xml",
-        "image/svg+xml",
-    }
-)
-
-
-class Upload(Protocol):
-    """An uploaded file (starlette's UploadFile)."""
-
-    filename: str | None
-    content_type: str | None
-    file: BinaryIO
-
-
-@dataclass
-class StoredFile:
-    """A file whose body is on disk, waiting for its row."""
-
-    filename: str
-    content_type: str
-    sha256: str
-    size: int
-
-
-@dataclass
-class Message:
-    """One public message of a ticket's conversation, as a contact sees it."""
-
-    kind: str  # "THREAD" or "COMMENT"
-    pk: int
-    created_at: datetime
-    body: str
-    from_customer: bool
-    author_name: str
-    attachments: list[models.Attachment] = field(default_factory=list)
 
 
 def visible_tickets(actor: ContactActor) -> QuerySet[models.Ticket]:
@@ -125,43 +70,6 @@ def reply_refusal(ticket: models.Ticket) -> str | None:
     if ticket.status is TicketStatus.CLOSED:
         return "this ticket is closed: rate it, or submit a new ticket"
     return None
-
-
-def check_files(errors: Errors, files: list[Upload] | None) -> list[tuple[Upload, str, str]]:
-    """Names and types of uploads, refusing programs, scripts and pages (FORBIDDEN_*)."""
-    files = files or []
-    if len(files) > MAX_FILES:
-        errors.add("attachments", f"at most {MAX_FILES} files at once", ErrorCode.LIMIT_EXCEEDED)
-        return []
-    checked = []
-    for upload in files:
-        name = clean_filename(errors, upload.filename)
-        ctype, valid = media_type(upload.content_type)
-        if name is None:
-            continue
-        ext = name.rpartition(".")[2].lower() if "." in name else ""
-        if not valid:
-            errors.add("attachments", f"{ctype[:60]!r} is not a MIME type", ErrorCode.INVALID)
-        elif ext in FORBIDDEN_EXTENSIONS or ctype in FORBIDDEN_TYPES:
-            errors.add(
-                "attachments",
-                f"{name}: this type of file is not accepted (programs, scripts and web pages)",
-                ErrorCode.INVALID,
-            )
-        else:
-            checked.append((upload, name, ctype))
-    return checked
-
-
-async def store_files(
-    root: Path, max_bytes: int, checked: list[tuple[Upload, str, str]]
-) -> list[StoredFile]:
-    """Write the bodies to the store (before any row points to them)."""
-    stored = []
-    for upload, name, ctype in checked:
-        sha, size = await asyncio.to_thread(store_blob, root, upload.file, max_bytes)
-        stored.append(StoredFile(name, ctype, sha, size))
-    return stored
 
 
 async def _attach(ticket: models.Ticket, thread: models.Thread, files: list[StoredFile]) -> None:
@@ -314,88 +222,3 @@ async def close(actor: ContactActor, *, ticket_id: int) -> models.Ticket:
             },
         )
     return fresh
-
-
-async def conversation(ticket_ids: list[int]) -> dict[int, list[Message]]:
-    """The public messages of tickets, oldest first: public threads and public comments with
-    their attachments; agents appear by name only (never an address)."""
-    if not ticket_ids:
-        return {}
-    thread_rows = await models.Thread.filter(ticket_id__in=ticket_ids, is_public=True).order_by(
-        "id"
-    )
-    comment_rows = await models.Comment.filter(ticket_id__in=ticket_ids, is_public=True).order_by(
-        "id"
-    )
-    agent_ids = {r.author_agent_id for r in thread_rows} | {c.author_id for c in comment_rows}  # type: ignore[attr-defined]
-    contact_ids = {r.author_contact_id for r in thread_rows}  # type: ignore[attr-defined]
-    agents = {
-        pk: f"{first} {last}".strip()
-        for pk, first, last in await models.Agent.filter(
-            id__in=[a for a in agent_ids if a]
-        ).values_list("id", "first_name", "last_name")
-    }
-    contacts = {
-        c.id: c.name for c in await models.Contact.filter(id__in=[c for c in contact_ids if c])
-    }
-    files: dict[tuple[str, int], list[models.Attachment]] = {}
-    thread_pks = [r.id for r in thread_rows]
-    comment_pks = [c.id for c in comment_rows]
-    if thread_pks or comment_pks:
-        for att in await models.Attachment.filter(
-            Q(thread_id__in=thread_pks or [0]) | Q(comment_id__in=comment_pks or [0])
-        ).order_by("id"):
-            key = ("THREAD", att.thread_id) if att.thread_id else ("COMMENT", att.comment_id)  # type: ignore[attr-defined]
-            files.setdefault(key, []).append(att)
-    out: dict[int, list[Message]] = {pk: [] for pk in ticket_ids}
-    for r in thread_rows:
-        incoming = r.direction is ThreadDirection.INCOMING and r.author_agent_id is None  # type: ignore[attr-defined]
-        name = (
-            contacts.get(r.author_contact_id, "")  # type: ignore[attr-defined]
-            if incoming
-            else agents.get(r.author_agent_id) or "Support"  # type: ignore[attr-defined]
-        )
-        out[r.ticket_id].append(  # type: ignore[attr-defined]
-            Message(
-                "THREAD",
-                r.id,
-                r.created_at,
-                r.body_text,
-                incoming,
-                name,
-                files.get(("THREAD", r.id), []),
-            )
-        )
-    for c in comment_rows:
-        out[c.ticket_id].append(  # type: ignore[attr-defined]
-            Message(
-                "COMMENT",
-                c.id,
-                c.created_at,
-                c.body,
-                False,
-                agents.get(c.author_id) or "Support",  # type: ignore[attr-defined]
-                files.get(("COMMENT", c.id), []),
-            )
-        )
-    for messages in out.values():
-        messages.sort(key=lambda m: (m.created_at, m.kind == "COMMENT", m.pk))
-    return out
-
-
-async def get_attachment(actor: ContactActor, *, attachment_id: int) -> models.Attachment | None:
-    """An attachment of a public message of one of the contact's tickets, else None."""
-    row = await models.Attachment.filter(
-        id=attachment_id, ticket_id__in=Subquery(visible_tickets(actor).values("id"))
-    ).first()
-    if row is None:
-        return None
-    if row.thread_id is not None:  # type: ignore[attr-defined]
-        if not await models.Thread.exists(id=row.thread_id, is_public=True):  # type: ignore[attr-defined]
-            return None
-    elif row.comment_id is not None:  # type: ignore[attr-defined]
-        if not await models.Comment.exists(id=row.comment_id, is_public=True):  # type: ignore[attr-defined]
-            return None
-    elif row.uploaded_by_id is not None:  # type: ignore[attr-defined]
-        return None  # an agent's file on the ticket itself is internal
-    return row

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
+
 import models
 from services.helpcenter import links
 from tests.conftest import GQLClient, World, gid
@@ -139,6 +141,14 @@ async def test_a_deactivated_or_deleted_contact_is_stopped_at_once(
     gql: GQLClient, helpql: HelpClient, world: World, melissa: SignedIn
 ) -> None:
     assert (await melissa.client(VIEWER)).data["viewer"]["name"] == "Melissa Doe"
+    seen = await gql.as_(world.bob_token)(
+        """query($id: ID!) { node(id: $id) { ... on Contact {
+             helpCenterAccess { hasPassword isActive isAccountManager invitedAt } } } }""",
+        {"id": gid("Contact", world.contact.id)},
+    )
+    access_now = seen.data["node"]["helpCenterAccess"]
+    assert access_now["hasPassword"] is True and access_now["isActive"] is True
+    assert access_now["invitedAt"] is not None
     off = await gql.as_(world.alice_token)(
         ACCESS, {"input": {"contactId": gid("Contact", world.contact.id), "isActive": False}}
     )
@@ -229,3 +239,29 @@ async def test_thirty_wrong_passwords_are_throttled(helpql: HelpClient, melissa:
     # The contacts' buckets are their own: an agent's sign-in is not blocked by them.
     keys = await models.ThrottleBucket.all().values_list("key", flat=True)
     assert keys and all(key.startswith("contact-login:") for key in keys)
+
+
+async def test_a_cross_site_form_post_does_nothing(
+    http: httpx.AsyncClient, melissa: SignedIn
+) -> None:
+    """What a forged form on another site can send: a urlencoded body and no Authorization
+    header (the page keeps its token out of cookies, so the browser has none to add)."""
+    mutation = (
+        'mutation { ticketCreate(input: {subject: "x", description: "y"}) { ticket { id } } }'
+    )
+    forged = await http.post(
+        "/help/graphql",
+        data={"query": mutation},
+        headers={"Origin": "https://evil.example", "Cookie": "token=" + melissa.token},
+    )
+    assert (forged.status_code, forged.text) == (400, "Unsupported content type")
+    # Even as JSON (which a form cannot send), a cookie is not a credential here.
+    as_json = await http.post(
+        "/help/graphql",
+        json={"query": mutation},
+        headers={"Origin": "https://evil.example", "Cookie": "token=" + melissa.token},
+    )
+    assert [e["extensions"]["code"] for e in as_json.json()["errors"]] == ["UNAUTHENTICATED"]
+    assert await models.Ticket.all().count() == 0
+    page = await http.get("/help")
+    assert page.status_code == 200 and "set-cookie" not in page.headers

@@ -104,6 +104,7 @@
     } }, field("Email", email), field("Password", password), el("button", { type: "submit", text: "Sign in" }));
     show("Sign in to the " + info.name + " help center", form,
       el("p", {}, el("a", { href: "#/forgot", text: "Forgot your password?" })),
+      el("p", {}, el("a", { href: "#/articles", text: "Browse the articles" })),
       info.selfSignup ? el("p", {}, el("a", { href: "#/signup", text: "New here? Sign up" })) : null);
   }
 
@@ -216,15 +217,17 @@
     const parts = [el("p", {}, "Status: ", badge), el("h2", { text: "Conversation" }), messages];
     if (!t.replyRefusal) {
       const body = el("textarea", { id: "reply-body", rows: "4", required: true });
+      const files = el("input", { type: "file", id: "reply-files", multiple: true });
       parts.push(el("form", { id: "reply-form", onsubmit: async (e) => {
         e.preventDefault();
         const r = (await gql(`mutation($input: TicketReplyInput!) { ticketReply(input: $input) { errors { message } } }`,
-          { input: { ticketId: t.id, body: body.value } })).ticketReply;
+          { input: { ticketId: t.id, body: body.value } }, Array.from(files.files))).ticketReply;
         if (!payloadOk(r)) return;
         body.value = "";
         say("Reply sent.");
         route();
-      } }, field("Your reply", body), el("button", { type: "submit", text: "Send reply" })));
+      } }, field("Your reply", body), field("Attachments (optional)", files),
+        el("button", { type: "submit", text: "Send reply" })));
       parts.push(el("button", { type: "button", id: "close-ticket", onclick: async () => {
         const r = (await gql(`mutation($id: ID!) { ticketClose(input: {ticketId: $id}) { errors { message } } }`, { id: t.id })).ticketClose;
         if (payloadOk(r)) { say("Ticket closed."); route(); }
@@ -280,6 +283,34 @@
     };
   }
 
+  // --- articles ---------------------------------------------------------------------------
+  async function articles(query) {
+    const box = el("input", { type: "search", id: "article-query" });
+    box.value = query || "";
+    const data = await gql(`query($q: String) { articles(query: $q, first: 50) { totalCount
+      edges { node { title permalink summary } } } }`, { q: query || null });
+    const items = data.articles.edges.map(({ node }) => el("li", {},
+      el("a", { href: "#/articles/" + encodeURIComponent(node.permalink), class: "article-link" }, node.title),
+      node.summary ? el("div", { class: "muted", text: node.summary }) : null));
+    show("Articles", el("form", { role: "search", id: "article-search", onsubmit: (e) => {
+      e.preventDefault();
+      location.hash = "#/articles?q=" + encodeURIComponent(box.value);
+    } }, field("Search the articles", box), el("button", { type: "submit", text: "Search" })),
+      items.length ? el("ul", { class: "tickets", id: "article-list" }, ...items) : el("p", { text: "No articles found." }));
+  }
+
+  async function article(permalink) {
+    const a = (await gql(`query($p: String!) { article(permalink: $p) { title permalink bodyHtml updatedAt } }`,
+      { p: permalink })).article;
+    if (!a) return show("No such article", el("p", {}, el("a", { href: "#/articles", text: "All articles" })));
+    const body = el("div", { class: "article-body", id: "article-body" });
+    // The only HTML this page inserts: the server rendered the Markdown and sanitized it
+    // with nh3 (services/sanitize.py), and the page's CSP refuses inline scripts anyway.
+    body.innerHTML = a.bodyHtml;
+    show(a.title, el("p", { class: "muted", text: "Updated " + new Date(a.updatedAt).toLocaleDateString() }), body,
+      el("p", {}, el("a", { href: "#/articles", text: "All articles" })));
+  }
+
   // --- routing ----------------------------------------------------------------------------
   async function route() {
     if (live) { live.close(); live = null; }
@@ -291,6 +322,12 @@
       if (parts[0] === "signup" && parts[1]) return await confirmSignUp(parts[1]);
       if (parts[0] === "signup") return signUp();
       if (parts[0] === "forgot") return forgot();
+      nav.hidden = !token();
+      if (parts[0].startsWith("articles")) {
+        if (parts[1]) return await article(decodeURIComponent(parts[1]));
+        const q = new URLSearchParams(parts[0].split("?")[1] || "").get("q");
+        return await articles(q);
+      }
       if (!token() || parts[0] === "signin") return await signIn();
       nav.hidden = false;
       if (parts[0] === "new") return newTicket();
