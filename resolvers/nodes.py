@@ -45,8 +45,8 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
     from schema.activities.types import Call, Event, Task
     from schema.email import InboundMessage, SupportAddress
     from schema.helpcenter import TicketRating
-    from schema.macros import Macro
     from schema.kb_types import Article, ArticleCategory
+    from schema.macros import Macro
     from schema.outbound import Draft, EmailTemplate, OutgoingEmail, TemplateFolder, TicketTemplate
     from schema.webhooks import Webhook, WebhookDelivery
     from services import customer_views, drafts, from_addresses, macros, templates, time_tracking
