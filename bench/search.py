@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import random
 import statistics
@@ -45,8 +46,13 @@ sys.path.insert(0, str(BENCH))
 
 import common  # noqa: E402
 
+FUNCTION = (
+    "the to and a of i it is in you that for my on we this have be with not are can your "
+    "was at as but our me from so if or do an all they will would please there what when "
+    "has no been just one get also about any out up how which still again now"
+).split()
 EN = (
-    "the a to and of order invoice printer login password account refund payment delivery "
+    "order invoice printer login password account refund payment delivery "
     "shipping error broken screen update install version server email support customer "
     "ticket issue problem help please thanks urgent request question billing subscription "
     "cancel upgrade mobile app android iphone browser chrome firefox network wifi router "
@@ -92,7 +98,7 @@ TAGS = [
     "rower",
 ]
 
-SEARCHES = [
+SEARCHES = [  # from common to rare; the output shows how many records each matches
     "printer",
     "refund",
     "melting",
@@ -115,16 +121,40 @@ SUGGEST_Q = """query($p: String!) { searchSuggest(prefix: $p, first: 10) {
   module title snippet node { id } } }"""
 
 
-def zipf(words: list[str], rng: random.Random, n: int) -> list[str]:
-    weights = [1 / (i + 1) ** 0.9 for i in range(len(words))]
-    return rng.choices(words, weights=weights, k=n)
+def _tail(rng: random.Random, n: int, syllables: list[str]) -> list[str]:
+    """Word-like tail vocabulary (names, products, rare words): real text has thousands of
+    rare words, and a search box usually asks for one of them."""
+    out: set[str] = set()
+    while len(out) < n:
+        out.add("".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))))
+    return sorted(out)
+
+
+_R = random.Random(1414)
+EN_SYL = "ba ce di fo gu ka le mi no pu ra se ti vo wu ex an or ing er ton mar pel sun".split()
+PL_SYL = "ża ło ść ki rz cz dź ą ę ó ń wy pr zy gr mo ta ko sz".split()
+VOCAB = {
+    # Function words first, the support vocabulary next, then a long tail: Zipf ranks.
+    "en": FUNCTION + EN + _tail(_R, 15000, EN_SYL),
+    "pl": ["i", "w", "nie", "na", "się", "to", "jest", "że", "z", "do"]
+    + PL
+    + _tail(_R, 8000, PL_SYL),
+    "zh": ZH + ["".join(_R.sample(ZH, 1)[0][0] + _R.sample(ZH, 1)[0][1]) for _ in range(2000)],
+}
+CUMULATIVE = {
+    k: list(itertools.accumulate(1 / (i + 1) for i in range(len(v)))) for k, v in VOCAB.items()
+}
+
+
+def zipf(lang: str, rng: random.Random, n: int) -> list[str]:
+    return rng.choices(VOCAB[lang], cum_weights=CUMULATIVE[lang], k=n)
 
 
 def sentence(rng: random.Random, n: int) -> str:
     r = rng.random()
     if r < 0.1:
-        return "".join(zipf(ZH, rng, n // 2))  # Chinese: no spaces
-    words = zipf(PL if r < 0.3 else EN, rng, n)
+        return "".join(zipf("zh", rng, n // 2))  # Chinese: no spaces
+    words = zipf("pl" if r < 0.3 else "en", rng, n)
     return " ".join(words).capitalize() + "."
 
 

@@ -100,9 +100,23 @@ async def test_suggest_prefixes(desk: Desk) -> None:
     hits = await query.suggest(desk.admin, prefix="luk")
     assert [(h.module, h.object_id) for h in hits] == [("contact", desk.melissa.id)]
     assert await query.suggest(desk.admin, prefix="m") == []
+    hits = await query.suggest(desk.admin, prefix="系")  # one Chinese character is a word
+    assert [(h.module, h.object_id) for h in hits] == [("ticket", desk.chinese.id)]
     # Alice sees no Sales ticket among the suggestions.
     assert await query.suggest(desk.alice, prefix="secr") == []
     assert [h.object_id for h in await query.suggest(desk.bob, prefix="secr")] == [desk.sales.id]
+
+
+async def test_suggest_typos_on_postgres(desk: Desk) -> None:
+    from services.search import engine
+
+    if not engine.is_postgres():
+        pytest.skip("pg_trgm is PostgreSQL's; SQLite suggests by prefixes only")
+    hits = await query.suggest(desk.admin, prefix="lukasiwicz")  # a letter missing
+    assert [(h.module, h.object_id) for h in hits] == [("contact", desk.melissa.id)]
+    assert await query.suggest(desk.alice, prefix="discont") == []  # Sales: not Alice's
+    hits = await query.suggest(desk.bob, prefix="discont")
+    assert [(h.module, h.object_id) for h in hits] == [("ticket", desk.sales.id)]
 
 
 async def test_criteria(desk: Desk) -> None:
