@@ -168,11 +168,11 @@ async def migrate_to_0004(settings: Settings) -> None:
 async def test_0005_gives_old_incoming_email_threads_their_key_once(side: Settings) -> None:
     async with opened(side):
         await migrate_to_0004(side)
-        assert await db.pending_migrations(side) == [M0005]
+        assert (await db.pending_migrations(side))[:1] == [M0005]  # later ones may follow
         ids = await write_old_threads()
         assert await keys(ids) == {t.name: t.key for t in THREADS}
 
-        assert await db.apply_migrations(side) == [M0005]
+        assert (await db.apply_migrations(side))[:1] == [M0005]
         assert await keys(ids) == EXPECTED
         assert await db.pending_migrations(side) == []
 
@@ -182,9 +182,9 @@ async def test_0005_gives_old_incoming_email_threads_their_key_once(side: Settin
         assert await keys(ids) == EXPECTED
         # Unapplying it is a no-op (the keys stay), and applying it again changes nothing.
         await migrate_to_0004(side)
-        assert await db.pending_migrations(side) == [M0005]
+        assert (await db.pending_migrations(side))[:1] == [M0005]  # later ones may follow
         assert await keys(ids) == EXPECTED
-        assert await db.apply_migrations(side) == [M0005]
+        assert (await db.apply_migrations(side))[:1] == [M0005]
         assert await keys(ids) == EXPECTED
 
         # The unique key now refuses a second thread of an old message (the insert of the
@@ -243,11 +243,11 @@ async def test_deskql_migrate_applies_0005_to_a_database_at_0004(side: Settings)
     # A server refuses the database: 0005 is pending (db.pending_migrations, through the CLI).
     refused = await asyncio.to_thread(deskql, env, "serve", "--port", str(free_port()))
     assert refused.returncode == 2, refused.stderr
-    assert f"1 migration(s) pending: {M0005}" in refused.stderr
+    assert f"migration(s) pending: {M0005}" in refused.stderr
 
     migrated = await asyncio.to_thread(deskql, env, "migrate")
     assert migrated.returncode == 0, migrated.stderr
-    assert [line for line in migrated.stdout.splitlines() if line.startswith("applied")] == [
+    assert [line for line in migrated.stdout.splitlines() if line.startswith("applied")][:1] == [
         f"applied {M0005}"
     ]
     again = await asyncio.to_thread(deskql, env, "migrate")
