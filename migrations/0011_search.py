@@ -36,7 +36,7 @@ async def backwards(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0005_backfill_inbound_key")]
+    dependencies = [("models", "0009_knowledge_base")]
 
     initial = False
 

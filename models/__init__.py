@@ -14,6 +14,15 @@ from models.enums import (
     TicketStatus,
     TokenKind,
 )
+from models.kb import (
+    Article,
+    ArticleCategory,
+    ArticlePermalink,
+    ArticleStatus,
+    ArticleTag,
+    ArticleVisibility,
+    ArticleVote,
+)
 from models.organisation import (
     Agent,
     ApiToken,
@@ -55,11 +64,19 @@ MODEL_MODULES = [
     "models.email",
     "models.outbound",
     "models.workflows",
+    "models.kb",
     "models.search",
 ]
 
 __all__ = [
     "SearchDocument",
+    "Article",
+    "ArticleCategory",
+    "ArticlePermalink",
+    "ArticleStatus",
+    "ArticleTag",
+    "ArticleVisibility",
+    "ArticleVote",
     "Macro",
     "Task",
     "TicketView",

@@ -67,6 +67,7 @@ class NotificationReason(StrEnum):
     """Why an agent was notified."""
 
     FOLLOWING = "FOLLOWING"
+    OWNER = "OWNER"  # the record is theirs: an article's author (not a ticket's assignee)
     MENTIONED = "MENTIONED"
     ASSIGNED = "ASSIGNED"
 

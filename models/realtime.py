@@ -9,7 +9,9 @@ from models.enums import NotificationReason
 
 
 class Follow(Model):
-    """An agent following exactly one of a ticket, a contact or an account."""
+    """An agent following exactly one record: a ticket, a contact or an account (by their
+    columns), or a record of another type registered in services.records (an article) by
+    `subject_type` + `subject_id`."""
 
     id = fields.IntField(primary_key=True)
     agent = fields.ForeignKeyField("models.Agent", related_name="follows", on_delete=fields.CASCADE)
@@ -22,11 +24,19 @@ class Follow(Model):
     account = fields.ForeignKeyField(
         "models.Account", related_name="follows", null=True, on_delete=fields.CASCADE
     )
+    subject_type = fields.CharField(max_length=30, null=True)
+    subject_id = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "follow"
-        unique_together = (("agent", "ticket"), ("agent", "contact"), ("agent", "account"))
+        unique_together = (
+            ("agent", "ticket"),
+            ("agent", "contact"),
+            ("agent", "account"),
+            ("agent", "subject_type", "subject_id"),
+        )
+        indexes = (("subject_type", "subject_id"),)
 
 
 class Mention(Model):

@@ -92,12 +92,20 @@ class Thread(Model):
 
 
 class Comment(Model):
-    """An agent note on a ticket, public or private (TIC-3)."""
+    """An agent note on a record (COL-1): a ticket (public or private, TIC-3), an article, or
+    another type registered in services.records.
+
+    A ticket's comments name it by `ticket` (so they move with it on merge and split, and go
+    with it on delete); other records by `subject_type` + `subject_id` (`subject_id` is null
+    for ticket comments). The service that deletes such a record deletes its comments.
+    """
 
     id = fields.IntField(primary_key=True)
     ticket = fields.ForeignKeyField(
-        "models.Ticket", related_name="comments", on_delete=fields.CASCADE
+        "models.Ticket", related_name="comments", null=True, on_delete=fields.CASCADE
     )
+    subject_type = fields.CharField(max_length=30, default="Ticket", db_default="Ticket")
+    subject_id = fields.IntField(null=True)
     author = fields.ForeignKeyField(
         "models.Agent", related_name="comments", null=True, on_delete=fields.SET_NULL
     )
@@ -109,6 +117,7 @@ class Comment(Model):
     class Meta:
         table = "comment"
         ordering = ["id"]
+        indexes = (("subject_type", "subject_id", "id"),)
 
 
 class Tag(Model):

@@ -42,10 +42,12 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
     from resolvers.realtime import to_notifications
     from resolvers.time_tracking import to_entry, to_timer
     from schema.email import InboundMessage, SupportAddress
+    from schema.kb_types import Article, ArticleCategory
     from schema.macros import Macro, Task
     from schema.outbound import Draft, EmailTemplate, OutgoingEmail, TemplateFolder, TicketTemplate
     from services import drafts, from_addresses, macros, templates, time_tracking
     from services import notifications as notes
+    from services.kb import articles, categories
 
     async def from_address_objects(
         info: strawberry.Info, actor: Actor, rows: list[Any]
@@ -78,6 +80,8 @@ def _types() -> dict[str, tuple[Rows, Convert]]:
             ),
             "FromAddress": (from_addresses.list_from_addresses, from_address_objects),
             "Notification": (notes.list_notifications, notification_objects),
+            "Article": (articles.visible_articles, _each(Article.from_row)),
+            "ArticleCategory": (categories.visible_categories, _each(ArticleCategory.from_row)),
         }
     )
     return types

@@ -93,6 +93,8 @@ ID_KEYS: dict[str, str] = {
     "mergedIntoId": "Ticket",
     "newTicketId": "Ticket",
     "sourceIds": "Ticket",
+    "category_id": "ArticleCategory",
+    "parent_id": "ArticleCategory",
 }
 # Keys that look like ids but are not database ids (an email's Message-ID header).
 NOT_ID_KEYS: frozenset[str] = frozenset({"messageId"})

@@ -28,8 +28,9 @@ strawberry.enum(
     description="Why an agent was notified; one notification per agent per activity, with the "
     "strongest reason: MENTIONED (named in a comment with the markup "
     "`@[Display name](<Agent global id>)`, e.g. `@[Alice Smith](QWdlbnQ6Mw)`), then ASSIGNED "
-    "(the ticket was assigned to you or your team), then FOLLOWING (you follow the ticket, "
-    "its contact or its account).",
+    "(the ticket was assigned to you or your team), then OWNER (the record is yours: you wrote "
+    "the article), then FOLLOWING (you follow the ticket, its contact or its account, or the "
+    "record: an article).",
 )
 
 

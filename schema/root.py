@@ -7,9 +7,12 @@ import strawberry
 from realtime.shared import SharedExecutor
 from schema.attachments import AttachmentMutations
 from schema.auth import AuthMutations, AuthQueries
+from schema.comments import CommentMutations
 from schema.customers import CustomerMutations, CustomerQueries
 from schema.email import EmailMutations, EmailQueries
 from schema.extensions import build_extensions
+from schema.kb import KnowledgeBaseMutations, KnowledgeBaseQueries
+from schema.kb_types import Article, ArticleCategory
 from schema.macros import MacroMutations, MacroQueries
 from schema.merge_split import MergeSplitMutations
 from schema.nodes import NodeQueries
@@ -53,6 +56,7 @@ class Query(
     ViewQueries,
     MacroQueries,
     SearchQueries,
+    KnowledgeBaseQueries,
 ):
     pass
 
@@ -64,6 +68,7 @@ class Query(
 class Mutation(
     AuthMutations,
     TicketMutations,
+    CommentMutations,
     AttachmentMutations,
     CustomerMutations,
     RealtimeMutations,
@@ -75,6 +80,7 @@ class Mutation(
     ViewMutations,
     MacroMutations,
     MergeSplitMutations,
+    KnowledgeBaseMutations,
 ):
     pass
 
@@ -93,6 +99,8 @@ NODE_TYPES = [
     Activity,
     Ticket,
     ApiToken,
+    Article,
+    ArticleCategory,
 ]
 
 

@@ -504,27 +504,44 @@ class Thread(Node):
         return await outbound.outgoing_email(info, thread_id=self.id)
 
 
-@strawberry.type(description="An agent's note on a ticket, public or private (TIC-3).")
+@strawberry.type(
+    description="An agent's note on a record (COL-1): a ticket (public or private, TIC-3), an "
+    "article, or another record that takes comments. Mentions in it use "
+    "`@[Display name](<Agent global id>)`."
+)
 class Comment(Node):
-    body: str = strawberry.field(description="The comment text.")
-    is_public: bool = strawberry.field(description="True: the contact sees it too.")
+    body: str = strawberry.field(description="The comment text (Markdown, as written).")
+    is_public: bool = strawberry.field(
+        description="True: the contact sees it too (ticket comments); false for other records."
+    )
     created_at: datetime = strawberry.field(description="When it was written.")
     updated_at: datetime = strawberry.field(description="When it last changed.")
+    subject_type: str = strawberry.field(
+        description="Type of the record it is on: `Ticket`, `Article`, ..."
+    )
     author_pk: strawberry.Private[int | None]
-    ticket_pk: strawberry.Private[int]
+    ticket_pk: strawberry.Private[int | None]
+    subject_pk: strawberry.Private[int]
 
     @classmethod
     def from_row(cls, row: models.Comment) -> Comment:
         """Build from a database row."""
+        ticket_pk = row.ticket_id  # type: ignore[attr-defined]
         return cls(
             id=strawberry.ID(to_global_id("Comment", row.id)),
             body=row.body,
             is_public=row.is_public,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            subject_type=row.subject_type,
             author_pk=row.author_id,  # type: ignore[attr-defined]
-            ticket_pk=row.ticket_id,  # type: ignore[attr-defined]
+            ticket_pk=ticket_pk,
+            subject_pk=row.subject_id if row.subject_id is not None else ticket_pk,
         )
+
+    @strawberry.field(description="Global id of the record it is on (fetch it with `node`).")
+    def subject_id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id(self.subject_type, self.subject_pk))
 
     @strawberry.field(description="The agent who wrote it (null once the agent is deleted).")
     async def author(self, info: strawberry.Info) -> Agent | None:
@@ -532,8 +549,10 @@ class Comment(Node):
             return None
         return await info.context.loaders.agent.load(self.author_pk)
 
-    @strawberry.field(description="The ticket the comment is on.")
+    @strawberry.field(description="The ticket the comment is on; null on other records.")
     async def ticket(self, info: strawberry.Info) -> Ticket | None:
+        if self.ticket_pk is None:
+            return None
         return await info.context.loaders.ticket.load(self.ticket_pk)
 
 

@@ -8,6 +8,7 @@ work publishes them after the commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -51,8 +52,11 @@ async def record(
     department_id: int | None = None,
     changes: dict[str, Any] | None = None,
     ticket: models.Ticket | None = None,
+    owners: Iterable[int] = (),
 ) -> models.Activity:
-    """Write one Activity row for a state change, with the notifications it produces."""
+    """Write one Activity row for a state change, with the notifications it produces.
+
+    `owners`: agents the record belongs to (an article's author), told of changes by others."""
     row = await models.Activity.create(
         kind=kind,
         actor_id=actor.agent_id if actor else None,
@@ -65,7 +69,7 @@ async def record(
         changes=changes or {},
     )
     await search_index.mark_activity(row)  # the index commits with the change (SRC)
-    created = await notifications.notify(actor, activity=row, ticket=ticket)
+    created = await notifications.notify(actor, activity=row, ticket=ticket, owners=owners)
     _announce(row, created)
     return row
 

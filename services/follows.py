@@ -1,14 +1,17 @@
-"""Following tickets (TIC-13), contacts and accounts (COL-2): what reaches an agent's
-notification center. An agent follows only what they may see (ORG-5); following twice is a
-no-op, and so is unfollowing what one does not follow."""
+"""Following tickets (TIC-13), contacts and accounts (COL-2), and records of the types
+registered in services.records (articles): what reaches an agent's notification center.
+An agent follows only what they may see (ORG-5); following twice is a no-op, and so is
+unfollowing what one does not follow."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
 import models
-from services import notifications
+from services import notifications, records
 from services.auth import Actor
 from services.errors import ErrorCode, ValidationFailed
 from services.policies import visible_agents, visible_tickets
@@ -140,3 +143,51 @@ def followed_accounts(actor: Actor) -> QuerySet[models.Account]:
     """Accounts the actor follows, ordered by id."""
     follows = models.Follow.filter(agent_id=actor.agent_id, account_id__isnull=False)
     return models.Account.filter(id__in=Subquery(follows.values("account_id"))).order_by("id")
+
+
+# -- any registered record (services.records): articles, ... -----------------------------
+
+
+async def follow_record(
+    actor: Actor, *, type_name: str, record_id: int, field: str | None = None
+) -> Any:
+    """Follow a record of a registered type that the actor may see; returns the record."""
+    kind = _record_type(type_name, field)
+    record = await kind.load(actor, record_id, field or kind.field)
+    await _follow(actor, **kind.follow_columns(record.pk))
+    return record
+
+
+async def unfollow_record(
+    actor: Actor, *, type_name: str, record_id: int, field: str | None = None
+) -> Any:
+    """Stop following a record of a registered type; returns the record."""
+    kind = _record_type(type_name, field)
+    record = await kind.load(actor, record_id, field or kind.field)
+    await models.Follow.filter(agent_id=actor.agent_id, **kind.follow_columns(record.pk)).delete()
+    notifications.forget_followers()
+    return record
+
+
+def record_followers(actor: Actor, *, type_name: str, record_id: int) -> QuerySet[models.Agent]:
+    """The agents following a record of a registered type, among those the actor may see."""
+    kind = _record_type(type_name, None)
+    follows = models.Follow.filter(**kind.follow_columns(record_id))
+    return visible_agents(actor).filter(id__in=Subquery(follows.values("agent_id"))).order_by("id")
+
+
+async def is_following_record(actor: Actor, *, type_name: str, record_id: int) -> bool:
+    """Whether the actor follows a record of a registered type."""
+    kind = _record_type(type_name, None)
+    return await models.Follow.filter(
+        agent_id=actor.agent_id, **kind.follow_columns(record_id)
+    ).exists()
+
+
+def _record_type(type_name: str, field: str | None) -> records.RecordType:
+    found = records.find(type_name)
+    if found is None:
+        raise ValidationFailed.one(
+            field or "recordId", f"a {type_name} cannot be followed", ErrorCode.INVALID
+        )
+    return found

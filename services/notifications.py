@@ -8,11 +8,16 @@ change, its history and its notifications commit together. Recipients of one act
   activities: followers of that contact/account);
 - MENTIONED: agents named in a comment body with the markup `@[Display name](<Agent global id>)`,
   e.g. `@[Alice Smith](QWdlbnQ6Mw)` (COL-1); the display text is free, the id decides;
-- ASSIGNED: the agent a ticket is assigned to, or every member of the team it is assigned to.
+- ASSIGNED: the agent a ticket is assigned to, or every member of the team it is assigned to;
+- OWNER: the agents a record belongs to (an article's author), named by the service that
+  records the activity;
+- for records of other registered types (services.records: articles, ...), FOLLOWING is the
+  followers of that record (the Follow rows' subject_type/subject_id), and only agents who may
+  see the record's department (the activity's) are told.
 
 Never the agent who acted, at most one per agent per activity (the highest reason wins:
-MENTIONED, then ASSIGNED, then FOLLOWING), never for a deactivated agent or one who cannot see
-the record (services.policies), and none at all for spam tickets (TIC-7).
+MENTIONED, then ASSIGNED, then OWNER, then FOLLOWING), never for a deactivated agent or one
+who cannot see the record (services.policies), and none at all for spam tickets (TIC-7).
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ from services.errors import ErrorCode, ValidationFailed
 
 # Higher wins when one agent has several reasons for the same activity.
 PRIORITY = {
-    NotificationReason.MENTIONED: 3,
-    NotificationReason.ASSIGNED: 2,
+    NotificationReason.MENTIONED: 4,
+    NotificationReason.ASSIGNED: 3,
+    NotificationReason.OWNER: 2,
     NotificationReason.FOLLOWING: 1,
 }
 MENTION = re.compile(r"@\[([^\]\n]{1,200})\]\(([A-Za-z0-9_-]{2,100})\)")
@@ -106,22 +112,40 @@ async def _assignees(activity: models.Activity, ticket: models.Ticket | None) ->
     return found
 
 
+COMMENT_ADDED = ".comment_added"  # `<record kind>.comment_added`: ticket., article., ...
+COMMENT_EDITED = ".comment_edited"
+
+
 async def _record_mentions(activity: models.Activity) -> set[int]:
-    """Store Mention rows for a new comment and return the mentioned agents' pks."""
+    """Store the Mention rows of a new or edited comment (of any record) and return the agents
+    it newly mentions (an edit tells only those its previous text did not name)."""
     comment_id = (activity.changes or {}).get("commentId")
-    if activity.kind != "ticket.comment_added" or not isinstance(comment_id, int):
+    edited = activity.kind.endswith(COMMENT_EDITED)
+    if not (activity.kind.endswith(COMMENT_ADDED) or edited) or not isinstance(comment_id, int):
         return set()
     comment = await models.Comment.filter(id=comment_id).only("id", "body").first()
     if comment is None:
         return set()
     wanted = mentioned_agent_ids(comment.body)
+    before: set[int] = set()
+    if edited:
+        before = set(
+            await models.Mention.filter(comment_id=comment.id).values_list("agent_id", flat=True)
+        )
+        gone = before - set(wanted)
+        if gone:
+            await models.Mention.filter(comment_id=comment.id, agent_id__in=sorted(gone)).delete()
     if not wanted:
         return set()
     existing = set(await models.Agent.filter(id__in=wanted).values_list("id", flat=True))
-    rows = [models.Mention(comment_id=comment.id, agent_id=pk) for pk in wanted if pk in existing]
+    rows = [
+        models.Mention(comment_id=comment.id, agent_id=pk)
+        for pk in wanted
+        if pk in existing and pk not in before
+    ]
     if rows:
         await models.Mention.bulk_create(rows, ignore_conflicts=True)
-    return existing
+    return existing - before
 
 
 FOLLOWERS_MEMO = "notifications.followers"  # ("ticket_id" | "contact_id" | "account_id", pk)
@@ -181,9 +205,10 @@ async def _read_into(
     cached.update({key: frozenset(agents) for key, agents in found.items()})
 
 
-async def _followers(activity: models.Activity) -> set[int]:
-    """Followers of the activity's ticket, contact and account. The activities of one
-    transaction (a ticket, its thread, attachments) share them: each is read once."""
+async def _followers(activity: models.Activity, *, generic: bool = False) -> set[int]:
+    """Followers of the activity's ticket, contact and account (and, `generic`, of the record
+    it names by subject_type/subject_id). The activities of one transaction (a ticket, its
+    thread, attachments) share them: each is read once."""
     keys = [
         (column, pk)
         for column in _FOLLOWED
@@ -193,7 +218,17 @@ async def _followers(activity: models.Activity) -> set[int]:
     if cached is None:
         cached = {}
     await _read_into(cached, keys)
-    return set().union(*(cached[key] for key in keys))
+    found: set[int] = set().union(*(cached[key] for key in keys))
+    if generic:
+        key = (activity.subject_type, activity.subject_id)
+        if key not in cached:
+            cached[key] = frozenset(
+                await models.Follow.filter(
+                    subject_type=activity.subject_type, subject_id=activity.subject_id
+                ).values_list("agent_id", flat=True)
+            )
+        found |= cached[key]
+    return found
 
 
 async def _who_may_see(agent_ids: Iterable[int], department_id: int | None) -> set[int]:
@@ -229,8 +264,21 @@ async def auto_follow_assignee(activity: models.Activity, ticket: models.Ticket 
         forget_followers()
 
 
+def _generic_subject(activity: models.Activity) -> bool:
+    """Whether the activity is about a registered record type followed through the generic
+    subject columns (an article; not a ticket, contact or account)."""
+    from services import records  # the registry loads the services that register types
+
+    found = records.find(activity.subject_type)
+    return found is not None and found.generic_follow
+
+
 async def notify(
-    actor: Actor | None, *, activity: models.Activity, ticket: models.Ticket | None = None
+    actor: Actor | None,
+    *,
+    activity: models.Activity,
+    ticket: models.Ticket | None = None,
+    owners: Iterable[int] = (),
 ) -> list[models.Notification]:
     """Write the Notification rows an Activity produces (inside its transaction)."""
     if _quiet.get():
@@ -241,16 +289,24 @@ async def notify(
     mentioned = await _record_mentions(activity)
     if ticket is not None and ticket.is_spam:
         return []
-    if activity.ticket_id is None and activity.contact_id is None and activity.account_id is None:
+    generic = activity.ticket_id is None and _generic_subject(activity)
+    if (
+        activity.ticket_id is None
+        and activity.contact_id is None
+        and activity.account_id is None
+        and not generic
+    ):
         return []
     reasons = _Reasons()
-    reasons.offer(await _followers(activity), NotificationReason.FOLLOWING)
+    reasons.offer(await _followers(activity, generic=generic), NotificationReason.FOLLOWING)
+    reasons.offer(owners, NotificationReason.OWNER)
     reasons.offer(await _assignees(activity, ticket), NotificationReason.ASSIGNED)
     reasons.offer(mentioned, NotificationReason.MENTIONED)
     if actor is not None:
         reasons.pop(actor.agent_id, None)
-    # Ticket records belong to a department; contacts and accounts are organisation-wide.
-    department_id = activity.department_id if activity.ticket_id is not None else None
+    # Ticket records belong to a department, and so do records of registered types that name
+    # one (articles); contacts and accounts are organisation-wide.
+    department_id = activity.department_id if activity.ticket_id is not None or generic else None
     allowed = await _who_may_see(reasons, department_id)
     return await _write(
         activity,

@@ -103,7 +103,11 @@ def visible(actor: Actor, model: type) -> QuerySet:  # type: ignore[type-arg]
     if model is models.ApiToken:
         qs = models.ApiToken.all()
         return qs if actor.is_admin else qs.filter(agent_id=actor.agent_id)
-    if model in (models.Comment, models.Thread, models.Attachment):
+    if model is models.Comment:
+        from services.comments import visible_comments  # comments on any registered record
+
+        return visible_comments(actor)
+    if model in (models.Thread, models.Attachment):
         qs = model.all()
         return qs if actor.is_admin else qs.filter(ticket__department_id__in=depts)
     if model is models.Activity:

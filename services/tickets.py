@@ -12,7 +12,7 @@ from tortoise.queryset import QuerySet
 
 import models
 from models.enums import Channel, TicketPriority, TicketStatus
-from services import activity, customers, notifications, uow, validation
+from services import activity, customers, notifications, records, uow, validation
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, FieldError, ValidationFailed
 from services.policies import can_see_department, can_view_ticket, visible_tickets
@@ -601,23 +601,45 @@ async def add_comment(
     actor: Actor, *, ticket_id: int, body: str, is_public: bool = False
 ) -> models.Comment:
     """Add an agent's comment to a ticket, public or private (TIC-3)."""
-    errors = Errors()
-    clean = validation.text(
-        errors, "body", body, max_length=COMMENT_MAX, required=True, multiline=True
+    from services import comments
+
+    return await comments.add_comment(
+        actor,
+        type_name="Ticket",
+        record_id=ticket_id,
+        body=body,
+        is_public=is_public,
+        field="ticketId",
     )
-    errors.raise_if_any()
-    ticket = await _require_ticket(actor, ticket_id, "ticketId")
-    async with uow.transaction():
-        comment = await models.Comment.create(
-            ticket_id=ticket.id, author_id=actor.agent_id, body=clean, is_public=is_public
-        )
-        await activity.record_ticket(
-            actor=actor,
-            kind="ticket.comment_added",
-            ticket=ticket,
-            changes={"commentId": comment.id, "isPublic": is_public},
-        )
-    return comment
+
+
+async def _load_for_comment(actor: Actor, ticket_id: int, field_name: str) -> models.Ticket:
+    return await _require_ticket(actor, ticket_id, field_name)
+
+
+async def _ticket_activity(
+    actor: Actor, kind: str, ticket: models.Ticket, changes: dict[str, Any], owners: Any
+) -> models.Activity:
+    return await activity.record_ticket(actor=actor, kind=kind, ticket=ticket, changes=changes)
+
+
+def _ticket_key(pk: int) -> dict[str, Any]:
+    return {"ticket_id": pk}
+
+
+# Tickets take comments and followers by their own column (services.records).
+records.register(
+    records.RecordType(
+        name="Ticket",
+        kind="ticket",
+        field="ticketId",
+        load=_load_for_comment,
+        visible=visible_tickets,
+        record_activity=_ticket_activity,
+        comment_key=_ticket_key,
+        follow_key=_ticket_key,
+    )
+)
 
 
 @dataclass

@@ -32,7 +32,7 @@ from settings import Settings
 from tests.test_cli import cli_env, deskql, free_port
 
 BACKFILL = importlib.import_module("migrations.0005_backfill_inbound_key")
-AT_0004 = "0004_workflows"
+AT_0004 = "0004_workflows"  # later migrations (after 0005) are applied and unapplied with it
 M0005 = "models.0005_backfill_inbound_key"
 INCOMING, OUTGOING = ThreadDirection.INCOMING.value, ThreadDirection.OUTGOING.value
 EMAIL = Channel.EMAIL.value
@@ -168,7 +168,7 @@ async def migrate_to_0004(settings: Settings) -> None:
 async def test_0005_gives_old_incoming_email_threads_their_key_once(side: Settings) -> None:
     async with opened(side):
         await migrate_to_0004(side)
-        assert (await db.pending_migrations(side))[:1] == [M0005]  # later ones may follow
+        assert (await db.pending_migrations(side))[:1] == [M0005]
         ids = await write_old_threads()
         assert await keys(ids) == {t.name: t.key for t in THREADS}
 
@@ -182,7 +182,7 @@ async def test_0005_gives_old_incoming_email_threads_their_key_once(side: Settin
         assert await keys(ids) == EXPECTED
         # Unapplying it is a no-op (the keys stay), and applying it again changes nothing.
         await migrate_to_0004(side)
-        assert (await db.pending_migrations(side))[:1] == [M0005]  # later ones may follow
+        assert (await db.pending_migrations(side))[:1] == [M0005]
         assert await keys(ids) == EXPECTED
         assert (await db.apply_migrations(side))[:1] == [M0005]
         assert await keys(ids) == EXPECTED

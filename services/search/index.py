@@ -277,6 +277,32 @@ async def _tasks(src: Source, ids: list[int]) -> list[dict[str, Any]]:
     ]
 
 
+@builder(ARTICLE)
+async def _articles(src: Source, ids: list[int]) -> list[dict[str, Any]]:
+    rows = await src.rows("Article", id__in=ids).values(
+        "id", "title", "summary", "body", "updated_at", "department_id", "status"
+    )
+    tags: dict[int, list[str]] = defaultdict(list)
+    for article_id, name in await src.rows("ArticleTag", article_id__in=ids).values_list(
+        "article_id", "tag__name"
+    ):
+        tags[article_id].append(name)
+    return [
+        _doc(
+            ARTICLE,
+            a["id"],
+            title=a["title"],
+            title_extra=" ".join(tags.get(a["id"], [])),
+            body=_text(a["summary"], a["body"], " ".join(f"#{t}" for t in tags.get(a["id"], []))),
+            sort_at=a["updated_at"],
+            # ORG-5: an article is its department's (services.kb.articles.visible_articles).
+            department_id=a["department_id"],
+            status=_v(a["status"]),
+        )
+        for a in rows
+    ]
+
+
 async def refresh(module: str, ids: Iterable[int]) -> None:
     """Rebuild the index rows of these records now (rows of records that are gone go)."""
     wanted = sorted(set(ids))
@@ -347,6 +373,7 @@ SOURCES = {
     ACCOUNT: "Account",
     PRODUCT: "Product",
     TASK: "Task",
+    ARTICLE: "Article",
 }
 
 

@@ -1,0 +1,161 @@
+"""What readers outside the agents' article lists get: published articles by audience (the
+/kb pages: PUBLIC; the help center's contacts: PUBLIC and CONTACTS; search), permalink
+resolution with redirects (KB-2), the rendered body, view counts and votes."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.expressions import F
+from tortoise.queryset import QuerySet
+
+import models
+from models.kb import ArticleStatus, ArticleVisibility
+from services import activity, notifications, uow
+from services.auth import Actor
+from services.errors import ErrorCode, ValidationFailed
+from services.kb import permalinks
+from services.kb.articles import require_article
+from services.sanitize import render_markdown
+
+PUBLIC = (ArticleVisibility.PUBLIC,)
+CONTACTS = (ArticleVisibility.PUBLIC, ArticleVisibility.CONTACTS)
+
+
+def published(visibilities: Iterable[ArticleVisibility] = PUBLIC) -> QuerySet[models.Article]:
+    """PUBLISHED articles of these visibilities (PUBLIC: anyone; CONTACTS: signed-in contacts)."""
+    return models.Article.filter(status=ArticleStatus.PUBLISHED, visibility__in=list(visibilities))
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a permalink names for a reader: the article (current permalink), a redirect to
+    the current permalink (an old one), gone (a deleted article's), or nothing."""
+
+    article: models.Article | None = None
+    redirect_to: str | None = None
+    gone: bool = False
+
+
+async def resolve(permalink: str, visibilities: Iterable[ArticleVisibility] = PUBLIC) -> Resolved:
+    """Resolve a permalink for readers of these visibilities: one query for a current
+    permalink, two for an old one; a malformed one is not even looked up."""
+    allowed = list(visibilities)
+    if not permalinks.is_well_formed(permalink):
+        return Resolved()
+    article = await published(allowed).filter(permalink=permalink).first()
+    if article is not None:
+        return Resolved(article=article)
+    rows = await models.ArticlePermalink.filter(permalink=permalink).values_list(
+        "article_id", "article__permalink", "article__status", "article__visibility"
+    )
+    if not rows:
+        return Resolved()
+    article_id, current, status, visibility = rows[0]
+    if article_id is None:
+        return Resolved(gone=True)
+    if status != ArticleStatus.PUBLISHED or visibility not in allowed or current == permalink:
+        return Resolved()
+    return Resolved(redirect_to=current)
+
+
+async def count_view(article_id: int) -> None:
+    """Count one view of an article (one UPDATE, no read)."""
+    await models.Article.filter(id=article_id).update(view_count=F("view_count") + 1)
+
+
+# Rendered bodies by (article, last change): rendering is the page's costliest step.
+_RENDERED: OrderedDict[tuple[int, datetime], str] = OrderedDict()
+_RENDERED_MAX = 512
+
+
+def body_html(article: models.Article) -> str:
+    """The article's Markdown body rendered and sanitized (markdown-it-py + nh3)."""
+    key = (article.id, article.updated_at)
+    html = _RENDERED.get(key)
+    if html is None:
+        html = render_markdown(article.body)
+        _RENDERED[key] = html
+        if len(_RENDERED) > _RENDERED_MAX:
+            _RENDERED.popitem(last=False)
+    return html
+
+
+async def _vote(
+    article: models.Article, helpful: bool, *, agent_id: int | None, contact_id: int | None
+) -> bool | None:
+    """Store one voter's vote and move the counters; the previous vote (None: first)."""
+    voter = {"agent_id": agent_id} if agent_id is not None else {"contact_id": contact_id}
+    existing = await models.ArticleVote.filter(article_id=article.id, **voter).first()
+    previous = existing.helpful if existing is not None else None
+    if previous is helpful:
+        return previous
+    counter = "helpful_count" if helpful else "not_helpful_count"
+    changes = {counter: F(counter) + 1}
+    if existing is None:
+        await models.ArticleVote.create(article_id=article.id, helpful=helpful, **voter)
+    else:
+        await models.ArticleVote.filter(id=existing.id).update(helpful=helpful)
+        other = "not_helpful_count" if helpful else "helpful_count"
+        changes[other] = F(other) - 1
+    await models.Article.filter(id=article.id).update(**changes)
+    return previous
+
+
+def _require_published(article: models.Article) -> None:
+    if article.status is not ArticleStatus.PUBLISHED:
+        raise ValidationFailed.one(
+            "id", "only a published article takes votes", ErrorCode.INVALID_STATE
+        )
+
+
+async def vote(actor: Actor, *, article_id: int, helpful: bool) -> models.Article:
+    """An agent's helpful / not-helpful vote on a published article they may see; voting
+    again replaces their vote. Recorded as an Activity that notifies nobody."""
+    article = await require_article(actor, article_id)
+    _require_published(article)
+    async with uow.transaction():
+        previous = await _vote(article, helpful, agent_id=actor.agent_id, contact_id=None)
+        if previous is not helpful:
+            with notifications.quiet():
+                await activity.record(
+                    actor=actor,
+                    kind="article.voted",
+                    subject_type="Article",
+                    subject_id=article.id,
+                    department_id=article.department_id,  # type: ignore[attr-defined]
+                    changes={"helpful": {"old": previous, "new": helpful}},
+                )
+        await article.refresh_from_db()
+    return article
+
+
+async def vote_as_contact(
+    *,
+    contact_id: int,
+    article_id: int,
+    helpful: bool,
+    visibilities: Iterable[ArticleVisibility] = CONTACTS,
+) -> models.Article:
+    """A contact's vote on a published article of their audience (the help center)."""
+    article = await published(visibilities).filter(id=article_id).first()
+    if article is None:
+        raise ValidationFailed.one("id", "no such article", ErrorCode.NOT_FOUND)
+    async with uow.transaction():
+        previous = await _vote(article, helpful, agent_id=None, contact_id=contact_id)
+        if previous is not helpful:
+            with notifications.quiet():
+                await activity.record(
+                    actor=None,
+                    kind="article.voted",
+                    subject_type="Article",
+                    subject_id=article.id,
+                    department_id=article.department_id,  # type: ignore[attr-defined]
+                    contact_id=contact_id,
+                    changes={"helpful": {"old": previous, "new": helpful}},
+                )
+        await article.refresh_from_db()
+    return article
