@@ -20,7 +20,7 @@
 4. Prints p50/p99 per query and overall (the median of the rounds' p50 and the largest p99),
    and the ratio reference/DeskQL.
 
-Knowledge-base articles are not seeded (no article model on this branch yet).
+Articles: --articles knowledge-base articles (5 paragraphs each) are seeded and indexed too.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def stamp(dt: datetime, pg: bool) -> Any:
 
 
 async def seed(
-    url: str, var_dir: Path, n_tickets: int, n_contacts: int, reset: bool
+    url: str, var_dir: Path, n_tickets: int, n_contacts: int, n_articles: int, reset: bool
 ) -> tuple[str, list[int]]:
     """Bulk rows; returns an agent's token and their department ids."""
     import db
@@ -237,6 +237,27 @@ async def seed(
             comments.append((len(comments) + 1, i, sentence(rng, rng.randint(10, 40)), False, t, t))
             for tag in rng.sample(range(1, len(TAGS) + 1), rng.randint(1, 2)):
                 links.append((len(links) + 1, i, tag, t))
+        articles = []
+        for i in range(1, n_articles + 1):
+            t = stamp(now - timedelta(hours=i), pg)
+            body = " ".join(sentence(rng, rng.randint(20, 60)) for _ in range(5))
+            articles.append(
+                (
+                    i,
+                    sentence(rng, rng.randint(3, 6))[:255],
+                    body,
+                    "",
+                    depts[i % 2].id,
+                    "PUBLISHED",
+                    "PUBLIC",
+                    f"article-{i}",
+                    0,
+                    0,
+                    0,
+                    t,
+                    t,
+                )
+            )
         tables = [
             (
                 "contact",
@@ -300,6 +321,25 @@ async def seed(
                 comments,
             ),
             ("ticket_tag", ["id", "ticket_id", "tag_id", "created_at"], links),
+            (
+                "article",
+                [
+                    "id",
+                    "title",
+                    "body",
+                    "summary",
+                    "department_id",
+                    "status",
+                    "visibility",
+                    "permalink",
+                    "view_count",
+                    "helpful_count",
+                    "not_helpful_count",
+                    "created_at",
+                    "updated_at",
+                ],
+                articles,
+            ),
         ]
         started = time.perf_counter()
         if pg:
@@ -333,7 +373,8 @@ async def seed(
             raw.commit()
             raw.close()
         print(
-            f"seeded {len(tickets):,} tickets, {len(threads) + len(comments):,} threads and "
+            f"seeded {len(articles):,} articles, {len(tickets):,} tickets, "
+            f"{len(threads) + len(comments):,} threads and "
             f"comments, {len(contacts):,} contacts in {time.perf_counter() - started:.1f} s"
         )
         from services.search import index
@@ -376,6 +417,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--reset", action="store_true", help="drop and recreate --database-url")
     p.add_argument("--tickets", type=int, default=2000)
     p.add_argument("--contacts", type=int, default=1000)
+    p.add_argument("--articles", type=int, default=100)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--duration", type=float, default=3.0, help="seconds per round (default 3)")
     args = p.parse_args(argv)
@@ -383,7 +425,7 @@ def main(argv: list[str] | None = None) -> None:
     servers: list[common.Server] = []
     try:
         token, depts = asyncio.run(
-            seed(args.database_url, tmp, args.tickets, args.contacts, args.reset)
+            seed(args.database_url, tmp, args.tickets, args.contacts, args.articles, args.reset)
         )
         db_url = args.database_url or f"sqlite://{tmp / 'deskql.sqlite3'}"
         env = {
