@@ -20,13 +20,14 @@
 4. Prints p50/p99 per query and overall (the median of the rounds' p50 and the largest p99),
    and the ratio reference/DeskQL.
 
-Knowledge-base articles are not seeded (no article model on this branch yet).
+Articles: --articles knowledge-base articles (5 paragraphs each) are seeded and indexed too.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import random
 import statistics
@@ -45,8 +46,13 @@ sys.path.insert(0, str(BENCH))
 
 import common  # noqa: E402
 
+FUNCTION = (
+    "the to and a of i it is in you that for my on we this have be with not are can your "
+    "was at as but our me from so if or do an all they will would please there what when "
+    "has no been just one get also about any out up how which still again now"
+).split()
 EN = (
-    "the a to and of order invoice printer login password account refund payment delivery "
+    "order invoice printer login password account refund payment delivery "
     "shipping error broken screen update install version server email support customer "
     "ticket issue problem help please thanks urgent request question billing subscription "
     "cancel upgrade mobile app android iphone browser chrome firefox network wifi router "
@@ -92,7 +98,7 @@ TAGS = [
     "rower",
 ]
 
-SEARCHES = [
+SEARCHES = [  # from common to rare; the output shows how many records each matches
     "printer",
     "refund",
     "melting",
@@ -115,16 +121,40 @@ SUGGEST_Q = """query($p: String!) { searchSuggest(prefix: $p, first: 10) {
   module title snippet node { id } } }"""
 
 
-def zipf(words: list[str], rng: random.Random, n: int) -> list[str]:
-    weights = [1 / (i + 1) ** 0.9 for i in range(len(words))]
-    return rng.choices(words, weights=weights, k=n)
+def _tail(rng: random.Random, n: int, syllables: list[str]) -> list[str]:
+    """Word-like tail vocabulary (names, products, rare words): real text has thousands of
+    rare words, and a search box usually asks for one of them."""
+    out: set[str] = set()
+    while len(out) < n:
+        out.add("".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))))
+    return sorted(out)
+
+
+_R = random.Random(1414)
+EN_SYL = "ba ce di fo gu ka le mi no pu ra se ti vo wu ex an or ing er ton mar pel sun".split()
+PL_SYL = "ża ło ść ki rz cz dź ą ę ó ń wy pr zy gr mo ta ko sz".split()
+VOCAB = {
+    # Function words first, the support vocabulary next, then a long tail: Zipf ranks.
+    "en": FUNCTION + EN + _tail(_R, 15000, EN_SYL),
+    "pl": ["i", "w", "nie", "na", "się", "to", "jest", "że", "z", "do"]
+    + PL
+    + _tail(_R, 8000, PL_SYL),
+    "zh": ZH + ["".join(_R.sample(ZH, 1)[0][0] + _R.sample(ZH, 1)[0][1]) for _ in range(2000)],
+}
+CUMULATIVE = {
+    k: list(itertools.accumulate(1 / (i + 1) for i in range(len(v)))) for k, v in VOCAB.items()
+}
+
+
+def zipf(lang: str, rng: random.Random, n: int) -> list[str]:
+    return rng.choices(VOCAB[lang], cum_weights=CUMULATIVE[lang], k=n)
 
 
 def sentence(rng: random.Random, n: int) -> str:
     r = rng.random()
     if r < 0.1:
-        return "".join(zipf(ZH, rng, n // 2))  # Chinese: no spaces
-    words = zipf(PL if r < 0.3 else EN, rng, n)
+        return "".join(zipf("zh", rng, n // 2))  # Chinese: no spaces
+    words = zipf("pl" if r < 0.3 else "en", rng, n)
     return " ".join(words).capitalize() + "."
 
 
@@ -133,7 +163,7 @@ def stamp(dt: datetime, pg: bool) -> Any:
 
 
 async def seed(
-    url: str, var_dir: Path, n_tickets: int, n_contacts: int, reset: bool
+    url: str, var_dir: Path, n_tickets: int, n_contacts: int, n_articles: int, reset: bool
 ) -> tuple[str, list[int]]:
     """Bulk rows; returns an agent's token and their department ids."""
     import db
@@ -207,6 +237,27 @@ async def seed(
             comments.append((len(comments) + 1, i, sentence(rng, rng.randint(10, 40)), False, t, t))
             for tag in rng.sample(range(1, len(TAGS) + 1), rng.randint(1, 2)):
                 links.append((len(links) + 1, i, tag, t))
+        articles = []
+        for i in range(1, n_articles + 1):
+            t = stamp(now - timedelta(hours=i), pg)
+            body = " ".join(sentence(rng, rng.randint(20, 60)) for _ in range(5))
+            articles.append(
+                (
+                    i,
+                    sentence(rng, rng.randint(3, 6))[:255],
+                    body,
+                    "",
+                    depts[i % 2].id,
+                    "PUBLISHED",
+                    "PUBLIC",
+                    f"article-{i}",
+                    0,
+                    0,
+                    0,
+                    t,
+                    t,
+                )
+            )
         tables = [
             (
                 "contact",
@@ -270,6 +321,25 @@ async def seed(
                 comments,
             ),
             ("ticket_tag", ["id", "ticket_id", "tag_id", "created_at"], links),
+            (
+                "article",
+                [
+                    "id",
+                    "title",
+                    "body",
+                    "summary",
+                    "department_id",
+                    "status",
+                    "visibility",
+                    "permalink",
+                    "view_count",
+                    "helpful_count",
+                    "not_helpful_count",
+                    "created_at",
+                    "updated_at",
+                ],
+                articles,
+            ),
         ]
         started = time.perf_counter()
         if pg:
@@ -303,7 +373,8 @@ async def seed(
             raw.commit()
             raw.close()
         print(
-            f"seeded {len(tickets):,} tickets, {len(threads) + len(comments):,} threads and "
+            f"seeded {len(articles):,} articles, {len(tickets):,} tickets, "
+            f"{len(threads) + len(comments):,} threads and "
             f"comments, {len(contacts):,} contacts in {time.perf_counter() - started:.1f} s"
         )
         from services.search import index
@@ -346,6 +417,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--reset", action="store_true", help="drop and recreate --database-url")
     p.add_argument("--tickets", type=int, default=2000)
     p.add_argument("--contacts", type=int, default=1000)
+    p.add_argument("--articles", type=int, default=100)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--duration", type=float, default=3.0, help="seconds per round (default 3)")
     args = p.parse_args(argv)
@@ -353,7 +425,7 @@ def main(argv: list[str] | None = None) -> None:
     servers: list[common.Server] = []
     try:
         token, depts = asyncio.run(
-            seed(args.database_url, tmp, args.tickets, args.contacts, args.reset)
+            seed(args.database_url, tmp, args.tickets, args.contacts, args.articles, args.reset)
         )
         db_url = args.database_url or f"sqlite://{tmp / 'deskql.sqlite3'}"
         env = {

@@ -34,13 +34,13 @@ SELECT module, id, title, (SELECT COUNT(*) FROM hits) AS total FROM hits
 ORDER BY updated_at DESC LIMIT 20
 """
 PG_SUGGEST = """
-(SELECT 'ticket' AS module, t.id, t.subject AS title FROM ticket t
+SELECT * FROM (SELECT 'ticket' AS module, t.id, t.subject AS title FROM ticket t
  WHERE t.department_id = ANY($3::int[]) AND NOT t.is_spam
-   AND (t.subject ILIKE $1 OR t.subject ILIKE $2) ORDER BY t.updated_at DESC LIMIT 10)
+   AND (t.subject ILIKE $1 OR t.subject ILIKE $2) ORDER BY t.updated_at DESC LIMIT 10) AS a
 UNION ALL
-(SELECT 'contact', c.id, c.first_name || ' ' || c.last_name FROM contact c
+SELECT * FROM (SELECT 'contact', c.id, c.first_name || ' ' || c.last_name FROM contact c
  WHERE c.first_name ILIKE $1 OR c.last_name ILIKE $1 OR c.first_name ILIKE $2
- ORDER BY c.updated_at DESC LIMIT 10)
+ ORDER BY c.updated_at DESC LIMIT 10) AS b
 LIMIT 10
 """
 

@@ -33,6 +33,7 @@ NODE_TYPES = {
     "account": "Account",
     "product": "Product",
     "task": "Task",
+    "article": "Article",
 }
 SUGGEST_MAX = 20
 LABELS: dict[str, tuple[Any, Any]] = {

@@ -20,6 +20,7 @@ class SearchModule(Enum):
     ACCOUNTS = "account"
     PRODUCTS = "product"
     TASKS = "task"
+    ARTICLES = "article"
 
 
 @strawberry.enum(

@@ -132,23 +132,22 @@ async def drop_structures(conn: BaseDBAsyncClient) -> None:
 
 
 async def upsert(conn: BaseDBAsyncClient, docs: list[dict[str, Any]]) -> None:
-    """Write index rows, replacing the ones of the same records."""
+    """Write index rows, replacing the ones of the same records (one statement per 200)."""
     if not docs:
         return
     pg = is_postgres(conn)
     cols = ", ".join(COLUMNS)
-    marks = ", ".join("?" for _ in COLUMNS)
+    row = "(" + ", ".join("?" for _ in COLUMNS) + ")"
     updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[2:])
-    statement = sql(
-        f"INSERT INTO search_doc ({cols}) VALUES ({marks}) "
-        f"ON CONFLICT (module, object_id) DO UPDATE SET {updates}",
-        pg,
-    )
-    if pg:
-        await conn.execute_many(statement, [[d[c] for c in COLUMNS] for d in docs])
-    else:
-        for d in docs:
-            await conn.execute_query(statement, [_sqlite_value(d[c]) for c in COLUMNS])
+    for start in range(0, len(docs), 200):
+        chunk = docs[start : start + 200]
+        statement = sql(
+            f"INSERT INTO search_doc ({cols}) VALUES {', '.join(row for _ in chunk)} "
+            f"ON CONFLICT (module, object_id) DO UPDATE SET {updates}",
+            pg,
+        )
+        values = [sql_value(d[c], pg) for d in chunk for c in COLUMNS]
+        await conn.execute_query(statement, values)
 
 
 def _sqlite_value(value: Any) -> Any:

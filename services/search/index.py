@@ -106,6 +106,8 @@ class Source:
     def __init__(self, conn: BaseDBAsyncClient | None = None, apps: Any = None) -> None:
         self.conn = conn or engine.connection()
         self.apps = apps
+        # Records a builder found that must be refreshed too (a ticket's tasks).
+        self.followups: dict[str, set[int]] = {}
 
     def rows(self, name: str, **filters: Any) -> Any:
         """A queryset of a model on this source's connection."""
@@ -117,50 +119,59 @@ def _v(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
+# One statement reads all a ticket's index needs: the ticket (k=0), its threads (1), its
+# comments (2) and the ids of its tasks (3), whose department follows the ticket's.
+_TICKET_SQL = """
+SELECT 0 AS k, t.id AS tid, t.id AS x, t.number AS n, t.subject AS a, t.description AS b,
+  NULL AS c, NULL AS e, t.updated_at AS at, t.department_id AS dep, t.is_spam AS spam,
+  t.status AS st, t.priority AS pr, t.channel AS ch, t.assignee_agent_id AS asg,
+  t.account_id AS acc FROM ticket t WHERE t.id IN ({ids})
+UNION ALL SELECT 1, h.ticket_id, h.id, NULL, h.from_address, h.subject, h.body_text,
+  h.body_html, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM thread h
+  WHERE h.ticket_id IN ({ids})
+UNION ALL SELECT 2, c.ticket_id, c.id, NULL, c.body, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL FROM comment c WHERE c.ticket_id IN ({ids})
+UNION ALL SELECT 3, k.ticket_id, k.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL FROM task k WHERE k.ticket_id IN ({ids})
+ORDER BY 1, 3
+"""
+
+
 @builder(TICKET)
 async def _tickets(src: Source, ids: list[int]) -> list[dict[str, Any]]:
-    rows = await src.rows("Ticket", id__in=ids).values(
-        "id",
-        "number",
-        "subject",
-        "description",
-        "updated_at",
-        "department_id",
-        "is_spam",
-        "status",
-        "priority",
-        "channel",
-        "assignee_agent_id",
-        "account_id",
+    pg = engine.is_postgres(src.conn)
+    marks = ", ".join("?" for _ in ids)
+    rows = await src.conn.execute_query_dict(
+        engine.sql(_TICKET_SQL.format(ids=marks), pg), [*ids, *ids, *ids, *ids]
     )
+    tickets: list[dict[str, Any]] = []
     texts: dict[int, list[str]] = defaultdict(list)
-    for tid, subject, body, html, sender in (
-        await src.rows("Thread", ticket_id__in=ids)
-        .order_by("id")
-        .values_list("ticket_id", "subject", "body_text", "body_html", "from_address")
-    ):
-        texts[tid].append(_text(sender, subject, body or _TAGS.sub(" ", html or "")))
-    for tid, body in (
-        await src.rows("Comment", ticket_id__in=ids).order_by("id").values_list("ticket_id", "body")
-    ):
-        texts[tid].append(body)
+    for r in rows:
+        if r["k"] == 0:
+            tickets.append(r)
+        elif r["k"] == 1:
+            texts[r["tid"]].append(_text(r["a"], r["b"], r["c"] or _TAGS.sub(" ", r["e"] or "")))
+        elif r["k"] == 2:
+            texts[r["tid"]].append(r["a"] or "")
+        else:
+            src.followups.setdefault(TASK, set()).add(r["x"])
     return [
         _doc(
             TICKET,
-            t["id"],
-            title=t["subject"],
-            title_extra=str(t["number"]),
-            body=_text(t["description"], *texts.get(t["id"], [])),
-            sort_at=t["updated_at"],
-            department_id=t["department_id"],
-            is_spam=bool(t["is_spam"]),
-            status=_v(t["status"]),
-            priority=int(_v(t["priority"])),
-            channel=_v(t["channel"]),
-            assignee_id=t["assignee_agent_id"],
-            account_id=t["account_id"],
+            t["tid"],
+            title=t["a"],
+            title_extra=str(t["n"]),
+            body=_text(t["b"], *texts.get(t["tid"], [])),
+            sort_at=t["at"],
+            department_id=t["dep"],
+            is_spam=bool(t["spam"]),
+            status=t["st"],
+            priority=int(t["pr"]),
+            channel=t["ch"],
+            assignee_id=t["asg"],
+            account_id=t["acc"],
         )
-        for t in rows
+        for t in tickets
     ]
 
 
@@ -266,16 +277,37 @@ async def _tasks(src: Source, ids: list[int]) -> list[dict[str, Any]]:
     ]
 
 
+@builder(ARTICLE)
+async def _articles(src: Source, ids: list[int]) -> list[dict[str, Any]]:
+    rows = await src.rows("Article", id__in=ids).values(
+        "id", "title", "summary", "body", "updated_at", "department_id", "status"
+    )
+    tags: dict[int, list[str]] = defaultdict(list)
+    for article_id, name in await src.rows("ArticleTag", article_id__in=ids).values_list(
+        "article_id", "tag__name"
+    ):
+        tags[article_id].append(name)
+    return [
+        _doc(
+            ARTICLE,
+            a["id"],
+            title=a["title"],
+            title_extra=" ".join(tags.get(a["id"], [])),
+            body=_text(a["summary"], a["body"], " ".join(f"#{t}" for t in tags.get(a["id"], []))),
+            sort_at=a["updated_at"],
+            # ORG-5: an article is its department's (services.kb.articles.visible_articles).
+            department_id=a["department_id"],
+            status=_v(a["status"]),
+        )
+        for a in rows
+    ]
+
+
 async def refresh(module: str, ids: Iterable[int]) -> None:
     """Rebuild the index rows of these records now (rows of records that are gone go)."""
     wanted = sorted(set(ids))
     if not wanted or module not in _builders:
         return
-    if module == TICKET:
-        # A ticket's tasks are seen with it: their department follows the ticket's.
-        tasks = await models.Task.filter(ticket_id__in=wanted).values_list("id", flat=True)
-        if tasks:
-            await refresh(TASK, tasks)  # type: ignore[arg-type]
     src = Source()
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
@@ -283,6 +315,8 @@ async def refresh(module: str, ids: Iterable[int]) -> None:
         await engine.upsert(src.conn, docs)
         found = {d["object_id"] for d in docs}
         await engine.delete(src.conn, module, [i for i in chunk if i not in found])
+    for other, other_ids in src.followups.items():
+        await refresh(other, other_ids)
 
 
 class _Pending:
@@ -339,6 +373,7 @@ SOURCES = {
     ACCOUNT: "Account",
     PRODUCT: "Product",
     TASK: "Task",
+    ARTICLE: "Article",
 }
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from services import uow
 from services.auth import Actor
 from services.errors import ClientError
 from services.search import criteria as crit
@@ -21,6 +22,7 @@ from services.search.text import ParsedQuery, fold, parse
 
 MAX_QUERY = 1000  # characters of a search box's text
 MAX_PAGE = 100
+TYPO = 0.45  # pg_trgm word similarity from which a title counts as a misspelling
 DecodeId = Callable[[str, str], int]
 
 
@@ -324,7 +326,9 @@ async def suggest(
         raise InvalidSearch(f"the prefix is {len(prefix)} characters long; at most {MAX_QUERY}")
     parsed = parse(prefix)
     tokens = parsed.all_tokens()
-    if not parsed.groups or sum(len(t) for t in tokens) < 2 or first <= 0:
+    # From two characters on; one Chinese or Japanese character is a word already.
+    short = sum(len(t) for t in tokens) < 2 and not any(snippets.is_cjk(t[0]) for t in tokens)
+    if not parsed.groups or short or first <= 0:
         return []
     pg = engine.is_postgres()
     wanted = _modules(modules)
@@ -346,17 +350,20 @@ async def suggest(
         # Typos: trigram word similarity over the titles (GIN gin_trgm_ops index).
         seen = [r["id"] for r in rows] or [0]
         words = " ".join(tokens)
-        rows += await conn.execute_query_dict(
-            engine.sql(
-                "SELECT d.id, d.module, d.object_id, d.title, d.sort_at, "
-                "word_similarity(?, d.title_terms) AS score FROM search_doc d "
-                f"WHERE ? <% d.title_terms AND {base} "
-                f"AND d.id NOT IN ({', '.join('?' for _ in seen)}) "
-                "ORDER BY score DESC, d.sort_at DESC LIMIT ?",
-                pg,
-            ),
-            [words, words, *base_params, *seen, first - len(rows)],
-        )
+        async with uow.transaction() as tx:
+            # The `<%` operator (GIN-indexed) keeps words at least this similar.
+            await tx.execute_script(f"SET LOCAL pg_trgm.word_similarity_threshold = {TYPO}")
+            rows += await tx.execute_query_dict(
+                engine.sql(
+                    "SELECT d.id, d.module, d.object_id, d.title, d.sort_at, "
+                    "word_similarity(?, d.title_terms) AS score FROM search_doc d "
+                    f"WHERE ? <% d.title_terms AND {base} "
+                    f"AND d.id NOT IN ({', '.join('?' for _ in seen)}) "
+                    "ORDER BY score DESC, d.sort_at DESC LIMIT ?",
+                    pg,
+                ),
+                [words, words, *base_params, *seen, first - len(rows)],
+            )
     return [
         Hit(
             module=r["module"],

@@ -33,6 +33,11 @@ def _folded_with_origin(text: str) -> tuple[str, list[int]]:
     return "".join(chars), origin
 
 
+def is_cjk(c: str) -> bool:
+    """Whether a character is of a script written without spaces (Han, Kana, Hangul)."""
+    return _cjk(c)
+
+
 def _cjk(c: str) -> bool:
     return "\u3040" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af"
 

@@ -102,3 +102,34 @@ async def test_rolled_back_write_leaves_the_index_alone(desk: Desk) -> None:
     assert await find(desk.alice, "slimak") == []
     doc = await models.SearchDocument.get(module="ticket", object_id=desk.yellow.id)
     assert "Ślimak" not in doc.body
+
+
+async def test_macro_run_indexes_its_comments_and_tasks(desk: Desk, settings: Settings) -> None:
+    from services import macros
+    from services.search import criteria as crit
+
+    macro = await macros.create_macro(
+        desk.admin,
+        department_id=desk.world.support.id,
+        name="Escalate bikes",
+        actions=[
+            {"type": "ADD_COMMENT", "body": "Przekazano serwisowi rowerów"},
+            {"type": "CREATE_TASK", "title": "Zadzwoń do klienta o przeglądzie"},
+        ],
+    )
+    await macros.apply_macro(
+        desk.alice, settings=settings, macro_id=macro.id, ticket_ids=[desk.yellow.id]
+    )
+    assert await find(desk.alice, "serwisowi") == [("ticket", desk.yellow.id)]
+    task = await models.Task.get(ticket_id=desk.yellow.id)
+    assert await find(desk.alice, "przegladzie") == [("task", task.id)]
+    assert await find(desk.bob, "przegladzie") == []  # the ticket's department decides
+    got = await find(
+        desk.alice,
+        "",
+        criteria=[
+            crit.Criterion("task", "completed", crit.Op.EQUALS, ["false"]),
+            crit.Criterion("task", "dueAt", crit.Op.IS_EMPTY, []),
+        ],
+    )
+    assert got == [("task", task.id)]

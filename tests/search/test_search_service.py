@@ -100,9 +100,23 @@ async def test_suggest_prefixes(desk: Desk) -> None:
     hits = await query.suggest(desk.admin, prefix="luk")
     assert [(h.module, h.object_id) for h in hits] == [("contact", desk.melissa.id)]
     assert await query.suggest(desk.admin, prefix="m") == []
+    hits = await query.suggest(desk.admin, prefix="系")  # one Chinese character is a word
+    assert [(h.module, h.object_id) for h in hits] == [("ticket", desk.chinese.id)]
     # Alice sees no Sales ticket among the suggestions.
     assert await query.suggest(desk.alice, prefix="secr") == []
     assert [h.object_id for h in await query.suggest(desk.bob, prefix="secr")] == [desk.sales.id]
+
+
+async def test_suggest_typos_on_postgres(desk: Desk) -> None:
+    from services.search import engine
+
+    if not engine.is_postgres():
+        pytest.skip("pg_trgm is PostgreSQL's; SQLite suggests by prefixes only")
+    hits = await query.suggest(desk.admin, prefix="lukasiwicz")  # a letter missing
+    assert [(h.module, h.object_id) for h in hits] == [("contact", desk.melissa.id)]
+    assert await query.suggest(desk.alice, prefix="discont") == []  # Sales: not Alice's
+    hits = await query.suggest(desk.bob, prefix="discont")
+    assert [(h.module, h.object_id) for h in hits] == [("ticket", desk.sales.id)]
 
 
 async def test_criteria(desk: Desk) -> None:
@@ -145,3 +159,41 @@ async def test_ticket_number_jump(desk: Desk) -> None:
     assert await find(desk.alice, f"#{desk.sales.number}") == []
     got = await find(desk.alice, f"#{desk.chinese.number} zolty")
     assert got == [("ticket", desk.chinese.id), ("ticket", desk.yellow.id)]
+
+
+async def test_criteria_operators_on_accounts_and_products(desk: Desk) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    acme = await customers.create_account(desk.admin, name="Acme Sp. z o.o.", website="")
+    await customers.create_account(desk.admin, name="Łąka SA", website="https://laka.pl")
+    product = await customers.create_product(desk.admin, name="Rower Miejski", code="RM-1")
+    now = datetime.now(UTC)
+    window = [(now - timedelta(hours=1)).isoformat(), (now + timedelta(hours=1)).isoformat()]
+
+    def c(module: str, field: str, op: crit.Op, values: list[str]) -> crit.Criterion:
+        return crit.Criterion(module, field, op, values)
+
+    assert await find(
+        desk.alice, "", criteria=[c("product", "name", crit.Op.EQUALS, ["rower miejski"])]
+    ) == [("product", product.id)]
+    got = await find(
+        desk.alice,
+        "",
+        criteria=[
+            c("account", "createdAt", crit.Op.BETWEEN, window),
+            c("account", "website", crit.Op.IS_EMPTY, []),
+        ],
+    )
+    assert got == [("account", acme.id)]
+    got = await find(
+        desk.alice, "", criteria=[c("account", "createdAt", crit.Op.BEFORE, [window[0]])]
+    )
+    assert got == []
+    with pytest.raises(crit.InvalidCriterion):
+        await find(
+            desk.alice, "", criteria=[c("account", "createdAt", crit.Op.BETWEEN, window[:1])]
+        )
+    with pytest.raises(crit.InvalidCriterion):
+        await find(
+            desk.alice, "", criteria=[c("account", "createdAt", crit.Op.AFTER, ["yesterday"])]
+        )
