@@ -1,4 +1,5 @@
-"""After the merges of 0006-0013: the enum and table descriptions as the merged models have them."""
+"""After the merges of 0006-0013: Notification.reason as the merged enum has it (each branch altered
+it with its own values)."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -6,15 +7,11 @@ from models.enums import NotificationReason
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0013_activities")]
+    dependencies = [('models', '0013_activities')]
 
     initial = False
 
     operations = [
-        ops.AlterModelOptions(
-            name='ContactLink',
-            options={'table': 'contact_link', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A single-use, expiring link emailed to a contact (invite, sign-up, password reset);'},
-        ),
         ops.AlterField(
             model_name='Notification',
             name='reason',
