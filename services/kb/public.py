@@ -42,11 +42,14 @@ class Resolved:
 
 async def resolve(permalink: str, visibilities: Iterable[ArticleVisibility] = PUBLIC) -> Resolved:
     """Resolve a permalink for readers of these visibilities: one query for a current
-    permalink, two for an old one; a malformed one is not even looked up."""
+    permalink (the article with its category), two for an old one; a malformed one is not even
+    looked up."""
     allowed = list(visibilities)
     if not permalinks.is_well_formed(permalink):
         return Resolved()
-    article = await published(allowed).filter(permalink=permalink).first()
+    article = (
+        await published(allowed).filter(permalink=permalink).select_related("category").first()
+    )
     if article is not None:
         return Resolved(article=article)
     rows = await models.ArticlePermalink.filter(permalink=permalink).values_list(
