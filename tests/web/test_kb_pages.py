@@ -29,7 +29,10 @@ async def _published(world: World, title: str, **kw: object) -> models.Article:
 async def test_article_page_is_real_html_with_title_canonical_and_print_css(
     http: httpx.AsyncClient, world: World
 ) -> None:
-    body = "## Steps\n\n1. Open <b>settings</b>\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1))"
+    body = (
+        "## Steps\n\n1. Open <b>settings</b>\n\n<script>alert(1)</script>\n\n"
+        "[x](javascript:alert(1))"
+    )
     row = await _published(world, "Reset <your> password", body=body, summary="How to")
     resp = await http.get(f"/kb/articles/{row.permalink}")
     assert resp.status_code == 200
