@@ -56,15 +56,14 @@ def routes(settings: Settings) -> list[BaseRoute]:
         if found.article is None:
             return _missing(request, gone=found.gone)
         row = found.article
-        await public.count_view(row.id)
-        category = row.category if row.category_id is not None else None  # type: ignore[attr-defined]
+        public.count_view(row.id)
         return templates.TemplateResponse(
             request,
             "kb/article.html",
             {
                 "article": row,
                 "body_html": public.body_html(row),
-                "category": category,
+                "category": row.category_name,
                 "canonical": f"{base}/kb/articles/{row.permalink}",
             },
             headers={"Cache-Control": CACHE},
