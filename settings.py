@@ -89,6 +89,9 @@ class Settings:
     # WebSocket (tasks, generators, queues): at 700, full collections over them paused the
     # process for up to 0.6 s with 1,000 subscribers and took ~45% of its CPU (bench/fanout.py).
     gc_threshold: int = 50_000
+    # How long a process serves a rendered /kb page (or its 301/404) from memory; changes made
+    # by the same process show at once, others' within this time. 0: no cache.
+    kb_page_cache_ms: int = 5000
 
     @property
     def attachments_dir(self) -> Path:

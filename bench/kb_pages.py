@@ -8,6 +8,10 @@ it has 20 old permalinks), then serves, each with uvicorn in its own process:
   (r) DeskQL: GET /kb/articles/<its oldest permalink>: the 301 straight to the current one;
   (a) bare Starlette: a route returning the very HTML page (0) returned, prebuilt (the floor).
 
+DeskQL keeps rendered answers in memory for `kb_page_cache_ms` (5 s by default; web/kb.py):
+with the default, the rounds measure pages served from that cache (one per article, renewed
+every 5 s); `--page-cache-ms 0` measures every request through the database and the template.
+
 Rounds are interleaved (0, r, a, 0, r, a, ...) from bench/loadgen.py in its own process.
 Prints requests per second and p50/p99 of each, (0)/(a) (aim >= 0.25) and the 301's latency
 relative to the page's (aim <= 1.2).
@@ -101,6 +105,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=4.0, help="seconds per round (default 4)")
     p.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds (default 2)")
     p.add_argument("--max-requests", type=int, default=100_000, help="cap per round")
+    p.add_argument(
+        "--page-cache-ms",
+        type=int,
+        default=None,
+        help="DESKQL_KB_PAGE_CACHE_MS for (0) and (r): 0 measures every request answered\n"
+        "from the database and the template (default: the setting's default, 5000)",
+    )
     args = p.parse_args(argv)
     if args.reset and not args.database_url:
         p.error("--reset only applies to --database-url")
@@ -121,6 +132,8 @@ def main(argv: list[str] | None = None) -> None:
             "DESKQL_DATABASE_URL": args.database_url,
             "DESKQL_SMTP_ENABLED": "false",
         }
+        if args.page_cache_ms is not None:
+            env["DESKQL_KB_PAGE_CACHE_MS"] = str(args.page_cache_ms)
         deskql = common.Server("0-page", "server:create_app", env, tmp)
         servers.append(deskql)
         deskql.start()
@@ -201,7 +214,8 @@ def report(args: argparse.Namespace, rounds: dict[str, list[dict[str, Any]]]) ->
     print()
     print(
         f"medians of {args.rounds} rounds x {args.duration:g} s, {args.concurrency} connections, "
-        f"{args.articles} articles, {'PostgreSQL' if args.database_url else 'SQLite'}"
+        f"{args.articles} articles, {'PostgreSQL' if args.database_url else 'SQLite'}, page "
+        f"cache {'default' if args.page_cache_ms is None else f'{args.page_cache_ms} ms'}"
     )
     print(f"{'':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>8} {'requests':>9}")
     med: dict[str, dict[str, float]] = {}

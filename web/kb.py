@@ -7,37 +7,89 @@ and without signing in.
   anything else (a draft, an archived or non-public article, a malformed or unknown permalink,
   any path below /kb/articles/) 404, without touching the database when the permalink cannot
   be one (services.kb.permalinks.is_well_formed).
+
+Answers are cached per process, rendered, for at most `kb_page_cache_ms` (settings; 0: no
+cache): a change to an article
+or a category made by this process empties the cache at once (services.kb.public.changed);
+one made by another process shows here within that time (browsers and proxies may keep a
+page for `max-age` anyway). Misses are cached too (bounded), so a flood of made-up permalinks
+costs one lookup each per interval at most.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 import models
-from services.kb import public
+from services.kb import permalinks, public
 from web import templates
 
 if TYPE_CHECKING:
     from settings import Settings
 
 # Pages may be cached briefly by browsers and proxies (views are counted on each GET served).
-CACHE = "public, max-age=60"
+CACHE_CONTROL = "public, max-age=60"
+CACHE_ENTRIES = 4096
+_now = time.monotonic  # the cache's clock (tests move it)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A rendered answer: a page (with the article to count a view of), a redirect, a miss."""
+
+    status: int
+    html: bytes = b""
+    location: str | None = None
+    article_id: int | None = None
+
+
+class _Cache:
+    """Rendered answers by path for `seconds`, dropped when this process changes the KB."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._rows: OrderedDict[str, tuple[float, int, _Answer]] = OrderedDict()
+
+    def get(self, key: str) -> _Answer | None:
+        found = self._rows.get(key)
+        if found is None:
+            return None
+        expires, generation, answer = found
+        if generation != public.generation() or expires < _now():
+            del self._rows[key]
+            return None
+        return answer
+
+    def put(self, key: str, generation: int, answer: _Answer) -> None:
+        if self.seconds <= 0:
+            return
+        self._rows[key] = (_now() + self.seconds, generation, answer)
+        self._rows.move_to_end(key)
+        while len(self._rows) > CACHE_ENTRIES:
+            self._rows.popitem(last=False)
+
+
+def _render(name: str, context: dict[str, Any]) -> bytes:
+    return templates.get_template(name).render(context).encode()
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
     """The /kb pages."""
     base = settings.public_base_url.rstrip("/")
+    cache = _Cache(settings.kb_page_cache_ms / 1000)
 
-    async def index(request: Request) -> Response:
+    async def index_answer() -> _Answer:
         rows = await public.published(public.PUBLIC).order_by("title", "id")
         categories = await models.ArticleCategory.all().order_by("position", "id")
         tree = _tree(categories, rows)
-        return templates.TemplateResponse(
-            request,
+        html = _render(
             "kb/index.html",
             {
                 "roots": tree.roots,
@@ -45,32 +97,55 @@ def routes(settings: Settings) -> list[BaseRoute]:
                 "canonical": f"{base}/kb",
                 "count": len(rows),
             },
-            headers={"Cache-Control": CACHE},
         )
+        return _Answer(200, html)
 
-    async def article(request: Request) -> Response:
-        permalink = request.path_params["permalink"]
+    async def article_answer(permalink: str) -> _Answer:
         found = await public.resolve(permalink, public.PUBLIC)
         if found.redirect_to is not None:
-            return RedirectResponse(f"/kb/articles/{found.redirect_to}", status_code=301)
+            return _Answer(301, location=f"/kb/articles/{found.redirect_to}")
         if found.article is None:
-            return _missing(request, gone=found.gone)
-        row = found.article
-        public.count_view(row.id)
-        return templates.TemplateResponse(
-            request,
+            return _Answer(
+                410 if found.gone else 404, _render("kb/missing.html", {"gone": found.gone})
+            )
+        page = found.article
+        html = _render(
             "kb/article.html",
             {
-                "article": row,
-                "body_html": public.body_html(row),
-                "category": row.category_name,
-                "canonical": f"{base}/kb/articles/{row.permalink}",
+                "article": page,
+                "body_html": public.body_html(page),
+                "category": page.category_name,
+                "canonical": f"{base}/kb/articles/{page.permalink}",
             },
-            headers={"Cache-Control": CACHE},
+        )
+        return _Answer(200, html, article_id=page.id)
+
+    async def answer(key: str, make: Any) -> Response:
+        found = cache.get(key)
+        if found is None:
+            generation = public.generation()
+            found = await make()
+            cache.put(key, generation, found)
+        if found.location is not None:
+            return RedirectResponse(found.location, status_code=found.status)
+        if found.article_id is not None:
+            public.count_view(found.article_id)
+        headers = {"Cache-Control": CACHE_CONTROL} if found.status == 200 else None
+        return Response(
+            found.html, status_code=found.status, media_type="text/html", headers=headers
         )
 
+    async def index(request: Request) -> Response:
+        return await answer("/kb", index_answer)
+
+    async def article(request: Request) -> Response:
+        permalink: str = request.path_params["permalink"]
+        if not permalinks.is_well_formed(permalink):
+            return _missing()  # not cached: made-up paths must not evict real pages
+        return await answer(permalink, lambda: article_answer(permalink))
+
     async def anything_else(request: Request) -> Response:
-        return _missing(request, gone=False)
+        return _missing()
 
     return [
         Route("/kb", index, methods=["GET"]),
@@ -79,10 +154,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
     ]
 
 
-def _missing(request: Request, *, gone: bool) -> Response:
-    return templates.TemplateResponse(
-        request, "kb/missing.html", {"gone": gone}, status_code=410 if gone else 404
-    )
+def _missing() -> Response:
+    return Response(_render("kb/missing.html", {"gone": False}), 404, media_type="text/html")
 
 
 class _Node:

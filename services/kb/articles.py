@@ -8,6 +8,8 @@ Articles take comments and followers through services.records (registered at the
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -178,6 +180,18 @@ async def _check_category(
         )
 
 
+@asynccontextmanager
+async def _changing() -> AsyncIterator[None]:
+    """A unit of work that changes what readers see: the public pages' caches in this
+    process drop their pages when it begins and again once it is over (services.kb.public)."""
+    from services.kb import public  # public imports articles, which imports categories
+
+    public.changed()
+    async with uow.transaction():
+        yield
+    public.changed()
+
+
 async def _record(
     actor: Actor, kind: str, article: models.Article, changes: dict[str, Any]
 ) -> models.Activity:
@@ -236,7 +250,7 @@ async def _insert(
     slug: str | None,
     tags: list[str],
 ) -> models.Article:
-    async with uow.transaction():
+    async with _changing():
         if slug is None:
             slug = await permalinks.free_from_title(values["title"])
         else:
@@ -304,7 +318,7 @@ async def update_article(
         diff["tags"] = {"old": old_tags, "new": sorted(new_tags)}
     if not diff:
         return article
-    async with uow.transaction():
+    async with _changing():
         if "permalink" in diff:
             await permalinks.claim(article.id, values["permalink"])
         for key in ("department_id", "category_id", "permalink"):
@@ -333,7 +347,7 @@ async def _set_status(
     values: dict[str, Any] = {"status": status, "updated_at": datetime.now(UTC)}
     if status is ArticleStatus.PUBLISHED and article.published_at is None:
         values["published_at"] = datetime.now(UTC)
-    async with uow.transaction():
+    async with _changing():
         await models.Article.filter(id=article.id).update(**values)
         await article.refresh_from_db()
         await _record(actor, kind, article, {"status": {"old": old.value, "new": status.value}})
@@ -357,7 +371,7 @@ async def delete_article(actor: Actor, *, article_id: int) -> models.Article:
     """Delete an article with its comments, follows, tags and votes; its permalinks stay
     reserved (they answer 410 Gone), its history stays. Returns it as it was."""
     article = await require_article(actor, article_id)
-    async with uow.transaction():
+    async with _changing():
         await _record(
             actor,
             "article.deleted",

@@ -25,6 +25,22 @@ from services.sanitize import render_markdown
 
 log = logging.getLogger("deskql.kb")
 
+# Bumped by every change to an article or category in this process: readers' caches of
+# rendered pages (web/kb.py) drop what they hold. Other processes' caches expire on their own.
+_generation = 0
+
+
+def changed() -> None:
+    """Note that an article or category changed (the public pages' caches drop their pages)."""
+    global _generation
+    _generation += 1
+
+
+def generation() -> int:
+    """How many article or category changes this process has seen."""
+    return _generation
+
+
 PUBLIC = (ArticleVisibility.PUBLIC,)
 CONTACTS = (ArticleVisibility.PUBLIC, ArticleVisibility.CONTACTS)
 

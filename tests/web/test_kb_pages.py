@@ -5,12 +5,15 @@ sanitized bodies, and hostile paths answered quickly with 404."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 import models
-from models.kb import ArticleVisibility
+from models.kb import ArticleStatus, ArticleVisibility
 from services import auth
 from services.kb import articles, categories, public
+from settings import Settings
 from tests.conftest import World
+from web import kb
 
 
 async def _published(world: World, title: str, **kw: object) -> models.Article:
@@ -133,3 +136,29 @@ async def test_hostile_paths_are_404(http: httpx.AsyncClient, world: World) -> N
     ):
         resp = await http.get(path, follow_redirects=False)
         assert resp.status_code == 404, path
+
+
+def world_settings_seconds() -> float:
+    return Settings().kb_page_cache_ms / 1000
+
+
+async def test_cached_pages_follow_changes(
+    http: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await auth.load_actor(world.alice.id)
+    row = await _published(world, "Cached")
+    assert (await http.get("/kb/articles/cached")).status_code == 200
+    # A change made through the services in this process shows at once.
+    await articles.unpublish_article(alice, article_id=row.id)
+    assert (await http.get("/kb/articles/cached")).status_code == 404
+    await articles.publish_article(alice, article_id=row.id)
+    assert (await http.get("/kb/articles/cached")).status_code == 200
+    # One made elsewhere (another process: here, straight in the table) shows once the cached
+    # answer expires; meanwhile views are still counted.
+    await models.Article.filter(id=row.id).update(status=ArticleStatus.DRAFT)
+    assert (await http.get("/kb/articles/cached")).status_code == 200
+    later = kb._now() + world_settings_seconds() + 0.1
+    monkeypatch.setattr(kb, "_now", lambda: later)
+    assert (await http.get("/kb/articles/cached")).status_code == 404
+    await public.flush_views()
+    assert (await models.Article.get(id=row.id)).view_count == 3
