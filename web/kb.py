@@ -101,7 +101,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         return _Answer(200, html)
 
     async def article_answer(permalink: str) -> _Answer:
-        found = await public.resolve(permalink, public.PUBLIC)
+        found = await public.resolve_page(permalink, public.PUBLIC)
         if found.redirect_to is not None:
             return _Answer(301, location=f"/kb/articles/{found.redirect_to}")
         if found.article is None:
@@ -129,7 +129,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         if found.location is not None:
             return RedirectResponse(found.location, status_code=found.status)
         if found.article_id is not None:
-            public.count_view(found.article_id)
+            await public.count_view(found.article_id)
         headers = {"Cache-Control": CACHE_CONTROL} if found.status == 200 else None
         return Response(
             found.html, status_code=found.status, media_type="text/html", headers=headers

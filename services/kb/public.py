@@ -68,9 +68,46 @@ class Resolved:
     """What a permalink names for a reader: the article (current permalink), a redirect to
     the current permalink (an old one), gone (a deleted article's), or nothing."""
 
+    article: models.Article | None = None
+    redirect_to: str | None = None
+    gone: bool = False
+
+
+@dataclass(frozen=True)
+class ResolvedPage:
+    """`Resolved`, with what the /kb page shows instead of the article row."""
+
     article: Page | None = None
     redirect_to: str | None = None
     gone: bool = False
+
+
+async def resolve(permalink: str, visibilities: Iterable[ArticleVisibility] = PUBLIC) -> Resolved:
+    """Resolve a permalink for readers of these visibilities (the help center, search):
+    the article row for its current permalink, a redirect for an old one, gone for a deleted
+    article's; a malformed one is not even looked up."""
+    allowed = list(visibilities)
+    if not permalinks.is_well_formed(permalink):
+        return Resolved()
+    article = await published(allowed).filter(permalink=permalink).first()
+    if article is not None:
+        return Resolved(article=article)
+    rows = await models.ArticlePermalink.filter(permalink=permalink).values_list(
+        "article_id", "article__permalink", "article__status", "article__visibility"
+    )
+    if not rows:
+        return Resolved()
+    article_id, current, status, visibility = rows[0]
+    if article_id is None:
+        return Resolved(gone=True)
+    allowed_values = {v.value for v in allowed}
+    if (
+        getattr(status, "value", status) != ArticleStatus.PUBLISHED.value
+        or getattr(visibility, "value", visibility) not in allowed_values
+        or current == permalink
+    ):
+        return Resolved()
+    return Resolved(redirect_to=current)
 
 
 # The page's one statement, as SQL: Tortoise spends ~0.9 ms building the same joined query
@@ -85,26 +122,28 @@ _PAGE_SQL = (
 )
 
 
-async def resolve(permalink: str, visibilities: Iterable[ArticleVisibility] = PUBLIC) -> Resolved:
-    """Resolve a permalink for readers of these visibilities in one statement (the permalink
-    row joined to its article and the article's category), current and old permalinks alike; a
-    malformed one is not even looked up."""
+async def resolve_page(
+    permalink: str, visibilities: Iterable[ArticleVisibility] = PUBLIC
+) -> ResolvedPage:
+    """`resolve` for the /kb page, in one statement (the permalink row joined to its article
+    and the article's category), current and old permalinks alike."""
     allowed = {v.value for v in visibilities}
     if not permalinks.is_well_formed(permalink):
-        return Resolved()
+        return ResolvedPage()
     conn = models.ArticlePermalink._meta.db
     mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
     _, rows = await conn.execute_query(_PAGE_SQL.format(mark=mark), [permalink])
     if not rows:
-        return Resolved()
+        return ResolvedPage()
     pk, current, status, visibility, title, summary, body, updated_at, category = tuple(rows[0])
     if pk is None:
-        return Resolved(gone=True)
+        return ResolvedPage(gone=True)
     if status != ArticleStatus.PUBLISHED.value or visibility not in allowed:
-        return Resolved()
+        return ResolvedPage()
     if current != permalink:
-        return Resolved(redirect_to=current)
-    return Resolved(article=Page(pk, title, summary, body, current, _aware(updated_at), category))
+        return ResolvedPage(redirect_to=current)
+    page = Page(pk, title, summary, body, current, _aware(updated_at), category)
+    return ResolvedPage(article=page)
 
 
 def _aware(value: datetime | str) -> datetime:
@@ -121,7 +160,7 @@ _pending: Counter[int] = Counter()
 _flusher: asyncio.Task[None] | None = None
 
 
-def count_view(article_id: int) -> None:
+async def count_view(article_id: int) -> None:
     """Count one view of an article (written within FLUSH_SECONDS)."""
     global _flusher
     _pending[article_id] += 1
