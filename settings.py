@@ -204,6 +204,10 @@ class Settings:
     crm_timeout_ms: int = 5000
     crm_retries: int = 2
 
+    # How long a process serves a rendered /kb page (or its 301/404) from memory; changes made
+    # by the same process show at once, others' within this time. 0: no cache.
+    kb_page_cache_ms: int = 5000
+
     @property
     def attachments_dir(self) -> Path:
         """Folder where attachment bodies are stored by sha256."""

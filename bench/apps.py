@@ -46,6 +46,19 @@ def _bare() -> Starlette:
     return Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
 
 
+def bare_html_app() -> Starlette:
+    """The floor of bench/kb_pages.py: a Starlette route answering GET /kb/articles/{permalink}
+    with the prebuilt HTML page DeskQL served (DESKQL_BENCH_DOCUMENT)."""
+    from starlette.responses import HTMLResponse
+
+    payload = _document()
+
+    async def page(request: Request) -> Response:
+        return HTMLResponse(payload)
+
+    return Starlette(routes=[Route("/kb/articles/{permalink}", page, methods=["GET"])])
+
+
 # (b) ------------------------------------------------------------------------------------------
 
 

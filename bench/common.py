@@ -126,12 +126,17 @@ def load(
     duration: float,
     max_requests: int,
     expected_length: int | None,
+    path: str = "/graphql",
+    method: str = "POST",
+    expected_status: int = 200,
 ) -> dict[str, Any]:
     """One round of load on a server from a separate process; its counts and latencies."""
     cfg = {
         "host": HOST,
         "port": server.port,
-        "path": "/graphql",
+        "path": path,
+        "method": method,
+        "expected_status": expected_status,
         "body": body,
         "headers": headers,
         "concurrency": concurrency,

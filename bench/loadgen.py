@@ -1,9 +1,10 @@
 """A small HTTP/1.1 load generator, run as its own process by bench/ticket_list.py.
 
 It keeps `concurrency` keep-alive connections to one server on 127.0.0.1 and sends the same
-POST on each, back to back, until `duration` seconds have passed or `max_requests` were sent.
-Every response must be a 200 whose body has the expected length; anything else is counted as
-an error. Prints one JSON line: requests, errors, elapsed seconds, and latencies in ms.
+request on each (a POST of `body`, or `method` GET to `path`), back to back, until `duration`
+seconds have passed or `max_requests` were sent. Every response must have the expected status
+(`expected_status`, 200 by default) and a body of the expected length; anything else is
+counted as an error. Prints one JSON line: requests, errors, elapsed seconds, and latencies in ms.
 
 Usage: python bench/loadgen.py '<json config>'
 """
@@ -58,7 +59,7 @@ async def _worker(
             writer.write(request)
             status, body = await asyncio.wait_for(_read_response(reader), REQUEST_TIMEOUT)
             latencies.append(time.perf_counter() - start)
-            if status != 200:
+            if status != cfg.get("expected_status", 200):
                 errors.append(f"status {status}: {body[:200]!r}")
             elif expected_len is not None and len(body) != expected_len:
                 errors.append(f"body of {len(body)} bytes, expected {expected_len}")
@@ -77,14 +78,15 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
     """Drive the server for one round; returns counts and latency percentiles."""
     _loopback(cfg["host"])
     body = cfg["body"].encode()
-    headers = {
-        "Host": f"{cfg['host']}:{cfg['port']}",
-        "Content-Type": "application/json",
-        "Content-Length": str(len(body)),
-        **cfg.get("headers", {}),
-    }
-    head = "POST {} HTTP/1.1\r\n{}\r\n\r\n".format(
-        cfg["path"], "\r\n".join(f"{k}: {v}" for k, v in headers.items())
+    method = cfg.get("method", "POST")
+    headers = {"Host": f"{cfg['host']}:{cfg['port']}"}
+    if method == "POST":
+        headers.update({"Content-Type": "application/json", "Content-Length": str(len(body))})
+    else:
+        body = b""
+    headers.update(cfg.get("headers", {}))
+    head = "{} {} HTTP/1.1\r\n{}\r\n\r\n".format(
+        method, cfg["path"], "\r\n".join(f"{k}: {v}" for k, v in headers.items())
     )
     request = head.encode() + body
     latencies: list[float] = []

@@ -7,7 +7,7 @@ from models.enums import NotificationReason
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0013_activities')]
+    dependencies = [("models", "0013_activities")]
 
     initial = False
 

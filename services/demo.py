@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import models
 from models.enums import Channel, Role, TicketPriority, TicketStatus
-from services import customers, organisation, tickets
+from services import customers, demo_kb, organisation, tickets
 from services.auth import load_actor
 
 PASSWORD = "deskql-demo"
@@ -379,6 +379,8 @@ class DemoSummary:
     tickets: int = 0
     comments: int = 0
     tags: int = 0
+    article_categories: int = 0
+    articles: int = 0
 
     def describe(self) -> str:
         """A one-line summary such as '3 departments, 7 agents, ...'."""
@@ -589,5 +591,10 @@ async def load_demo(*, seed: int = SEED, now: datetime | None = None) -> DemoSum
                 creator, ticket_id=ticket.id, version=version, changes=changes
             )
 
+    by_department = {name: actors[people[0].email] for name, people in staff.items() if people}
+    kb = await demo_kb.load_kb(admin, by_department, departments)
+    summary.article_categories = kb.categories
+    summary.articles = kb.articles
+    tag_names.update(kb.tags)
     summary.tags = len(tag_names)
     return summary

@@ -25,7 +25,7 @@ STATIC_DIR = WEB_DIR / "static"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 # Modules of this package that serve pages, each with `routes(settings)`.
-PAGE_MODULES: list[str] = ["exports", "print", "help"]
+PAGE_MODULES: list[str] = ["exports", "print", "help", "kb"]
 
 
 def routes(settings: Settings) -> list[BaseRoute]:

@@ -8,6 +8,8 @@ Articles take comments and followers through services.records (registered at the
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,17 +20,13 @@ from tortoise.queryset import QuerySet
 
 import models
 from models.kb import ArticleStatus, ArticleVisibility
-from services import activity, records, uow, validation
+from services import activity, records, uow
 from services.auth import Actor
 from services.errors import ErrorCode, Errors, ValidationFailed
-from services.kb import categories, permalinks
-from services.policies import can_see_department
-from services.tickets import clean_tag
+from services.kb import checks, permalinks
 
-TITLE_MAX = 255
-SUMMARY_MAX = 500
-BODY_MAX = 200_000  # characters of Markdown: a long manual page, not a 1 MB dump
-MAX_TAGS = 10
+BODY_MAX = checks.BODY_MAX
+tags_of = checks.tags_of  # tag names of articles, by article (resolvers' loader)
 
 # Fields articleUpdate may change.
 UPDATABLE = (
@@ -78,104 +76,16 @@ async def require_article(actor: Actor, article_id: int, field: str = "id") -> m
     return row
 
 
-async def tags_of(article_ids: list[int]) -> dict[int, list[str]]:
-    """Tag names of each article, sorted."""
-    found: dict[int, list[str]] = {pk: [] for pk in article_ids}
-    rows = await models.ArticleTag.filter(article_id__in=article_ids).values_list(
-        "article_id", "tag__name"
-    )
-    for pk, name in rows:
-        found[pk].append(name)
-    return {pk: sorted(names) for pk, names in found.items()}
+@asynccontextmanager
+async def _changing() -> AsyncIterator[None]:
+    """A unit of work that changes what readers see: the public pages' caches in this
+    process drop their pages when it begins and again once it is over (services.kb.public)."""
+    from services.kb import public  # public imports articles, which imports categories
 
-
-def _clean_tags(errors: Errors, names: list[str]) -> list[str]:
-    cleaned: list[str] = []
-    for name in names:
-        tag = clean_tag(errors, name, "tags")
-        if tag and tag not in cleaned:
-            cleaned.append(tag)
-    if len(cleaned) > MAX_TAGS:
-        errors.add("tags", f"an article has at most {MAX_TAGS} tags", ErrorCode.LIMIT_EXCEEDED)
-    return cleaned
-
-
-async def _set_tags(article_id: int, names: list[str]) -> None:
-    await models.ArticleTag.filter(article_id=article_id).delete()
-    if not names:
-        return
-    await models.Tag.bulk_create([models.Tag(name=n) for n in names], ignore_conflicts=True)
-    tags = await models.Tag.filter(name__in=names)
-    await models.ArticleTag.bulk_create(
-        [models.ArticleTag(article_id=article_id, tag_id=t.id) for t in tags]
-    )
-
-
-def _clean_fields(errors: Errors, values: dict[str, Any]) -> dict[str, Any]:
-    """Check and trim the plain fields given (title, body, summary, visibility)."""
-    out: dict[str, Any] = {}
-    if "title" in values:
-        out["title"] = validation.text(
-            errors, "title", values["title"], max_length=TITLE_MAX, required=True
-        )
-    if "body" in values:
-        body = values["body"] if values["body"] is not None else ""
-        if len(body) > BODY_MAX:
-            errors.add(
-                "body",
-                f"the body is {len(body)} characters long; at most {BODY_MAX} are allowed",
-                ErrorCode.TOO_LONG,
-            )
-        else:
-            out["body"] = (
-                validation.text(errors, "body", body, max_length=BODY_MAX, multiline=True) or ""
-            )
-    if "summary" in values:
-        out["summary"] = (
-            validation.text(
-                errors,
-                "summary",
-                values["summary"] or "",
-                max_length=SUMMARY_MAX,
-                multiline=True,
-            )
-            or ""
-        )
-    if "visibility" in values:
-        visibility = values["visibility"]
-        if not isinstance(visibility, ArticleVisibility):
-            errors.add("visibility", "PUBLIC, CONTACTS or AGENTS", ErrorCode.INVALID)
-        out["visibility"] = visibility
-    return out
-
-
-async def _check_department(errors: Errors, actor: Actor, department_id: int) -> None:
-    if not await models.Department.exists(id=department_id):
-        errors.add("departmentId", "no such department", ErrorCode.NOT_FOUND)
-    elif not can_see_department(actor, department_id):
-        errors.add(
-            "departmentId",
-            "you write articles only in the departments you belong to",
-            ErrorCode.WRONG_DEPARTMENT,
-        )
-
-
-async def _check_category(
-    errors: Errors, actor: Actor, category_id: int | None, department_id: int
-) -> None:
-    if category_id is None:
-        return
-    category = await categories.visible_categories(actor).filter(id=category_id).first()
-    if category is None:
-        errors.add("categoryId", "no such category", ErrorCode.NOT_FOUND)
-        return
-    own = category.department_id  # type: ignore[attr-defined]
-    if own is not None and own != department_id:
-        errors.add(
-            "categoryId",
-            "the category belongs to another department than the article",
-            ErrorCode.WRONG_DEPARTMENT,
-        )
+    public.changed()
+    async with uow.transaction():
+        yield
+    public.changed()
 
 
 async def _record(
@@ -212,13 +122,13 @@ async def create_article(
     """Create a DRAFT article in one of the actor's departments; its permalink is made from
     the title unless given (normalised; DUPLICATE if any article has or had it)."""
     errors = Errors()
-    values = _clean_fields(
+    values = checks.clean_fields(
         errors, {"title": title, "body": body, "summary": summary, "visibility": visibility}
     )
-    cleaned_tags = _clean_tags(errors, tags or [])
+    cleaned_tags = checks.clean_tags(errors, tags or [])
     slug = permalinks.clean_given(errors, permalink) if permalink is not None else None
-    await _check_department(errors, actor, department_id)
-    await _check_category(errors, actor, category_id, department_id)
+    await checks.check_department(errors, actor, department_id)
+    await checks.check_category(errors, actor, category_id, department_id)
     errors.raise_if_any()
     try:
         return await _insert(actor, values, department_id, category_id, slug, cleaned_tags)
@@ -236,7 +146,7 @@ async def _insert(
     slug: str | None,
     tags: list[str],
 ) -> models.Article:
-    async with uow.transaction():
+    async with _changing():
         if slug is None:
             slug = await permalinks.free_from_title(values["title"])
         else:
@@ -257,7 +167,7 @@ async def _insert(
             **values,
         )
         await permalinks.claim(article.id, slug)
-        await _set_tags(article.id, tags)
+        await checks.set_tags(article.id, tags)
         await _record(
             actor,
             "article.created",
@@ -284,18 +194,18 @@ async def update_article(
         raise ValueError(f"not updatable: {sorted(unknown)}")
     article = await require_article(actor, article_id)
     errors = Errors()
-    values = _clean_fields(errors, changes)
+    values = checks.clean_fields(errors, changes)
     department_id = changes.get("department_id", article.department_id)  # type: ignore[attr-defined]
     if "department_id" in changes:
-        await _check_department(errors, actor, department_id)
+        await checks.check_department(errors, actor, department_id)
         values["department_id"] = department_id
     category_id = changes.get("category_id", article.category_id)  # type: ignore[attr-defined]
     if "category_id" in changes or "department_id" in changes:
-        await _check_category(errors, actor, category_id, department_id)
+        await checks.check_category(errors, actor, category_id, department_id)
         values["category_id"] = category_id
     if changes.get("permalink") is not None:
         values["permalink"] = permalinks.clean_given(errors, changes["permalink"])
-    new_tags = _clean_tags(errors, changes["tags"] or []) if "tags" in changes else None
+    new_tags = checks.clean_tags(errors, changes["tags"] or []) if "tags" in changes else None
     errors.raise_if_any()
     old_tags = (await tags_of([article.id]))[article.id]
     before = {key: getattr(article, key) for key in values}
@@ -304,7 +214,7 @@ async def update_article(
         diff["tags"] = {"old": old_tags, "new": sorted(new_tags)}
     if not diff:
         return article
-    async with uow.transaction():
+    async with _changing():
         if "permalink" in diff:
             await permalinks.claim(article.id, values["permalink"])
         for key in ("department_id", "category_id", "permalink"):
@@ -316,7 +226,7 @@ async def update_article(
         else:
             await models.Article.filter(id=article.id).update(updated_at=datetime.now(UTC))
         if new_tags is not None and "tags" in diff:
-            await _set_tags(article.id, new_tags)
+            await checks.set_tags(article.id, new_tags)
         await article.refresh_from_db()
         await _record(actor, "article.updated", article, diff)
     return article
@@ -333,7 +243,7 @@ async def _set_status(
     values: dict[str, Any] = {"status": status, "updated_at": datetime.now(UTC)}
     if status is ArticleStatus.PUBLISHED and article.published_at is None:
         values["published_at"] = datetime.now(UTC)
-    async with uow.transaction():
+    async with _changing():
         await models.Article.filter(id=article.id).update(**values)
         await article.refresh_from_db()
         await _record(actor, kind, article, {"status": {"old": old.value, "new": status.value}})
@@ -357,7 +267,7 @@ async def delete_article(actor: Actor, *, article_id: int) -> models.Article:
     """Delete an article with its comments, follows, tags and votes; its permalinks stay
     reserved (they answer 410 Gone), its history stays. Returns it as it was."""
     article = await require_article(actor, article_id)
-    async with uow.transaction():
+    async with _changing():
         await _record(
             actor,
             "article.deleted",

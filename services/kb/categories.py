@@ -4,6 +4,8 @@ category belongs to a department (its members change it) or to the whole organis
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from tortoise.expressions import Q
@@ -142,6 +144,18 @@ async def _check_parent(
         )
 
 
+@asynccontextmanager
+async def _changing() -> AsyncIterator[None]:
+    """A unit of work that changes what readers see: the public pages' caches in this
+    process drop their pages when it begins and again once it is over (services.kb.public)."""
+    from services.kb import public  # public imports articles, which imports categories
+
+    public.changed()
+    async with uow.transaction():
+        yield
+    public.changed()
+
+
 async def _record(
     actor: Actor, kind: str, row: models.ArticleCategory, changes: dict[str, Any]
 ) -> None:
@@ -181,7 +195,7 @@ async def create_category(
         )
     await _check_parent(actor, errors, parent_id, department_id, 0)
     errors.raise_if_any()
-    async with uow.transaction():
+    async with _changing():
         row = await models.ArticleCategory.create(
             parent_id=parent_id, department_id=department_id, **values
         )
@@ -215,7 +229,7 @@ async def update_category(
     diff = activity.diff(before, values)
     if not diff:
         return row
-    async with uow.transaction():
+    async with _changing():
         await models.ArticleCategory.filter(id=row.id).update(**values)
         await row.refresh_from_db()
         await _record(actor, "article_category.updated", row, diff)
@@ -225,7 +239,7 @@ async def update_category(
 async def delete_category(actor: Actor, *, category_id: int) -> models.ArticleCategory:
     """Delete an empty category: IN_USE while it holds articles or sub-categories."""
     row = await _writable(actor, category_id)
-    async with uow.transaction():
+    async with _changing():
         articles = await models.Article.filter(category_id=row.id).count()
         children = await models.ArticleCategory.filter(parent_id=row.id).count()
         if articles or children:

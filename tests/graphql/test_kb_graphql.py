@@ -147,6 +147,11 @@ async def test_another_department_sees_nothing_and_changes_nothing(
     )
     assert codes(res.data["articleCreate"]) == ["WRONG_DEPARTMENT"]
     assert (await models.Article.get()).status.value == "DRAFT"
+    # Bob cannot find it by permalink either; a 10 KB or garbage permalink finds nothing.
+    query = "query($p: String!) { article(permalink: $p) { id } }"
+    for permalink in ("internal", "x" * 10_240, "%ff%00../..", "ÄÖÜ"):
+        res = await bob(query, {"p": permalink})
+        assert res.data["article"] is None, permalink
 
 
 async def test_filters_sorts_and_bad_input(gql: GQLClient, world: World) -> None:

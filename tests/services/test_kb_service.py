@@ -73,10 +73,18 @@ async def test_renames_keep_every_old_permalink_pointing_at_the_current_one(worl
     assert await permalinks.history(article.id) == ["first-name", "second-name", "third-name"]
     for old in ("first-name", "second-name"):
         assert await public.resolve(old) == public.Resolved(redirect_to="third-name")
+        assert await public.resolve_page(old) == public.ResolvedPage(redirect_to="third-name")
         found = await articles.get_by_permalink(alice, permalink=old)
         assert found is not None and found.id == article.id
     current = await public.resolve("third-name")
     assert current.article is not None and current.article.id == article.id
+    page = await public.resolve_page("third-name")
+    assert page.article is not None and page.article.id == article.id
+    assert page.article.updated_at == current.article.updated_at
+    assert await public.resolve("third-name", [ArticleVisibility.AGENTS]) == public.Resolved()
+    assert await public.resolve_page("first-name", [ArticleVisibility.AGENTS]) == (
+        public.ResolvedPage()
+    )
     # Renaming back to an old permalink of its own is allowed.
     await articles.update_article(alice, article_id=article.id, changes={"permalink": "first-name"})
     assert await public.resolve("third-name") == public.Resolved(redirect_to="first-name")
@@ -93,6 +101,7 @@ async def test_a_deleted_articles_permalinks_are_never_reused(world: World) -> N
     )
     await articles.delete_article(alice, article_id=gone.id)
     assert await public.resolve("old-feature") == public.Resolved(gone=True)
+    assert await public.resolve_page("old-feature") == public.ResolvedPage(gone=True)
     before = await _counts()
     for taken in ("old-feature", "Old Feature V2"):
         with pytest.raises(ValidationFailed) as exc:
