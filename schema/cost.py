@@ -77,6 +77,22 @@ BOUNDED_LISTS: dict[str, int] = {
     "Draft.to": DEFAULT_LIST_SIZE,
     "Draft.cc": DEFAULT_LIST_SIZE,
     "Draft.bcc": DEFAULT_LIST_SIZE,
+    # Added with the customer tools, knowledge base, search, activities and webhooks:
+    "CustomerOverview.ticketsByStatus": 10,  # one per TicketStatus
+    "CrmRecord.fields": DEFAULT_LIST_SIZE,  # the configured DESKQL_CRM_*_PROPERTIES
+    "Event.attendees": 50,  # services.activities.events.MAX_ATTENDEES
+    "Article.tags": 10,  # services.kb.checks.MAX_TAGS
+    "Article.oldPermalinks": DEFAULT_LIST_SIZE,  # one per rename of one article
+    "ArticleCategory.children": DEFAULT_LIST_SIZE,  # a curated tree of a few levels
+    "Query.articleCategories": DEFAULT_LIST_SIZE,
+    "Query.standardCustomerViews": 10,  # the five standard views
+    "Query.searchSuggest": 20,  # its own `first` (at most 20)
+    "Query.contactLetters": 100,  # A-Z, the other letters in use, and #
+    "Query.accountLetters": 100,
+    "SearchFacet.values": 50,  # services.search.facets.TOP
+    "Webhook.events": 10,  # one per WebhookEvent
+    "TicketAssignResult.errors": DEFAULT_LIST_SIZE,  # a mutation's errors for one ticket
+    "MacroTicketResult.errors": DEFAULT_LIST_SIZE,
 }
 _PAGE_ARGS = ("first", "last")
 

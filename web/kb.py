@@ -82,7 +82,7 @@ def _render(name: str, context: dict[str, Any]) -> bytes:
 
 def routes(settings: Settings) -> list[BaseRoute]:
     """The /kb pages."""
-    base = settings.public_base_url.rstrip("/")
+    base = settings.base_url
     cache = _Cache(settings.kb_page_cache_ms / 1000)
 
     async def index_answer() -> _Answer:

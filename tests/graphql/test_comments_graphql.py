@@ -54,10 +54,14 @@ async def test_edit_and_delete_by_the_author_or_an_admin(gql: GQLClient, world: 
     res = await alice(EDIT, {"id": comment_id, "body": "Second"})
     assert res.data["commentEdit"] == {"errors": [], "comment": {"body": "Second"}}
     history = await alice(
-        """query($id: ID!) { ticket(id: $id) { activities { kind changes } } }""",
+        """query($id: ID!) {
+          ticket(id: $id) { activities(first: 100) { nodes { kind changes } } }
+        }""",
         {"id": t["id"]},
     )
-    edited = [a for a in history.data["ticket"]["activities"] if a["kind"].endswith("_edited")]
+    edited = [
+        a for a in history.data["ticket"]["activities"]["nodes"] if a["kind"].endswith("_edited")
+    ]
     assert edited == [
         {
             "kind": "ticket.comment_edited",
