@@ -47,19 +47,23 @@ async def claim(
     order: Sequence[str] = ("next_attempt_at", "id"),
 ) -> list[int]:
     """Take up to `limit` rows of `due` (QUEUED -> SENDING, attempts + 1) and return the ids
-    this call won. The conditional update plus this claim's mark (`claimed_at`) make a row one
-    worker's only (tested with concurrent workers on PostgreSQL); `skip_locked` only spares
-    them waiting on each other. Opens its own transaction (or joins the caller's)."""
+    this call won. On PostgreSQL the rows are locked (SKIP LOCKED: concurrent workers take
+    disjoint rows); the conditional update re-checks QUEUED besides (tested with concurrent
+    workers on PostgreSQL). Opens its own transaction (or joins the caller's)."""
     model = due.model
     now = datetime.now(UTC)
     async with uow.transaction():
-        ids = (
+        # Rows, not values_list: tortoise drops FOR UPDATE SKIP LOCKED from a values_list
+        # query, and without the locks two processes could pick the same rows and tell them
+        # apart only by claimed_at, which two processes can share to the microsecond.
+        rows = (
             await due.filter(status=queued)
             .select_for_update(skip_locked=True)
             .order_by(*order)
             .limit(limit)
-            .values_list("id", flat=True)
+            .only("id")
         )
+        ids = [row.id for row in rows]
         if not ids:
             return []
         # The update re-checks QUEUED on the latest row version: a row another worker took
