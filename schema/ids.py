@@ -21,6 +21,14 @@ def to_global_id(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 
 
+# Types whose keys are 64-bit (BigIntField); every other type's key is a 32-bit integer, and a
+# larger number in an id cannot name a row (PostgreSQL refuses it as a query argument).
+BIG_KEY_TYPES = frozenset(
+    {"Activity", "Notification", "WebhookDelivery", "OutgoingEmail", "InboundMessage"}
+)
+MAX_KEY = 2**31 - 1
+
+
 def from_global_id(global_id: str) -> tuple[str, int]:
     """Decode a global id into (type name, pk); raises InvalidId when malformed."""
     if not isinstance(global_id, str) or not 2 <= len(global_id) <= 100:
@@ -34,6 +42,8 @@ def from_global_id(global_id: str) -> tuple[str, int]:
         raise InvalidId(f"malformed id {global_id!r}") from None
     if not type_name or not pk_text.isdigit() or pk <= 0 or pk > 2**62:
         raise InvalidId(f"malformed id {global_id!r}")
+    if pk > MAX_KEY and type_name not in BIG_KEY_TYPES:
+        raise InvalidId(f"id {global_id!r} names no {type_name}: its number is out of range")
     return type_name, pk
 
 

@@ -135,3 +135,18 @@ async def test_error_codes_for_malformed_requests(gql: GQLClient, world: World) 
     )
     assert res.error_codes() == ["BAD_USER_INPUT"]
     assert "departmentId" in res.errors[0]["message"]
+
+
+async def test_an_id_past_the_32_bit_keys_is_refused_not_an_unexpected_error(
+    gql: GQLClient, world: World
+) -> None:
+    """Found by the property tests on PostgreSQL: Ticket:2147483648 reached asyncpg."""
+    from schema.ids import to_global_id
+
+    big = to_global_id("Ticket", 2**31)
+    res = await gql.as_(world.admin_token)(
+        "mutation($id: ID!) { ticketDelete(input: {id: $id}) { errors { code } } }", {"id": big}
+    )
+    assert [e["code"] for e in res.data["ticketDelete"]["errors"]] == ["INVALID"], res
+    res = await gql.as_(world.admin_token)("query($id: ID!) { node(id: $id) { id } }", {"id": big})
+    assert res.error_codes() == ["INVALID_ID"] and res.body["data"] == {"node": None}
