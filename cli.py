@@ -15,8 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import db
-from settings import ROOT, Settings
+from deskql import db
+from deskql.settings import ROOT, Settings
 
 EXIT_REFUSED = 1
 EXIT_MIGRATIONS_PENDING = 2
@@ -42,7 +42,7 @@ def _run(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
     """Run an async command, turning the expected failures into a message and an exit code."""
     from tortoise.exceptions import DBConnectionError
 
-    from services.errors import ClientError, ValidationFailed
+    from deskql.services.errors import ClientError, ValidationFailed
 
     async def guarded() -> int:
         try:
@@ -69,8 +69,8 @@ def _run(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
 
 async def _open(settings: Settings) -> None:
     """Connect (migrating when the settings allow it) and make sure the organisation exists."""
-    from services import auth
-    from services.organisation import ensure_organisation
+    from deskql.services import auth
+    from deskql.services.organisation import ensure_organisation
 
     auth.configure_hasher(
         settings.password_time_cost,
@@ -114,7 +114,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port if args.port is not None else settings.port,
         log_level=args.log_level or settings.log_level,
     )
-    from serving.logs import configure_logging
+    from deskql.serving.logs import configure_logging
 
     configure_logging(settings)
     problem = port_problem(settings.host, settings.port)
@@ -129,8 +129,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             )
 
     async def prepare() -> int:
-        import models
-        from services import demo
+        from deskql import models
+        from deskql.services import demo
 
         await _open(settings)
         if not args.demo:
@@ -150,7 +150,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     import uvicorn
 
-    from server import create_app
+    from deskql.server import create_app
 
     # Logging is ours (configure_logging): uvicorn's loggers propagate to it, and the
     # request lines of serving/observe.py replace its access log. The banner (URLs, SMTP,
@@ -181,7 +181,7 @@ def cmd_smtp(args: argparse.Namespace, settings: Settings) -> int:
         smtp_host=args.host if args.host is not None else settings.smtp_host,
         smtp_port=args.port if args.port is not None else settings.smtp_port,
     )
-    from serving.logs import configure_logging
+    from deskql.serving.logs import configure_logging
 
     configure_logging(settings)
     problem = port_problem(settings.smtp_host, settings.smtp_port)
@@ -193,10 +193,10 @@ def cmd_smtp(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
         import signal
 
-        from channels.email.server import SMTPService
-        from realtime.bus import Bus
-        from realtime.hub import DEFAULT_QUEUE_SIZE, Hub
-        from services import uow
+        from deskql.channels.email.server import SMTPService
+        from deskql.realtime.bus import Bus
+        from deskql.realtime.hub import DEFAULT_QUEUE_SIZE, Hub
+        from deskql.services import uow
 
         await _open(settings)
         # Activity from mail goes out on the broadcast backend like everything else.
@@ -232,7 +232,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
         from tortoise import Tortoise
 
-        from services.organisation import ensure_organisation
+        from deskql.services.organisation import ensure_organisation
 
         await Tortoise.init(config=db.tortoise_config(settings), _enable_global_fallback=True)
         applied = await db.apply_migrations(settings)
@@ -269,9 +269,9 @@ def cmd_create_agent(args: argparse.Namespace, settings: Settings) -> int:
     """Create an agent (and any department named that does not exist yet)."""
 
     async def work() -> int:
-        import models
-        from models.enums import Role, TokenKind
-        from services import auth, organisation, uow
+        from deskql import models
+        from deskql.models.enums import Role, TokenKind
+        from deskql.services import auth, organisation, uow
 
         await _open(settings)
         created: list[str] = []
@@ -316,8 +316,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Load the demo data set; refuses a database that has agents unless --force."""
 
     async def work() -> int:
-        import models
-        from services import demo
+        from deskql import models
+        from deskql.services import demo
 
         await _open(settings)
         agents = await models.Agent.all().count()
@@ -341,7 +341,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuild the search index from the records (one transaction, batches of ids)."""
 
     async def work() -> int:
-        from services.search import index
+        from deskql.services.search import index
 
         await _open(settings)
         total = await index.rebuild(batch=args.batch)
@@ -356,7 +356,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
     """Write the GraphQL schema (SDL) to a file, or to standard output for `-`."""
-    from schema.root import schema_sdl
+    from deskql.schema.root import schema_sdl
 
     sdl = schema_sdl()
     if args.output == "-":
@@ -367,7 +367,7 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
     print(f"wrote {path} ({len(sdl.splitlines())} lines)")
     if path.resolve() == DEFAULT_SCHEMA_FILE.resolve():
         # The help center's own schema (/help/graphql) is committed beside it.
-        from schema.help.root import help_schema_sdl
+        from deskql.schema.help.root import help_schema_sdl
 
         help_sdl = help_schema_sdl()
         DEFAULT_HELP_SCHEMA_FILE.write_text(help_sdl, encoding="utf-8")

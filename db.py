@@ -15,8 +15,8 @@ from tortoise.connection import get_connection, get_connections
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
-from models import MODEL_MODULES
-from settings import Settings
+from deskql.models import MODEL_MODULES
+from deskql.settings import Settings
 
 APP_LABEL = "models"
 
@@ -117,7 +117,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             APP_LABEL: {
                 "models": MODEL_MODULES,
                 "default_connection": "default",
-                "migrations": "migrations",
+                "migrations": "deskql.migrations",
             }
         },
         "use_tz": True,
@@ -146,7 +146,7 @@ async def apply_migrations(settings: Settings) -> list[str]:
 
 async def init_db(settings: Settings, *, migrate: bool | None = None) -> None:
     """Open the connections; migrate or refuse when the database is behind the code."""
-    from services import customer_keys
+    from deskql.services import customer_keys
 
     customer_keys.configure(settings.phone_region)  # how contacts' phones are compared
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)

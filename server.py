@@ -22,23 +22,22 @@ from starlette.responses import (
 )
 from starlette.routing import Route, WebSocketRoute
 
-import db
-import web
-from channels.email.server import smtp_running
-from channels.telephony import intake as telephony_intake
-from realtime.bus import Bus
-from realtime.hub import DEFAULT_QUEUE_SIZE, Hub
-from schema.ids import InvalidId, decode_id
-from services import attachments, auth, from_addresses, outbox, uow
-from services.activities.reminders import ReminderWorker
-from services.errors import NotAuthenticated
-from services.organisation import ensure_organisation
-from services.webhooks.delivery import DeliveryWorker
-from serving import health, logs
-from serving.cors import OriginCORS
-from serving.limits import BodySizeLimit
-from serving.observe import RequestObserver
-from serving.view import (
+from deskql import db, web
+from deskql.channels.email.server import smtp_running
+from deskql.channels.telephony import intake as telephony_intake
+from deskql.realtime.bus import Bus
+from deskql.realtime.hub import DEFAULT_QUEUE_SIZE, Hub
+from deskql.schema.ids import InvalidId, decode_id
+from deskql.services import attachments, auth, from_addresses, outbox, uow
+from deskql.services.activities.reminders import ReminderWorker
+from deskql.services.errors import NotAuthenticated
+from deskql.services.organisation import ensure_organisation
+from deskql.services.webhooks.delivery import DeliveryWorker
+from deskql.serving import health, logs
+from deskql.serving.cors import OriginCORS
+from deskql.serving.limits import BodySizeLimit
+from deskql.serving.observe import RequestObserver
+from deskql.serving.view import (
     DeskQLGraphQL,
     LegacyWSHandler,
     TextWebSocket,
@@ -46,7 +45,7 @@ from serving.view import (
     bearer_token,
     encode_frame,
 )
-from settings import Settings
+from deskql.settings import Settings
 
 log = logging.getLogger("deskql")
 

@@ -34,12 +34,11 @@ async def bench(args: argparse.Namespace, var_dir: Path) -> None:
     from tortoise.expressions import F
     from tortoise.transactions import in_transaction
 
-    import db
-    import models
-    from models.enums import Role
-    from services import assignments, organisation
-    from services.auth import load_actor
-    from settings import Settings
+    from deskql import db, models
+    from deskql.models.enums import Role
+    from deskql.services import assignments, organisation
+    from deskql.services.auth import load_actor
+    from deskql.settings import Settings
 
     settings = Settings.from_env(var_dir=var_dir, database_url=args.database_url or "")
     if not settings.is_embedded_db:

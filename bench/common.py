@@ -24,7 +24,7 @@ HOST = "127.0.0.1"
 
 async def measure(work: Awaitable[Any]) -> tuple[float, int]:
     """Wall seconds and SQL statements of one awaited call (in the benchmark's own process)."""
-    import db
+    from deskql import db
 
     with db.count_statements() as statements:
         start = time.perf_counter()

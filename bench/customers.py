@@ -103,10 +103,10 @@ UPDATE organisation SET ticket_seq = {contacts};
 
 async def seed(url: str, var_dir: Path, contacts: int, reset: bool) -> str:
     """Fill the database; the administrator's API token."""
-    import db
-    from models.enums import Role, TokenKind
-    from services import auth, organisation
-    from settings import Settings
+    from deskql import db
+    from deskql.models.enums import Role, TokenKind
+    from deskql.services import auth, organisation
+    from deskql.settings import Settings
 
     settings = Settings.from_env(var_dir=var_dir, database_url=url)
     if settings.is_embedded_db:
@@ -237,7 +237,7 @@ def main() -> None:
         "DESKQL_PHONE_REGION": "PL",
         "DESKQL_PUBLIC_BASE_URL": f"http://127.0.0.1:{args.port}",
     }
-    server = common.Server("deskql", "server:create_app", env, tmp, port=args.port)
+    server = common.Server("deskql", "deskql.server:create_app", env, tmp, port=args.port)
     server.start()
     try:
         run(args, server, token)

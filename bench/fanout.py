@@ -110,12 +110,11 @@ async def seed(database_url: str, var_dir: Path, subscribers: int, reset: bool) 
     """One ticket, an admin and N followers with tokens; returns ids and tokens."""
     from tortoise.transactions import in_transaction
 
-    import db
-    import models
-    from models.enums import Role, TokenKind
-    from schema.ids import to_global_id
-    from services import auth, organisation, tickets
-    from settings import Settings
+    from deskql import db, models
+    from deskql.models.enums import Role, TokenKind
+    from deskql.schema.ids import to_global_id
+    from deskql.services import auth, organisation, tickets
+    from deskql.settings import Settings
 
     settings = Settings.from_env(
         var_dir=var_dir, database_url=database_url, password_time_cost=1, password_memory_kib=8192
@@ -406,7 +405,7 @@ async def main() -> None:
     }
     servers: list[common.Server] = []
     try:
-        deskql = common.Server("deskql", "server:create_app", env, tmp)
+        deskql = common.Server("deskql", "deskql.server:create_app", env, tmp)
         raw = common.Server("raw", "fanout:raw_app", {}, tmp, app_dir=BENCH)
         servers += [deskql, raw]
         deskql.start()
@@ -469,8 +468,8 @@ async def main() -> None:
                 print("\n--redis needs --database-url to PostgreSQL; skipped")
                 return
             env2 = {**env, "DESKQL_BROADCAST_URL": "redis://127.0.0.1:6379"}
-            a = common.Server("deskql-a", "server:create_app", env2, tmp)
-            b = common.Server("deskql-b", "server:create_app", env2, tmp)
+            a = common.Server("deskql-a", "deskql.server:create_app", env2, tmp)
+            b = common.Server("deskql-b", "deskql.server:create_app", env2, tmp)
             rawr = common.Server(
                 "raw-redis",
                 "fanout:raw_app",

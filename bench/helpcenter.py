@@ -56,15 +56,14 @@ REPLY = """mutation($id: ID!, $b: String!) { commentAdd(input: {ticketId: $id, b
 async def seed(database_url: str, var_dir: Path, contacts: int, per_contact: int) -> dict:
     """Contacts with tokens, their tickets (a first message and a public answer each), an
     agent; through the services."""
-    import db
-    import models
-    from models.enums import Role, TokenKind
-    from schema.ids import to_global_id
-    from services import auth, organisation
-    from services import tickets as ticket_service
-    from services.helpcenter import access
-    from services.helpcenter import tickets as help_tickets
-    from settings import Settings
+    from deskql import db, models
+    from deskql.models.enums import Role, TokenKind
+    from deskql.schema.ids import to_global_id
+    from deskql.services import auth, organisation
+    from deskql.services import tickets as ticket_service
+    from deskql.services.helpcenter import access
+    from deskql.services.helpcenter import tickets as help_tickets
+    from deskql.settings import Settings
 
     settings = Settings.from_env(var_dir=var_dir, database_url=database_url)
     if not settings.is_embedded_db:
@@ -298,7 +297,7 @@ def main() -> None:
         "DESKQL_BROADCAST_URL": "memory://",
         "DESKQL_AUTO_MIGRATE": "false",
     }
-    server = Server("deskql", "server:create_app", env, tmp)
+    server = Server("deskql", "deskql.server:create_app", env, tmp)
     server.start(timeout=60)
     try:
         people, agent = data["people"], data["agent_token"]

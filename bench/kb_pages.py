@@ -48,13 +48,12 @@ BODY = (
 
 async def seed(database_url: str, var_dir: Path, articles: int, renames: int, reset: bool) -> str:
     """The articles, through the services; returns the renamed article's oldest permalink."""
-    import db
-    import models
-    from models.enums import Role
-    from models.kb import ArticleVisibility
-    from services import auth, organisation
-    from services.kb import articles as svc
-    from settings import Settings
+    from deskql import db, models
+    from deskql.models.enums import Role
+    from deskql.models.kb import ArticleVisibility
+    from deskql.services import auth, organisation
+    from deskql.services.kb import articles as svc
+    from deskql.settings import Settings
 
     settings = Settings.from_env(var_dir=var_dir, database_url=database_url)
     if reset and not settings.is_embedded_db:
@@ -134,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
         }
         if args.page_cache_ms is not None:
             env["DESKQL_KB_PAGE_CACHE_MS"] = str(args.page_cache_ms)
-        deskql = common.Server("0-page", "server:create_app", env, tmp)
+        deskql = common.Server("0-page", "deskql.server:create_app", env, tmp)
         servers.append(deskql)
         deskql.start()
         base = f"http://{common.HOST}:{deskql.port}"
@@ -164,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{oldest} answers 301 to it; (a) serves the same bytes"
         )
         # (r) is the same process as (0), asked for the old permalink.
-        redirect = common.Server("r-301", "server:create_app", env, tmp)
+        redirect = common.Server("r-301", "deskql.server:create_app", env, tmp)
         redirect.port, redirect.proc = deskql.port, deskql.proc
         targets: list[tuple[common.Server, str, int, int]] = [
             (deskql, current_path, 200, len(page.content)),

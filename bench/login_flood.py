@@ -57,7 +57,7 @@ def start(name: str, port: int, env_extra: dict[str, str], base: Path) -> subpro
     env.update(DESKQL_VAR_DIR=str(var), DESKQL_SMTP_ENABLED="false", **env_extra)
     log = (base / f"{name}.log").open("w")
     return subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--demo", "--host", "127.0.0.1", "--port",
+        [sys.executable, "-m", "deskql.cli", "serve", "--demo", "--host", "127.0.0.1", "--port",
          str(port), "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )  # fmt: skip

@@ -44,11 +44,10 @@ ACTIONS = [
 
 
 async def bench(args: argparse.Namespace, var_dir: Path) -> None:
-    import db
-    import models
-    from models.enums import Role, TicketPriority, TicketStatus
-    from services import auth, macros, organisation, uow
-    from settings import Settings
+    from deskql import db, models
+    from deskql.models.enums import Role, TicketPriority, TicketStatus
+    from deskql.services import auth, macros, organisation, uow
+    from deskql.settings import Settings
 
     settings = Settings.from_env(var_dir=var_dir, database_url=args.database_url or "")
     if args.reset and not settings.is_embedded_db:

@@ -27,11 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import measure  # noqa: E402  (bench/ is the script's folder)
 
-import db  # noqa: E402
-import models  # noqa: E402
-from models.enums import Role, ThreadDirection, TicketStatus  # noqa: E402
-from services import auth, merge_split, organisation, uow  # noqa: E402
-from settings import Settings  # noqa: E402
+from deskql import (
+    db,  # noqa: E402
+    models,  # noqa: E402
+)
+from deskql.models.enums import Role, ThreadDirection, TicketStatus  # noqa: E402
+from deskql.services import auth, merge_split, organisation, uow  # noqa: E402
+from deskql.settings import Settings  # noqa: E402
 
 
 async def seed(

@@ -37,9 +37,9 @@ ORIGIN = "https://app.example.com"
 
 
 def _app(*, middleware: bool) -> Any:
-    from server import create_app
-    from serving.logs import configure_logging
-    from settings import Settings
+    from deskql.server import create_app
+    from deskql.serving.logs import configure_logging
+    from deskql.settings import Settings
 
     settings = Settings.from_env()
     configure_logging(settings)
@@ -62,10 +62,10 @@ async def _micro(n: int, log_path: Path) -> tuple[float, float]:
     import logging
     from types import SimpleNamespace
 
-    from serving.cors import OriginCORS
-    from serving.logs import configure_logging
-    from serving.observe import RequestObserver, current
-    from settings import Settings
+    from deskql.serving.cors import OriginCORS
+    from deskql.serving.logs import configure_logging
+    from deskql.serving.observe import RequestObserver, current
+    from deskql.settings import Settings
 
     settings = Settings(allowed_origins=[ORIGIN])
     stream = log_path.open("w")
@@ -135,10 +135,10 @@ async def _inprocess_ticket_list(
 
     import httpx
 
-    import db
-    from server import create_app
-    from serving.logs import configure_logging
-    from settings import Settings
+    from deskql import db
+    from deskql.server import create_app
+    from deskql.serving.logs import configure_logging
+    from deskql.settings import Settings
 
     settings = Settings.from_env(
         var_dir=var_dir, database_url=database_url, smtp_enabled=False, allowed_origins=[ORIGIN]

@@ -51,11 +51,11 @@ async def main() -> None:
 
     from graphql import parse
 
-    import db
-    from schema.cost import cached_cost, document_cost
-    from schema.root import build_schema
-    from server import create_app
-    from settings import Settings
+    from deskql import db
+    from deskql.schema.cost import cached_cost, document_cost
+    from deskql.schema.root import build_schema
+    from deskql.server import create_app
+    from deskql.settings import Settings
 
     # The refusals are logged as errors by strawberry: keep the output to the figures.
     logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)

@@ -34,10 +34,9 @@ sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
 
 async def seed(settings: Any, count: int, lead: float) -> datetime:
-    import db
-    import models
-    from models.enums import Role
-    from services import organisation
+    from deskql import db, models
+    from deskql.models.enums import Role
+    from deskql.services import organisation
 
     await db.recreate_postgres_database(settings.database_url)
     await db.init_db(settings, migrate=True)
@@ -81,8 +80,7 @@ async def seed(settings: Any, count: int, lead: float) -> datetime:
 
 
 async def pending(settings: Any) -> int:
-    import db
-    import models
+    from deskql import db, models
 
     await db.init_db(settings)
     try:
@@ -94,8 +92,7 @@ async def pending(settings: Any) -> int:
 async def verify(settings: Any) -> dict[str, Any]:
     from tortoise.functions import Count
 
-    import db
-    import models
+    from deskql import db, models
 
     await db.init_db(settings)
     try:
@@ -130,7 +127,7 @@ async def verify(settings: Any) -> dict[str, Any]:
 def main() -> None:
     from common import Server
 
-    from settings import Settings
+    from deskql.settings import Settings
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -154,7 +151,9 @@ def main() -> None:
         "DESKQL_AUTO_MIGRATE": "false",
         "DESKQL_REMINDER_INTERVAL_MS": str(args.interval_ms),
     }
-    servers = [Server(f"deskql-{i}", "server:create_app", env, tmp, port=8245 + i) for i in (0, 1)]
+    servers = [
+        Server(f"deskql-{i}", "deskql.server:create_app", env, tmp, port=8245 + i) for i in (0, 1)
+    ]
     try:
         for server in servers:
             server.start()

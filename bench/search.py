@@ -166,11 +166,10 @@ async def seed(
     url: str, var_dir: Path, n_tickets: int, n_contacts: int, n_articles: int, reset: bool
 ) -> tuple[str, list[int]]:
     """Bulk rows; returns an agent's token and their department ids."""
-    import db
-    import models
-    from models.enums import TokenKind
-    from services import auth, organisation
-    from settings import Settings
+    from deskql import db, models
+    from deskql.models.enums import TokenKind
+    from deskql.services import auth, organisation
+    from deskql.settings import Settings
 
     settings = Settings.from_env(var_dir=var_dir, database_url=url)
     if reset and not settings.is_embedded_db:
@@ -377,10 +376,10 @@ async def seed(
             f"{len(threads) + len(comments):,} threads and "
             f"comments, {len(contacts):,} contacts in {time.perf_counter() - started:.1f} s"
         )
-        from services.search import index
+        from deskql.services.search import index
 
         started = time.perf_counter()
-        from services import uow
+        from deskql.services import uow
 
         async with uow.transaction() as conn:
             total = await index.build_all(index.Source(conn), batch=1000)
@@ -433,7 +432,7 @@ def main(argv: list[str] | None = None) -> None:
             "DESKQL_DATABASE_URL": args.database_url,
             "DESKQL_SMTP_ENABLED": "false",
         }
-        deskql = common.Server("0-deskql", "server:create_app", env, tmp)
+        deskql = common.Server("0-deskql", "deskql.server:create_app", env, tmp)
         ref = common.Server(
             "r-ilike",
             "search_apps:ilike_app",

@@ -154,12 +154,11 @@ async def bench_sink(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def bench_deskql(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
-    import db
-    import models
-    from channels.email.server import SMTPService
-    from models.enums import InboundStatus
-    from services import auth, organisation, uow
-    from settings import Settings
+    from deskql import db, models
+    from deskql.channels.email.server import SMTPService
+    from deskql.models.enums import InboundStatus
+    from deskql.services import auth, organisation, uow
+    from deskql.settings import Settings
 
     settings = Settings.from_env(
         {}, var_dir=var_dir, database_url=args.database_url or "", smtp_port=0, smtp_host=HOST

@@ -72,11 +72,10 @@ async def baseline(port: int, raws: list[tuple[str, list[str], bytes]], sessions
 async def main(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    import db
-    import models
-    from models.outbound import OutboxStatus
-    from services import auth, organisation, outbox, replies
-    from settings import Settings
+    from deskql import db, models
+    from deskql.models.outbound import OutboxStatus
+    from deskql.services import auth, organisation, outbox, replies
+    from deskql.settings import Settings
 
     var = Path(tempfile.mkdtemp(prefix="deskql-bench-out-"))
     settings = Settings.from_env(var_dir=var, database_url=args.database_url or "")

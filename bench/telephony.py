@@ -87,7 +87,7 @@ async def _send_all(port: int, events: list[dict[str, Any]], senders: int) -> di
     import orjson
     from loadgen import _read_response
 
-    from channels.telephony.signature import headers
+    from deskql.channels.telephony.signature import headers
 
     requests: list[bytes] = []
     for event in events:
@@ -164,9 +164,8 @@ def run_client(port: int, calls: int, senders: int) -> dict[str, Any]:
 
 
 async def seed(settings: Any, calls: int, reset: bool) -> None:
-    import db
-    import models
-    from services import organisation
+    from deskql import db, models
+    from deskql.services import organisation
 
     if not settings.is_embedded_db and reset:
         await db.recreate_postgres_database(settings.database_url)
@@ -187,8 +186,7 @@ async def seed(settings: Any, calls: int, reset: bool) -> None:
 
 
 async def verify(settings: Any, calls: int) -> dict[str, int]:
-    import db
-    import models
+    from deskql import db, models
 
     await db.init_db(settings)
     try:
@@ -209,7 +207,7 @@ async def verify(settings: Any, calls: int) -> dict[str, int]:
 def main() -> None:
     from common import Server
 
-    from settings import Settings
+    from deskql.settings import Settings
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default="")
@@ -227,7 +225,7 @@ def main() -> None:
         "DESKQL_SMTP_ENABLED": "false",
         "DESKQL_AUTO_MIGRATE": "false",
     }
-    deskql = Server("deskql", "server:create_app", env, tmp, port=next(PORTS))
+    deskql = Server("deskql", "deskql.server:create_app", env, tmp, port=next(PORTS))
     floor = Server("floor", "telephony:bare_app", {}, tmp, app_dir=BENCH, port=next(PORTS))
     results: dict[str, list[dict[str, Any]]] = {"floor": [], "deskql": []}
     try:

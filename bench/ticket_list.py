@@ -50,12 +50,11 @@ TAGS = ["billing", "printer", "urgent", "vip", "refund", "login", "mobile", "inv
 
 async def seed(database_url: str, var_dir: Path, tickets: int, reset: bool) -> str:
     """Create the organisation's data through the services; returns an administrator token."""
-    import db
-    import models
-    from models.enums import Role, TicketPriority, TicketStatus, TokenKind
-    from services import auth, organisation
-    from services import tickets as ticket_service
-    from settings import Settings
+    from deskql import db, models
+    from deskql.models.enums import Role, TicketPriority, TicketStatus, TokenKind
+    from deskql.services import auth, organisation
+    from deskql.services import tickets as ticket_service
+    from deskql.settings import Settings
 
     settings = Settings.from_env(var_dir=var_dir, database_url=database_url)
     if reset and not settings.is_embedded_db:
@@ -193,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
             # The SMTP intake is not measured, and a second server would collide on its port.
             "DESKQL_SMTP_ENABLED": "false",
         }
-        deskql = common.Server("0-deskql", "server:create_app", env, tmp)
+        deskql = common.Server("0-deskql", "deskql.server:create_app", env, tmp)
         servers.append(deskql)
         deskql.start()
 
@@ -223,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         targets = [deskql, bare, inmem]
         if args.baseline:
             # Another checkout of DeskQL on the same database, to measure a change side by side.
-            base = common.Server("0-baseline", "server:create_app", env, tmp)
+            base = common.Server("0-baseline", "deskql.server:create_app", env, tmp)
             base.app_dir = Path(args.baseline).resolve()
             servers.append(base)
             base.start()

@@ -30,13 +30,12 @@ sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
 
 async def main(args: argparse.Namespace) -> None:
-    import db
-    import models
-    from models.enums import TicketPriority, TicketStatus
-    from services import auth, organisation
-    from services import views as svc
-    from services.tickets import TicketFilter
-    from settings import Settings
+    from deskql import db, models
+    from deskql.models.enums import TicketPriority, TicketStatus
+    from deskql.services import auth, organisation
+    from deskql.services import views as svc
+    from deskql.services.tickets import TicketFilter
+    from deskql.settings import Settings
 
     var_dir = Path(tempfile.mkdtemp(prefix="deskql-bench-views-"))
     settings = Settings.from_env(var_dir=var_dir, database_url=args.database_url or "")

@@ -107,13 +107,12 @@ def read_log(out: Path, skip: int = 0) -> list[dict]:
 
 
 async def main(args: argparse.Namespace) -> None:
-    import db
-    import models
-    from models.enums import Role, TicketPriority
-    from services import auth, organisation, tickets
-    from services.auth import Actor
-    from services.webhooks import delivery, events, manage
-    from settings import Settings
+    from deskql import db, models
+    from deskql.models.enums import Role, TicketPriority
+    from deskql.services import auth, organisation, tickets
+    from deskql.services.auth import Actor
+    from deskql.services.webhooks import delivery, events, manage
+    from deskql.settings import Settings
 
     var = Path(tempfile.mkdtemp(prefix="deskql-bench-webhooks-"))
     settings = Settings.from_env(

@@ -1,6 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from models.enums import Channel, Edition, Role, ThreadDirection, TicketPriority, TicketStatus, TokenKind
+from deskql.models.enums import Channel, Edition, Role, ThreadDirection, TicketPriority, TicketStatus, TokenKind
 from orjson import loads
 from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS

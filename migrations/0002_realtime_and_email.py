@@ -1,6 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from models.enums import InboundStatus, NotificationReason
+from deskql.models.enums import InboundStatus, NotificationReason
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index

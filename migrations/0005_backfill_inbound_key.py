@@ -34,7 +34,7 @@ from tortoise.migrations.schema_editor.base import BaseSchemaEditor
 from tortoise.migrations.schema_generator.state_apps import StateApps
 from tortoise.models import Model
 
-from channels.email.message_key import inbound_key
+from deskql.channels.email.message_key import inbound_key
 
 BATCH = 1000
 

@@ -2,8 +2,8 @@
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from models.enums import NotificationReason
-from models.webhooks import DeliveryStatus
+from deskql.models.enums import NotificationReason
+from deskql.models.webhooks import DeliveryStatus
 from orjson import loads
 from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS

@@ -6,7 +6,7 @@ column change: the reason is a CHAR column)."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from models.enums import NotificationReason
+from deskql.models.enums import NotificationReason
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index

@@ -3,7 +3,7 @@ and old), tags and votes. New tables only."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from models.kb import ArticleStatus, ArticleVisibility
+from deskql.models.kb import ArticleStatus, ArticleVisibility
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index

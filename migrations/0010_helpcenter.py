@@ -1,6 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from models.helpcenter import ContactLinkKind, RatingValue
+from deskql.models.helpcenter import ContactLinkKind, RatingValue
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 

@@ -17,8 +17,8 @@ from tortoise.migrations import operations as ops
 from tortoise.migrations.schema_editor.base import BaseSchemaEditor
 from tortoise.migrations.schema_generator.state_apps import StateApps
 
-from services.search import engine
-from services.search.index import Source, build_all
+from deskql.services.search import engine
+from deskql.services.search.index import Source, build_all
 
 BATCH = 1000
 

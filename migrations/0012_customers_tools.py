@@ -41,8 +41,8 @@ KEY_COLUMNS = [
 
 async def fill_keys(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     """Compute the comparison keys of every existing contact and account."""
-    from services import customer_keys
-    from settings import Settings
+    from deskql.services import customer_keys
+    from deskql.settings import Settings
 
     customer_keys.configure(Settings.from_env().phone_region)
     client = schema_editor.client

@@ -4,8 +4,8 @@ agents get an extension and a phone number."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from models.activities import CallDirection, CallOutcome, CallStatus, ReminderStatus, TaskStatus
-from models.enums import NotificationReason, TicketPriority
+from deskql.models.activities import CallDirection, CallOutcome, CallStatus, ReminderStatus, TaskStatus
+from deskql.models.enums import NotificationReason, TicketPriority
 from orjson import loads
 from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS

@@ -3,7 +3,7 @@ it with its own values)."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from models.enums import NotificationReason
+from deskql.models.enums import NotificationReason
 from tortoise import fields
 
 class Migration(migrations.Migration):

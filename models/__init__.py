@@ -1,6 +1,6 @@
 """Tortoise models, one module per concept. Import as `import models` and use `models.Ticket`."""
 
-from models.activities import (
+from deskql.models.activities import (
     Call,
     CallDirection,
     CallOutcome,
@@ -11,8 +11,8 @@ from models.activities import (
     ReminderStatus,
     TaskStatus,
 )
-from models.activity import Activity
-from models.customers import (
+from deskql.models.activity import Activity
+from deskql.models.customers import (
     Account,
     AccountProduct,
     Contact,
@@ -23,8 +23,8 @@ from models.customers import (
     Product,
     SignedUrlUse,
 )
-from models.email import BlockedSender, EmailSettings, InboundMessage, SupportAddress
-from models.enums import (
+from deskql.models.email import BlockedSender, EmailSettings, InboundMessage, SupportAddress
+from deskql.models.enums import (
     Channel,
     Edition,
     InboundStatus,
@@ -35,7 +35,7 @@ from models.enums import (
     TicketStatus,
     TokenKind,
 )
-from models.helpcenter import (
+from deskql.models.helpcenter import (
     ContactLink,
     ContactLinkKind,
     ContactLogin,
@@ -44,7 +44,7 @@ from models.helpcenter import (
     RatingValue,
     TicketRating,
 )
-from models.kb import (
+from deskql.models.kb import (
     Article,
     ArticleCategory,
     ArticlePermalink,
@@ -53,7 +53,7 @@ from models.kb import (
     ArticleVisibility,
     ArticleVote,
 )
-from models.organisation import (
+from deskql.models.organisation import (
     Agent,
     ApiToken,
     Department,
@@ -62,7 +62,7 @@ from models.organisation import (
     Team,
     TeamMembership,
 )
-from models.outbound import (
+from deskql.models.outbound import (
     Draft,
     EmailTemplate,
     FromAddress,
@@ -72,12 +72,12 @@ from models.outbound import (
     TemplateFolder,
     TicketTemplate,
 )
-from models.realtime import Follow, Mention, Notification
-from models.search import SearchDocument
-from models.security import ThrottleBucket
-from models.tickets import Attachment, Comment, Tag, Thread, Ticket, TicketTag
-from models.webhooks import DeliveryStatus, Webhook, WebhookDelivery
-from models.workflows import (
+from deskql.models.realtime import Follow, Mention, Notification
+from deskql.models.search import SearchDocument
+from deskql.models.security import ThrottleBucket
+from deskql.models.tickets import Attachment, Comment, Tag, Thread, Ticket, TicketTag
+from deskql.models.webhooks import DeliveryStatus, Webhook, WebhookDelivery
+from deskql.models.workflows import (
     Macro,
     Task,
     TicketView,
@@ -88,20 +88,20 @@ from models.workflows import (
 )
 
 MODEL_MODULES = [
-    "models.organisation",
-    "models.customers",
-    "models.tickets",
-    "models.activity",
-    "models.realtime",
-    "models.email",
-    "models.outbound",
-    "models.workflows",
-    "models.helpcenter",
-    "models.security",
-    "models.webhooks",
-    "models.activities",
-    "models.search",
-    "models.kb",
+    "deskql.models.organisation",
+    "deskql.models.customers",
+    "deskql.models.tickets",
+    "deskql.models.activity",
+    "deskql.models.realtime",
+    "deskql.models.email",
+    "deskql.models.outbound",
+    "deskql.models.workflows",
+    "deskql.models.helpcenter",
+    "deskql.models.security",
+    "deskql.models.webhooks",
+    "deskql.models.activities",
+    "deskql.models.search",
+    "deskql.models.kb",
 ]
 
 __all__ = [

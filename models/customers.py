@@ -30,7 +30,7 @@ class Account(Model):
 
     async def save(self, *args: Any, **kwargs: Any) -> None:
         """Save with the comparison keys of the current values."""
-        from services.customer_keys import account_keys
+        from deskql.services.customer_keys import account_keys
 
         for key, value in account_keys(self.name, self.email, self.phone).items():
             setattr(self, key, value)
@@ -76,7 +76,7 @@ class Contact(Model):
 
     async def save(self, *args: Any, **kwargs: Any) -> None:
         """Save with the comparison keys of the current values."""
-        from services.customer_keys import contact_keys
+        from deskql.services.customer_keys import contact_keys
 
         keys = contact_keys(
             first_name=self.first_name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-from models.enums import InboundStatus
+from deskql.models.enums import InboundStatus
 
 
 class SupportAddress(Model):

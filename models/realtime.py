@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-from models.enums import NotificationReason
+from deskql.models.enums import NotificationReason
 
 
 class Follow(Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-from models.enums import Channel, ThreadDirection, TicketPriority, TicketStatus
+from deskql.models.enums import Channel, ThreadDirection, TicketPriority, TicketStatus
 
 
 class Ticket(Model):

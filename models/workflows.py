@@ -8,8 +8,8 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
-from models.activities import TaskStatus
-from models.enums import TicketPriority
+from deskql.models.activities import TaskStatus
+from deskql.models.enums import TicketPriority
 
 
 class TimerState(StrEnum):

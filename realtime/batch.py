@@ -24,9 +24,9 @@ from typing import Any, NamedTuple
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
-import models
-from models.enums import NotificationReason, Role
-from services.auth import Actor
+from deskql import models
+from deskql.models.enums import NotificationReason, Role
+from deskql.services.auth import Actor
 
 MAX_BATCH = 5000
 

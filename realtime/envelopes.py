@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-import models
+from deskql import models
 
 ACTIVITY = "activity"
 NOTIFICATION = "notification"

@@ -17,14 +17,14 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import models
-from realtime import batch, envelopes, topics
-from realtime.hub import Hub
-from realtime.streams import AccessLost, NotFound, _next_batch, _watch
-from services.errors import NotAuthenticated
-from services.helpcenter import access, messages
-from services.helpcenter import tickets as svc
-from services.helpcenter.access import ContactActor
+from deskql import models
+from deskql.realtime import batch, envelopes, topics
+from deskql.realtime.hub import Hub
+from deskql.realtime.streams import AccessLost, NotFound, _next_batch, _watch
+from deskql.services.errors import NotAuthenticated
+from deskql.services.helpcenter import access, messages
+from deskql.services.helpcenter import tickets as svc
+from deskql.services.helpcenter.access import ContactActor
 
 ACTOR_TTL = 0.5
 _contacts: dict[str, tuple[float, ContactActor | None, str]] = {}

@@ -29,8 +29,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from realtime import envelopes
-from realtime.bus import Bus
+from deskql.realtime import envelopes
+from deskql.realtime.bus import Bus
 
 log = logging.getLogger("deskql.hub")
 

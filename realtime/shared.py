@@ -69,7 +69,7 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from services.auth import Actor
+from deskql.services.auth import Actor
 
 # Resolver-backed fields whose value depends only on the object and the asker's role and
 # department set (reviewed one by one); plain data fields need no entry.

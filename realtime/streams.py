@@ -20,14 +20,14 @@ from typing import Any, TypeVar
 
 from tortoise.expressions import Q
 
-import models
-from models.enums import TicketStatus
-from realtime import batch, envelopes, topics
-from realtime.hub import PREPARED, Hub, LocalSubscription
-from services import notifications as notes
-from services.auth import Actor
-from services.errors import ClientError
-from services.policies import can_see_department, can_view_ticket
+from deskql import models
+from deskql.models.enums import TicketStatus
+from deskql.realtime import batch, envelopes, topics
+from deskql.realtime.hub import PREPARED, Hub, LocalSubscription
+from deskql.services import notifications as notes
+from deskql.services.auth import Actor
+from deskql.services.errors import ClientError
+from deskql.services.policies import can_see_department, can_view_ticket
 
 log = logging.getLogger("deskql.streams")
 T = TypeVar("T")

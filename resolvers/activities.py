@@ -8,19 +8,26 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-import models
-from resolvers.common import given, mutate, page
-from schema.connections import Connection, Edge, PageInfo, check_first, decode_cursor, encode_cursor
-from schema.context import actor_of
-from schema.ids import decode_id, input_id, input_ids, optional_input_id
-from schema.tickets import SortDirection
-from schema.types import Agent
-from services.activities import calls, dial, events, tasks
-from services.activities.common import UNCHANGED
-from services.errors import PermissionDenied
+from deskql import models
+from deskql.resolvers.common import given, mutate, page
+from deskql.schema.connections import (
+    Connection,
+    Edge,
+    PageInfo,
+    check_first,
+    decode_cursor,
+    encode_cursor,
+)
+from deskql.schema.context import actor_of
+from deskql.schema.ids import decode_id, input_id, input_ids, optional_input_id
+from deskql.schema.tickets import SortDirection
+from deskql.schema.types import Agent
+from deskql.services.activities import calls, dial, events, tasks
+from deskql.services.activities.common import UNCHANGED
+from deskql.services.errors import PermissionDenied
 
 if TYPE_CHECKING:
-    from schema.activities.inputs import (
+    from deskql.schema.activities.inputs import (
         AgentTelephonyPayload,
         AgentTelephonyUpdateInput,
         CallCreateInput,
@@ -43,23 +50,23 @@ if TYPE_CHECKING:
         TaskSort,
         TaskUpdateInput,
     )
-    from schema.activities.types import Call, Event, Task
+    from deskql.schema.activities.types import Call, Event, Task
 
 
 def _task(row: models.Task) -> Task:
-    from schema.activities.types import Task
+    from deskql.schema.activities.types import Task
 
     return Task.from_row(row)
 
 
 def _event(row: models.Event) -> Event:
-    from schema.activities.types import Event
+    from deskql.schema.activities.types import Event
 
     return Event.from_row(row)
 
 
 def _call(row: models.Call) -> Call:
-    from schema.activities.types import Call
+    from deskql.schema.activities.types import Call
 
     return Call.from_row(row)
 
@@ -84,7 +91,7 @@ def _filter_id(value: str | None, type_name: str) -> int | None:
 
 async def task_create(info: strawberry.Info, input: TaskCreateInput) -> TaskPayload:
     """`taskCreate`."""
-    from schema.activities.inputs import TaskPayload
+    from deskql.schema.activities.inputs import TaskPayload
 
     async def run() -> dict[str, Any]:
         row = await tasks.create_task(
@@ -108,7 +115,7 @@ async def task_create(info: strawberry.Info, input: TaskCreateInput) -> TaskPayl
 
 async def task_update(info: strawberry.Info, input: TaskUpdateInput) -> TaskPayload:
     """`taskUpdate`."""
-    from schema.activities.inputs import TaskPayload
+    from deskql.schema.activities.inputs import TaskPayload
 
     async def run() -> dict[str, Any]:
         values = _changes(
@@ -138,7 +145,7 @@ async def task_update(info: strawberry.Info, input: TaskUpdateInput) -> TaskPayl
 
 async def task_complete(info: strawberry.Info, input: TaskIdInput) -> TaskPayload:
     """`taskComplete`."""
-    from schema.activities.inputs import TaskPayload
+    from deskql.schema.activities.inputs import TaskPayload
 
     async def run() -> dict[str, Any]:
         row = await tasks.complete_task(actor_of(info), task_id=input_id(input.id, "Task", "id"))
@@ -149,7 +156,7 @@ async def task_complete(info: strawberry.Info, input: TaskIdInput) -> TaskPayloa
 
 async def task_delete(info: strawberry.Info, input: TaskIdInput) -> TaskPayload:
     """`taskDelete`."""
-    from schema.activities.inputs import TaskPayload
+    from deskql.schema.activities.inputs import TaskPayload
 
     async def run() -> dict[str, Any]:
         row = await tasks.delete_task(actor_of(info), task_id=input_id(input.id, "Task", "id"))
@@ -211,7 +218,7 @@ async def task_list(
 
 async def event_create(info: strawberry.Info, input: EventCreateInput) -> EventPayload:
     """`eventCreate`."""
-    from schema.activities.inputs import EventPayload
+    from deskql.schema.activities.inputs import EventPayload
 
     async def run() -> dict[str, Any]:
         row = await events.create_event(
@@ -236,7 +243,7 @@ async def event_create(info: strawberry.Info, input: EventCreateInput) -> EventP
 
 async def event_update(info: strawberry.Info, input: EventUpdateInput) -> EventPayload:
     """`eventUpdate`."""
-    from schema.activities.inputs import EventPayload
+    from deskql.schema.activities.inputs import EventPayload
 
     async def run() -> dict[str, Any]:
         values = _changes(
@@ -267,7 +274,7 @@ async def event_update(info: strawberry.Info, input: EventUpdateInput) -> EventP
 
 async def event_delete(info: strawberry.Info, input: EventIdInput) -> EventPayload:
     """`eventDelete`."""
-    from schema.activities.inputs import EventPayload
+    from deskql.schema.activities.inputs import EventPayload
 
     async def run() -> dict[str, Any]:
         row = await events.delete_event(actor_of(info), event_id=input_id(input.id, "Event", "id"))
@@ -333,7 +340,7 @@ async def attendees(info: strawberry.Info, event_pk: int) -> list[Agent]:
 
 async def call_create(info: strawberry.Info, input: CallCreateInput) -> CallPayload:
     """`callCreate`."""
-    from schema.activities.inputs import CallPayload
+    from deskql.schema.activities.inputs import CallPayload
 
     async def run() -> dict[str, Any]:
         row = await calls.create_call(
@@ -359,7 +366,7 @@ async def call_create(info: strawberry.Info, input: CallCreateInput) -> CallPayl
 
 async def call_update(info: strawberry.Info, input: CallUpdateInput) -> CallPayload:
     """`callUpdate`."""
-    from schema.activities.inputs import CallPayload
+    from deskql.schema.activities.inputs import CallPayload
 
     async def run() -> dict[str, Any]:
         values = _changes(
@@ -386,7 +393,7 @@ async def call_update(info: strawberry.Info, input: CallUpdateInput) -> CallPayl
 
 async def call_delete(info: strawberry.Info, input: CallIdInput) -> CallPayload:
     """`callDelete`."""
-    from schema.activities.inputs import CallPayload
+    from deskql.schema.activities.inputs import CallPayload
 
     async def run() -> dict[str, Any]:
         row = await calls.delete_call(actor_of(info), call_id=input_id(input.id, "Call", "id"))
@@ -397,7 +404,7 @@ async def call_delete(info: strawberry.Info, input: CallIdInput) -> CallPayload:
 
 async def call_dial(info: strawberry.Info, input: CallDialInput) -> CallPayload:
     """`callDial`."""
-    from schema.activities.inputs import CallPayload
+    from deskql.schema.activities.inputs import CallPayload
 
     async def run() -> dict[str, Any]:
         row = await dial.dial(
@@ -448,7 +455,7 @@ async def agent_telephony_update(
     info: strawberry.Info, input: AgentTelephonyUpdateInput
 ) -> AgentTelephonyPayload:
     """`agentTelephonyUpdate`."""
-    from schema.activities.inputs import AgentTelephonyPayload
+    from deskql.schema.activities.inputs import AgentTelephonyPayload
 
     async def run() -> dict[str, Any]:
         row = await dial.update_telephony_profile(
@@ -470,8 +477,8 @@ async def record_comments(
     info: strawberry.Info, type_name: str, pk: int, *, first: int | None, after: str | None
 ) -> Connection[Any]:
     """`comments` of a contact, account, task, event or call, oldest first."""
-    from schema.types import Comment
-    from services import comments
+    from deskql.schema.types import Comment
+    from deskql.services import comments
 
     query = await comments.list_comments(actor_of(info), type_name=type_name, record_id=pk)
     return await page(info, query, first=first, after=after, convert=Comment.from_row)
@@ -497,7 +504,7 @@ async def open_activities(
     task_rows = await task_q.filter(due_at__isnull=False).limit(want)
     task_rows += await task_q.filter(due_at__isnull=True).order_by("id").limit(want)
     event_rows = await event_q.limit(want)
-    from services.activities.common import utc
+    from deskql.services.activities.common import utc
 
     def key(item: tuple[str, Any]) -> tuple[int, float, int, int]:
         # Undated tasks sort after everything dated; at one time, tasks before events.

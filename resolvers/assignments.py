@@ -6,21 +6,21 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import mutate
-from schema.context import actor_of
-from schema.errors import MutationError
-from schema.ids import decode_id, input_id, input_ids, optional_input_id, to_global_id
-from schema.types import Ticket
-from services import assignments as svc
+from deskql.resolvers.common import mutate
+from deskql.schema.context import actor_of
+from deskql.schema.errors import MutationError
+from deskql.schema.ids import decode_id, input_id, input_ids, optional_input_id, to_global_id
+from deskql.schema.types import Ticket
+from deskql.services import assignments as svc
 
 if TYPE_CHECKING:
-    from schema.tickets import TagCount
-    from schema.workflows_assign import TicketAssignInput, TicketTakeInput
+    from deskql.schema.tickets import TagCount
+    from deskql.schema.workflows_assign import TicketAssignInput, TicketTakeInput
 
 
 async def ticket_assign(info: strawberry.Info, input: TicketAssignInput) -> Any:
     """`ticketAssign`."""
-    from schema.workflows_assign import TicketAssignPayload, TicketAssignResult
+    from deskql.schema.workflows_assign import TicketAssignPayload, TicketAssignResult
 
     async def run() -> dict[str, Any]:
         results = await svc.assign_tickets(
@@ -48,7 +48,7 @@ async def ticket_assign(info: strawberry.Info, input: TicketAssignInput) -> Any:
 
 async def ticket_take(info: strawberry.Info, input: TicketTakeInput) -> Any:
     """`ticketTake`."""
-    from schema.tickets import TicketPayload
+    from deskql.schema.tickets import TicketPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.take_ticket(
@@ -63,7 +63,7 @@ async def top_tags(
     info: strawberry.Info, *, department_id: str | None, first: int
 ) -> list[TagCount]:
     """`topTags`."""
-    from schema.tickets import TagCount
+    from deskql.schema.tickets import TagCount
 
     rows = await svc.top_tags(
         actor_of(info),

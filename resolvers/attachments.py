@@ -6,19 +6,19 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import mutate
-from schema.context import actor_of
-from schema.ids import input_id, optional_input_id
-from schema.types import Attachment
-from services import attachments as svc
+from deskql.resolvers.common import mutate
+from deskql.schema.context import actor_of
+from deskql.schema.ids import input_id, optional_input_id
+from deskql.schema.types import Attachment
+from deskql.services import attachments as svc
 
 if TYPE_CHECKING:
-    from schema.attachments import AttachmentDeleteInput, AttachmentUploadInput
+    from deskql.schema.attachments import AttachmentDeleteInput, AttachmentUploadInput
 
 
 async def attachment_upload(info: strawberry.Info, input: AttachmentUploadInput) -> Any:
     """`attachmentUpload`."""
-    from schema.attachments import AttachmentPayload
+    from deskql.schema.attachments import AttachmentPayload
 
     async def run() -> dict[str, Any]:
         settings = info.context.settings
@@ -40,7 +40,7 @@ async def attachment_upload(info: strawberry.Info, input: AttachmentUploadInput)
 
 async def attachment_delete(info: strawberry.Info, input: AttachmentDeleteInput) -> Any:
     """`attachmentDelete`."""
-    from schema.attachments import AttachmentPayload
+    from deskql.schema.attachments import AttachmentPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.delete_attachment(

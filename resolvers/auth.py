@@ -8,19 +8,19 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from tortoise.expressions import Q
 
-import models
-from models.enums import TokenKind
-from resolvers.common import mutate, page
-from schema.connections import Connection
-from schema.context import actor_of
-from schema.errors import errors_of
-from schema.ids import input_id
-from schema.types import Agent, ApiToken
-from services import auth, throttle, validation
-from services.errors import ErrorCode, Errors, ValidationFailed
+from deskql import models
+from deskql.models.enums import TokenKind
+from deskql.resolvers.common import mutate, page
+from deskql.schema.connections import Connection
+from deskql.schema.context import actor_of
+from deskql.schema.errors import errors_of
+from deskql.schema.ids import input_id
+from deskql.schema.types import Agent, ApiToken
+from deskql.services import auth, throttle, validation
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
 
 if TYPE_CHECKING:
-    from schema.auth import ApiTokenCreateInput, ApiTokenRevokeInput, LoginInput
+    from deskql.schema.auth import ApiTokenCreateInput, ApiTokenRevokeInput, LoginInput
 
 
 async def me(info: strawberry.Info) -> Agent:
@@ -45,7 +45,7 @@ async def api_tokens(
 
 async def login(info: strawberry.Info, input: LoginInput) -> Any:
     """`login`."""
-    from schema.auth import LoginPayload
+    from deskql.schema.auth import LoginPayload
 
     async def run() -> dict[str, Any]:
         settings = info.context.settings
@@ -78,7 +78,7 @@ def client_address(info: strawberry.Info) -> str | None:
 
 async def logout(info: strawberry.Info) -> Any:
     """`logout`."""
-    from schema.auth import ApiTokenRevokePayload
+    from deskql.schema.auth import ApiTokenRevokePayload
 
     async def run() -> dict[str, Any]:
         actor = actor_of(info)
@@ -91,7 +91,7 @@ async def logout(info: strawberry.Info) -> Any:
 
 async def api_token_create(info: strawberry.Info, input: ApiTokenCreateInput) -> Any:
     """`apiTokenCreate`."""
-    from schema.auth import ApiTokenCreatePayload
+    from deskql.schema.auth import ApiTokenCreatePayload
 
     async def run() -> dict[str, Any]:
         actor = actor_of(info)
@@ -114,7 +114,7 @@ async def api_token_create(info: strawberry.Info, input: ApiTokenCreateInput) ->
 
 async def api_token_revoke(info: strawberry.Info, input: ApiTokenRevokeInput) -> Any:
     """`apiTokenRevoke`."""
-    from schema.auth import ApiTokenRevokePayload
+    from deskql.schema.auth import ApiTokenRevokePayload
 
     async def run() -> dict[str, Any]:
         row = await auth.revoke_token(

@@ -6,19 +6,19 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import mutate
-from schema.context import actor_of
-from schema.ids import InvalidId, from_global_id, input_id
-from schema.types import Comment
-from services import comments as svc
-from services.errors import ErrorCode, ValidationFailed
+from deskql.resolvers.common import mutate
+from deskql.schema.context import actor_of
+from deskql.schema.ids import InvalidId, from_global_id, input_id
+from deskql.schema.types import Comment
+from deskql.services import comments as svc
+from deskql.services.errors import ErrorCode, ValidationFailed
 
 if TYPE_CHECKING:
-    from schema.comments import CommentDeleteInput, CommentEditInput, RecordCommentAddInput
+    from deskql.schema.comments import CommentDeleteInput, CommentEditInput, RecordCommentAddInput
 
 
 def _payload() -> Any:
-    from schema.comments import CommentPayload
+    from deskql.schema.comments import CommentPayload
 
     return CommentPayload
 

@@ -7,9 +7,9 @@ from typing import Any, TypeVar
 
 import strawberry
 
-from schema.connections import Connection, paginate
-from schema.errors import errors_of
-from services.errors import ValidationFailed
+from deskql.schema.connections import Connection, paginate
+from deskql.schema.errors import errors_of
+from deskql.services.errors import ValidationFailed
 
 P = TypeVar("P")
 

@@ -8,19 +8,19 @@ from typing import Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-import models
-from resolvers.common import mutate
-from resolvers.customer_overview import _loader
-from schema.context import actor_of
-from schema.ids import input_id
-from schema.types import Account, Contact
-from services import crm as svc
+from deskql import models
+from deskql.resolvers.common import mutate
+from deskql.resolvers.customer_overview import _loader
+from deskql.schema.context import actor_of
+from deskql.schema.ids import input_id
+from deskql.schema.types import Account, Contact
+from deskql.services import crm as svc
 
 _TYPES = {"contact": ("Contact", "contactId"), "account": ("Account", "accountId")}
 
 
 def _record(link: models.CrmLink) -> Any:
-    from schema.crm import CrmField, CrmRecord
+    from deskql.schema.crm import CrmField, CrmRecord
 
     return CrmRecord(
         id=link.external_id,
@@ -48,7 +48,7 @@ async def record(info: strawberry.Info, *, kind: str, pk: int) -> Any:
 
 
 async def _payload(kind: str, run: Any) -> Any:
-    from schema.crm import AccountCrmPayload, ContactCrmPayload
+    from deskql.schema.crm import AccountCrmPayload, ContactCrmPayload
 
     return await mutate(ContactCrmPayload if kind == "contact" else AccountCrmPayload, run)
 

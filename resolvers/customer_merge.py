@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import mutate
-from schema.context import actor_of
-from schema.ids import input_id, input_ids
-from schema.types import Account, Contact
-from services import contact_merge as svc
+from deskql.resolvers.common import mutate
+from deskql.schema.context import actor_of
+from deskql.schema.ids import input_id, input_ids
+from deskql.schema.types import Account, Contact
+from deskql.services import contact_merge as svc
 
 if TYPE_CHECKING:
-    from schema.customer_merge import AccountMergeInput, ContactMergeInput
+    from deskql.schema.customer_merge import AccountMergeInput, ContactMergeInput
 
 
 def _choices(input: Any, type_name: str) -> dict[str, int]:
@@ -25,7 +25,7 @@ def _choices(input: Any, type_name: str) -> dict[str, int]:
 
 async def contact_merge(info: strawberry.Info, input: ContactMergeInput) -> Any:
     """`contactMerge`."""
-    from schema.customer_merge import ContactMergePayload
+    from deskql.schema.customer_merge import ContactMergePayload
 
     async def run() -> dict[str, Any]:
         row = await svc.merge(
@@ -42,7 +42,7 @@ async def contact_merge(info: strawberry.Info, input: ContactMergeInput) -> Any:
 
 async def account_merge(info: strawberry.Info, input: AccountMergeInput) -> Any:
     """`accountMerge`."""
-    from schema.customer_merge import AccountMergePayload
+    from deskql.schema.customer_merge import AccountMergePayload
 
     async def run() -> dict[str, Any]:
         row = await svc.merge(

@@ -8,14 +8,14 @@ from typing import Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from models.enums import TicketStatus
-from resolvers.common import page
-from schema.connections import Connection
-from schema.context import actor_of
-from schema.customer_overview import CustomerOverview, TicketStatusCount
-from schema.lookahead import node_selection
-from schema.types import Attachment
-from services import customer_overview as svc
+from deskql.models.enums import TicketStatus
+from deskql.resolvers.common import page
+from deskql.schema.connections import Connection
+from deskql.schema.context import actor_of
+from deskql.schema.customer_overview import CustomerOverview, TicketStatusCount
+from deskql.schema.lookahead import node_selection
+from deskql.schema.types import Attachment
+from deskql.services import customer_overview as svc
 
 
 def _loader(info: strawberry.Info, name: str, build: Any) -> DataLoader[Any, Any]:

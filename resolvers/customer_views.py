@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-import models
-from resolvers.common import mutate, page
-from schema.connections import Connection
-from schema.context import actor_of
-from schema.ids import InvalidId, decode_id, input_id, public_changes
-from services import customer_views as svc
-from services.errors import ErrorCode, ValidationFailed
+from deskql import models
+from deskql.resolvers.common import mutate, page
+from deskql.schema.connections import Connection
+from deskql.schema.context import actor_of
+from deskql.schema.ids import InvalidId, decode_id, input_id, public_changes
+from deskql.services import customer_views as svc
+from deskql.services.errors import ErrorCode, ValidationFailed
 
 if TYPE_CHECKING:
-    from schema.customer_views import (
+    from deskql.schema.customer_views import (
         CustomerView,
         CustomerViewCreateInput,
         CustomerViewDeleteInput,
@@ -32,9 +32,9 @@ def standard_id(kind: str, which: svc.StandardCustomerView) -> str:
 
 def to_object(view: svc.CustomerView) -> CustomerView:
     """The GraphQL object of a view."""
-    from schema.customer_views import CustomerView, CustomerViewKind, CustomerViewSort
-    from schema.ids import to_global_id
-    from schema.tickets import SortDirection
+    from deskql.schema.customer_views import CustomerView, CustomerViewKind, CustomerViewSort
+    from deskql.schema.ids import to_global_id
+    from deskql.schema.tickets import SortDirection
 
     row = view.row
     return CustomerView(
@@ -118,7 +118,7 @@ def _kind_criteria(input: Any, kind: str) -> svc.Criteria | None:
 
 async def create(info: strawberry.Info, input: CustomerViewCreateInput) -> Any:
     """`customerViewCreate`."""
-    from schema.customer_views import CustomerViewPayload
+    from deskql.schema.customer_views import CustomerViewPayload
 
     async def run() -> dict[str, Any]:
         kind = input.kind.value
@@ -138,7 +138,7 @@ async def create(info: strawberry.Info, input: CustomerViewCreateInput) -> Any:
 
 async def update(info: strawberry.Info, input: CustomerViewUpdateInput) -> Any:
     """`customerViewUpdate`."""
-    from schema.customer_views import CustomerViewPayload
+    from deskql.schema.customer_views import CustomerViewPayload
 
     async def run() -> dict[str, Any]:
         actor = actor_of(info)
@@ -160,7 +160,7 @@ async def update(info: strawberry.Info, input: CustomerViewUpdateInput) -> Any:
 
 async def delete(info: strawberry.Info, input: CustomerViewDeleteInput) -> Any:
     """`customerViewDelete`."""
-    from schema.customer_views import CustomerViewPayload
+    from deskql.schema.customer_views import CustomerViewPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.delete_view(
@@ -174,7 +174,7 @@ async def delete(info: strawberry.Info, input: CustomerViewDeleteInput) -> Any:
 async def resolve_view(info: strawberry.Info, *, view_id: str, kind: str) -> svc.CustomerView:
     """The view behind `contacts(viewId:)` / `accounts(viewId:)`: a top-level NOT_FOUND error
     when it does not exist or the actor may not use it."""
-    from services.views import ViewNotFound
+    from deskql.services.views import ViewNotFound
 
     try:
         which = parse_view_id(view_id, kind)

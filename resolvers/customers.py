@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import given, mutate, page
-from schema.connections import Connection
-from schema.context import actor_of
-from schema.ids import decode_id, input_id, input_ids, optional_input_id
-from schema.types import Account, Contact, Product
-from services import customers as svc
+from deskql.resolvers.common import given, mutate, page
+from deskql.schema.connections import Connection
+from deskql.schema.context import actor_of
+from deskql.schema.ids import decode_id, input_id, input_ids, optional_input_id
+from deskql.schema.types import Account, Contact, Product
+from deskql.services import customers as svc
 
 if TYPE_CHECKING:
-    from schema.customers import (
+    from deskql.schema.customers import (
         AccountCreateInput,
         AccountDeleteInput,
         AccountFilter,
@@ -72,7 +72,7 @@ async def contacts(
     """`contacts`: a page of contacts (of a view, CUS-7)."""
     actor = actor_of(info)
     if view_id is not None:
-        from resolvers import customer_views
+        from deskql.resolvers import customer_views
 
         query = await customer_views.view_query(
             info, kind="CONTACT", view_id=view_id, filter=filter, sort=sort
@@ -100,7 +100,7 @@ async def _primed(
     info: strawberry.Info, kind: str, query: Any, first: int | None, after: str | None, convert: Any
 ) -> Any:
     """A page of contacts or accounts with what its nodes select loaded ahead (overview)."""
-    from resolvers.customer_overview import prime_overviews
+    from deskql.resolvers.customer_overview import prime_overviews
 
     connection = await page(info, query, first=first, after=after, convert=convert)
     await prime_overviews(info, kind=kind, pks=[edge.node.pk for edge in connection.edges])
@@ -109,7 +109,7 @@ async def _primed(
 
 async def contact_create(info: strawberry.Info, input: ContactCreateInput) -> Any:
     """`contactCreate`."""
-    from schema.customers import ContactPayload
+    from deskql.schema.customers import ContactPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.create_contact(
@@ -145,7 +145,7 @@ _CONTACT_FIELDS = {
 
 async def contact_update(info: strawberry.Info, input: ContactUpdateInput) -> Any:
     """`contactUpdate`."""
-    from schema.customers import ContactPayload
+    from deskql.schema.customers import ContactPayload
 
     async def run() -> dict[str, Any]:
         contact_id = input_id(input.id, "Contact", "id")
@@ -159,7 +159,7 @@ async def contact_update(info: strawberry.Info, input: ContactUpdateInput) -> An
 
 async def contact_delete(info: strawberry.Info, input: ContactDeleteInput) -> Any:
     """`contactDelete`."""
-    from schema.customers import ContactPayload
+    from deskql.schema.customers import ContactPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.delete_contact(
@@ -190,7 +190,7 @@ async def accounts(
 ) -> Connection[Account]:
     """`accounts`: a page of accounts (of a view, CUS-7)."""
     if view_id is not None:
-        from resolvers import customer_views
+        from deskql.resolvers import customer_views
 
         query = await customer_views.view_query(
             info, kind="ACCOUNT", view_id=view_id, filter=filter, sort=sort
@@ -207,7 +207,7 @@ async def accounts(
 
 async def account_create(info: strawberry.Info, input: AccountCreateInput) -> Any:
     """`accountCreate`."""
-    from schema.customers import AccountPayload
+    from deskql.schema.customers import AccountPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.create_account(
@@ -236,7 +236,7 @@ _ACCOUNT_FIELDS = {
 
 async def account_update(info: strawberry.Info, input: AccountUpdateInput) -> Any:
     """`accountUpdate`."""
-    from schema.customers import AccountPayload
+    from deskql.schema.customers import AccountPayload
 
     async def run() -> dict[str, Any]:
         account_id = input_id(input.id, "Account", "id")
@@ -250,7 +250,7 @@ async def account_update(info: strawberry.Info, input: AccountUpdateInput) -> An
 
 async def account_delete(info: strawberry.Info, input: AccountDeleteInput) -> Any:
     """`accountDelete`."""
-    from schema.customers import AccountPayload
+    from deskql.schema.customers import AccountPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.delete_account(
@@ -290,7 +290,7 @@ async def products(
 
 async def product_create(info: strawberry.Info, input: ProductCreateInput) -> Any:
     """`productCreate`."""
-    from schema.customers import ProductPayload
+    from deskql.schema.customers import ProductPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.create_product(
@@ -306,7 +306,7 @@ _PRODUCT_FIELDS = {"name": "name", "code": "code", "description": "description"}
 
 async def product_update(info: strawberry.Info, input: ProductUpdateInput) -> Any:
     """`productUpdate`."""
-    from schema.customers import ProductPayload
+    from deskql.schema.customers import ProductPayload
 
     async def run() -> dict[str, Any]:
         product_id = input_id(input.id, "Product", "id")
@@ -319,7 +319,7 @@ async def product_update(info: strawberry.Info, input: ProductUpdateInput) -> An
 
 async def product_delete(info: strawberry.Info, input: ProductDeleteInput) -> Any:
     """`productDelete`."""
-    from schema.customers import ProductPayload
+    from deskql.schema.customers import ProductPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.delete_product(

@@ -9,10 +9,17 @@ from typing import Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from schema.connections import Connection, Edge, PageInfo, check_first, decode_cursor, encode_cursor
-from schema.context import actor_of
-from schema.types import Account, Contact
-from services import duplicates as svc
+from deskql.schema.connections import (
+    Connection,
+    Edge,
+    PageInfo,
+    check_first,
+    decode_cursor,
+    encode_cursor,
+)
+from deskql.schema.context import actor_of
+from deskql.schema.types import Account, Contact
+from deskql.services import duplicates as svc
 
 
 @dataclass

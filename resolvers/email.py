@@ -7,19 +7,19 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import given, mutate, page
-from schema.connections import Connection
-from schema.context import actor_of
-from schema.ids import decode_id, input_id
-from schema.types import Ticket
-from services import email_settings as settings_svc
-from services import mail_inbound
-from services import support_addresses as addresses
-from services.tickets import get_ticket
+from deskql.resolvers.common import given, mutate, page
+from deskql.schema.connections import Connection
+from deskql.schema.context import actor_of
+from deskql.schema.ids import decode_id, input_id
+from deskql.schema.types import Ticket
+from deskql.services import email_settings as settings_svc
+from deskql.services import mail_inbound
+from deskql.services import support_addresses as addresses
+from deskql.services.tickets import get_ticket
 
 if TYPE_CHECKING:
-    from models.enums import InboundStatus
-    from schema.email import (
+    from deskql.models.enums import InboundStatus
+    from deskql.schema.email import (
         EmailSettings,
         EmailSettingsUpdateInput,
         InboundMessage,
@@ -52,7 +52,7 @@ async def support_addresses(
     info: strawberry.Info, *, first: int | None, after: str | None
 ) -> Connection[SupportAddress]:
     """`supportAddresses`."""
-    from schema.email import SupportAddress
+    from deskql.schema.email import SupportAddress
 
     return await page(
         info,
@@ -67,7 +67,7 @@ async def inbound_messages(
     info: strawberry.Info, *, status: InboundStatus | None, first: int | None, after: str | None
 ) -> Connection[InboundMessage]:
     """`inboundMessages(status:)`."""
-    from schema.email import InboundMessage
+    from deskql.schema.email import InboundMessage
 
     return await page(
         info,
@@ -81,7 +81,7 @@ async def inbound_messages(
 def _settings_object(
     department_pk: int | None, stored: dict[str, bool | None], eff: settings_svc.Effective
 ) -> EmailSettings:
-    from schema.email import EffectiveEmailSettings, EmailSettings
+    from deskql.schema.email import EffectiveEmailSettings, EmailSettings
 
     return EmailSettings(
         department_pk=department_pk,
@@ -99,7 +99,7 @@ async def email_settings(info: strawberry.Info, *, department_id: str | None) ->
 
 async def support_address_create(info: strawberry.Info, input: SupportAddressCreateInput) -> Any:
     """`supportAddressCreate`."""
-    from schema.email import SupportAddress, SupportAddressPayload
+    from deskql.schema.email import SupportAddress, SupportAddressPayload
 
     async def run() -> dict[str, Any]:
         dept = (
@@ -121,7 +121,7 @@ async def support_address_create(info: strawberry.Info, input: SupportAddressCre
 
 async def support_address_update(info: strawberry.Info, input: SupportAddressUpdateInput) -> Any:
     """`supportAddressUpdate`."""
-    from schema.email import SupportAddress, SupportAddressPayload
+    from deskql.schema.email import SupportAddress, SupportAddressPayload
 
     async def run() -> dict[str, Any]:
         pk = input_id(input.id, "SupportAddress", "id")
@@ -147,7 +147,7 @@ async def support_address_update(info: strawberry.Info, input: SupportAddressUpd
 
 async def support_address_delete(info: strawberry.Info, input: SupportAddressDeleteInput) -> Any:
     """`supportAddressDelete`."""
-    from schema.email import SupportAddress, SupportAddressPayload
+    from deskql.schema.email import SupportAddress, SupportAddressPayload
 
     async def run() -> dict[str, Any]:
         pk = input_id(input.id, "SupportAddress", "id")
@@ -159,7 +159,7 @@ async def support_address_delete(info: strawberry.Info, input: SupportAddressDel
 
 async def email_settings_update(info: strawberry.Info, input: EmailSettingsUpdateInput) -> Any:
     """`emailSettingsUpdate`."""
-    from schema.email import EmailSettingsPayload
+    from deskql.schema.email import EmailSettingsPayload
 
     async def run() -> dict[str, Any]:
         pk = (
@@ -180,7 +180,7 @@ async def inbound_message_reprocess(
     info: strawberry.Info, input: InboundMessageReprocessInput
 ) -> Any:
     """`inboundMessageReprocess`."""
-    from schema.email import InboundMessage, InboundMessagePayload
+    from deskql.schema.email import InboundMessage, InboundMessagePayload
 
     async def run() -> dict[str, Any]:
         pk = input_id(input.id, "InboundMessage", "id")
@@ -196,7 +196,7 @@ async def inbound_message_reprocess(
 
 async def ticket_mark_spam(info: strawberry.Info, input: TicketMarkSpamInput) -> Any:
     """`ticketMarkSpam`."""
-    from schema.email import TicketSpamPayload
+    from deskql.schema.email import TicketSpamPayload
 
     async def run() -> dict[str, Any]:
         pk = input_id(input.ticket_id, "Ticket", "ticketId")
@@ -210,7 +210,7 @@ async def ticket_mark_spam(info: strawberry.Info, input: TicketMarkSpamInput) ->
 
 async def ticket_unmark_spam(info: strawberry.Info, input: TicketUnmarkSpamInput) -> Any:
     """`ticketUnmarkSpam`."""
-    from schema.email import TicketSpamPayload
+    from deskql.schema.email import TicketSpamPayload
 
     async def run() -> dict[str, Any]:
         pk = input_id(input.ticket_id, "Ticket", "ticketId")

@@ -6,17 +6,17 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import mutate
-from resolvers.customer_views import parse_view_id as customer_view_id
-from resolvers.views import parse_view_id as ticket_view_id
-from schema.context import actor_of
-from schema.ids import InvalidId
-from services import exports as svc
-from services import ticket_print
-from services.errors import ErrorCode, ValidationFailed
+from deskql.resolvers.common import mutate
+from deskql.resolvers.customer_views import parse_view_id as customer_view_id
+from deskql.resolvers.views import parse_view_id as ticket_view_id
+from deskql.schema.context import actor_of
+from deskql.schema.ids import InvalidId
+from deskql.services import exports as svc
+from deskql.services import ticket_print
+from deskql.services.errors import ErrorCode, ValidationFailed
 
 if TYPE_CHECKING:
-    from schema.exports import ExportCreateInput
+    from deskql.schema.exports import ExportCreateInput
 
 
 def _ref(kind: str, view_id: str) -> svc.ViewRef:
@@ -33,7 +33,7 @@ def _ref(kind: str, view_id: str) -> svc.ViewRef:
 
 async def export_create(info: strawberry.Info, input: ExportCreateInput) -> Any:
     """`exportCreate`."""
-    from schema.exports import ExportPayload
+    from deskql.schema.exports import ExportPayload
 
     async def run() -> dict[str, Any]:
         ref = _ref(input.kind.value, input.view_id)

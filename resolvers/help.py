@@ -11,21 +11,21 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from graphql import GraphQLError
 
-import models
-from realtime import help_stream
-from realtime.hub import SLOW_CONSUMER_CODE, SLOW_CONSUMER_REASON
-from realtime.streams import close_slow_consumer, connection_token
-from resolvers.common import mutate, page
-from schema.errors import errors_of
-from schema.ids import decode_id, input_id
-from services import throttle
-from services.errors import ClientError, ValidationFailed
-from services.helpcenter import access, links, options, ratings
-from services.helpcenter import articles as articles_service
-from services.helpcenter import tickets as svc
+from deskql import models
+from deskql.realtime import help_stream
+from deskql.realtime.hub import SLOW_CONSUMER_CODE, SLOW_CONSUMER_REASON
+from deskql.realtime.streams import close_slow_consumer, connection_token
+from deskql.resolvers.common import mutate, page
+from deskql.schema.errors import errors_of
+from deskql.schema.ids import decode_id, input_id
+from deskql.services import throttle
+from deskql.services.errors import ClientError, ValidationFailed
+from deskql.services.helpcenter import access, links, options, ratings
+from deskql.services.helpcenter import articles as articles_service
+from deskql.services.helpcenter import tickets as svc
 
 if TYPE_CHECKING:
-    from schema.help.root import (
+    from deskql.schema.help.root import (
         EmailSentPayload,
         HelpCenterInfo,
         LinkUseInput,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
         TicketRatePayload,
         TicketReplyInput,
     )
-    from schema.help.types import HelpTicket, TicketUpdate, Viewer
+    from deskql.schema.help.types import HelpTicket, TicketUpdate, Viewer
 
 
 class NotFound(ClientError):
@@ -51,13 +51,13 @@ class NotFound(ClientError):
 
 
 def _root() -> Any:
-    from schema.help import root
+    from deskql.schema.help import root
 
     return root
 
 
 def _types() -> Any:
-    from schema.help import types
+    from deskql.schema.help import types
 
     return types
 
@@ -65,7 +65,7 @@ def _types() -> Any:
 async def _viewer(contact_id: int) -> Viewer:
     contact = await models.Contact.get(id=contact_id).select_related("account", "login")
     t = _types()
-    from schema.ids import to_global_id
+    from deskql.schema.ids import to_global_id
 
     return t.Viewer(
         id=strawberry.ID(to_global_id("Contact", contact.id)),

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-import models
-from models.helpcenter import ContactLinkKind
-from resolvers.common import mutate
-from schema.context import actor_of
-from schema.ids import input_id
-from services.helpcenter import access, links, options
+from deskql import models
+from deskql.models.helpcenter import ContactLinkKind
+from deskql.resolvers.common import mutate
+from deskql.schema.context import actor_of
+from deskql.schema.ids import input_id
+from deskql.services.helpcenter import access, links, options
 
 if TYPE_CHECKING:
-    from schema.helpcenter import (
+    from deskql.schema.helpcenter import (
         ContactHelpCenterAccessUpdateInput,
         ContactPortalInviteInput,
         HelpCenterAccess,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def _schema() -> Any:
-    from schema import helpcenter
+    from deskql.schema import helpcenter
 
     return helpcenter
 
@@ -77,7 +77,7 @@ async def ticket_rating(info: strawberry.Info, ticket_pk: int) -> TicketRating |
 
 async def invite(info: strawberry.Info, input: ContactPortalInviteInput) -> Any:
     """`contactPortalInvite`."""
-    from schema.types import Contact
+    from deskql.schema.types import Contact
 
     actor = actor_of(info)
 

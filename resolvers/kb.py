@@ -9,20 +9,20 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-import models
-from resolvers.common import given, mutate, page
-from schema.connections import Connection
-from schema.context import actor_of
-from schema.ids import decode_id, input_id, optional_input_id
-from schema.kb_types import Article, ArticleCategory
-from schema.types import Activity, Comment
-from services import comments, follows, policies
-from services.errors import ClientError
-from services.kb import articles as svc
-from services.kb import categories, public
+from deskql import models
+from deskql.resolvers.common import given, mutate, page
+from deskql.schema.connections import Connection
+from deskql.schema.context import actor_of
+from deskql.schema.ids import decode_id, input_id, optional_input_id
+from deskql.schema.kb_types import Article, ArticleCategory
+from deskql.schema.types import Activity, Comment
+from deskql.services import comments, follows, policies
+from deskql.services.errors import ClientError
+from deskql.services.kb import articles as svc
+from deskql.services.kb import categories, public
 
 if TYPE_CHECKING:
-    from schema.kb import (
+    from deskql.schema.kb import (
         ArticleCategoryCreateInput,
         ArticleCategoryDeleteInput,
         ArticleCategoryUpdateInput,
@@ -188,7 +188,7 @@ async def article_categories(info: strawberry.Info) -> list[ArticleCategory]:
 
 
 def _article_payload() -> Any:
-    from schema.kb import ArticlePayload
+    from deskql.schema.kb import ArticlePayload
 
     return ArticlePayload
 
@@ -298,7 +298,7 @@ async def article_vote(info: strawberry.Info, input: ArticleVoteInput) -> Any:
 
 async def article_follow(info: strawberry.Info, input: ArticleIdInput, follow: bool) -> Any:
     """`articleFollow` / `articleUnfollow`."""
-    from schema.kb import ArticleFollowPayload
+    from deskql.schema.kb import ArticleFollowPayload
 
     async def run() -> dict[str, Any]:
         call = follows.follow_record if follow else follows.unfollow_record
@@ -314,7 +314,7 @@ async def article_follow(info: strawberry.Info, input: ArticleIdInput, follow: b
 
 
 def _category_payload() -> Any:
-    from schema.kb import ArticleCategoryPayload
+    from deskql.schema.kb import ArticleCategoryPayload
 
     return ArticleCategoryPayload
 

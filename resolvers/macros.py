@@ -6,17 +6,17 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import mutate, page
-from schema.connections import Connection
-from schema.context import actor_of
-from schema.errors import MutationError
-from schema.ids import input_id, input_ids, public_changes
-from schema.types import Ticket
-from services import macros as svc
-from services.errors import Errors, ValidationFailed
+from deskql.resolvers.common import mutate, page
+from deskql.schema.connections import Connection
+from deskql.schema.context import actor_of
+from deskql.schema.errors import MutationError
+from deskql.schema.ids import input_id, input_ids, public_changes
+from deskql.schema.types import Ticket
+from deskql.services import macros as svc
+from deskql.services.errors import Errors, ValidationFailed
 
 if TYPE_CHECKING:
-    from schema.macros import (
+    from deskql.schema.macros import (
         Macro,
         MacroActionInput,
         MacroApplyInput,
@@ -68,8 +68,8 @@ async def macros(
     info: strawberry.Info, *, department_id: str | None, first: int | None, after: str | None
 ) -> Connection[Macro]:
     """`macros(departmentId, first, after)`."""
-    from schema.ids import decode_id
-    from schema.macros import Macro
+    from deskql.schema.ids import decode_id
+    from deskql.schema.macros import Macro
 
     dept = decode_id(department_id, "Department") if department_id is not None else None
     query = svc.list_macros(actor_of(info), department_id=dept)
@@ -78,7 +78,7 @@ async def macros(
 
 async def macro_create(info: strawberry.Info, input: MacroCreateInput) -> Any:
     """`macroCreate`."""
-    from schema.macros import Macro, MacroPayload
+    from deskql.schema.macros import Macro, MacroPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.create_macro(
@@ -95,7 +95,7 @@ async def macro_create(info: strawberry.Info, input: MacroCreateInput) -> Any:
 
 async def macro_update(info: strawberry.Info, input: MacroUpdateInput) -> Any:
     """`macroUpdate`."""
-    from schema.macros import Macro, MacroPayload
+    from deskql.schema.macros import Macro, MacroPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.update_macro(
@@ -112,7 +112,7 @@ async def macro_update(info: strawberry.Info, input: MacroUpdateInput) -> Any:
 
 async def macro_delete(info: strawberry.Info, input: MacroDeleteInput) -> Any:
     """`macroDelete`."""
-    from schema.macros import Macro, MacroPayload
+    from deskql.schema.macros import Macro, MacroPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.delete_macro(actor_of(info), macro_id=input_id(input.id, "Macro", "id"))
@@ -123,8 +123,8 @@ async def macro_delete(info: strawberry.Info, input: MacroDeleteInput) -> Any:
 
 async def macro_apply(info: strawberry.Info, input: MacroApplyInput) -> Any:
     """`macroApply`."""
-    from schema.ids import to_global_id
-    from schema.macros import Macro, MacroApplyPayload, MacroTicketResult
+    from deskql.schema.ids import to_global_id
+    from deskql.schema.macros import Macro, MacroApplyPayload, MacroTicketResult
 
     def empty(errors: list[MutationError]) -> MacroApplyPayload:
         return MacroApplyPayload(

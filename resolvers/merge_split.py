@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import mutate
-from schema.context import actor_of
-from schema.ids import input_id, input_ids
-from schema.types import Ticket
-from services import merge_split as svc
-from services import policies
+from deskql.resolvers.common import mutate
+from deskql.schema.context import actor_of
+from deskql.schema.ids import input_id, input_ids
+from deskql.schema.types import Ticket
+from deskql.services import merge_split as svc
+from deskql.services import policies
 
 if TYPE_CHECKING:
-    from schema.merge_split import TicketMergeInput, TicketSplitInput
+    from deskql.schema.merge_split import TicketMergeInput, TicketSplitInput
 
 
 async def linked_ticket(info: strawberry.Info, pk: int | None) -> Ticket | None:
@@ -29,7 +29,7 @@ async def linked_ticket(info: strawberry.Info, pk: int | None) -> Ticket | None:
 
 async def ticket_split(info: strawberry.Info, input: TicketSplitInput) -> Any:
     """`ticketSplit`."""
-    from schema.merge_split import TicketSplitPayload
+    from deskql.schema.merge_split import TicketSplitPayload
 
     async def run() -> dict[str, Any]:
         new, source = await svc.split_ticket(
@@ -42,7 +42,7 @@ async def ticket_split(info: strawberry.Info, input: TicketSplitInput) -> Any:
 
 async def ticket_merge(info: strawberry.Info, input: TicketMergeInput) -> Any:
     """`ticketMerge`."""
-    from schema.merge_split import TicketMergePayload
+    from deskql.schema.merge_split import TicketMergePayload
 
     async def run() -> dict[str, Any]:
         target, sources = await svc.merge_tickets(

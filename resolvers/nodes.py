@@ -10,13 +10,13 @@ from typing import Any
 import strawberry
 from tortoise.queryset import QuerySet
 
-import models
-from schema.context import actor_of
-from schema.ids import InvalidId, from_global_id
-from schema.types import CONVERTERS, Node, Organisation
-from services import policies
-from services.auth import Actor
-from services.errors import ClientError
+from deskql import models
+from deskql.schema.context import actor_of
+from deskql.schema.ids import InvalidId, from_global_id
+from deskql.schema.types import CONVERTERS, Node, Organisation
+from deskql.services import policies
+from deskql.services.auth import Actor
+from deskql.services.errors import ClientError
 
 # Which rows of a type the actor may see, and how those rows become the GraphQL objects.
 Rows = Callable[[Actor], QuerySet[Any]]
@@ -38,21 +38,34 @@ def _visible(model: type[Any]) -> Rows:
 def _types() -> dict[str, tuple[Rows, Convert]]:
     """Every Node type by name: its rows the actor may see (policies.visible, or the rule of
     the service whose list shows them) and how they become objects."""
-    from resolvers import customer_views as views_resolver
-    from resolvers.outbound import to_from_address
-    from resolvers.realtime import to_notifications
-    from resolvers.time_tracking import to_entry, to_timer
-    from schema.activities.types import Call, Event, Task
-    from schema.email import InboundMessage, SupportAddress
-    from schema.helpcenter import TicketRating
-    from schema.kb_types import Article, ArticleCategory
-    from schema.macros import Macro
-    from schema.outbound import Draft, EmailTemplate, OutgoingEmail, TemplateFolder, TicketTemplate
-    from schema.webhooks import Webhook, WebhookDelivery
-    from services import customer_views, drafts, from_addresses, macros, templates, time_tracking
-    from services import notifications as notes
-    from services.activities import calls, events
-    from services.kb import articles, categories
+    from deskql.resolvers import customer_views as views_resolver
+    from deskql.resolvers.outbound import to_from_address
+    from deskql.resolvers.realtime import to_notifications
+    from deskql.resolvers.time_tracking import to_entry, to_timer
+    from deskql.schema.activities.types import Call, Event, Task
+    from deskql.schema.email import InboundMessage, SupportAddress
+    from deskql.schema.helpcenter import TicketRating
+    from deskql.schema.kb_types import Article, ArticleCategory
+    from deskql.schema.macros import Macro
+    from deskql.schema.outbound import (
+        Draft,
+        EmailTemplate,
+        OutgoingEmail,
+        TemplateFolder,
+        TicketTemplate,
+    )
+    from deskql.schema.webhooks import Webhook, WebhookDelivery
+    from deskql.services import (
+        customer_views,
+        drafts,
+        from_addresses,
+        macros,
+        templates,
+        time_tracking,
+    )
+    from deskql.services import notifications as notes
+    from deskql.services.activities import calls, events
+    from deskql.services.kb import articles, categories
 
     async def from_address_objects(
         info: strawberry.Info, actor: Actor, rows: list[Any]

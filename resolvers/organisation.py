@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import mutate, page
-from schema.connections import Connection
-from schema.context import actor_of
-from schema.ids import decode_id, input_id, input_ids
-from schema.types import Agent, Department, Organisation, Team
-from services import organisation as svc
-from services.errors import ErrorCode, Errors
+from deskql.resolvers.common import mutate, page
+from deskql.schema.connections import Connection
+from deskql.schema.context import actor_of
+from deskql.schema.ids import decode_id, input_id, input_ids
+from deskql.schema.types import Agent, Department, Organisation, Team
+from deskql.services import organisation as svc
+from deskql.services.errors import ErrorCode, Errors
 
 if TYPE_CHECKING:
-    from schema.organisation import (
+    from deskql.schema.organisation import (
         AgentCreateInput,
         AgentDeleteInput,
         AgentFilter,
@@ -157,7 +157,7 @@ async def agent(info: strawberry.Info, id: str) -> Agent | None:
 
 async def organisation_update(info: strawberry.Info, input: OrganisationUpdateInput) -> Any:
     """`organisationUpdate`."""
-    from schema.organisation import OrganisationUpdatePayload
+    from deskql.schema.organisation import OrganisationUpdatePayload
 
     async def run() -> dict[str, Any]:
         values = _set_fields(input, ["name", "edition", "default_hourly_rate_cents"])
@@ -169,7 +169,7 @@ async def organisation_update(info: strawberry.Info, input: OrganisationUpdateIn
 
 async def department_create(info: strawberry.Info, input: DepartmentCreateInput) -> Any:
     """`departmentCreate`."""
-    from schema.organisation import DepartmentPayload
+    from deskql.schema.organisation import DepartmentPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.create_department(
@@ -182,7 +182,7 @@ async def department_create(info: strawberry.Info, input: DepartmentCreateInput)
 
 async def department_update(info: strawberry.Info, input: DepartmentUpdateInput) -> Any:
     """`departmentUpdate`."""
-    from schema.organisation import DepartmentPayload
+    from deskql.schema.organisation import DepartmentPayload
 
     async def run() -> dict[str, Any]:
         department_id = input_id(input.id, "Department", "id")
@@ -195,7 +195,7 @@ async def department_update(info: strawberry.Info, input: DepartmentUpdateInput)
 
 async def department_delete(info: strawberry.Info, input: DepartmentDeleteInput) -> Any:
     """`departmentDelete`."""
-    from schema.organisation import DepartmentPayload
+    from deskql.schema.organisation import DepartmentPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.delete_department(
@@ -208,7 +208,7 @@ async def department_delete(info: strawberry.Info, input: DepartmentDeleteInput)
 
 async def team_create(info: strawberry.Info, input: TeamCreateInput) -> Any:
     """`teamCreate`."""
-    from schema.organisation import TeamPayload
+    from deskql.schema.organisation import TeamPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.create_team(
@@ -225,7 +225,7 @@ async def team_create(info: strawberry.Info, input: TeamCreateInput) -> Any:
 
 async def team_update(info: strawberry.Info, input: TeamUpdateInput) -> Any:
     """`teamUpdate`."""
-    from schema.organisation import TeamPayload
+    from deskql.schema.organisation import TeamPayload
 
     async def run() -> dict[str, Any]:
         team_id = input_id(input.id, "Team", "id")
@@ -242,7 +242,7 @@ async def team_update(info: strawberry.Info, input: TeamUpdateInput) -> Any:
 
 async def team_members_set(info: strawberry.Info, input: TeamMembersSetInput) -> Any:
     """`teamMembersSet`."""
-    from schema.organisation import TeamPayload
+    from deskql.schema.organisation import TeamPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.set_team_members(
@@ -257,7 +257,7 @@ async def team_members_set(info: strawberry.Info, input: TeamMembersSetInput) ->
 
 async def team_delete(info: strawberry.Info, input: TeamDeleteInput) -> Any:
     """`teamDelete`."""
-    from schema.organisation import TeamPayload
+    from deskql.schema.organisation import TeamPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.delete_team(actor_of(info), team_id=input_id(input.id, "Team", "id"))
@@ -268,7 +268,7 @@ async def team_delete(info: strawberry.Info, input: TeamDeleteInput) -> Any:
 
 async def agent_create(info: strawberry.Info, input: AgentCreateInput) -> Any:
     """`agentCreate`."""
-    from schema.organisation import AgentPayload
+    from deskql.schema.organisation import AgentPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.create_agent(
@@ -293,7 +293,7 @@ _PROFILE_CLEARABLE = frozenset({"first_name", "avatar_url", "about", "hobbies"})
 
 async def agent_update(info: strawberry.Info, input: AgentUpdateInput) -> Any:
     """`agentUpdate`."""
-    from schema.organisation import AgentPayload
+    from deskql.schema.organisation import AgentPayload
 
     async def run() -> dict[str, Any]:
         agent_id = input_id(input.id, "Agent", "id")
@@ -329,7 +329,7 @@ async def agent_update(info: strawberry.Info, input: AgentUpdateInput) -> Any:
 
 async def agent_delete(info: strawberry.Info, input: AgentDeleteInput) -> Any:
     """`agentDelete`."""
-    from schema.organisation import AgentPayload
+    from deskql.schema.organisation import AgentPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.delete_agent(actor_of(info), agent_id=input_id(input.id, "Agent", "id"))
@@ -340,7 +340,7 @@ async def agent_delete(info: strawberry.Info, input: AgentDeleteInput) -> Any:
 
 async def profile_update(info: strawberry.Info, input: ProfileUpdateInput) -> Any:
     """`profileUpdate`."""
-    from schema.organisation import ProfileUpdatePayload
+    from deskql.schema.organisation import ProfileUpdatePayload
 
     async def run() -> dict[str, Any]:
         values = _set_fields(

@@ -7,18 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import given, mutate, page
-from schema.connections import Connection
-from schema.context import actor_of
-from schema.ids import decode_id, input_id, input_ids, optional_input_id
-from schema.types import Thread
-from services import drafts as drafts_svc
-from services import from_addresses as addresses
-from services import outbox, replies
-from services import templates as templates_svc
+from deskql.resolvers.common import given, mutate, page
+from deskql.schema.connections import Connection
+from deskql.schema.context import actor_of
+from deskql.schema.ids import decode_id, input_id, input_ids, optional_input_id
+from deskql.schema.types import Thread
+from deskql.services import drafts as drafts_svc
+from deskql.services import from_addresses as addresses
+from deskql.services import outbox, replies
+from deskql.services import templates as templates_svc
 
 if TYPE_CHECKING:
-    from schema.outbound import (
+    from deskql.schema.outbound import (
         Draft,
         DraftIdInput,
         DraftSaveInput,
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 def to_from_address(info: strawberry.Info, row: Any) -> FromAddress:
     """The GraphQL FromAddress of a row, with this server's SPF record."""
-    from schema.outbound import FromAddress
+    from deskql.schema.outbound import FromAddress
 
     return FromAddress.from_row(row, addresses.spf_record(info.context.settings))
 
@@ -66,8 +66,8 @@ async def from_addresses(
 
 async def reply_from_choice(info: strawberry.Info, *, ticket_id: str) -> list[ReplySender]:
     """`replyFromChoice(ticketId)`: the reply editor's From choice; empty for an unseen ticket."""
-    from schema.outbound import ReplySender
-    from services.tickets import get_ticket
+    from deskql.schema.outbound import ReplySender
+    from deskql.services.tickets import get_ticket
 
     actor = actor_of(info)
     ticket = await get_ticket(actor, ticket_id=decode_id(ticket_id, "Ticket"))
@@ -91,7 +91,7 @@ async def reply_from_choice(info: strawberry.Info, *, ticket_id: str) -> list[Re
 
 async def outgoing_email(info: strawberry.Info, *, thread_id: str) -> OutgoingEmail | None:
     """`outgoingEmail(threadId)`: a thread's delivery status."""
-    from schema.outbound import OutgoingEmail
+    from deskql.schema.outbound import OutgoingEmail
 
     row = await outbox.get_for_thread(actor_of(info), thread_id=decode_id(thread_id, "Thread"))
     return OutgoingEmail.from_row(row) if row else None
@@ -101,7 +101,7 @@ async def email_templates(
     info: strawberry.Info, *, first: int | None, after: str | None
 ) -> Connection[EmailTemplate]:
     """`emailTemplates`."""
-    from schema.outbound import EmailTemplate
+    from deskql.schema.outbound import EmailTemplate
 
     qs = templates_svc.visible_templates(actor_of(info)).order_by("name", "id")
     return await page(info, qs, first=first, after=after, convert=EmailTemplate.from_row)
@@ -111,7 +111,7 @@ async def template_folders(
     info: strawberry.Info, *, first: int | None, after: str | None
 ) -> Connection[TemplateFolder]:
     """`templateFolders`."""
-    from schema.outbound import TemplateFolder
+    from deskql.schema.outbound import TemplateFolder
 
     qs = templates_svc.visible_folders(actor_of(info)).order_by("name", "id")
     return await page(info, qs, first=first, after=after, convert=TemplateFolder.from_row)
@@ -121,7 +121,7 @@ async def ticket_templates(
     info: strawberry.Info, *, first: int | None, after: str | None
 ) -> Connection[TicketTemplate]:
     """`ticketTemplates`."""
-    from schema.outbound import TicketTemplate
+    from deskql.schema.outbound import TicketTemplate
 
     qs = templates_svc.visible_ticket_templates(actor_of(info)).order_by("name", "id")
     return await page(info, qs, first=first, after=after, convert=TicketTemplate.from_row)
@@ -131,7 +131,7 @@ async def drafts(
     info: strawberry.Info, *, ticket_id: str, first: int | None, after: str | None
 ) -> Connection[Draft]:
     """`drafts(ticketId)`."""
-    from schema.outbound import Draft
+    from deskql.schema.outbound import Draft
 
     qs = drafts_svc.visible_drafts(actor_of(info), decode_id(ticket_id, "Ticket"))
     return await page(info, qs, first=first, after=after, convert=Draft.from_row)
@@ -152,7 +152,7 @@ def _files(uploads: list[Any]) -> list[replies.NewFile]:
 
 
 def _sent(sent: replies.Sent) -> dict[str, Any]:
-    from schema.outbound import OutgoingEmail
+    from deskql.schema.outbound import OutgoingEmail
 
     return {
         "thread": Thread.from_row(sent.thread),
@@ -162,7 +162,7 @@ def _sent(sent: replies.Sent) -> dict[str, Any]:
 
 async def ticket_reply(info: strawberry.Info, input: TicketReplyInput) -> Any:
     """`ticketReply`."""
-    from schema.outbound import TicketReplyPayload
+    from deskql.schema.outbound import TicketReplyPayload
 
     async def run() -> dict[str, Any]:
         sent = await replies.send_reply(
@@ -190,7 +190,7 @@ async def ticket_reply(info: strawberry.Info, input: TicketReplyInput) -> Any:
 
 async def ticket_forward(info: strawberry.Info, input: TicketForwardInput) -> Any:
     """`ticketForward`."""
-    from schema.outbound import TicketForwardPayload
+    from deskql.schema.outbound import TicketForwardPayload
 
     async def run() -> dict[str, Any]:
         sent = await replies.send_reply(
@@ -218,7 +218,7 @@ async def ticket_forward(info: strawberry.Info, input: TicketForwardInput) -> An
 
 async def outgoing_email_resend(info: strawberry.Info, input: OutgoingEmailResendInput) -> Any:
     """`outgoingEmailResend`."""
-    from schema.outbound import OutgoingEmail, OutgoingEmailResendPayload
+    from deskql.schema.outbound import OutgoingEmail, OutgoingEmailResendPayload
 
     async def run() -> dict[str, Any]:
         row = await outbox.resend(
@@ -246,7 +246,7 @@ def _smtp(value: SmtpSettingsInput | None) -> dict[str, Any] | None:
 
 async def from_address_create(info: strawberry.Info, input: FromAddressCreateInput) -> Any:
     """`fromAddressCreate`."""
-    from schema.outbound import FromAddressPayload
+    from deskql.schema.outbound import FromAddressPayload
 
     async def run() -> dict[str, Any]:
         row = await addresses.create_from_address(
@@ -264,7 +264,7 @@ async def from_address_create(info: strawberry.Info, input: FromAddressCreateInp
 
 async def from_address_update(info: strawberry.Info, input: FromAddressUpdateInput) -> Any:
     """`fromAddressUpdate`."""
-    from schema.outbound import FromAddressPayload
+    from deskql.schema.outbound import FromAddressPayload
 
     async def run() -> dict[str, Any]:
         changes = given(
@@ -286,7 +286,7 @@ async def from_address_update(info: strawberry.Info, input: FromAddressUpdateInp
 
 async def from_address_resend_verification(info: strawberry.Info, input: FromAddressIdInput) -> Any:
     """`fromAddressResendVerification`."""
-    from schema.outbound import FromAddressPayload
+    from deskql.schema.outbound import FromAddressPayload
 
     async def run() -> dict[str, Any]:
         row = await addresses.resend_verification(
@@ -301,7 +301,7 @@ async def from_address_resend_verification(info: strawberry.Info, input: FromAdd
 
 async def from_address_delete(info: strawberry.Info, input: FromAddressIdInput) -> Any:
     """`fromAddressDelete`."""
-    from schema.outbound import FromAddressPayload
+    from deskql.schema.outbound import FromAddressPayload
 
     async def run() -> dict[str, Any]:
         row = await addresses.delete_from_address(
@@ -317,7 +317,7 @@ async def from_address_delete(info: strawberry.Info, input: FromAddressIdInput) 
 
 async def template_folder_create(info: strawberry.Info, input: TemplateFolderCreateInput) -> Any:
     """`templateFolderCreate`."""
-    from schema.outbound import TemplateFolder, TemplateFolderPayload
+    from deskql.schema.outbound import TemplateFolder, TemplateFolderPayload
 
     async def run() -> dict[str, Any]:
         row = await templates_svc.create_folder(
@@ -332,7 +332,7 @@ async def template_folder_create(info: strawberry.Info, input: TemplateFolderCre
 
 async def email_template_save(info: strawberry.Info, input: EmailTemplateSaveInput) -> Any:
     """`emailTemplateSave`."""
-    from schema.outbound import EmailTemplate, EmailTemplatePayload
+    from deskql.schema.outbound import EmailTemplate, EmailTemplatePayload
 
     async def run() -> dict[str, Any]:
         row = await templates_svc.save_template(
@@ -355,7 +355,7 @@ async def email_template_save(info: strawberry.Info, input: EmailTemplateSaveInp
 
 async def email_template_delete(info: strawberry.Info, input: EmailTemplateIdInput) -> Any:
     """`emailTemplateDelete`."""
-    from schema.outbound import EmailTemplate, EmailTemplatePayload
+    from deskql.schema.outbound import EmailTemplate, EmailTemplatePayload
 
     async def run() -> dict[str, Any]:
         row = await templates_svc.delete_template(
@@ -368,7 +368,7 @@ async def email_template_delete(info: strawberry.Info, input: EmailTemplateIdInp
 
 async def ticket_template_create(info: strawberry.Info, input: TicketTemplateCreateInput) -> Any:
     """`ticketTemplateCreate`."""
-    from schema.outbound import TicketTemplate, TicketTemplatePayload
+    from deskql.schema.outbound import TicketTemplate, TicketTemplatePayload
 
     async def run() -> dict[str, Any]:
         row = await templates_svc.create_ticket_template(
@@ -386,8 +386,8 @@ async def ticket_template_create(info: strawberry.Info, input: TicketTemplateCre
 
 async def tag_follow_up(info: strawberry.Info, input: TagFollowUpInput) -> Any:
     """`tagFollowUp`."""
-    from schema.ids import to_global_id
-    from schema.outbound import TagFollowUpPayload
+    from deskql.schema.ids import to_global_id
+    from deskql.schema.outbound import TagFollowUpPayload
 
     async def run() -> dict[str, Any]:
         done = await templates_svc.follow_up_tag(
@@ -406,7 +406,7 @@ async def tag_follow_up(info: strawberry.Info, input: TagFollowUpInput) -> Any:
 
 async def draft_save(info: strawberry.Info, input: DraftSaveInput) -> Any:
     """`draftSave`."""
-    from schema.outbound import Draft, DraftPayload
+    from deskql.schema.outbound import Draft, DraftPayload
 
     async def run() -> dict[str, Any]:
         row = await drafts_svc.save_draft(
@@ -433,7 +433,7 @@ async def draft_save(info: strawberry.Info, input: DraftSaveInput) -> Any:
 
 async def draft_send(info: strawberry.Info, input: DraftIdInput) -> Any:
     """`draftSend`."""
-    from schema.outbound import DraftSendPayload
+    from deskql.schema.outbound import DraftSendPayload
 
     async def run() -> dict[str, Any]:
         sent = await drafts_svc.send_draft(
@@ -448,7 +448,7 @@ async def draft_send(info: strawberry.Info, input: DraftIdInput) -> Any:
 
 async def draft_discard(info: strawberry.Info, input: DraftIdInput) -> Any:
     """`draftDiscard`."""
-    from schema.outbound import Draft, DraftPayload
+    from deskql.schema.outbound import Draft, DraftPayload
 
     async def run() -> dict[str, Any]:
         row = await drafts_svc.discard_draft(

@@ -12,23 +12,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import strawberry
 from graphql import GraphQLError
 
-import models
-from realtime import batch, shared, streams
-from realtime.hub import SLOW_CONSUMER_CODE, SLOW_CONSUMER_REASON, Hub
-from realtime.shared import SharedEvent
-from resolvers.common import mutate, page
-from schema.connections import BadPagination, Connection, Edge, PageInfo, check_first
-from schema.context import actor_of
-from schema.ids import decode_id, input_id, input_ids
-from schema.types import Account, Activity, Agent, Contact, Department, Ticket
-from services import follows as svc
-from services import notifications as notes
-from services import policies
-from services.auth import Actor
-from services.errors import ClientError, PermissionDenied
+from deskql import models
+from deskql.realtime import batch, shared, streams
+from deskql.realtime.hub import SLOW_CONSUMER_CODE, SLOW_CONSUMER_REASON, Hub
+from deskql.realtime.shared import SharedEvent
+from deskql.resolvers.common import mutate, page
+from deskql.schema.connections import BadPagination, Connection, Edge, PageInfo, check_first
+from deskql.schema.context import actor_of
+from deskql.schema.ids import decode_id, input_id, input_ids
+from deskql.schema.types import Account, Activity, Agent, Contact, Department, Ticket
+from deskql.services import follows as svc
+from deskql.services import notifications as notes
+from deskql.services import policies
+from deskql.services.auth import Actor
+from deskql.services.errors import ClientError, PermissionDenied
 
 if TYPE_CHECKING:
-    from schema.realtime import (
+    from deskql.schema.realtime import (
         AccountFollowInput,
         ContactFollowInput,
         DashboardCounts,
@@ -68,7 +68,7 @@ def decode_notification_cursor(cursor: str) -> int:
 
 
 def _payload(name: str) -> Any:
-    from schema import realtime as s
+    from deskql.schema import realtime as s
 
     return getattr(s, name)
 
@@ -137,7 +137,7 @@ def _only_me(info: strawberry.Info, agent_pk: int, what: str) -> Actor:
 
 async def following(info: strawberry.Info, agent_pk: int) -> Following:
     """`me.following`: what the agent follows and may still see."""
-    from schema.realtime import Following
+    from deskql.schema.realtime import Following
 
     _only_me(info, agent_pk, "following")
     return Following(agent_pk=agent_pk)
@@ -192,8 +192,8 @@ def to_notification(
 ) -> Notification:
     """The GraphQL object of a notification row, given its activity and ticket (the ticket
     only while the agent may see it)."""
-    from schema.ids import to_global_id
-    from schema.realtime import Notification
+    from deskql.schema.ids import to_global_id
+    from deskql.schema.realtime import Notification
 
     visible = ticket is not None and policies.can_view_ticket(actor, ticket)
     return Notification(
@@ -349,7 +349,7 @@ async def notification_created(
     info: strawberry.Info, *, after: str | None
 ) -> AsyncGenerator[NotificationCreatedEvent, None]:
     """`notificationCreated`."""
-    from schema.realtime import NotificationCreatedEvent
+    from deskql.schema.realtime import NotificationCreatedEvent
 
     after_id = decode_notification_cursor(after) if after else None
     stream = streams.notification_stream(
@@ -384,7 +384,7 @@ async def ticket_updates(
     info: strawberry.Info, *, ticket_id: str
 ) -> AsyncGenerator[TicketUpdateEvent, None]:
     """`ticketUpdates`."""
-    from schema.realtime import TicketUpdateEvent
+    from deskql.schema.realtime import TicketUpdateEvent
 
     pk = decode_id(ticket_id, "Ticket")
     stream = streams.ticket_stream(
@@ -420,7 +420,7 @@ async def dashboard_updates(
     """`dashboardUpdates`."""
     from datetime import UTC, datetime
 
-    from schema.realtime import DashboardCounts
+    from deskql.schema.realtime import DashboardCounts
 
     pk = decode_id(department_id, "Department")
     stream = streams.dashboard_stream(

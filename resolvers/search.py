@@ -6,12 +6,12 @@ from typing import Any
 
 import strawberry
 
-import models
-from resolvers.nodes import nodes as load_nodes
-from schema.connections import Edge, PageInfo, check_first, decode_cursor, encode_cursor
-from schema.context import actor_of
-from schema.ids import decode_id, to_global_id
-from schema.search_types import (
+from deskql import models
+from deskql.resolvers.nodes import nodes as load_nodes
+from deskql.schema.connections import Edge, PageInfo, check_first, decode_cursor, encode_cursor
+from deskql.schema.context import actor_of
+from deskql.schema.ids import decode_id, to_global_id
+from deskql.schema.search_types import (
     SearchConnection,
     SearchCriterion,
     SearchFacet,
@@ -23,9 +23,9 @@ from schema.search_types import (
     SearchModule,
     SearchModuleCount,
 )
-from services.search import criteria as crit
-from services.search import facets as facet_rules
-from services.search import query as svc
+from deskql.services.search import criteria as crit
+from deskql.services.search import facets as facet_rules
+from deskql.services.search import query as svc
 
 NODE_TYPES = {
     "ticket": "Ticket",

@@ -6,17 +6,17 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from resolvers.common import given, mutate, page
-from schema.connections import Connection
-from schema.context import actor_of
-from schema.ids import decode_id, from_global_id, input_id, optional_input_id
-from schema.lookahead import node_selection, prime_tickets
-from schema.types import Comment, Ticket
-from services import tickets as svc
-from services.errors import ClientError, ErrorCode, ValidationFailed
+from deskql.resolvers.common import given, mutate, page
+from deskql.schema.connections import Connection
+from deskql.schema.context import actor_of
+from deskql.schema.ids import decode_id, from_global_id, input_id, optional_input_id
+from deskql.schema.lookahead import node_selection, prime_tickets
+from deskql.schema.types import Comment, Ticket
+from deskql.services import tickets as svc
+from deskql.services.errors import ClientError, ErrorCode, ValidationFailed
 
 if TYPE_CHECKING:
-    from schema.tickets import (
+    from deskql.schema.tickets import (
         CommentAddInput,
         TicketCreateInput,
         TicketDeleteInput,
@@ -102,7 +102,7 @@ async def tickets(
     """`tickets`: a page of visible tickets, of a view when `view_id` is given."""
     actor = actor_of(info)
     if view_id is not None:
-        from resolvers import views
+        from deskql.resolvers import views
 
         query = await views.tickets_in_view(info, view_id, filter=filter, sort=sort)
     else:
@@ -119,7 +119,7 @@ async def tickets(
 
 async def ticket_create(info: strawberry.Info, input: TicketCreateInput) -> Any:
     """`ticketCreate`."""
-    from schema.tickets import TicketPayload
+    from deskql.schema.tickets import TicketPayload
 
     async def run() -> dict[str, Any]:
         agent_pk, team_pk = assignee_ids(input.assignee_id)
@@ -167,7 +167,7 @@ _UPDATE_REFS = {
 
 async def ticket_update(info: strawberry.Info, input: TicketUpdateInput) -> Any:
     """`ticketUpdate`."""
-    from schema.tickets import TicketPayload
+    from deskql.schema.tickets import TicketPayload
 
     async def run() -> dict[str, Any]:
         changes = given(input, _UPDATE_FIELDS)
@@ -192,7 +192,7 @@ async def ticket_update(info: strawberry.Info, input: TicketUpdateInput) -> Any:
 
 async def ticket_delete(info: strawberry.Info, input: TicketDeleteInput) -> Any:
     """`ticketDelete`."""
-    from schema.tickets import TicketPayload
+    from deskql.schema.tickets import TicketPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.delete_ticket(actor_of(info), ticket_id=input_id(input.id, "Ticket", "id"))
@@ -203,7 +203,7 @@ async def ticket_delete(info: strawberry.Info, input: TicketDeleteInput) -> Any:
 
 async def ticket_tags_add(info: strawberry.Info, input: TicketTagsAddInput) -> Any:
     """`ticketTagsAdd`."""
-    from schema.tickets import TicketPayload
+    from deskql.schema.tickets import TicketPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.add_tags(
@@ -218,7 +218,7 @@ async def ticket_tags_add(info: strawberry.Info, input: TicketTagsAddInput) -> A
 
 async def ticket_tag_remove(info: strawberry.Info, input: TicketTagRemoveInput) -> Any:
     """`ticketTagRemove`."""
-    from schema.tickets import TicketPayload
+    from deskql.schema.tickets import TicketPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.remove_tag(
@@ -233,7 +233,7 @@ async def ticket_tag_remove(info: strawberry.Info, input: TicketTagRemoveInput) 
 
 async def comment_add(info: strawberry.Info, input: CommentAddInput) -> Any:
     """`commentAdd`."""
-    from schema.tickets import CommentAddPayload
+    from deskql.schema.tickets import CommentAddPayload
 
     async def run() -> dict[str, Any]:
         actor = actor_of(info)

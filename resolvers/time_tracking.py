@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-import models
-from resolvers.common import mutate, page
-from schema.connections import Connection
-from schema.context import actor_of
-from schema.ids import input_id, optional_input_id, to_global_id
-from schema.types import Ticket
-from services import policies
-from services import time_tracking as svc
-from services.errors import PermissionDenied
+from deskql import models
+from deskql.resolvers.common import mutate, page
+from deskql.schema.connections import Connection
+from deskql.schema.context import actor_of
+from deskql.schema.ids import input_id, optional_input_id, to_global_id
+from deskql.schema.types import Ticket
+from deskql.services import policies
+from deskql.services import time_tracking as svc
+from deskql.services.errors import PermissionDenied
 
 if TYPE_CHECKING:
-    from schema.time_tracking import (
+    from deskql.schema.time_tracking import (
         TimeEntry,
         TimeEntryCreateInput,
         TimeEntryDeleteInput,
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 def to_timer(row: models.Timer) -> Timer:
     """The GraphQL Timer of a row, its elapsed time computed now."""
-    from schema.time_tracking import Timer
+    from deskql.schema.time_tracking import Timer
 
     task_pk = row.task_id  # type: ignore[attr-defined]
     return Timer(
@@ -51,7 +51,7 @@ def to_timer(row: models.Timer) -> Timer:
 
 def to_entry(row: models.TimeEntry) -> TimeEntry:
     """The GraphQL TimeEntry of a row."""
-    from schema.time_tracking import TimeEntry
+    from deskql.schema.time_tracking import TimeEntry
 
     task_pk = row.task_id  # type: ignore[attr-defined]
     return TimeEntry(
@@ -113,7 +113,7 @@ def _summary_loader(info: strawberry.Info) -> DataLoader[int, Any]:
 
 async def ticket_time_summary(info: strawberry.Info, ticket: Ticket) -> TimeSummary:
     """`Ticket.timeSummary` (the Ticket object exists only for tickets the actor may see)."""
-    from schema.time_tracking import TimeSummary
+    from deskql.schema.time_tracking import TimeSummary
 
     totals = await _summary_loader(info).load(ticket.pk)
     return TimeSummary(
@@ -135,7 +135,7 @@ def _target_ids(input_obj: Any) -> dict[str, int | None]:
 
 async def timer_start(info: strawberry.Info, input: TimerStartInput) -> Any:
     """`timerStart`."""
-    from schema.time_tracking import TimerPayload
+    from deskql.schema.time_tracking import TimerPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.start_timer(actor_of(info), **_target_ids(input))
@@ -146,7 +146,7 @@ async def timer_start(info: strawberry.Info, input: TimerStartInput) -> Any:
 
 async def timer_pause(info: strawberry.Info, input: TimerPauseInput) -> Any:
     """`timerPause`."""
-    from schema.time_tracking import TimerPayload
+    from deskql.schema.time_tracking import TimerPayload
 
     async def run() -> dict[str, Any]:
         timer_id = input_id(input.timer_id, "Timer", "timerId")
@@ -157,7 +157,7 @@ async def timer_pause(info: strawberry.Info, input: TimerPauseInput) -> Any:
 
 async def timer_resume(info: strawberry.Info, input: TimerResumeInput) -> Any:
     """`timerResume`."""
-    from schema.time_tracking import TimerPayload
+    from deskql.schema.time_tracking import TimerPayload
 
     async def run() -> dict[str, Any]:
         timer_id = input_id(input.timer_id, "Timer", "timerId")
@@ -168,7 +168,7 @@ async def timer_resume(info: strawberry.Info, input: TimerResumeInput) -> Any:
 
 async def timer_stop(info: strawberry.Info, input: TimerStopInput) -> Any:
     """`timerStop`."""
-    from schema.time_tracking import TimeEntryPayload
+    from deskql.schema.time_tracking import TimeEntryPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.stop_timer(
@@ -184,7 +184,7 @@ async def timer_stop(info: strawberry.Info, input: TimerStopInput) -> Any:
 
 async def time_entry_create(info: strawberry.Info, input: TimeEntryCreateInput) -> Any:
     """`timeEntryCreate`."""
-    from schema.time_tracking import TimeEntryPayload
+    from deskql.schema.time_tracking import TimeEntryPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.create_entry(
@@ -203,7 +203,7 @@ async def time_entry_create(info: strawberry.Info, input: TimeEntryCreateInput) 
 
 async def time_entry_update(info: strawberry.Info, input: TimeEntryUpdateInput) -> Any:
     """`timeEntryUpdate`."""
-    from schema.time_tracking import TimeEntryPayload
+    from deskql.schema.time_tracking import TimeEntryPayload
 
     async def run() -> dict[str, Any]:
         extra: dict[str, Any] = {}
@@ -225,7 +225,7 @@ async def time_entry_update(info: strawberry.Info, input: TimeEntryUpdateInput) 
 
 async def time_entry_delete(info: strawberry.Info, input: TimeEntryDeleteInput) -> Any:
     """`timeEntryDelete`."""
-    from schema.time_tracking import TimeEntryPayload
+    from deskql.schema.time_tracking import TimeEntryPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.delete_entry(actor_of(info), entry_id=input_id(input.id, "TimeEntry", "id"))

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-import models
-from resolvers.common import mutate, page
-from resolvers.tickets import ticket_filter
-from schema.connections import (
+from deskql import models
+from deskql.resolvers.common import mutate, page
+from deskql.resolvers.tickets import ticket_filter
+from deskql.schema.connections import (
     Connection,
     Edge,
     PageInfo,
@@ -18,17 +18,17 @@ from schema.connections import (
     encode_cursor,
     list_page,
 )
-from schema.context import actor_of
-from schema.ids import InvalidId, decode_id, to_global_id
-from schema.lookahead import node_selection, prime, prime_tickets
-from schema.types import Comment, Thread, Ticket
-from services import tickets as tickets_svc
-from services import views as svc
-from services.errors import ErrorCode, ValidationFailed
+from deskql.schema.context import actor_of
+from deskql.schema.ids import InvalidId, decode_id, to_global_id
+from deskql.schema.lookahead import node_selection, prime, prime_tickets
+from deskql.schema.types import Comment, Thread, Ticket
+from deskql.services import tickets as tickets_svc
+from deskql.services import views as svc
+from deskql.services.errors import ErrorCode, ValidationFailed
 
 if TYPE_CHECKING:
-    from schema.tickets import TicketFilter, TicketSort
-    from schema.views import (
+    from deskql.schema.tickets import TicketFilter, TicketSort
+    from deskql.schema.views import (
         TicketView,
         TicketViewCreateInput,
         TicketViewDeleteInput,
@@ -103,8 +103,8 @@ def criteria_out(flt: tickets_svc.TicketFilter) -> dict[str, Any]:
 
 
 def _to_type(view: svc.View, count: int | None = None) -> TicketView:
-    from schema.tickets import SortDirection, TicketSortField
-    from schema.views import TicketView, TicketViewSort
+    from deskql.schema.tickets import SortDirection, TicketSortField
+    from deskql.schema.views import TicketView, TicketViewSort
 
     return TicketView(
         id=strawberry.ID(_view_id(view)),
@@ -187,7 +187,7 @@ def _criteria(criteria: TicketFilter | None) -> tickets_svc.TicketFilter:
 
 async def ticket_view_create(info: strawberry.Info, input: TicketViewCreateInput) -> Any:
     """`ticketViewCreate`."""
-    from schema.views import TicketViewPayload
+    from deskql.schema.views import TicketViewPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.create_view(
@@ -205,7 +205,7 @@ async def ticket_view_create(info: strawberry.Info, input: TicketViewCreateInput
 
 async def ticket_view_update(info: strawberry.Info, input: TicketViewUpdateInput) -> Any:
     """`ticketViewUpdate`."""
-    from schema.views import TicketViewPayload
+    from deskql.schema.views import TicketViewPayload
 
     async def run() -> dict[str, Any]:
         changes: dict[str, Any] = {}
@@ -228,7 +228,7 @@ async def ticket_view_update(info: strawberry.Info, input: TicketViewUpdateInput
 
 async def ticket_view_delete(info: strawberry.Info, input: TicketViewDeleteInput) -> Any:
     """`ticketViewDelete`."""
-    from schema.views import TicketViewPayload
+    from deskql.schema.views import TicketViewPayload
 
     async def run() -> dict[str, Any]:
         row = await svc.delete_view(actor_of(info), view=_input_view_id(input.id))

@@ -6,17 +6,17 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-import models
-from resolvers.common import given, mutate, page
-from schema.connections import Connection
-from schema.context import actor_of
-from schema.ids import input_id
-from services import policies
-from services.webhooks import manage
+from deskql import models
+from deskql.resolvers.common import given, mutate, page
+from deskql.schema.connections import Connection
+from deskql.schema.context import actor_of
+from deskql.schema.ids import input_id
+from deskql.services import policies
+from deskql.services.webhooks import manage
 
 if TYPE_CHECKING:
-    from models.webhooks import DeliveryStatus
-    from schema.webhooks import (
+    from deskql.models.webhooks import DeliveryStatus
+    from deskql.schema.webhooks import (
         Webhook,
         WebhookCreateInput,
         WebhookDeleteInput,
@@ -31,7 +31,7 @@ async def webhooks(
     info: strawberry.Info, *, first: int | None, after: str | None
 ) -> Connection[Webhook]:
     """`webhooks`."""
-    from schema.webhooks import Webhook
+    from deskql.schema.webhooks import Webhook
 
     return await page(
         info,
@@ -51,7 +51,7 @@ async def deliveries(
     after: str | None,
 ) -> Connection[WebhookDelivery]:
     """`Webhook.deliveries`."""
-    from schema.webhooks import WebhookDelivery
+    from deskql.schema.webhooks import WebhookDelivery
 
     return await page(
         info,
@@ -64,7 +64,7 @@ async def deliveries(
 
 async def webhook_of(info: strawberry.Info, pk: int) -> Webhook | None:
     """`WebhookDelivery.webhook`."""
-    from schema.webhooks import Webhook
+    from deskql.schema.webhooks import Webhook
 
     row = await policies.visible(actor_of(info), models.Webhook).filter(id=pk).first()
     return Webhook.from_row(row) if row else None
@@ -72,7 +72,7 @@ async def webhook_of(info: strawberry.Info, pk: int) -> Webhook | None:
 
 async def delivery_of(info: strawberry.Info, pk: int | None) -> WebhookDelivery | None:
     """`WebhookDelivery.redeliveryOf`."""
-    from schema.webhooks import WebhookDelivery
+    from deskql.schema.webhooks import WebhookDelivery
 
     if pk is None:
         return None
@@ -86,7 +86,7 @@ def _events(values: list[Any] | None) -> list[str]:
 
 async def webhook_create(info: strawberry.Info, input: WebhookCreateInput) -> Any:
     """`webhookCreate`."""
-    from schema.webhooks import Webhook, WebhookPayload
+    from deskql.schema.webhooks import Webhook, WebhookPayload
 
     async def run() -> dict[str, Any]:
         row = await manage.create_webhook(
@@ -104,7 +104,7 @@ async def webhook_create(info: strawberry.Info, input: WebhookCreateInput) -> An
 
 async def webhook_update(info: strawberry.Info, input: WebhookUpdateInput) -> Any:
     """`webhookUpdate`."""
-    from schema.webhooks import Webhook, WebhookPayload
+    from deskql.schema.webhooks import Webhook, WebhookPayload
 
     async def run() -> dict[str, Any]:
         pk = input_id(input.id, "Webhook", "id")
@@ -130,7 +130,7 @@ async def webhook_update(info: strawberry.Info, input: WebhookUpdateInput) -> An
 
 async def webhook_delete(info: strawberry.Info, input: WebhookDeleteInput) -> Any:
     """`webhookDelete`."""
-    from schema.webhooks import Webhook, WebhookPayload
+    from deskql.schema.webhooks import Webhook, WebhookPayload
 
     async def run() -> dict[str, Any]:
         pk = input_id(input.id, "Webhook", "id")
@@ -142,7 +142,7 @@ async def webhook_delete(info: strawberry.Info, input: WebhookDeleteInput) -> An
 
 async def webhook_test(info: strawberry.Info, input: WebhookTestInput) -> Any:
     """`webhookTest`."""
-    from schema.webhooks import WebhookDelivery, WebhookDeliveryPayload
+    from deskql.schema.webhooks import WebhookDelivery, WebhookDeliveryPayload
 
     async def run() -> dict[str, Any]:
         pk = input_id(input.id, "Webhook", "id")
@@ -156,7 +156,7 @@ async def webhook_test(info: strawberry.Info, input: WebhookTestInput) -> Any:
 
 async def webhook_redeliver(info: strawberry.Info, input: WebhookRedeliverInput) -> Any:
     """`webhookRedeliver`."""
-    from schema.webhooks import WebhookDelivery, WebhookDeliveryPayload
+    from deskql.schema.webhooks import WebhookDelivery, WebhookDeliveryPayload
 
     async def run() -> dict[str, Any]:
         pk = input_id(input.delivery_id, "WebhookDelivery", "deliveryId")

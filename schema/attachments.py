@@ -5,10 +5,10 @@ from __future__ import annotations
 import strawberry
 from strawberry.file_uploads import Upload
 
-from resolvers import attachments as r
-from schema.errors import MutationError
-from schema.permissions import IsAuthenticated
-from schema.types import Attachment
+from deskql.resolvers import attachments as r
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.types import Attachment
 
 
 @strawberry.input(description="A file to attach to a ticket (multipart request, field `file`).")

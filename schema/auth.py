@@ -6,11 +6,11 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import auth as r
-from schema.connections import Connection
-from schema.errors import MutationError
-from schema.permissions import IsAdmin, IsAuthenticated
-from schema.types import Agent, ApiToken
+from deskql.resolvers import auth as r
+from deskql.schema.connections import Connection
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAdmin, IsAuthenticated
+from deskql.schema.types import Agent, ApiToken
 
 
 @strawberry.input(description="Credentials of an agent.")

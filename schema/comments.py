@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import comments as r
-from schema.errors import MutationError
-from schema.permissions import IsAuthenticated
-from schema.types import Comment
+from deskql.resolvers import comments as r
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.types import Comment
 
 
 @strawberry.input(description="A comment on any record that takes comments.")

@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from tortoise.queryset import QuerySet
 
-from services.errors import ClientError
+from deskql.services.errors import ClientError
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20

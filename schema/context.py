@@ -7,10 +7,10 @@ from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
-from schema.loaders import Loaders
-from services.auth import Actor
-from services.errors import NotAuthenticated
-from settings import Settings
+from deskql.schema.loaders import Loaders
+from deskql.services.auth import Actor
+from deskql.services.errors import NotAuthenticated
+from deskql.settings import Settings
 
 
 @dataclass

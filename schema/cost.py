@@ -43,7 +43,7 @@ from graphql import (
 from graphql.pyutils import Undefined
 from strawberry.extensions import SchemaExtension
 
-from schema.connections import DEFAULT_PAGE_SIZE
+from deskql.schema.connections import DEFAULT_PAGE_SIZE
 
 CODE = "QUERY_TOO_COSTLY"
 # Assumed size of a list field that takes no page size (all such lists are small and bounded:

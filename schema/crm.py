@@ -6,10 +6,10 @@ from datetime import datetime
 
 import strawberry
 
-from resolvers import crm as r
-from schema.errors import MutationError
-from schema.permissions import IsAuthenticated
-from schema.types import Account, Contact
+from deskql.resolvers import crm as r
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.types import Account, Contact
 
 
 @strawberry.type(description="One property of a CRM record.")

@@ -6,11 +6,11 @@ from enum import Enum
 
 import strawberry
 
-from resolvers import customer_merge as r
-from schema.errors import MutationError
-from schema.permissions import IsAuthenticated
-from schema.types import Account, Contact
-from services.contact_merge import MERGE_MAX
+from deskql.resolvers import customer_merge as r
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.types import Account, Contact
+from deskql.services.contact_merge import MERGE_MAX
 
 
 @strawberry.enum(description="A contact field whose value a merge may take from any record.")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from models.enums import TicketStatus
+from deskql.models.enums import TicketStatus
 
 
 @strawberry.type(description="How many of the record's tickets have one status.")

@@ -9,13 +9,13 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers import customer_views as r
-from schema.connections import Connection
-from schema.errors import MutationError
-from schema.permissions import IsAuthenticated
-from schema.tickets import SortDirection
-from schema.types import Agent, Node
-from services.customer_views import StandardCustomerView
+from deskql.resolvers import customer_views as r
+from deskql.schema.connections import Connection
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.tickets import SortDirection
+from deskql.schema.types import Agent, Node
+from deskql.services.customer_views import StandardCustomerView
 
 strawberry.enum(
     StandardCustomerView,

@@ -11,12 +11,12 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import customers as r
-from schema.connections import Connection
-from schema.errors import MutationError
-from schema.permissions import IsAuthenticated
-from schema.tickets import SortDirection
-from schema.types import Account, Contact, Product
+from deskql.resolvers import customers as r
+from deskql.schema.connections import Connection
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.tickets import SortDirection
+from deskql.schema.types import Account, Contact, Product
 
 FirstArg = Annotated[
     int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")

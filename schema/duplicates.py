@@ -6,11 +6,11 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import duplicates as r
-from schema.connections import Connection
-from schema.permissions import IsAuthenticated
-from schema.types import Account, Contact
-from services import duplicates as svc
+from deskql.resolvers import duplicates as r
+from deskql.schema.connections import Connection
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.types import Account, Contact
+from deskql.services import duplicates as svc
 
 ContactDuplicateField = strawberry.enum(
     svc.ContactField,

@@ -8,14 +8,14 @@ from typing import Annotated
 
 import strawberry
 
-import models
-from models.enums import InboundStatus
-from resolvers import email as r
-from schema.connections import Connection
-from schema.errors import MutationError
-from schema.ids import to_global_id
-from schema.permissions import IsAdmin, IsAuthenticated
-from schema.types import Department, Node, Ticket
+from deskql import models
+from deskql.models.enums import InboundStatus
+from deskql.resolvers import email as r
+from deskql.schema.connections import Connection
+from deskql.schema.errors import MutationError
+from deskql.schema.ids import to_global_id
+from deskql.schema.permissions import IsAdmin, IsAuthenticated
+from deskql.schema.types import Department, Node, Ticket
 
 strawberry.enum(
     InboundStatus,

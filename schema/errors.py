@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from services.errors import ErrorCode, ValidationFailed
+from deskql.services.errors import ErrorCode, ValidationFailed
 
 strawberry.enum(ErrorCode, description="Why a mutation's input was refused.")
 

@@ -7,9 +7,9 @@ from enum import Enum
 
 import strawberry
 
-from resolvers import exports as r
-from schema.errors import MutationError
-from schema.permissions import IsAuthenticated
+from deskql.resolvers import exports as r
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAuthenticated
 
 
 @strawberry.enum(description="What a CSV export lists.")

@@ -31,10 +31,10 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
-from schema.cost import QueryCost
-from services.errors import ClientError
-from serving.observe import current as current_request
-from settings import Settings
+from deskql.schema.cost import QueryCost
+from deskql.services.errors import ClientError
+from deskql.serving.observe import current as current_request
+from deskql.settings import Settings
 
 log = logging.getLogger("deskql.graphql")
 

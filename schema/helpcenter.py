@@ -7,14 +7,14 @@ from datetime import datetime
 
 import strawberry
 
-import models
-from models.helpcenter import RatingValue
-from resolvers import helpcenter_admin as r
-from schema import help as _help  # noqa: F401  (registers RatingValue)
-from schema.errors import MutationError
-from schema.ids import to_global_id
-from schema.permissions import IsAdmin, IsAuthenticated
-from schema.types import Contact, Node, Ticket
+from deskql import models
+from deskql.models.helpcenter import RatingValue
+from deskql.resolvers import helpcenter_admin as r
+from deskql.schema import help as _help  # noqa: F401  (registers RatingValue)
+from deskql.schema.errors import MutationError
+from deskql.schema.ids import to_global_id
+from deskql.schema.permissions import IsAdmin, IsAuthenticated
+from deskql.schema.types import Contact, Node, Ticket
 
 
 @strawberry.type(description="A contact's rating of a closed ticket (TIC-5).")

@@ -7,7 +7,7 @@ import binascii
 import re
 from typing import Any
 
-from services.errors import ClientError, ErrorCode, ValidationFailed
+from deskql.services.errors import ClientError, ErrorCode, ValidationFailed
 
 
 class InvalidId(ClientError):

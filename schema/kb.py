@@ -7,13 +7,13 @@ from typing import Annotated
 
 import strawberry
 
-from models.kb import ArticleStatus, ArticleVisibility
-from resolvers import kb as r
-from schema.connections import Connection
-from schema.errors import MutationError
-from schema.kb_types import Article, ArticleCategory
-from schema.permissions import IsAuthenticated
-from schema.tickets import SortDirection
+from deskql.models.kb import ArticleStatus, ArticleVisibility
+from deskql.resolvers import kb as r
+from deskql.schema.connections import Connection
+from deskql.schema.errors import MutationError
+from deskql.schema.kb_types import Article, ArticleCategory
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.tickets import SortDirection
 
 
 @strawberry.enum(description="Fields articles can be sorted by.")

@@ -7,12 +7,12 @@ from typing import Annotated
 
 import strawberry
 
-import models
-from models.kb import ArticleStatus, ArticleVisibility
-from schema.connections import Connection
-from schema.ids import to_global_id
-from schema.lookahead import peek
-from schema.types import Activity, Agent, Comment, Department, Node
+from deskql import models
+from deskql.models.kb import ArticleStatus, ArticleVisibility
+from deskql.schema.connections import Connection
+from deskql.schema.ids import to_global_id
+from deskql.schema.lookahead import peek
+from deskql.schema.types import Activity, Agent, Comment, Department, Node
 
 strawberry.enum(
     ArticleStatus,
@@ -137,7 +137,7 @@ class Article(Node):
         "scripts, event handlers or javascript: links."
     )
     def body_html(self) -> str:
-        from services.kb.public import body_html
+        from deskql.services.kb.public import body_html
 
         return body_html(self.row)
 
@@ -150,19 +150,19 @@ class Article(Node):
         "to the current one."
     )
     async def old_permalinks(self, info: strawberry.Info) -> list[str]:
-        from resolvers import kb
+        from deskql.resolvers import kb
 
         return await kb.old_permalinks(info, self.pk, self.permalink)
 
     @strawberry.field(description="Tags, sorted.")
     async def tags(self, info: strawberry.Info) -> list[str]:
-        from resolvers import kb
+        from deskql.resolvers import kb
 
         return await kb.article_tags(info, self.pk)
 
     @strawberry.field(description="Its category; null when uncategorised.")
     async def category(self, info: strawberry.Info) -> ArticleCategory | None:
-        from resolvers import kb
+        from deskql.resolvers import kb
 
         return await kb.article_category(info, self.category_pk)
 
@@ -180,7 +180,7 @@ class Article(Node):
     async def comments(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Comment]:
-        from resolvers import kb
+        from deskql.resolvers import kb
 
         return await kb.article_comments(info, self.pk, first=first, after=after)
 
@@ -188,12 +188,12 @@ class Article(Node):
     async def activities(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Activity]:
-        from resolvers import kb
+        from deskql.resolvers import kb
 
         return await kb.article_activities(info, self.pk, first=first, after=after)
 
     @strawberry.field(description="Whether you follow it (its activity reaches you).")
     async def following(self, info: strawberry.Info) -> bool:
-        from resolvers import kb
+        from deskql.resolvers import kb
 
         return await kb.article_following(info, self.pk)

@@ -14,10 +14,10 @@ from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-import models
-from schema import types as t
-from services import policies
-from services.auth import Actor
+from deskql import models
+from deskql.schema import types as t
+from deskql.services import policies
+from deskql.services.auth import Actor
 
 M = TypeVar("M", bound=Model)
 T = TypeVar("T")
@@ -58,7 +58,7 @@ def _grouped_values(
 
 
 def _task(row: models.Task) -> Any:
-    from schema.activities.types import Task  # it imports schema.types, which imports us
+    from deskql.schema.activities.types import Task  # it imports schema.types, which imports us
 
     return Task.from_row(row)
 

@@ -10,15 +10,15 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-import models
-from models.enums import TicketPriority, TicketStatus
-from resolvers import macros as r
-from schema.activities.types import Task  # noqa: F401 - macros create tasks; re-exported
-from schema.connections import Connection
-from schema.errors import MutationError
-from schema.ids import to_global_id
-from schema.permissions import IsAuthenticated
-from schema.types import Department, Node, Ticket
+from deskql import models
+from deskql.models.enums import TicketPriority, TicketStatus
+from deskql.resolvers import macros as r
+from deskql.schema.activities.types import Task  # noqa: F401 - macros create tasks; re-exported
+from deskql.schema.connections import Connection
+from deskql.schema.errors import MutationError
+from deskql.schema.ids import to_global_id
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.types import Department, Node, Ticket
 
 
 @strawberry.enum(description="What one macro action does.")

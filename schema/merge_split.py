@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import merge_split as r
-from schema.errors import MutationError
-from schema.permissions import IsAuthenticated
-from schema.types import Ticket
+from deskql.resolvers import merge_split as r
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.types import Ticket
 
 
 @strawberry.input(description="A customer's message to split off into a new ticket (TIC-9).")

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import nodes as r
-from schema.permissions import IsAuthenticated
-from schema.types import Node, Organisation
+from deskql.resolvers import nodes as r
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.types import Node, Organisation
 
 
 @strawberry.type

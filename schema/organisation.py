@@ -7,13 +7,13 @@ from typing import Annotated
 
 import strawberry
 
-from models.enums import Edition, Role
-from resolvers import organisation as r
-from schema.connections import Connection
-from schema.errors import MutationError
-from schema.permissions import IsAdmin, IsAuthenticated
-from schema.tickets import SortDirection
-from schema.types import Agent, Department, Organisation, Team
+from deskql.models.enums import Edition, Role
+from deskql.resolvers import organisation as r
+from deskql.schema.connections import Connection
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAdmin, IsAuthenticated
+from deskql.schema.tickets import SortDirection
+from deskql.schema.types import Agent, Department, Organisation, Team
 
 _FIRST = "Page size, 0 to 100 (default 20)."
 _AFTER = "Cursor of the item after which the page starts."

@@ -10,14 +10,14 @@ from typing import Annotated
 import strawberry
 from strawberry.file_uploads import Upload
 
-import models
-from models.outbound import OutboxStatus, SmtpSecurity
-from resolvers import outbound as r
-from schema.connections import Connection
-from schema.errors import MutationError
-from schema.ids import to_global_id
-from schema.permissions import IsAdmin, IsAuthenticated
-from schema.types import Department, Node, Thread
+from deskql import models
+from deskql.models.outbound import OutboxStatus, SmtpSecurity
+from deskql.resolvers import outbound as r
+from deskql.schema.connections import Connection
+from deskql.schema.errors import MutationError
+from deskql.schema.ids import to_global_id
+from deskql.schema.permissions import IsAdmin, IsAuthenticated
+from deskql.schema.types import Department, Node, Thread
 
 strawberry.enum(
     OutboxStatus,

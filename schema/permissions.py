@@ -6,7 +6,7 @@ from typing import Any
 
 from strawberry.permission import BasePermission
 
-from services.errors import PermissionDenied
+from deskql.services.errors import PermissionDenied
 
 
 class IsAuthenticated(BasePermission):

@@ -13,14 +13,14 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-import models
-from models.enums import NotificationReason
-from realtime import executor_fix
-from resolvers import realtime as r
-from schema.connections import Connection
-from schema.errors import MutationError
-from schema.permissions import IsAuthenticated
-from schema.types import Account, Activity, Contact, Department, Node, Ticket
+from deskql import models
+from deskql.models.enums import NotificationReason
+from deskql.realtime import executor_fix
+from deskql.resolvers import realtime as r
+from deskql.schema.connections import Connection
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.types import Account, Activity, Contact, Department, Node, Ticket
 
 executor_fix.install()  # subscriptions' per-event memory leak in graphql-core 3.3.2
 

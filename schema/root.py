@@ -6,34 +6,34 @@ from datetime import datetime
 
 import strawberry
 
-from realtime.shared import SharedExecutor
-from schema.activities.root import ActivityMutations, ActivityQueries
-from schema.activities.types import Call, Event, Task
-from schema.attachments import AttachmentMutations
-from schema.auth import AuthMutations, AuthQueries
-from schema.comments import CommentMutations
-from schema.crm import CrmMutations
-from schema.customer_merge import CustomerMergeMutations
-from schema.customer_views import CustomerViewMutations, CustomerViewQueries
-from schema.customers import CustomerMutations, CustomerQueries
-from schema.duplicates import DuplicateQueries
-from schema.email import EmailMutations, EmailQueries
-from schema.exports import ExportMutations
-from schema.extensions import DeskQLSchema, build_extensions
-from schema.helpcenter import HelpCenterMutations, HelpCenterQueries, TicketRating
-from schema.kb import KnowledgeBaseMutations, KnowledgeBaseQueries
-from schema.kb_types import Article, ArticleCategory
-from schema.macros import MacroMutations, MacroQueries
-from schema.merge_split import MergeSplitMutations
-from schema.nodes import NodeQueries
-from schema.organisation import OrganisationMutations, OrganisationQueries
-from schema.outbound import OutboundMutations, OutboundQueries
-from schema.realtime import RealtimeMutations, RealtimeQueries, Subscription
-from schema.scalars import DateTime
-from schema.search import SearchQueries
-from schema.tickets import TicketMutations, TicketQueries
-from schema.time_tracking import TimeTrackingMutations
-from schema.types import (
+from deskql.realtime.shared import SharedExecutor
+from deskql.schema.activities.root import ActivityMutations, ActivityQueries
+from deskql.schema.activities.types import Call, Event, Task
+from deskql.schema.attachments import AttachmentMutations
+from deskql.schema.auth import AuthMutations, AuthQueries
+from deskql.schema.comments import CommentMutations
+from deskql.schema.crm import CrmMutations
+from deskql.schema.customer_merge import CustomerMergeMutations
+from deskql.schema.customer_views import CustomerViewMutations, CustomerViewQueries
+from deskql.schema.customers import CustomerMutations, CustomerQueries
+from deskql.schema.duplicates import DuplicateQueries
+from deskql.schema.email import EmailMutations, EmailQueries
+from deskql.schema.exports import ExportMutations
+from deskql.schema.extensions import DeskQLSchema, build_extensions
+from deskql.schema.helpcenter import HelpCenterMutations, HelpCenterQueries, TicketRating
+from deskql.schema.kb import KnowledgeBaseMutations, KnowledgeBaseQueries
+from deskql.schema.kb_types import Article, ArticleCategory
+from deskql.schema.macros import MacroMutations, MacroQueries
+from deskql.schema.merge_split import MergeSplitMutations
+from deskql.schema.nodes import NodeQueries
+from deskql.schema.organisation import OrganisationMutations, OrganisationQueries
+from deskql.schema.outbound import OutboundMutations, OutboundQueries
+from deskql.schema.realtime import RealtimeMutations, RealtimeQueries, Subscription
+from deskql.schema.scalars import DateTime
+from deskql.schema.search import SearchQueries
+from deskql.schema.tickets import TicketMutations, TicketQueries
+from deskql.schema.time_tracking import TimeTrackingMutations
+from deskql.schema.types import (
     Account,
     Activity,
     Agent,
@@ -48,10 +48,10 @@ from schema.types import (
     Thread,
     Ticket,
 )
-from schema.views import ViewMutations, ViewQueries
-from schema.webhooks import WebhookMutations, WebhookQueries
-from schema.workflows_assign import AssignmentMutations, AssignmentQueries
-from settings import Settings
+from deskql.schema.views import ViewMutations, ViewQueries
+from deskql.schema.webhooks import WebhookMutations, WebhookQueries
+from deskql.schema.workflows_assign import AssignmentMutations, AssignmentQueries
+from deskql.settings import Settings
 
 
 @strawberry.type(

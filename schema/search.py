@@ -6,9 +6,9 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import search as r
-from schema.permissions import IsAuthenticated
-from schema.search_types import (
+from deskql.resolvers import search as r
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.search_types import (
     SearchConnection,
     SearchCriterion,
     SearchFacetInput,

@@ -8,9 +8,9 @@ from enum import Enum
 
 import strawberry
 
-from schema.connections import Edge, PageInfo
-from schema.types import Node
-from services.search.criteria import Op
+from deskql.schema.connections import Edge, PageInfo
+from deskql.schema.types import Node
+from deskql.services.search.criteria import Op
 
 
 @strawberry.enum(description="A kind of record search covers.")

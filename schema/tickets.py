@@ -8,12 +8,12 @@ from typing import Annotated
 
 import strawberry
 
-from models.enums import Channel, TicketPriority, TicketStatus
-from resolvers import tickets as r
-from schema.connections import Connection
-from schema.errors import MutationError
-from schema.permissions import IsAuthenticated
-from schema.types import Comment, Ticket
+from deskql.models.enums import Channel, TicketPriority, TicketStatus
+from deskql.resolvers import tickets as r
+from deskql.schema.connections import Connection
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.types import Comment, Ticket
 
 
 @strawberry.enum(description="Fields tickets can be sorted by.")

@@ -6,11 +6,11 @@ from datetime import datetime
 
 import strawberry
 
-from models.workflows import TimeEntrySource, TimerState
-from resolvers import time_tracking as r
-from schema.errors import MutationError
-from schema.permissions import IsAuthenticated
-from schema.types import Agent, Node, Ticket
+from deskql.models.workflows import TimeEntrySource, TimerState
+from deskql.resolvers import time_tracking as r
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.types import Agent, Node, Ticket
 
 strawberry.enum(TimerState, description="RUNNING counts time; PAUSED keeps the time so far.")
 strawberry.enum(TimeEntrySource, description="Whether an entry came from a timer or by hand.")

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-import models
-from models.enums import (
+from deskql import models
+from deskql.models.enums import (
     Channel,
     Edition,
     Role,
@@ -21,14 +21,14 @@ from models.enums import (
     TicketStatus,
     TokenKind,
 )
-from schema.connections import Connection, list_page
-from schema.ids import public_changes, to_global_id
-from schema.lookahead import peek
-from services import policies
-from services.sanitize import sanitize_html
+from deskql.schema.connections import Connection, list_page
+from deskql.schema.ids import public_changes, to_global_id
+from deskql.schema.lookahead import peek
+from deskql.services import policies
+from deskql.services.sanitize import sanitize_html
 
 if TYPE_CHECKING:
-    from schema.activities.inputs import (
+    from deskql.schema.activities.inputs import (
         CallFilter,
         CallSort,
         EventFilter,
@@ -36,32 +36,34 @@ if TYPE_CHECKING:
         TaskFilter,
         TaskSort,
     )
-    from schema.activities.types import Call, Event, PlannedActivity, Task
-    from schema.crm import CrmRecord
-    from schema.customer_overview import CustomerOverview
-    from schema.helpcenter import HelpCenterAccess, TicketRating
-    from schema.outbound import OutgoingEmail
-    from schema.realtime import Following, Notification
-    from schema.time_tracking import TimeEntry, Timer, TimeSummary
+    from deskql.schema.activities.types import Call, Event, PlannedActivity, Task
+    from deskql.schema.crm import CrmRecord
+    from deskql.schema.customer_overview import CustomerOverview
+    from deskql.schema.helpcenter import HelpCenterAccess, TicketRating
+    from deskql.schema.outbound import OutgoingEmail
+    from deskql.schema.realtime import Following, Notification
+    from deskql.schema.time_tracking import TimeEntry, Timer, TimeSummary
 
 # Realtime fields (issue 3): types defined in schema/realtime.py, resolved by resolvers/realtime.py.
-_Notification = Annotated["Notification", strawberry.lazy("schema.realtime")]
-_Following = Annotated["Following", strawberry.lazy("schema.realtime")]
+_Notification = Annotated["Notification", strawberry.lazy("deskql.schema.realtime")]
+_Following = Annotated["Following", strawberry.lazy("deskql.schema.realtime")]
 # Time tracking (issue 5): types in schema/time_tracking.py, resolved by resolvers/time_tracking.py.
-_Timer = Annotated["Timer", strawberry.lazy("schema.time_tracking")]
-_TimeEntry = Annotated["TimeEntry", strawberry.lazy("schema.time_tracking")]
-_TimeSummary = Annotated["TimeSummary", strawberry.lazy("schema.time_tracking")]
+_Timer = Annotated["Timer", strawberry.lazy("deskql.schema.time_tracking")]
+_TimeEntry = Annotated["TimeEntry", strawberry.lazy("deskql.schema.time_tracking")]
+_TimeSummary = Annotated["TimeSummary", strawberry.lazy("deskql.schema.time_tracking")]
 # Activities (issue 16): types in schema/activities/, resolved by resolvers/activities.py.
-_Task = Annotated["Task", strawberry.lazy("schema.activities.types")]
-_Event = Annotated["Event", strawberry.lazy("schema.activities.types")]
-_Call = Annotated["Call", strawberry.lazy("schema.activities.types")]
-_Planned = Annotated["PlannedActivity", strawberry.lazy("schema.activities.types")]
+_Task = Annotated["Task", strawberry.lazy("deskql.schema.activities.types")]
+_Event = Annotated["Event", strawberry.lazy("deskql.schema.activities.types")]
+_Call = Annotated["Call", strawberry.lazy("deskql.schema.activities.types")]
+_Planned = Annotated["PlannedActivity", strawberry.lazy("deskql.schema.activities.types")]
 # Customers (issue 15): types in schema/customer_overview.py and schema/crm.py.
-_CustomerOverview = Annotated["CustomerOverview", strawberry.lazy("schema.customer_overview")]
-_CrmRecord = Annotated["CrmRecord", strawberry.lazy("schema.crm")]
+_CustomerOverview = Annotated[
+    "CustomerOverview", strawberry.lazy("deskql.schema.customer_overview")
+]
+_CrmRecord = Annotated["CrmRecord", strawberry.lazy("deskql.schema.crm")]
 # The help center (issue 13): types in schema/helpcenter.py, resolved by resolvers/helpcenter_admin.
-_TicketRating = Annotated["TicketRating", strawberry.lazy("schema.helpcenter")]
-_HelpCenterAccess = Annotated["HelpCenterAccess", strawberry.lazy("schema.helpcenter")]
+_TicketRating = Annotated["TicketRating", strawberry.lazy("deskql.schema.helpcenter")]
+_HelpCenterAccess = Annotated["HelpCenterAccess", strawberry.lazy("deskql.schema.helpcenter")]
 _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
 _After = Annotated[
     str | None, strawberry.argument(description="Cursor of the item after which the page starts.")
@@ -317,7 +319,7 @@ class Agent(Node):
         description="Your timers, oldest first, with live elapsed time (only on `me`)."
     )
     async def timers(self, info: strawberry.Info) -> list[_Timer]:
-        from resolvers import time_tracking
+        from deskql.resolvers import time_tracking
 
         return await time_tracking.me_timers(info, self.pk)
 
@@ -354,7 +356,7 @@ class Agent(Node):
             strawberry.argument(description="Only notifications newer than this cursor."),
         ] = None,
     ) -> Connection[_Notification]:
-        from resolvers import realtime
+        from deskql.resolvers import realtime
 
         return await realtime.notifications(
             info, self.pk, first=first, after=after, unread_only=unread_only, newer_than=newer_than
@@ -367,13 +369,13 @@ class Agent(Node):
     async def open_activities(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[_Planned]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.open_activities(info, self.pk, first=first, after=after)
 
     @strawberry.field(description="What you follow (only on `me`).")
     async def following(self, info: strawberry.Info) -> _Following:
-        from resolvers import realtime
+        from deskql.resolvers import realtime
 
         return await realtime.following(info, self.pk)
 
@@ -497,7 +499,7 @@ class Account(Node):
     async def followers(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Agent]:
-        from resolvers import realtime
+        from deskql.resolvers import realtime
 
         return await realtime.followers(info, first=first, after=after, account_id=self.pk)
 
@@ -506,7 +508,7 @@ class Account(Node):
         "statement in all."
     )
     def overview(self, info: strawberry.Info) -> _CustomerOverview:
-        from resolvers import customer_overview
+        from deskql.resolvers import customer_overview
 
         return customer_overview.overview(info, kind="account", pk=self.pk)
 
@@ -517,7 +519,7 @@ class Account(Node):
     async def attachments(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Attachment]:
-        from resolvers import customer_overview
+        from deskql.resolvers import customer_overview
 
         return await customer_overview.attachments(
             info, kind="account", pk=self.pk, first=first, after=after
@@ -525,7 +527,7 @@ class Account(Node):
 
     @strawberry.field(description="The account's record in the CRM (CUS-6); null: not mapped.")
     async def crm(self, info: strawberry.Info) -> _CrmRecord | None:
-        from resolvers import crm
+        from deskql.resolvers import crm
 
         return await crm.record(info, kind="account", pk=self.pk)
 
@@ -535,7 +537,7 @@ class Account(Node):
     async def activities(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Activity]:
-        from resolvers import realtime
+        from deskql.resolvers import realtime
 
         return await realtime.activities(info, first=first, after=after, account_id=self.pk)
 
@@ -543,7 +545,7 @@ class Account(Node):
     async def comments(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Comment]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.record_comments(info, "Account", self.pk, first=first, after=after)
 
@@ -552,17 +554,17 @@ class Account(Node):
         self,
         info: strawberry.Info,
         filter: Annotated[
-            Annotated[TaskFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[TaskFilter, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Only tasks matching these criteria."),
         ] = None,
         sort: Annotated[
-            Annotated[TaskSort, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[TaskSort, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Order (default: due time, earliest first)."),
         ] = None,
         first: _First = None,
         after: _After = None,
     ) -> Connection[_Task]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.task_list(
             info, filter=filter, sort=sort, first=first, after=after, account_id=self.pk
@@ -573,17 +575,17 @@ class Account(Node):
         self,
         info: strawberry.Info,
         filter: Annotated[
-            Annotated[EventFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[EventFilter, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Only events matching these criteria."),
         ] = None,
         sort: Annotated[
-            Annotated[EventSort, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[EventSort, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Order (default: start, earliest first)."),
         ] = None,
         first: _First = None,
         after: _After = None,
     ) -> Connection[_Event]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.event_list(
             info, filter=filter, sort=sort, first=first, after=after, account_id=self.pk
@@ -594,17 +596,17 @@ class Account(Node):
         self,
         info: strawberry.Info,
         filter: Annotated[
-            Annotated[CallFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[CallFilter, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Only calls matching these criteria."),
         ] = None,
         sort: Annotated[
-            Annotated[CallSort, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[CallSort, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Order (default: start, latest first)."),
         ] = None,
         first: _First = None,
         after: _After = None,
     ) -> Connection[_Call]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.call_list(
             info, filter=filter, sort=sort, first=first, after=after, account_id=self.pk
@@ -657,7 +659,7 @@ class Contact(Node):
         description="The contact's help-center sign-in (null: never invited nor signed up)."
     )
     async def help_center_access(self, info: strawberry.Info) -> _HelpCenterAccess | None:
-        from resolvers import helpcenter_admin
+        from deskql.resolvers import helpcenter_admin
 
         return await helpcenter_admin.contact_access(info, self.pk)
 
@@ -683,7 +685,7 @@ class Contact(Node):
     async def timeline(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Ticket]:
-        from resolvers import views
+        from deskql.resolvers import views
 
         return await views.timeline(info, self.pk, first=first, after=after)
 
@@ -699,7 +701,7 @@ class Contact(Node):
     async def followers(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Agent]:
-        from resolvers import realtime
+        from deskql.resolvers import realtime
 
         return await realtime.followers(info, first=first, after=after, contact_id=self.pk)
 
@@ -708,7 +710,7 @@ class Contact(Node):
         "statement in all."
     )
     def overview(self, info: strawberry.Info) -> _CustomerOverview:
-        from resolvers import customer_overview
+        from deskql.resolvers import customer_overview
 
         return customer_overview.overview(info, kind="contact", pk=self.pk)
 
@@ -719,7 +721,7 @@ class Contact(Node):
     async def attachments(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Attachment]:
-        from resolvers import customer_overview
+        from deskql.resolvers import customer_overview
 
         return await customer_overview.attachments(
             info, kind="contact", pk=self.pk, first=first, after=after
@@ -729,7 +731,7 @@ class Contact(Node):
         description="The contact's record in the CRM as last pulled (CUS-6); null: not mapped."
     )
     async def crm(self, info: strawberry.Info) -> _CrmRecord | None:
-        from resolvers import crm
+        from deskql.resolvers import crm
 
         return await crm.record(info, kind="contact", pk=self.pk)
 
@@ -739,7 +741,7 @@ class Contact(Node):
     async def activities(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Activity]:
-        from resolvers import realtime
+        from deskql.resolvers import realtime
 
         return await realtime.activities(info, first=first, after=after, contact_id=self.pk)
 
@@ -747,7 +749,7 @@ class Contact(Node):
     async def comments(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Comment]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.record_comments(info, "Contact", self.pk, first=first, after=after)
 
@@ -756,17 +758,17 @@ class Contact(Node):
         self,
         info: strawberry.Info,
         filter: Annotated[
-            Annotated[TaskFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[TaskFilter, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Only tasks matching these criteria."),
         ] = None,
         sort: Annotated[
-            Annotated[TaskSort, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[TaskSort, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Order (default: due time, earliest first)."),
         ] = None,
         first: _First = None,
         after: _After = None,
     ) -> Connection[_Task]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.task_list(
             info, filter=filter, sort=sort, first=first, after=after, contact_id=self.pk
@@ -777,17 +779,17 @@ class Contact(Node):
         self,
         info: strawberry.Info,
         filter: Annotated[
-            Annotated[EventFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[EventFilter, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Only events matching these criteria."),
         ] = None,
         sort: Annotated[
-            Annotated[EventSort, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[EventSort, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Order (default: start, earliest first)."),
         ] = None,
         first: _First = None,
         after: _After = None,
     ) -> Connection[_Event]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.event_list(
             info, filter=filter, sort=sort, first=first, after=after, contact_id=self.pk
@@ -798,17 +800,17 @@ class Contact(Node):
         self,
         info: strawberry.Info,
         filter: Annotated[
-            Annotated[CallFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[CallFilter, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Only calls matching these criteria."),
         ] = None,
         sort: Annotated[
-            Annotated[CallSort, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[CallSort, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Order (default: start, latest first)."),
         ] = None,
         first: _First = None,
         after: _After = None,
     ) -> Connection[_Call]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.call_list(
             info, filter=filter, sort=sort, first=first, after=after, contact_id=self.pk
@@ -884,7 +886,7 @@ class Thread(Node):
         "(TIC-12); null for threads that did not arrive by email."
     )
     async def original_content(self, info: strawberry.Info) -> str | None:
-        from resolvers import email
+        from deskql.resolvers import email
 
         return await email.thread_original_content(info, self.id)
 
@@ -894,10 +896,10 @@ class Thread(Node):
     )
     async def delivery_status(
         self, info: strawberry.Info
-    ) -> Annotated[OutgoingEmail, strawberry.lazy("schema.outbound")] | None:
+    ) -> Annotated[OutgoingEmail, strawberry.lazy("deskql.schema.outbound")] | None:
         if self.direction is not ThreadDirection.OUTGOING:
             return None
-        from resolvers import outbound
+        from deskql.resolvers import outbound
 
         return await outbound.outgoing_email(info, thread_id=self.id)
 
@@ -1000,7 +1002,7 @@ class Activity(Node):
     async def ticket_status(self, info: strawberry.Info) -> TicketStatus | None:
         if self.ticket_pk is None:
             return None
-        from resolvers import customer_overview
+        from deskql.resolvers import customer_overview
 
         return await customer_overview.ticket_status(
             info, activity_pk=self.pk, ticket_pk=self.ticket_pk
@@ -1087,7 +1089,7 @@ class Ticket(Node):
         "signed URL a browser can open once, for a few minutes (DESKQL_SIGNED_URL_SECONDS)."
     )
     def print_url(self, info: strawberry.Info) -> str:
-        from resolvers import exports
+        from deskql.resolvers import exports
 
         return exports.print_url(info, ticket_id=self.pk)
 
@@ -1143,7 +1145,7 @@ class Ticket(Node):
     async def conversation(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[ConversationItem]:
-        from resolvers import views
+        from deskql.resolvers import views
 
         return await views.conversation(info, self.pk, first=first, after=after)
 
@@ -1160,7 +1162,7 @@ class Ticket(Node):
         "null: not rated."
     )
     async def rating(self, info: strawberry.Info) -> _TicketRating | None:
-        from resolvers import helpcenter_admin
+        from deskql.resolvers import helpcenter_admin
 
         return await helpcenter_admin.ticket_rating(info, self.pk)
 
@@ -1177,17 +1179,17 @@ class Ticket(Node):
         self,
         info: strawberry.Info,
         filter: Annotated[
-            Annotated[TaskFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[TaskFilter, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Only tasks matching these criteria."),
         ] = None,
         sort: Annotated[
-            Annotated[TaskSort, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[TaskSort, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Order (default: due time, earliest first)."),
         ] = None,
         first: _First = None,
         after: _After = None,
     ) -> Connection[_Task]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.task_list(
             info, filter=filter, sort=sort, first=first, after=after, ticket_id=self.pk
@@ -1198,17 +1200,17 @@ class Ticket(Node):
         self,
         info: strawberry.Info,
         filter: Annotated[
-            Annotated[EventFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[EventFilter, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Only events matching these criteria."),
         ] = None,
         sort: Annotated[
-            Annotated[EventSort, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[EventSort, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Order (default: start, earliest first)."),
         ] = None,
         first: _First = None,
         after: _After = None,
     ) -> Connection[_Event]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.event_list(
             info, filter=filter, sort=sort, first=first, after=after, ticket_id=self.pk
@@ -1219,17 +1221,17 @@ class Ticket(Node):
         self,
         info: strawberry.Info,
         filter: Annotated[
-            Annotated[CallFilter, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[CallFilter, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Only calls matching these criteria."),
         ] = None,
         sort: Annotated[
-            Annotated[CallSort, strawberry.lazy("schema.activities.inputs")] | None,
+            Annotated[CallSort, strawberry.lazy("deskql.schema.activities.inputs")] | None,
             strawberry.argument(description="Order (default: start, latest first)."),
         ] = None,
         first: _First = None,
         after: _After = None,
     ) -> Connection[_Call]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.call_list(
             info, filter=filter, sort=sort, first=first, after=after, ticket_id=self.pk
@@ -1239,7 +1241,7 @@ class Ticket(Node):
     async def followers(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Agent]:
-        from resolvers import realtime
+        from deskql.resolvers import realtime
 
         return await realtime.followers(info, first=first, after=after, ticket_id=self.pk)
 
@@ -1249,7 +1251,7 @@ class Ticket(Node):
         "ticket is CLOSED and its replies land on this one."
     )
     async def merged_into(self, info: strawberry.Info) -> Ticket | None:
-        from resolvers import merge_split
+        from deskql.resolvers import merge_split
 
         return await merge_split.linked_ticket(info, self.merged_into_pk)
 
@@ -1261,7 +1263,7 @@ class Ticket(Node):
 
     @strawberry.field(description="The ticket this one was split off (TIC-9); null if none.")
     async def split_from(self, info: strawberry.Info) -> Ticket | None:
-        from resolvers import merge_split
+        from deskql.resolvers import merge_split
 
         return await merge_split.linked_ticket(info, self.split_from_pk)
 
@@ -1278,7 +1280,7 @@ class Ticket(Node):
     async def activity_history(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Activity]:
-        from resolvers import realtime
+        from deskql.resolvers import realtime
 
         return await realtime.activities(info, first=first, after=after, ticket_id=self.pk)
 
@@ -1286,13 +1288,13 @@ class Ticket(Node):
     async def time_entries(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[_TimeEntry]:
-        from resolvers import time_tracking
+        from deskql.resolvers import time_tracking
 
         return await time_tracking.ticket_time_entries(info, self.pk, first=first, after=after)
 
     @strawberry.field(description="Totals of the time logged on the ticket and its tasks.")
     async def time_summary(self, info: strawberry.Info) -> _TimeSummary:
-        from resolvers import time_tracking
+        from deskql.resolvers import time_tracking
 
         return await time_tracking.ticket_time_summary(info, self)
 

@@ -7,13 +7,13 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers import views as r
-from schema.connections import Connection
-from schema.errors import MutationError
-from schema.permissions import IsAuthenticated
-from schema.tickets import SortDirection, TicketFilter, TicketSort, TicketSortField
-from schema.types import Agent
-from services.views import StandardView, View
+from deskql.resolvers import views as r
+from deskql.schema.connections import Connection
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.tickets import SortDirection, TicketFilter, TicketSort, TicketSortField
+from deskql.schema.types import Agent
+from deskql.services.views import StandardView, View
 
 strawberry.enum(
     StandardView,

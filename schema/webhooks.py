@@ -9,14 +9,14 @@ from typing import Annotated
 
 import strawberry
 
-import models
-from models.webhooks import DeliveryStatus
-from resolvers import webhooks as r
-from schema.connections import Connection
-from schema.errors import MutationError
-from schema.ids import to_global_id
-from schema.permissions import IsAdmin
-from schema.types import Node
+from deskql import models
+from deskql.models.webhooks import DeliveryStatus
+from deskql.resolvers import webhooks as r
+from deskql.schema.connections import Connection
+from deskql.schema.errors import MutationError
+from deskql.schema.ids import to_global_id
+from deskql.schema.permissions import IsAdmin
+from deskql.schema.types import Node
 
 
 @strawberry.enum(description="An event a webhook may subscribe to; the body's `type`.")

@@ -6,11 +6,11 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import assignments as r
-from schema.errors import MutationError
-from schema.permissions import IsAuthenticated
-from schema.tickets import TagCount, TicketPayload
-from schema.types import Ticket
+from deskql.resolvers import assignments as r
+from deskql.schema.errors import MutationError
+from deskql.schema.permissions import IsAuthenticated
+from deskql.schema.tickets import TagCount, TicketPayload
+from deskql.schema.types import Ticket
 
 
 @strawberry.input(

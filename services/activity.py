@@ -13,13 +13,13 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-import models
-from models.enums import NotificationReason
-from realtime import envelopes, topics
-from services import notifications, uow
-from services.auth import Actor
-from services.search import index as search_index
-from services.webhooks import events as webhook_events
+from deskql import models
+from deskql.models.enums import NotificationReason
+from deskql.realtime import envelopes, topics
+from deskql.services import notifications, uow
+from deskql.services.auth import Actor
+from deskql.services.search import index as search_index
+from deskql.services.webhooks import events as webhook_events
 
 
 def jsonable(value: Any) -> Any:

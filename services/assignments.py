@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 from tortoise.functions import Count
 
-import models
-from services import tickets, uow
-from services.auth import Actor
-from services.errors import ClientError, ErrorCode, Errors, FieldError, ValidationFailed
-from services.policies import can_see_department, can_view_ticket, visible_tickets
+from deskql import models
+from deskql.services import tickets, uow
+from deskql.services.auth import Actor
+from deskql.services.errors import ClientError, ErrorCode, Errors, FieldError, ValidationFailed
+from deskql.services.policies import can_see_department, can_view_ticket, visible_tickets
 
 MAX_BULK_ASSIGN = 100
 MAX_TOP_TAGS = 100

@@ -10,11 +10,11 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-import models
-from services import activity, uow
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.policies import visible, visible_tickets
+from deskql import models
+from deskql.services import activity, uow
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.policies import visible, visible_tickets
 
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 _CHUNK = 1024 * 1024

@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-import models
-from models.enums import Role, TokenKind
-from services import throttle
-from services.errors import ErrorCode, NotAuthenticated, ValidationFailed
-from serving import metrics
-from settings import Settings
+from deskql import models
+from deskql.models.enums import Role, TokenKind
+from deskql.services import throttle
+from deskql.services.errors import ErrorCode, NotAuthenticated, ValidationFailed
+from deskql.serving import metrics
+from deskql.settings import Settings
 
 TOKEN_PREFIX = "dq_"
 # Contacts' tokens (services/helpcenter/access.py): never valid here.

@@ -26,9 +26,9 @@ from typing import Any
 from tortoise.connection import get_connection
 from tortoise.queryset import QuerySet
 
-import models
-from services.auth import Actor
-from services.policies import visible
+from deskql import models
+from deskql.services.auth import Actor
+from deskql.services.policies import visible
 
 KEYS = {"contact": "contact_id", "account": "account_id"}
 

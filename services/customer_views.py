@@ -17,12 +17,12 @@ from typing import Any
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-import models
-from models.enums import TicketStatus
-from services import activity, customers, uow, validation
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, PermissionDenied, ValidationFailed
-from services.policies import visible_agents, visible_tickets
+from deskql import models
+from deskql.models.enums import TicketStatus
+from deskql.services import activity, customers, uow, validation
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, PermissionDenied, ValidationFailed
+from deskql.services.policies import visible_agents, visible_tickets
 
 NAME_MAX = 120
 KINDS = ("CONTACT", "ACCOUNT")

@@ -18,11 +18,11 @@ from tortoise.expressions import F, Q
 from tortoise.functions import Lower
 from tortoise.queryset import QuerySet
 
-import models
-from services import activity, customer_keys, notifications, uow, validation
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.policies import visible_agents
+from deskql import models
+from deskql.services import activity, customer_keys, notifications, uow, validation
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.policies import visible_agents
 
 NAME_MAX = 100  # a contact's first and last name
 TITLE_MAX = 200  # an account's or product's name

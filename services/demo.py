@@ -15,10 +15,10 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import models
-from models.enums import Channel, Role, TicketPriority, TicketStatus
-from services import customers, demo_kb, organisation, tickets
-from services.auth import load_actor
+from deskql import models
+from deskql.models.enums import Channel, Role, TicketPriority, TicketStatus
+from deskql.services import customers, demo_kb, organisation, tickets
+from deskql.services.auth import load_actor
 
 PASSWORD = "deskql-demo"
 ADMIN_EMAIL = "admin@zylker.com"

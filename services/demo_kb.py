@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import models
-from models.kb import ArticleVisibility
-from services.auth import Actor
-from services.kb import articles, categories
+from deskql import models
+from deskql.models.kb import ArticleVisibility
+from deskql.services.auth import Actor
+from deskql.services.kb import articles, categories
 
 PUBLIC, CONTACTS, AGENTS = (
     ArticleVisibility.PUBLIC,

@@ -10,12 +10,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-import models
-from services import activity, replies, uow, validation
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.policies import visible_tickets
-from settings import Settings
+from deskql import models
+from deskql.services import activity, replies, uow, validation
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.policies import visible_tickets
+from deskql.settings import Settings
 
 BODY_MAX = 1_000_000
 KEY_MAX = 64

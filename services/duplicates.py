@@ -22,8 +22,8 @@ from typing import Any
 
 from tortoise.connection import get_connection
 
-import models
-from services.auth import Actor
+from deskql import models
+from deskql.services.auth import Actor
 
 
 class ContactField(StrEnum):

@@ -25,7 +25,7 @@ from typing import Any
 from tortoise.expressions import F
 from tortoise.queryset import QuerySet
 
-from services import uow
+from deskql.services import uow
 
 log = logging.getLogger("deskql.queue")
 

@@ -12,11 +12,11 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
-import models
-from services import activity, uow
-from services.auth import Actor
-from services.errors import ErrorCode, ValidationFailed
-from services.policies import require_admin
+from deskql import models
+from deskql.services import activity, uow
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, ValidationFailed
+from deskql.services.policies import require_admin
 
 SWITCHES = (
     "auto_cc",  # EM-10
@@ -123,7 +123,7 @@ async def update_settings(
                 department_id=department_id,
                 changes=changed,
             )
-    from services import mail_directory  # it reads this module's rows
+    from deskql.services import mail_directory  # it reads this module's rows
 
     mail_directory.invalidate()
     stored = {name: getattr(row, name) for name in SWITCHES}

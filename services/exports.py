@@ -22,12 +22,12 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
-import models
-from models.enums import TicketPriority
-from services import customer_views, signed_urls, views
-from services.auth import Actor, load_actor
-from services.errors import ClientError
-from settings import Settings
+from deskql import models
+from deskql.models.enums import TicketPriority
+from deskql.services import customer_views, signed_urls, views
+from deskql.services.auth import Actor, load_actor
+from deskql.services.errors import ClientError
+from deskql.settings import Settings
 
 CHUNK = 2000
 PATH = "/exports/csv"

@@ -10,11 +10,11 @@ from typing import Any
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
-import models
-from services import notifications, records
-from services.auth import Actor
-from services.errors import ErrorCode, ValidationFailed
-from services.policies import visible_agents, visible_tickets
+from deskql import models
+from deskql.services import notifications, records
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, ValidationFailed
+from deskql.services.policies import visible_agents, visible_tickets
 
 
 async def _ticket(actor: Actor, ticket_id: int) -> models.Ticket:

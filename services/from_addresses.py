@@ -17,15 +17,15 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-import models
-from channels.email import outbound as smtp
-from models.enums import Edition
-from models.outbound import SmtpSecurity
-from services import activity, outbox, support_addresses, uow, validation
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.policies import can_see_department, require_admin
-from settings import Settings
+from deskql import models
+from deskql.channels.email import outbound as smtp
+from deskql.models.enums import Edition
+from deskql.models.outbound import SmtpSecurity
+from deskql.services import activity, outbox, support_addresses, uow, validation
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.policies import can_see_department, require_admin
+from deskql.settings import Settings
 
 # EM-8: From addresses an edition may have (None: unlimited).
 LIMITS: dict[Edition, int | None] = {

@@ -29,16 +29,24 @@ from tortoise.exceptions import BaseORMException, IntegrityError
 from tortoise.expressions import F
 from tortoise.queryset import QuerySet
 
-import models
-from models.enums import TicketPriority, TicketStatus
-from realtime import envelopes, topics
-from services import activity, from_addresses, notifications, outbox, templates, uow, validation
-from services import tickets as ticket_rules
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, FieldError, PermissionDenied, ValidationFailed
-from services.policies import can_see_department, visible_tickets
-from services.search import index as search_index
-from settings import Settings
+from deskql import models
+from deskql.models.enums import TicketPriority, TicketStatus
+from deskql.realtime import envelopes, topics
+from deskql.services import (
+    activity,
+    from_addresses,
+    notifications,
+    outbox,
+    templates,
+    uow,
+    validation,
+)
+from deskql.services import tickets as ticket_rules
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, FieldError, PermissionDenied, ValidationFailed
+from deskql.services.policies import can_see_department, visible_tickets
+from deskql.services.search import index as search_index
+from deskql.settings import Settings
 
 NAME_MAX = 120
 DESCRIPTION_MAX = 2_000
@@ -814,7 +822,7 @@ async def _record_mentions(plans: list[_Plan], after_id: int) -> None:
 
 async def _send(actor: Actor, settings: Settings, plan: _Plan) -> None:
     """The plan's emails, through the reply path (its thread and outbox row join the savepoint)."""
-    from services import replies  # replies imports templates, which must not import us
+    from deskql.services import replies  # replies imports templates, which must not import us
 
     threads = []
     for index, action in plan.emails:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import models
-from services import email_settings
+from deskql import models
+from deskql.services import email_settings
 
 TTL = 5.0  # seconds another process's change may take to be seen here
 MAX_BLOCKED = 5000  # a bigger blocklist is queried per message instead of held

@@ -28,9 +28,9 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 
-import models
-from channels.email import detect, spam
-from channels.email.parse import (
+from deskql import models
+from deskql.channels.email import detect, spam
+from deskql.channels.email.parse import (
     Address,
     ParsedMail,
     decode_header_value,
@@ -39,21 +39,21 @@ from channels.email.parse import (
     parse_file,
     parse_message,
 )
-from models.enums import Channel, InboundStatus, TicketStatus
-from services import activity, customers, mail_directory, notifications, threads, uow
-from services.attachments import blob_path, clean_filename, store_blob
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.merge_split import follow_merges
-from services.policies import require_admin, visible_tickets
-from services.tickets import (
+from deskql.models.enums import Channel, InboundStatus, TicketStatus
+from deskql.services import activity, customers, mail_directory, notifications, threads, uow
+from deskql.services.attachments import blob_path, clean_filename, store_blob
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.merge_split import follow_merges
+from deskql.services.policies import require_admin, visible_tickets
+from deskql.services.tickets import (
     DESCRIPTION_MAX,
     SUBJECT_MAX,
     create_ticket,
     give_back_numbers,
     take_numbers_ahead,
 )
-from settings import Settings
+from deskql.settings import Settings
 
 log = logging.getLogger("deskql.mail")
 
@@ -255,7 +255,7 @@ def _subject(mail: ParsedMail) -> str:
 
 
 def _valid_email(value: str | None) -> str | None:
-    from services import validation
+    from deskql.services import validation
 
     errors = Errors()
     clean = validation.email(errors, "email", (value or "").strip().strip("<>"))

@@ -35,13 +35,13 @@ from typing import Any
 
 from tortoise.expressions import F
 
-import models
-from models.enums import ThreadDirection, TicketStatus
-from services import activity, notifications, uow
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.policies import visible, visible_tickets
-from services.tickets import (
+from deskql import models
+from deskql.models.enums import ThreadDirection, TicketStatus
+from deskql.services import activity, notifications, uow
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.policies import visible, visible_tickets
+from deskql.services.tickets import (
     DESCRIPTION_MAX,
     MAX_TAGS_PER_TICKET,
     SUBJECT_MAX,

@@ -34,11 +34,11 @@ from typing import Any
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-import models
-from models.enums import NotificationReason, Role
-from services import uow
-from services.auth import Actor
-from services.errors import ErrorCode, ValidationFailed
+from deskql import models
+from deskql.models.enums import NotificationReason, Role
+from deskql.services import uow
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, ValidationFailed
 
 # Higher wins when one agent has several reasons for the same activity.
 PRIORITY = {
@@ -275,7 +275,7 @@ async def auto_follow_assignee(activity: models.Activity, ticket: models.Ticket 
 def _generic_subject(activity: models.Activity) -> bool:
     """Whether the activity is about a registered record type followed through the generic
     subject columns (an article; not a ticket, contact or account)."""
-    from services import records  # the registry loads the services that register types
+    from deskql.services import records  # the registry loads the services that register types
 
     found = records.find(activity.subject_type)
     return found is not None and found.generic_follow

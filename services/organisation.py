@@ -15,20 +15,20 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Lower
 from tortoise.queryset import QuerySet
 
-import models
-from models.enums import Edition, Role
-from services import activity, mail_directory, throttle, uow, validation
-from services.auth import Actor, hash_password, verify_password
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.policies import (
+from deskql import models
+from deskql.models.enums import Edition, Role
+from deskql.services import activity, mail_directory, throttle, uow, validation
+from deskql.services.auth import Actor, hash_password, verify_password
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.policies import (
     can_see_department,
     require_admin,
     visible_agents,
     visible_departments,
     visible_teams,
 )
-from services.tickets import forget_departments
-from settings import Settings
+from deskql.services.tickets import forget_departments
+from deskql.settings import Settings
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256

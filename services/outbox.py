@@ -17,15 +17,15 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-import models
-from channels.email import outbound as smtp
-from channels.email.mail_folder import MailFolder
-from models.outbound import OutboxStatus
-from services import activity, durable_queue, uow
-from services.auth import Actor
-from services.errors import ErrorCode, ValidationFailed
-from services.policies import visible
-from settings import Settings
+from deskql import models
+from deskql.channels.email import outbound as smtp
+from deskql.channels.email.mail_folder import MailFolder
+from deskql.models.outbound import OutboxStatus
+from deskql.services import activity, durable_queue, uow
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, ValidationFailed
+from deskql.services.policies import visible
+from deskql.settings import Settings
 
 log = logging.getLogger("deskql.outbox")
 
@@ -76,7 +76,7 @@ def _split(text: str) -> list[str]:
 
 
 async def _transport(settings: Settings, row: models.OutboxMessage) -> smtp.Transport:
-    from services.from_addresses import decrypt  # from_addresses queues through this module
+    from deskql.services.from_addresses import decrypt  # from_addresses queues through this module
 
     timeout = float(settings.relay_timeout_seconds)
     if row.from_address_id is not None:  # type: ignore[attr-defined]

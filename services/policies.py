@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-import models
-from services.auth import Actor
-from services.errors import PermissionDenied
+from deskql import models
+from deskql.services.auth import Actor
+from deskql.services.errors import PermissionDenied
 
 
 def require_admin(actor: Actor, what: str) -> None:
@@ -119,7 +119,7 @@ def visible(actor: Actor, model: type) -> QuerySet:  # type: ignore[type-arg]
             ticket_id__in=Subquery(visible_tickets(actor).values("id"))
         )
     if model is models.Comment:
-        from services.comments import visible_comments  # comments on any registered record
+        from deskql.services.comments import visible_comments  # comments on any registered record
 
         return visible_comments(actor)
     if model in (models.Thread, models.Attachment):

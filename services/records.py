@@ -29,9 +29,9 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
-import models
-from services import activity
-from services.auth import Actor
+from deskql import models
+from deskql.services import activity
+from deskql.services.auth import Actor
 
 # (actor, kind, record, changes, owners) -> the Activity row written
 RecordActivity = Callable[
@@ -39,7 +39,11 @@ RecordActivity = Callable[
 ]
 
 # Modules that register record types when imported.
-_MODULES = ("services.tickets", "services.activities.records", "services.kb.articles")
+_MODULES = (
+    "deskql.services.tickets",
+    "deskql.services.activities.records",
+    "deskql.services.kb.articles",
+)
 _REGISTRY: dict[str, RecordType] = {}
 _loaded = False
 

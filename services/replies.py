@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from email.utils import make_msgid
 from typing import Any, BinaryIO
 
-import models
-from channels.email import outbound as smtp
-from models.enums import Channel, ThreadDirection
-from services import (
+from deskql import models
+from deskql.channels.email import outbound as smtp
+from deskql.models.enums import Channel, ThreadDirection
+from deskql.services import (
     activity,
     email_settings,
     from_addresses,
@@ -25,13 +25,13 @@ from services import (
     uow,
     validation,
 )
-from services.attachments import blob_path, clean_filename, media_type, store_blob
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.policies import visible_tickets
-from services.threads import ticket_token
-from services.tickets import ensure_not_merged
-from settings import Settings
+from deskql.services.attachments import blob_path, clean_filename, media_type, store_blob
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.policies import visible_tickets
+from deskql.services.threads import ticket_token
+from deskql.services.tickets import ensure_not_merged
+from deskql.settings import Settings
 
 SUBJECT_MAX = 900
 BODY_MAX = 1_000_000

@@ -22,9 +22,9 @@ from urllib.parse import urlencode
 
 from tortoise.exceptions import IntegrityError
 
-import models
-from services.from_addresses import secret_seed
-from settings import Settings
+from deskql import models
+from deskql.services.from_addresses import secret_seed
+from deskql.settings import Settings
 
 RESERVED = ("actor", "exp", "nonce", "sig")
 

@@ -7,13 +7,13 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 
-import models
-from models.enums import Edition
-from services import activity, mail_directory, uow, validation
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.policies import require_admin
-from settings import Settings
+from deskql import models
+from deskql.models.enums import Edition
+from deskql.services import activity, mail_directory, uow, validation
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.policies import require_admin
+from deskql.settings import Settings
 
 # EM-3: how many support addresses an edition may have, the default one included.
 LIMITS = {

@@ -17,12 +17,12 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-import models
-from services import activity, uow, validation
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.policies import can_see_department, visible_tickets
-from settings import Settings
+from deskql import models
+from deskql.services import activity, uow, validation
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.policies import can_see_department, visible_tickets
+from deskql.settings import Settings
 
 NAME_MAX = 100
 SUBJECT_MAX = 900
@@ -295,7 +295,7 @@ async def follow_up_tag(
 ) -> list[int]:
     """Reply with a template to every ticket with the tag that the actor may see; returns the
     ids of the tickets answered (each reply is its own thread and queued email)."""
-    from services import replies
+    from deskql.services import replies
 
     template = await get_template(actor, template_id=template_id)
     tickets = (

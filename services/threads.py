@@ -15,14 +15,14 @@ from datetime import UTC, datetime
 
 from tortoise.expressions import F
 
-import models
+from deskql import models
 
 # The key of an incoming message (sha256 of its Message-ID): one function for the app and for
 # migration 0005, which backfills it; `threads.inbound_key` is the name the app uses.
-from channels.email.message_key import inbound_key as inbound_key
-from models.enums import Channel, ThreadDirection, TicketStatus
-from services import activity
-from services.auth import Actor
+from deskql.channels.email.message_key import inbound_key as inbound_key
+from deskql.models.enums import Channel, ThreadDirection, TicketStatus
+from deskql.services import activity
+from deskql.services.auth import Actor
 
 _TOKEN = re.compile(r"\[#(\d{1,9})\]")
 

@@ -31,8 +31,8 @@ from datetime import UTC, datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
-import models
-from services.errors import ErrorCode, FieldError, ValidationFailed
+from deskql import models
+from deskql.services.errors import ErrorCode, FieldError, ValidationFailed
 
 # Compare-and-set retries (with a growing random pause) before a contended attempt is refused
 # as rate limited: only a flood of parallel attempts on one key gets that far.

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import models
-from services import signed_urls
-from services.auth import Actor, load_actor
-from services.errors import ClientError
-from services.policies import can_view_ticket
-from services.sanitize import sanitize_html
-from settings import Settings
+from deskql import models
+from deskql.services import signed_urls
+from deskql.services.auth import Actor, load_actor
+from deskql.services.errors import ClientError
+from deskql.services.policies import can_view_ticket
+from deskql.services.sanitize import sanitize_html
+from deskql.settings import Settings
 
 
 class PrintGone(ClientError):

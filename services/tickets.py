@@ -10,12 +10,12 @@ from typing import Any
 from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
 
-import models
-from models.enums import Channel, TicketPriority, TicketStatus
-from services import activity, customers, notifications, records, uow, validation
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, FieldError, ValidationFailed
-from services.policies import can_see_department, can_view_ticket, visible_tickets
+from deskql import models
+from deskql.models.enums import Channel, TicketPriority, TicketStatus
+from deskql.services import activity, customers, notifications, records, uow, validation
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, FieldError, ValidationFailed
+from deskql.services.policies import can_see_department, can_view_ticket, visible_tickets
 
 MAX_TAGS_PER_TICKET = 10
 MAX_TAG_LENGTH = 50
@@ -601,7 +601,7 @@ async def add_comment(
     actor: Actor, *, ticket_id: int, body: str, is_public: bool = False
 ) -> models.Comment:
     """Add an agent's comment to a ticket, public or private (TIC-3)."""
-    from services import comments
+    from deskql.services import comments
 
     return await comments.add_comment(
         actor,

@@ -24,13 +24,13 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
 
-import models
-from models.workflows import TimeEntrySource, TimerState
-from services import activity, uow, validation
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.policies import can_see_department, visible_tickets
-from services.tickets import ensure_not_merged
+from deskql import models
+from deskql.models.workflows import TimeEntrySource, TimerState
+from deskql.services import activity, uow, validation
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.policies import can_see_department, visible_tickets
+from deskql.services.tickets import ensure_not_merged
 
 MAX_ENTRY_SECONDS = 24 * 3600
 NOTE_MAX = 5000

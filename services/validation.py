@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from services.errors import ErrorCode, Errors
+from deskql.services.errors import ErrorCode, Errors
 
 # Deliberately simple: one @, a dot in the domain, no spaces or control characters.
 _EMAIL = re.compile(

@@ -19,25 +19,25 @@ from typing import Any
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-import models
-from models.enums import Channel, TicketPriority, TicketStatus
-from services import activity, uow, validation
-from services.auth import Actor
-from services.errors import (
+from deskql import models
+from deskql.models.enums import Channel, TicketPriority, TicketStatus
+from deskql.services import activity, uow, validation
+from deskql.services.auth import Actor
+from deskql.services.errors import (
     ClientError,
     ErrorCode,
     Errors,
     PermissionDenied,
     ValidationFailed,
 )
-from services.policies import (
+from deskql.services.policies import (
     can_see_department,
     require_admin,
     visible_agents,
     visible_teams,
     visible_tickets,
 )
-from services.tickets import SORT_FIELDS, TicketFilter, filter_tickets
+from deskql.services.tickets import SORT_FIELDS, TicketFilter, filter_tickets
 
 NAME_MAX = 120
 OPEN_STATUSES = [s for s in TicketStatus if s is not TicketStatus.CLOSED]

@@ -15,7 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Send
 from strawberry.http.websocket_origin import normalize_allowed_origins, normalize_origin
 
-from settings import Settings
+from deskql.settings import Settings
 
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Request-ID", "Apollo-Require-Preflight")
 EXPOSED_HEADERS = ("X-Request-ID",)

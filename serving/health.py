@@ -21,11 +21,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from tortoise.connection import get_connection
 
-import models
-from models.outbound import OutboxStatus
-from realtime.hub import Hub
-from serving import metrics
-from settings import Settings
+from deskql import models
+from deskql.models.outbound import OutboxStatus
+from deskql.realtime.hub import Hub
+from deskql.serving import metrics
+from deskql.settings import Settings
 
 READY_CHANNEL = "deskql.ready"
 Check = Callable[[], Awaitable[dict[str, Any]]]

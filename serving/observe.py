@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serving import metrics
+from deskql.serving import metrics
 
 log = logging.getLogger("deskql.request")
 

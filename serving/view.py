@@ -33,16 +33,16 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from realtime.shared import SINK, EncodedData, Sink
-from realtime.streams import connection_token
-from schema.context import Context
-from schema.root import build_schema
-from services import auth
-from services.errors import NotAuthenticated
-from serving import graphiql, metrics
-from serving.observe import current
-from serving.persisted import PersistedQueries, Refusal
-from settings import Settings
+from deskql.realtime.shared import SINK, EncodedData, Sink
+from deskql.realtime.streams import connection_token
+from deskql.schema.context import Context
+from deskql.schema.root import build_schema
+from deskql.services import auth
+from deskql.services.errors import NotAuthenticated
+from deskql.serving import graphiql, metrics
+from deskql.serving.observe import current
+from deskql.serving.persisted import PersistedQueries, Refusal
+from deskql.settings import Settings
 
 log = logging.getLogger("deskql")
 request_log = logging.getLogger("deskql.request")

@@ -21,12 +21,11 @@ import pytest_asyncio
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
-import db
-import models
-from models.enums import Role, TokenKind
-from server import create_app
-from services import auth, mail_directory, organisation
-from settings import Settings
+from deskql import db, models
+from deskql.models.enums import Role, TokenKind
+from deskql.server import create_app
+from deskql.services import auth, mail_directory, organisation
+from deskql.settings import Settings
 
 
 def _test_settings(tmp: Path) -> Settings:
@@ -74,8 +73,8 @@ async def _stuck_test_report(request: pytest.FixtureRequest) -> AsyncIterator[No
 def _no_database_ids_in_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every Activity a test writes names its ids in `changes` under keys of schema.ids.ID_KEYS
     (clients get them as global ids) or NOT_ID_KEYS: a new kind of change fails here."""
-    from schema.ids import unmapped_id_keys
-    from services import activity, macros
+    from deskql.schema.ids import unmapped_id_keys
+    from deskql.services import activity, macros
 
     def check(kind: str, changes: Any) -> None:
         unmapped = unmapped_id_keys(changes)
@@ -230,7 +229,7 @@ async def world(clean_db: Settings) -> World:
 
 def gid(type_name: str, pk: int) -> str:
     """Global id of a row, for building requests."""
-    from schema.ids import to_global_id
+    from deskql.schema.ids import to_global_id
 
     return to_global_id(type_name, pk)
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-import db
-from schema.root import schema_sdl
+from deskql import db
+from deskql.schema.root import schema_sdl
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("DESKQL_DATABASE_URL", "")
@@ -44,7 +44,7 @@ def cli_env(var_dir: Path, **extra: str) -> dict[str, str]:
 def deskql(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run `deskql ARGS` (as `python -m cli`) and capture its output."""
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
+        [sys.executable, "-m", "deskql.cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -73,7 +73,16 @@ def running_server(
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+            [
+                sys.executable,
+                "-m",
+                "deskql.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ]
             + list(args),
             cwd=ROOT,
             env=env,
@@ -486,7 +495,7 @@ def test_postgres_needs_migrate_before_serve(var_dir: Path) -> None:
 
 
 def test_readme_documents_every_setting() -> None:
-    from settings import Settings
+    from deskql.settings import Settings
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `(DESKQL_[A-Z_]+)` \|", readme, re.MULTILINE))

@@ -7,8 +7,8 @@ import sqlite3
 
 from tortoise.transactions import in_transaction
 
-import models
-from settings import Settings
+from deskql import models
+from deskql.settings import Settings
 
 
 async def test_a_task_cancelled_while_its_transaction_begins_leaves_the_connection_usable(

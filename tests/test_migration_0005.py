@@ -24,14 +24,13 @@ from tortoise.context import TortoiseContext
 from tortoise.exceptions import IntegrityError
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
-import db
-import models
-from models.enums import Channel, ThreadDirection
-from services import threads, uow
-from settings import Settings
+from deskql import db, models
+from deskql.models.enums import Channel, ThreadDirection
+from deskql.services import threads, uow
+from deskql.settings import Settings
 from tests.test_cli import cli_env, deskql, free_port
 
-BACKFILL = importlib.import_module("migrations.0005_backfill_inbound_key")
+BACKFILL = importlib.import_module("deskql.migrations.0005_backfill_inbound_key")
 AT_0004 = "0004_workflows"  # later migrations (after 0005) are applied and unapplied with it
 M0005 = "models.0005_backfill_inbound_key"
 # The migrations after 0005 (each branch adds its own): they are applied after it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from schema.root import schema_sdl
+from deskql.schema.root import schema_sdl
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
 

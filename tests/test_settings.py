@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from db import tortoise_config
-from schema.ids import InvalidId, decode_id, from_global_id, to_global_id
-from server import tune_gc
-from settings import Settings
+from deskql.db import tortoise_config
+from deskql.schema.ids import InvalidId, decode_id, from_global_id, to_global_id
+from deskql.server import tune_gc
+from deskql.settings import Settings
 
 
 def test_defaults_are_the_embedded_stack(tmp_path: Path) -> None:

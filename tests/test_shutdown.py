@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from settings import ROOT
+from deskql.settings import ROOT
 from tests.test_cli import cli_env, free_port
 
 SUPPORT = "support@zylker.deskql.local"
@@ -61,7 +61,7 @@ def test_sigterm_after_mail_leaves_no_process(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--demo", "--host", "127.0.0.1"]
+            [sys.executable, "-m", "deskql.cli", "serve", "--demo", "--host", "127.0.0.1"]
             + ["--port", str(http_port)],
             cwd=ROOT,
             env=env,

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 if TYPE_CHECKING:
-    from settings import Settings
+    from deskql.settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -32,7 +32,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
     """Every page route of every feature, then `/static`."""
     found: list[BaseRoute] = []
     for name in PAGE_MODULES:
-        module = importlib.import_module(f"web.{name}")
+        module = importlib.import_module(f"deskql.web.{name}")
         found.extend(module.routes(settings))
     found.append(Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"))
     return found

@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from services import exports, signed_urls
-from settings import Settings
+from deskql.services import exports, signed_urls
+from deskql.settings import Settings
 
 STATUS = {"EXPIRED": 410, "REPLAYED": 410, "INVALID": 403}
 

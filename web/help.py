@@ -20,16 +20,16 @@ from strawberry import UNSET
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
-from realtime.streams import connection_token
-from schema.help.context import HelpContext
-from schema.help.root import build_help_schema
-from schema.ids import InvalidId, decode_id
-from services import attachments
-from services.errors import NotAuthenticated
-from services.helpcenter import access, messages
-from serving.view import LegacyWSHandler, TextWebSocket, TransportWSHandler, bearer_token
-from settings import Settings
-from web import templates
+from deskql.realtime.streams import connection_token
+from deskql.schema.help.context import HelpContext
+from deskql.schema.help.root import build_help_schema
+from deskql.schema.ids import InvalidId, decode_id
+from deskql.services import attachments
+from deskql.services.errors import NotAuthenticated
+from deskql.services.helpcenter import access, messages
+from deskql.serving.view import LegacyWSHandler, TextWebSocket, TransportWSHandler, bearer_token
+from deskql.settings import Settings
+from deskql.web import templates
 
 # Headers of the page: nothing from elsewhere, no framing, no inline script.
 PAGE_HEADERS = {

@@ -27,12 +27,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-import models
-from services.kb import permalinks, public
-from web import templates
+from deskql import models
+from deskql.services.kb import permalinks, public
+from deskql.web import templates
 
 if TYPE_CHECKING:
-    from settings import Settings
+    from deskql.settings import Settings
 
 # Pages may be cached briefly by browsers and proxies (views are counted on each GET served).
 CACHE_CONTROL = "public, max-age=60"

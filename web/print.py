@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from services import signed_urls, ticket_print
-from settings import Settings
-from web import templates
-from web.exports import STATUS
+from deskql.services import signed_urls, ticket_print
+from deskql.settings import Settings
+from deskql.web import templates
+from deskql.web.exports import STATUS
 
 
 def routes(settings: Settings) -> list[BaseRoute]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from channels.email.parse import ParsedMail
+from deskql.channels.email.parse import ParsedMail
 
 # Our outgoing mail carries this header (the outbound channel sets it) and a Message-ID in
 # our mail domain; seeing either on inbound mail means it came back to us.

@@ -16,7 +16,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from channels.email.outbound import Envelope, SendFailed
+from deskql.channels.email.outbound import Envelope, SendFailed
 
 log = logging.getLogger("deskql.outbox")
 

@@ -20,11 +20,11 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-import models
-from services import mail_directory, mail_inbound, support_addresses
-from services.mail_inbound import Observer
-from serving import metrics
-from settings import Settings
+from deskql import models
+from deskql.services import mail_directory, mail_inbound, support_addresses
+from deskql.services.mail_inbound import Observer
+from deskql.serving import metrics
+from deskql.settings import Settings
 
 log = logging.getLogger("deskql.smtp")
 

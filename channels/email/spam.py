@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from channels.email.parse import ParsedMail
+from deskql.channels.email.parse import ParsedMail
 
 THRESHOLD = 5.0
 _PHRASES = (

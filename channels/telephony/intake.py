@@ -26,12 +26,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from channels.telephony import signature
-from models.activities import CallDirection
-from schema.ids import to_global_id
-from services.activities import intake
-from services.errors import ErrorCode, ValidationFailed
-from settings import Settings
+from deskql.channels.telephony import signature
+from deskql.models.activities import CallDirection
+from deskql.schema.ids import to_global_id
+from deskql.services.activities import intake
+from deskql.services.errors import ErrorCode, ValidationFailed
+from deskql.settings import Settings
 
 MAX_ID = 128
 
@@ -107,7 +107,7 @@ def parse(data: Any) -> intake.CallEvent:
     if recording and not recording.lower().startswith(("http://", "https://")):
         problems.append(("recordingUrl", "recordingUrl must be an http(s) URL"))
     if problems:
-        from services.errors import FieldError
+        from deskql.services.errors import FieldError
 
         raise ValidationFailed([FieldError(k, m, ErrorCode.INVALID) for k, m in problems])
     return intake.CallEvent(

@@ -7,12 +7,12 @@ from enum import Enum
 
 import strawberry
 
-from models.activities import CallDirection, CallOutcome, TaskStatus
-from models.enums import TicketPriority
-from schema.activities.types import Call, Event, Task
-from schema.errors import MutationError
-from schema.tickets import SortDirection
-from schema.types import Agent
+from deskql.models.activities import CallDirection, CallOutcome, TaskStatus
+from deskql.models.enums import TicketPriority
+from deskql.schema.activities.types import Call, Event, Task
+from deskql.schema.errors import MutationError
+from deskql.schema.tickets import SortDirection
+from deskql.schema.types import Agent
 
 _UNSET = strawberry.UNSET
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import activities as r
-from schema.activities.inputs import (
+from deskql.resolvers import activities as r
+from deskql.schema.activities.inputs import (
     AgentTelephonyPayload,
     AgentTelephonyUpdateInput,
     CallCreateInput,
@@ -30,9 +30,9 @@ from schema.activities.inputs import (
     TaskSort,
     TaskUpdateInput,
 )
-from schema.activities.types import Call, Event, Task
-from schema.connections import Connection
-from schema.permissions import IsAuthenticated
+from deskql.schema.activities.types import Call, Event, Task
+from deskql.schema.connections import Connection
+from deskql.schema.permissions import IsAuthenticated
 
 First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
 After = Annotated[

@@ -7,13 +7,13 @@ from typing import Annotated
 
 import strawberry
 
-import models
-from models.activities import CallDirection, CallOutcome, CallStatus, TaskStatus
-from models.enums import TicketPriority
-from schema.connections import Connection
-from schema.ids import to_global_id
-from schema.types import Account, Agent, Comment, Contact, Department, Node, Ticket
-from services import policies
+from deskql import models
+from deskql.models.activities import CallDirection, CallOutcome, CallStatus, TaskStatus
+from deskql.models.enums import TicketPriority
+from deskql.schema.connections import Connection
+from deskql.schema.ids import to_global_id
+from deskql.schema.types import Account, Agent, Comment, Contact, Department, Node, Ticket
+from deskql.services import policies
 
 _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
 _After = Annotated[
@@ -100,7 +100,7 @@ class Task(_Linked, Node):
     @classmethod
     def from_row(cls, row: models.Task) -> Task:
         """Build from a database row."""
-        from services.activities.common import now, utc
+        from deskql.services.activities.common import now, utc
 
         due = utc(row.due_at)
         return cls(
@@ -132,7 +132,7 @@ class Task(_Linked, Node):
     async def comments(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Comment]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.record_comments(info, "Task", self.pk, first=first, after=after)
 
@@ -186,13 +186,13 @@ class Event(_Linked, Node):
     async def comments(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Comment]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.record_comments(info, "Event", self.pk, first=first, after=after)
 
     @strawberry.field(description="Agents attending (at most 50).")
     async def attendees(self, info: strawberry.Info) -> list[Agent]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.attendees(info, self.pk)
 
@@ -242,7 +242,7 @@ class Call(_Linked, Node):
     async def comments(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Comment]:
-        from resolvers import activities
+        from deskql.resolvers import activities
 
         return await activities.record_comments(info, "Call", self.pk, first=first, after=after)
 

@@ -4,7 +4,7 @@ private field to forget to hide. Its SDL is committed as help.graphql."""
 
 import strawberry
 
-from models.helpcenter import RatingValue
+from deskql.models.helpcenter import RatingValue
 
 # Shared by both schemas (Ticket.rating on the agents' side): registered once, here.
 strawberry.enum(RatingValue, description="How the answer to a closed ticket was rated.")

@@ -8,11 +8,11 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-import models
-from services.errors import NotAuthenticated
-from services.helpcenter import messages
-from services.helpcenter.access import ContactActor
-from settings import Settings
+from deskql import models
+from deskql.services.errors import NotAuthenticated
+from deskql.services.helpcenter import messages
+from deskql.services.helpcenter.access import ContactActor
+from deskql.settings import Settings
 
 
 async def _ratings(keys: Sequence[int]) -> list[models.TicketRating | None]:

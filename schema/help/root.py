@@ -8,13 +8,13 @@ from typing import Annotated
 import strawberry
 from strawberry.file_uploads import Upload
 
-from models.helpcenter import RatingValue
-from resolvers import help as r
-from schema.connections import Connection
-from schema.errors import MutationError
-from schema.extensions import build_extensions
-from schema.help.types import HelpArticle, HelpTicket, Rating, TicketUpdate, Viewer
-from settings import Settings
+from deskql.models.helpcenter import RatingValue
+from deskql.resolvers import help as r
+from deskql.schema.connections import Connection
+from deskql.schema.errors import MutationError
+from deskql.schema.extensions import build_extensions
+from deskql.schema.help.types import HelpArticle, HelpTicket, Rating, TicketUpdate, Viewer
+from deskql.settings import Settings
 
 _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
 _After = Annotated[

@@ -8,12 +8,12 @@ from typing import Annotated
 
 import strawberry
 
-import models
-from models.enums import TicketStatus
-from models.helpcenter import RatingValue
-from schema.ids import to_global_id
-from services.helpcenter import messages
-from services.helpcenter import tickets as svc
+from deskql import models
+from deskql.models.enums import TicketStatus
+from deskql.models.helpcenter import RatingValue
+from deskql.schema.ids import to_global_id
+from deskql.services.helpcenter import messages
+from deskql.services.helpcenter import tickets as svc
 
 
 @strawberry.enum(description="The state of a ticket, as the customer sees it.")
@@ -162,7 +162,7 @@ class HelpTicket:
         last: Annotated[int, strawberry.argument(description="How many of the newest.")] = 200,
     ) -> list[Message]:
         if not 1 <= last <= 500:
-            from services.errors import ClientError
+            from deskql.services.errors import ClientError
 
             raise ClientError("last must be between 1 and 500")
         found = await info.context.messages.load(self.pk)
@@ -209,6 +209,6 @@ class HelpArticle:
         "handlers or styles): safe to insert into a page."
     )
     def body_html(self) -> str:
-        from services.kb import public
+        from deskql.services.kb import public
 
         return public.body_html(self.row)

@@ -9,13 +9,13 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
-import models
-from models.activities import CallDirection, CallOutcome, CallStatus
-from services import activity, records, uow, validation
-from services.activities import common, phones
-from services.activities.common import UNCHANGED
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
+from deskql import models
+from deskql.models.activities import CallDirection, CallOutcome, CallStatus
+from deskql.services import activity, records, uow, validation
+from deskql.services.activities import common, phones
+from deskql.services.activities.common import UNCHANGED
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
 
 MAX_DURATION = 7 * 24 * 3600
 SORTS = {"STARTED_AT": "started_at", "DURATION": "duration_seconds", "CREATED_AT": "created_at"}

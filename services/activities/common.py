@@ -10,13 +10,13 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-import models
-from models.enums import NotificationReason
-from services import activity
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.policies import can_see_department, visible_tickets
-from services.tickets import ensure_not_merged
+from deskql import models
+from deskql.models.enums import NotificationReason
+from deskql.services import activity
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.policies import can_see_department, visible_tickets
+from deskql.services.tickets import ensure_not_merged
 
 TITLE_MAX = 255
 TEXT_MAX = 10_000
@@ -133,7 +133,7 @@ def text_field(
     errors: Errors, field: str, value: str | None, *, max_length: int, required: bool = False
 ) -> str | None:
     """A trimmed text value within a length (multi-line allowed)."""
-    from services import validation
+    from deskql.services import validation
 
     return validation.text(
         errors, field, value, max_length=max_length, required=required, multiline=True

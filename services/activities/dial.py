@@ -6,14 +6,14 @@ customer, with no transaction open; only when the PBX accepts is the OUTBOUND ca
 
 from __future__ import annotations
 
-import models
-from channels.telephony import ari
-from models.activities import CallDirection, CallStatus
-from services import activity, uow
-from services.activities import calls, common, phones
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from settings import Settings
+from deskql import models
+from deskql.channels.telephony import ari
+from deskql.models.activities import CallDirection, CallStatus
+from deskql.services import activity, uow
+from deskql.services.activities import calls, common, phones
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.settings import Settings
 
 EXTENSION_CHARS = set("0123456789*#")
 

@@ -11,13 +11,13 @@ from typing import Any
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-import models
-from models.enums import NotificationReason
-from services import activity, records, uow
-from services.activities import common, reminders
-from services.activities.common import UNCHANGED
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
+from deskql import models
+from deskql.models.enums import NotificationReason
+from deskql.services import activity, records, uow
+from deskql.services.activities import common, reminders
+from deskql.services.activities.common import UNCHANGED
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
 
 MAX_ATTENDEES = 50
 SORTS = {"STARTS_AT": "starts_at", "CREATED_AT": "created_at", "TITLE": "title"}

@@ -19,13 +19,13 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-import models
-from models.activities import CallDirection, CallOutcome, CallStatus
-from models.enums import Channel, NotificationReason, TicketStatus
-from services import activity, tickets, uow
-from services.activities import calls, common, phones
-from services.errors import ErrorCode, Errors, ValidationFailed
-from settings import Settings
+from deskql import models
+from deskql.models.activities import CallDirection, CallOutcome, CallStatus
+from deskql.models.enums import Channel, NotificationReason, TicketStatus
+from deskql.services import activity, tickets, uow
+from deskql.services.activities import calls, common, phones
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.settings import Settings
 
 EVENT_TYPES = ("ringing", "answered", "ended", "missed", "voicemail")
 _RANK = {CallStatus.RINGING: 0, CallStatus.ANSWERED: 1, CallStatus.ENDED: 2}

@@ -7,7 +7,7 @@ import re
 
 import phonenumbers
 
-import models
+from deskql import models
 
 MAX_CANDIDATES = 200
 

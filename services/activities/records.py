@@ -12,12 +12,12 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
-import models
-from services import activity, records
-from services.activities import calls, events
-from services.auth import Actor
-from services.errors import ErrorCode, ValidationFailed
-from services.policies import visible_tasks
+from deskql import models
+from deskql.services import activity, records
+from deskql.services.activities import calls, events
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, ValidationFailed
+from deskql.services.policies import visible_tasks
 
 
 def _loader(

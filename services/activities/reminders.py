@@ -20,11 +20,11 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import F
 
-import models
-from models.activities import ReminderStatus
-from models.enums import NotificationReason
-from services import activity, durable_queue, uow
-from settings import Settings
+from deskql import models
+from deskql.models.activities import ReminderStatus
+from deskql.models.enums import NotificationReason
+from deskql.services import activity, durable_queue, uow
+from deskql.settings import Settings
 
 log = logging.getLogger("deskql.reminders")
 

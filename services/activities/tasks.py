@@ -13,15 +13,15 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-import models
-from models.activities import TaskStatus
-from models.enums import NotificationReason, TicketPriority
-from services import activity, records, uow
-from services.activities import common, reminders
-from services.activities.common import UNCHANGED
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.policies import visible_tasks
+from deskql import models
+from deskql.models.activities import TaskStatus
+from deskql.models.enums import NotificationReason, TicketPriority
+from deskql.services import activity, records, uow
+from deskql.services.activities import common, reminders
+from deskql.services.activities.common import UNCHANGED
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.policies import visible_tasks
 
 OPEN = [s for s in TaskStatus if s is not TaskStatus.COMPLETED]
 SORTS = {"DUE_AT": "due_at", "PRIORITY": "priority", "CREATED_AT": "created_at", "SUBJECT": "title"}

@@ -23,13 +23,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import models
-from services import activity, customer_keys, customers, notifications, uow
-from services.auth import Actor
-from services.contact_merge import relations
-from services.contact_merge.emails import remember_emails
-from services.contact_merge.kinds import ACCOUNT, CONTACT, MERGE_MAX, Kind, hidden_records
-from services.errors import ErrorCode, Errors, ValidationFailed
+from deskql import models
+from deskql.services import activity, customer_keys, customers, notifications, uow
+from deskql.services.auth import Actor
+from deskql.services.contact_merge import relations
+from deskql.services.contact_merge.emails import remember_emails
+from deskql.services.contact_merge.kinds import ACCOUNT, CONTACT, MERGE_MAX, Kind, hidden_records
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
 
 __all__ = ["ACCOUNT", "CONTACT", "MERGE_MAX", "Kind", "hidden_records", "merge"]
 

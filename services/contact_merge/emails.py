@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import models
+from deskql import models
 
 
 async def remember_emails(survivor: Any, merged: list[Any], new_values: dict[str, Any]) -> list:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from tortoise.models import Model
 
-import models
-from services.auth import Actor
+from deskql import models
+from deskql.services.auth import Actor
 
 # The most records merged into one survivor in a single merge (the survivor not counted).
 MERGE_MAX = 10

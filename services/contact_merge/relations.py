@@ -11,10 +11,10 @@ from typing import Any
 from tortoise.expressions import F
 from tortoise.models import Model
 
-import models
-from services import activity
-from services.auth import Actor
-from services.contact_merge.kinds import Kind
+from deskql import models
+from deskql.services import activity
+from deskql.services.auth import Actor
+from deskql.services.contact_merge.kinds import Kind
 
 # Relations handled one by one (links the survivor may already have), not by the generic move.
 SPECIAL = {

@@ -8,17 +8,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import models
-from services import activity, uow, validation
-from services.auth import Actor
-from services.contact_merge import (
+from deskql import models
+from deskql.services import activity, uow, validation
+from deskql.services.auth import Actor
+from deskql.services.contact_merge import (
     ACCOUNT,
     CONTACT,
     hidden_records,  # the merge's rule: tickets visible
 )
-from services.crm.hubspot import CrmError, CrmRecord, fetch
-from services.errors import ErrorCode, Errors, ValidationFailed
-from settings import Settings
+from deskql.services.crm.hubspot import CrmError, CrmRecord, fetch
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.settings import Settings
 
 EXTERNAL_ID_MAX = 100
 

@@ -29,8 +29,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from services.errors import ErrorCode
-from settings import Settings
+from deskql.services.errors import ErrorCode
+from deskql.settings import Settings
 
 OBJECTS = {"contact": "contacts", "account": "companies"}
 BACKOFF_SECONDS = 0.2

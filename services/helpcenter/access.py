@@ -13,10 +13,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import models
-from services import auth, throttle, uow
-from services.errors import ErrorCode, Errors, NotAuthenticated, ValidationFailed
-from settings import Settings
+from deskql import models
+from deskql.services import auth, throttle, uow
+from deskql.services.errors import ErrorCode, Errors, NotAuthenticated, ValidationFailed
+from deskql.settings import Settings
 
 CONTACT_TOKEN_PREFIX = auth.CONTACT_TOKEN_PREFIX
 PASSWORD_MIN = 8
@@ -166,7 +166,7 @@ async def update_access(
 ) -> models.ContactLogin:
     """Deactivate or reactivate a contact's help-center access, or make them their account's
     manager (they then see all its tickets); any agent. Deactivating revokes their tokens."""
-    from services import activity  # activity imports notifications, which import us not
+    from deskql.services import activity  # activity imports notifications, which import us not
 
     contact = await models.Contact.filter(id=contact_id).first()
     if contact is None:

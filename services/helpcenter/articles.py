@@ -8,9 +8,9 @@ from __future__ import annotations
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-import models
-from models.kb import ArticleVisibility
-from services.kb import public
+from deskql import models
+from deskql.models.kb import ArticleVisibility
+from deskql.services.kb import public
 
 QUERY_MAX = 200
 

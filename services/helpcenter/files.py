@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from services.attachments import clean_filename, media_type, store_blob
-from services.errors import ErrorCode, Errors
+from deskql.services.attachments import clean_filename, media_type, store_blob
+from deskql.services.errors import ErrorCode, Errors
 
 MAX_FILES = 10
 # What a contact may not upload: programs and scripts, and pages a browser would run.

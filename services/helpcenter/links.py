@@ -13,14 +13,14 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
 
-import models
-from channels.email import outbound as smtp
-from models.helpcenter import ContactLinkKind
-from services import activity, auth, customers, outbox, support_addresses, uow, validation
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.helpcenter import access, options
-from settings import Settings
+from deskql import models
+from deskql.channels.email import outbound as smtp
+from deskql.models.helpcenter import ContactLinkKind
+from deskql.services import activity, auth, customers, outbox, support_addresses, uow, validation
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.helpcenter import access, options
+from deskql.settings import Settings
 
 LIFETIME: dict[ContactLinkKind, timedelta] = {
     ContactLinkKind.INVITE: timedelta(days=7),

@@ -9,9 +9,9 @@ from typing import Any
 
 from tortoise.expressions import Q, Subquery
 
-import models
-from models.enums import ThreadDirection
-from services.helpcenter.access import ContactActor
+from deskql import models
+from deskql.models.enums import ThreadDirection
+from deskql.services.helpcenter.access import ContactActor
 
 
 @dataclass
@@ -117,6 +117,6 @@ async def get_attachment(actor: ContactActor, *, attachment_id: int) -> models.A
 
 
 def _visible_tickets(actor: ContactActor) -> Any:
-    from services.helpcenter.tickets import visible_tickets
+    from deskql.services.helpcenter.tickets import visible_tickets
 
     return visible_tickets(actor)

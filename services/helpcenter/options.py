@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import models
-from services import activity, uow
-from services.auth import Actor
-from services.policies import require_admin
+from deskql import models
+from deskql.services import activity, uow
+from deskql.services.auth import Actor
+from deskql.services.policies import require_admin
 
 
 async def get() -> models.HelpCenterSettings:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import models
-from models.enums import TicketStatus
-from models.helpcenter import RatingValue
-from services import activity, uow, validation
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.helpcenter.access import ContactActor
-from services.helpcenter.tickets import get_ticket
+from deskql import models
+from deskql.models.enums import TicketStatus
+from deskql.models.helpcenter import RatingValue
+from deskql.services import activity, uow, validation
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.helpcenter.access import ContactActor
+from deskql.services.helpcenter.tickets import get_ticket
 
 CHANGE_WINDOW = timedelta(days=7)
 COMMENT_MAX = 2000

@@ -23,13 +23,13 @@ from pathlib import Path
 from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 
-import models
-from models.enums import Channel, TicketStatus
-from services import activity, mail_directory, threads, uow, validation
-from services import tickets as ticket_service
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.helpcenter.access import ContactActor
-from services.helpcenter.files import StoredFile, Upload, check_files, store_files
+from deskql import models
+from deskql.models.enums import Channel, TicketStatus
+from deskql.services import activity, mail_directory, threads, uow, validation
+from deskql.services import tickets as ticket_service
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.helpcenter.access import ContactActor
+from deskql.services.helpcenter.files import StoredFile, Upload, check_files, store_files
 
 SUBJECT_MAX = ticket_service.SUBJECT_MAX
 BODY_MAX = 50_000

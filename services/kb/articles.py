@@ -18,12 +18,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-import models
-from models.kb import ArticleStatus, ArticleVisibility
-from services import activity, records, uow
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.kb import checks, permalinks
+from deskql import models
+from deskql.models.kb import ArticleStatus, ArticleVisibility
+from deskql.services import activity, records, uow
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.kb import checks, permalinks
 
 BODY_MAX = checks.BODY_MAX
 tags_of = checks.tags_of  # tag names of articles, by article (resolvers' loader)
@@ -80,7 +80,7 @@ async def require_article(actor: Actor, article_id: int, field: str = "id") -> m
 async def _changing() -> AsyncIterator[None]:
     """A unit of work that changes what readers see: the public pages' caches in this
     process drop their pages when it begins and again once it is over (services.kb.public)."""
-    from services.kb import public  # public imports articles, which imports categories
+    from deskql.services.kb import public  # public imports articles, which imports categories
 
     public.changed()
     async with uow.transaction():

@@ -11,11 +11,11 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-import models
-from services import activity, uow, validation
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.policies import can_see_department
+from deskql import models
+from deskql.services import activity, uow, validation
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.policies import can_see_department
 
 MAX_DEPTH = 4
 NAME_MAX = 120
@@ -148,7 +148,7 @@ async def _check_parent(
 async def _changing() -> AsyncIterator[None]:
     """A unit of work that changes what readers see: the public pages' caches in this
     process drop their pages when it begins and again once it is over (services.kb.public)."""
-    from services.kb import public  # public imports articles, which imports categories
+    from deskql.services.kb import public  # public imports articles, which imports categories
 
     public.changed()
     async with uow.transaction():

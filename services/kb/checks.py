@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import models
-from models.kb import ArticleVisibility
-from services import validation
-from services.auth import Actor
-from services.errors import ErrorCode, Errors
-from services.kb import categories
-from services.policies import can_see_department
-from services.tickets import clean_tag
+from deskql import models
+from deskql.models.kb import ArticleVisibility
+from deskql.services import validation
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors
+from deskql.services.kb import categories
+from deskql.services.policies import can_see_department
+from deskql.services.tickets import clean_tag
 
 TITLE_MAX = 255
 SUMMARY_MAX = 500

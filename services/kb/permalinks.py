@@ -20,9 +20,9 @@ from __future__ import annotations
 from slugify import slugify
 from tortoise.exceptions import IntegrityError
 
-import models
-from services import uow
-from services.errors import ErrorCode, Errors, ValidationFailed
+from deskql import models
+from deskql.services import uow
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
 
 MAX_LENGTH = 150  # of a stored permalink
 MAX_GIVEN = 300  # of a permalink as given, before normalising

@@ -14,14 +14,14 @@ from datetime import UTC, datetime
 from tortoise.expressions import F
 from tortoise.queryset import QuerySet
 
-import models
-from models.kb import ArticleStatus, ArticleVisibility
-from services import activity, notifications, uow
-from services.auth import Actor
-from services.errors import ErrorCode, ValidationFailed
-from services.kb import permalinks
-from services.kb.articles import require_article
-from services.sanitize import render_markdown
+from deskql import models
+from deskql.models.kb import ArticleStatus, ArticleVisibility
+from deskql.services import activity, notifications, uow
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, ValidationFailed
+from deskql.services.kb import permalinks
+from deskql.services.kb.articles import require_article
+from deskql.services.sanitize import render_markdown
 
 log = logging.getLogger("deskql.kb")
 

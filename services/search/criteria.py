@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from models.enums import Channel, TicketPriority, TicketStatus
-from services.errors import ClientError
-from services.search.engine import sql_value
+from deskql.models.enums import Channel, TicketPriority, TicketStatus
+from deskql.services.errors import ClientError
+from deskql.services.search.engine import sql_value
 
 
 class InvalidCriterion(ClientError):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from models.enums import Channel, TicketPriority, TicketStatus
-from services.errors import ClientError
+from deskql.models.enums import Channel, TicketPriority, TicketStatus
+from deskql.services.errors import ClientError
 
 
 class InvalidFacet(ClientError):

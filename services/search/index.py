@@ -16,10 +16,10 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-import models
-from services import uow
-from services.search import engine
-from services.search.text import clean, first_letter, terms
+from deskql import models
+from deskql.services import uow
+from deskql.services.search import engine
+from deskql.services.search.text import clean, first_letter, terms
 
 TICKET, CONTACT, ACCOUNT, PRODUCT, TASK, ARTICLE = (
     "ticket",

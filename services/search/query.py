@@ -11,14 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from services import uow
-from services.auth import Actor
-from services.errors import ClientError
-from services.search import criteria as crit
-from services.search import engine, facets, snippets
-from services.search.index import ACCOUNT, CONTACT, TICKET
-from services.search.index import modules as indexed_modules
-from services.search.text import ParsedQuery, fold, parse
+from deskql.services import uow
+from deskql.services.auth import Actor
+from deskql.services.errors import ClientError
+from deskql.services.search import criteria as crit
+from deskql.services.search import engine, facets, snippets
+from deskql.services.search.index import ACCOUNT, CONTACT, TICKET
+from deskql.services.search.index import modules as indexed_modules
+from deskql.services.search.text import ParsedQuery, fold, parse
 
 MAX_QUERY = 1000  # characters of a search box's text
 MAX_PAGE = 100
@@ -185,7 +185,7 @@ def _chosen(raw: dict[str, list[str]], decode_id: DecodeId) -> dict[str, list[An
 
 async def _ticket_by_number(actor: Actor, number: int, include_spam: bool) -> int | None:
     """The id of the visible ticket with this number (`#123` jumps to it)."""
-    from services import policies
+    from deskql.services import policies
 
     qs = policies.visible_tickets(actor).filter(number=number)
     if not include_spam:

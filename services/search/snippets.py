@@ -11,7 +11,7 @@ import html
 import re
 from functools import lru_cache
 
-from services.search.text import fold
+from deskql.services.search.text import fold
 
 WINDOW = 160
 

@@ -29,14 +29,14 @@ from typing import Any
 import httpx
 from tortoise.expressions import Subquery
 
-import models
-from models.webhooks import DeliveryStatus
-from schema.ids import to_global_id
-from services import activity, durable_queue, uow
-from services.from_addresses import decrypt
-from services.webhooks import events, signing, targets
-from services.webhooks.targets import shown_url
-from settings import Settings
+from deskql import models
+from deskql.models.webhooks import DeliveryStatus
+from deskql.schema.ids import to_global_id
+from deskql.services import activity, durable_queue, uow
+from deskql.services.from_addresses import decrypt
+from deskql.services.webhooks import events, signing, targets
+from deskql.services.webhooks.targets import shown_url
+from deskql.settings import Settings
 
 log = logging.getLogger("deskql.webhooks")
 

@@ -25,10 +25,10 @@ from typing import Any
 
 import orjson
 
-import models
-from models.webhooks import DeliveryStatus
-from schema.ids import public_changes, to_global_id
-from services import uow
+from deskql import models
+from deskql.models.webhooks import DeliveryStatus
+from deskql.schema.ids import public_changes, to_global_id
+from deskql.services import uow
 
 TICKET_CREATED = "ticket.created"
 TICKET_UPDATED = "ticket.updated"

@@ -9,17 +9,17 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
-import models
-from models.webhooks import DeliveryStatus
-from schema.ids import to_global_id
-from services import activity, uow
-from services.auth import Actor
-from services.errors import ErrorCode, Errors, ValidationFailed
-from services.from_addresses import decrypt, encrypt
-from services.policies import require_admin
-from services.webhooks import delivery, events, targets
-from services.webhooks.targets import shown_url
-from settings import Settings
+from deskql import models
+from deskql.models.webhooks import DeliveryStatus
+from deskql.schema.ids import to_global_id
+from deskql.services import activity, uow
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, Errors, ValidationFailed
+from deskql.services.from_addresses import decrypt, encrypt
+from deskql.services.policies import require_admin
+from deskql.services.webhooks import delivery, events, targets
+from deskql.services.webhooks.targets import shown_url
+from deskql.settings import Settings
 
 SECRET_MIN_BYTES = 16
 SECRET_MAX_BYTES = 256

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import models
+from deskql import models
 from tests.conftest import World
 
 ERR = "errors { field message code }"
@@ -24,8 +24,8 @@ async def ticket_in(
     dept: models.Department, world: World, *, contact: models.Contact | None = None
 ) -> models.Ticket:
     """A ticket of a department, for the world's contact (or the given one)."""
-    from services import tickets
-    from services.auth import load_actor
+    from deskql.services import tickets
+    from deskql.services.auth import load_actor
 
     return await tickets.create_ticket(
         await load_actor(world.admin.id),
@@ -37,6 +37,6 @@ async def ticket_in(
 
 async def actor(agent: models.Agent):  # type: ignore[no-untyped-def]
     """The service-level actor of an agent."""
-    from services.auth import load_actor
+    from deskql.services.auth import load_actor
 
     return await load_actor(agent.id)

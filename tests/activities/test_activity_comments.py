@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import models
-from models.enums import NotificationReason
-from services.activities import calls, events, tasks
+from deskql import models
+from deskql.models.enums import NotificationReason
+from deskql.services.activities import calls, events, tasks
 from tests.activities.conftest import actor
 from tests.conftest import GQLClient, World, gid, make_agent
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import models
+from deskql import models
 from tests.activities.conftest import CALL, ERR, EVENT, ticket_in
 from tests.conftest import GQLClient, World, gid, make_agent
 
@@ -199,7 +199,7 @@ async def test_bad_call_input_writes_nothing(gql: GQLClient, world: World) -> No
 async def test_event_and_task_lists_do_not_grow_queries_with_the_page(
     gql: GQLClient, world: World
 ) -> None:
-    from db import count_statements
+    from deskql.db import count_statements
 
     carol, _ = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
     admin = gql.as_(world.admin_token)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import models
-from models.activities import ReminderStatus
-from models.enums import NotificationReason
-from services.activities import events, reminders, tasks
-from settings import Settings
+from deskql import models
+from deskql.models.activities import ReminderStatus
+from deskql.models.enums import NotificationReason
+from deskql.services.activities import events, reminders, tasks
+from deskql.settings import Settings
 from tests.activities.conftest import actor
 from tests.conftest import World, make_agent
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import models
+from deskql import models
 from tests.activities.conftest import ERR, EVENT, TASK, ticket_in
 from tests.conftest import GQLClient, World, gid
 
@@ -126,7 +126,7 @@ async def test_an_agent_of_another_department_sees_and_changes_nothing(
 async def test_due_in_the_past_is_overdue_at_once_and_counts_on_the_dashboard(
     gql: GQLClient, world: World
 ) -> None:
-    from realtime.streams import dashboard_counts
+    from deskql.realtime.streams import dashboard_counts
 
     out = await _create(
         gql,

@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-import models
-from channels.telephony import signature
-from server import create_app
-from settings import Settings
+from deskql import models
+from deskql.channels.telephony import signature
+from deskql.server import create_app
+from deskql.settings import Settings
 from tests.activities.conftest import CALL, ERR, ticket_in
 from tests.conftest import GQLClient, World, gid
 

@@ -17,12 +17,12 @@ import httpx
 import orjson
 import pytest_asyncio
 
-import models
-from channels.telephony import signature
-from models.activities import CallOutcome, CallStatus
-from models.enums import NotificationReason
-from server import create_app
-from settings import Settings
+from deskql import models
+from deskql.channels.telephony import signature
+from deskql.models.activities import CallOutcome, CallStatus
+from deskql.models.enums import NotificationReason
+from deskql.server import create_app
+from deskql.settings import Settings
 from tests.activities.conftest import ticket_in
 from tests.conftest import World, gid
 

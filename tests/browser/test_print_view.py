@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 import pytest_asyncio
 import uvicorn
 
-import models
-from server import create_app
-from services import ticket_print, tickets
-from services.auth import load_actor
-from settings import Settings
+from deskql import models
+from deskql.server import create_app
+from deskql.services import ticket_print, tickets
+from deskql.services.auth import load_actor
+from deskql.settings import Settings
 from tests.conftest import World
 
 

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest_asyncio
 
-import models
-from channels.email.server import SMTPService
-from models.enums import Channel, ThreadDirection, TicketStatus
-from services import support_addresses
-from services.tickets import create_ticket
-from settings import Settings
+from deskql import models
+from deskql.channels.email.server import SMTPService
+from deskql.models.enums import Channel, ThreadDirection, TicketStatus
+from deskql.services import support_addresses
+from deskql.services.tickets import create_ticket
+from deskql.settings import Settings
 
 CORPUS = Path(__file__).parent / "corpus"
 SUPPORT = "support@zylker.deskql.local"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-import models
-from models.enums import InboundStatus
-from services.mail_inbound import raw_path
+from deskql import models
+from deskql.models.enums import InboundStatus
+from deskql.services.mail_inbound import raw_path
 from tests.channels.conftest import CORPUS, Mailer, closed_ticket
 
 EXPECTED: dict[str, dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text("utf-8"))

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.demo import ADMIN_EMAIL, PASSWORD
-from settings import ROOT
+from deskql.services.demo import ADMIN_EMAIL, PASSWORD
+from deskql.settings import ROOT
 from tests.test_cli import cli_env, free_port
 
 SUPPORT = "support@zylker.deskql.local"
@@ -27,7 +27,7 @@ SUPPORT = "support@zylker.deskql.local"
 def process(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen]:
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", *args],
+            [sys.executable, "-m", "deskql.cli", *args],
             cwd=ROOT,
             env=env,
             stdout=out,

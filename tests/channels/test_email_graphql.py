@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import models
-from models.enums import Edition, InboundStatus
-from services import support_addresses
+from deskql import models
+from deskql.models.enums import Edition, InboundStatus
+from deskql.services import support_addresses
 from tests.channels.conftest import SUPPORT, Mailer
 from tests.conftest import gid
 
@@ -336,8 +336,8 @@ async def test_inbound_messages_by_status_and_reprocess(
 async def test_failed_message_is_visible_and_reprocessable(
     gql: Any, clean_db: Any, settings: Any
 ) -> None:
-    from models.enums import Role
-    from services import organisation
+    from deskql.models.enums import Role
+    from deskql.services import organisation
     from tests.channels.conftest import start_mailer
     from tests.conftest import make_agent
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from tortoise.connection import get_connection
 
-import models
-from models.enums import InboundStatus, TicketStatus
-from services import mail_inbound, threads
-from settings import Settings
+from deskql import models
+from deskql.models.enums import InboundStatus, TicketStatus
+from deskql.services import mail_inbound, threads
+from deskql.settings import Settings
 from tests.channels.conftest import (
     CORPUS,
     SUPPORT,
@@ -133,7 +133,7 @@ async def test_a_message_stored_before_0004_is_a_duplicate_once_0005_gave_its_th
     ticket = await closed_ticket(world)  # its first mail <orig-1@example.com>: no key
     old = await models.Thread.get(ticket_id=ticket.id, message_id="<orig-1@example.com>")
     assert old.inbound_key is None
-    backfill = importlib.import_module("migrations.0005_backfill_inbound_key")
+    backfill = importlib.import_module("deskql.migrations.0005_backfill_inbound_key")
     assert await backfill.backfill_inbound_keys(models.Thread, get_connection("default")) == 1
     assert (await models.Thread.get(id=old.id)).inbound_key == sha("<orig-1@example.com>")
     activities = await models.Activity.all().count()

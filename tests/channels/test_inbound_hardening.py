@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import models
-from models.enums import InboundStatus
+from deskql import models
+from deskql.models.enums import InboundStatus
 from tests.channels.conftest import SUPPORT, Mailer
 
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-import models
-from db import count_statements as count_sql
-from models.enums import InboundStatus, NotificationReason
-from services import mail_directory, mail_inbound, support_addresses
-from settings import Settings
+from deskql import models
+from deskql.db import count_statements as count_sql
+from deskql.models.enums import InboundStatus, NotificationReason
+from deskql.services import mail_directory, mail_inbound, support_addresses
+from deskql.settings import Settings
 from tests.channels.conftest import CORPUS, SUPPORT, Mailer, deliver, in_client_thread
 
 
@@ -374,7 +374,7 @@ async def test_a_group_of_new_tickets_costs_four_statements_a_message(
 async def test_numbers_a_group_takes_ahead_and_does_not_use_are_given_back(
     world: Any, settings: Settings
 ) -> None:
-    from services import tickets
+    from deskql.services import tickets
 
     await support_addresses.ensure_default_address(settings)
     raws = [
@@ -512,7 +512,7 @@ async def test_a_deadlock_victim_alone_runs_again(
 
 
 async def test_the_parser_process_parses_as_this_one_does(world: Any, settings: Settings) -> None:
-    from channels.email.parse import parse_message
+    from deskql.channels.email.parse import parse_message
 
     raw = (CORPUS / "rfc2231_filename.eml").read_bytes()
     row = await store(settings, raw)
@@ -524,8 +524,8 @@ async def test_the_parser_process_parses_as_this_one_does(world: Any, settings: 
 async def test_parsing_keeps_ahead_of_the_queue_within_its_bound(
     world: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from channels.email import server
-    from channels.email.parse import parse_message
+    from deskql.channels.email import server
+    from deskql.channels.email.parse import parse_message
 
     await support_addresses.ensure_default_address(settings)
     rows = [

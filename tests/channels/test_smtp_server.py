@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-import models
-from models.enums import InboundStatus
-from services import mail_inbound, support_addresses
-from settings import Settings
+from deskql import models
+from deskql.models.enums import InboundStatus
+from deskql.services import mail_inbound, support_addresses
+from deskql.settings import Settings
 from tests.channels.conftest import (
     CORPUS,
     SUPPORT,
@@ -346,8 +346,8 @@ async def test_default_address_is_refused_when_missing(mailer: Mailer) -> None:
 async def test_activity_is_published_after_commit_through_the_unit_of_work(
     mailer: Mailer,
 ) -> None:
-    from realtime import topics
-    from services import uow
+    from deskql.realtime import topics
+    from deskql.services import uow
 
     seen: list[tuple[str, dict[str, Any], bool]] = []
 

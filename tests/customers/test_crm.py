@@ -16,13 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-import models
-from server import create_app
-from services import crm
-from services.auth import load_actor
-from services.crm import hubspot
-from services.errors import ErrorCode, ValidationFailed
-from settings import Settings
+from deskql import models
+from deskql.server import create_app
+from deskql.services import crm
+from deskql.services.auth import load_actor
+from deskql.services.crm import hubspot
+from deskql.services.errors import ErrorCode, ValidationFailed
+from deskql.settings import Settings
 from tests.conftest import GQLClient, World, gid
 
 
@@ -199,7 +199,7 @@ async def _link_refresh_and_view(world: World, gql: GQLClient) -> None:
     assert refreshed.changes["fields"] == [["lifecyclestage", "lead", "customer"]]
 
     # The ticket view shows the contact's CRM fields.
-    from services import tickets
+    from deskql.services import tickets
 
     ticket = await tickets.create_ticket(
         None, subject="x", department_id=world.support.id, contact_id=world.contact.id

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-import models
-from db import count_statements
-from services import customer_keys
+from deskql import models
+from deskql.db import count_statements
+from deskql.services import customer_keys
 from tests.conftest import GQLClient, World
 
 GROUPS = """
@@ -102,7 +102,7 @@ async def test_contact_duplicates_by_each_field(world: World, gql: GQLClient, po
 
 
 def _gid(type_name: str, pk: int) -> str:
-    from schema.ids import to_global_id
+    from deskql.schema.ids import to_global_id
 
     return to_global_id(type_name, pk)
 

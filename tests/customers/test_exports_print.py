@@ -10,11 +10,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
-import models
-from models.enums import TicketStatus
-from services import exports, signed_urls, ticket_print, tickets
-from services.auth import load_actor
-from settings import Settings
+from deskql import models
+from deskql.models.enums import TicketStatus
+from deskql.services import exports, signed_urls, ticket_print, tickets
+from deskql.services.auth import load_actor
+from deskql.settings import Settings
 from tests.conftest import GQLClient, World, gid
 
 EXPORT = """

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-import models
-from services import contact_merge, customers, tickets
-from services.auth import load_actor
-from services.errors import ErrorCode, ValidationFailed
+from deskql import models
+from deskql.services import contact_merge, customers, tickets
+from deskql.services.auth import load_actor
+from deskql.services.errors import ErrorCode, ValidationFailed
 from tests.conftest import GQLClient, World, gid
 
 MERGE = """
@@ -269,7 +269,7 @@ async def test_generic_move_keeps_unique_links_once(
 ) -> None:
     """A relation the merge does not know (here: follows, taken off its special list) is moved
     by the generic path, which keeps a unique link (agent, contact) once."""
-    from services.contact_merge import relations
+    from deskql.services.contact_merge import relations
 
     special = set(relations.SPECIAL) - {(models.Follow, "contact")}
     monkeypatch.setattr(relations, "SPECIAL", special)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import models
-from db import count_statements
-from models.enums import TicketStatus
-from services import tickets
-from services.auth import load_actor
+from deskql import models
+from deskql.db import count_statements
+from deskql.models.enums import TicketStatus
+from deskql.services import tickets
+from deskql.services.auth import load_actor
 from tests.conftest import GQLClient, World, gid
 
 OVERVIEW = """

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import models
-from models.enums import TicketStatus
-from services import tickets
+from deskql import models
+from deskql.models.enums import TicketStatus
+from deskql.services import tickets
 from tests.conftest import GQLClient, World, gid
 
 CONTACTS = """

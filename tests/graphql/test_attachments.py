@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-import models
-from server import create_app
-from settings import Settings
+from deskql import models
+from deskql.server import create_app
+from deskql.settings import Settings
 from tests.conftest import World, gid
 
 UPLOAD = """mutation($input: AttachmentUploadInput!) { attachmentUpload(input: $input) {
@@ -145,7 +145,7 @@ def test_a_stored_blob_is_durable_file_folder_and_new_folder_entry(
     import io
     import os
 
-    from services import attachments
+    from deskql.services import attachments
 
     synced: list[Path] = []
     fsync = os.fsync

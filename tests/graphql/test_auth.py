@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import models
+from deskql import models
 from tests.conftest import GQLClient, World, gid
 
 LOGIN = """

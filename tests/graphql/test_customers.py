@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-import models
-from services import tickets
-from services.auth import load_actor
+from deskql import models
+from deskql.services import tickets
+from deskql.services.auth import load_actor
 from tests.conftest import GQLClient, World, gid
 
 CONTACT = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import models
+from deskql import models
 from tests.conftest import GQLClient, World, gid
 from tests.graphql.test_tickets import codes
 

@@ -13,11 +13,11 @@ import pytest
 from strawberry.dataloader import DataLoader
 from tortoise.transactions import in_transaction
 
-import models
-from db import count_statements as count_sql
-from models.enums import Role, TicketPriority, TicketStatus
-from schema import loaders as loaders_module
-from schema.connections import encode_cursor
+from deskql import models
+from deskql.db import count_statements as count_sql
+from deskql.models.enums import Role, TicketPriority, TicketStatus
+from deskql.schema import loaders as loaders_module
+from deskql.schema.connections import encode_cursor
 from tests.conftest import GQLClient, World
 
 LIST = """

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import models
-from models.enums import Role
-from services import auth, organisation, tickets
+from deskql import models
+from deskql.models.enums import Role
+from deskql.services import auth, organisation, tickets
 from tests.conftest import GQLClient, World, gid, make_agent
 
 DEPARTMENT = "department { id name description agents { nodes { email } } teams { name } }"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from server import create_app
-from settings import Settings
+from deskql.server import create_app
+from deskql.settings import Settings
 from tests.conftest import GQLClient, World
 
 
@@ -76,7 +76,7 @@ async def test_chunked_body_over_limit_gets_413(http: httpx.AsyncClient, world: 
 
 
 async def test_unexpected_errors_are_masked(gql: GQLClient, world: World, monkeypatch) -> None:
-    from services import tickets
+    from deskql.services import tickets
 
     def boom(*args, **kwargs):
         raise RuntimeError("secret database detail")
@@ -141,7 +141,7 @@ async def test_an_id_past_the_32_bit_keys_is_refused_not_an_unexpected_error(
     gql: GQLClient, world: World
 ) -> None:
     """Found by the property tests on PostgreSQL: Ticket:2147483648 reached asyncpg."""
-    from schema.ids import to_global_id
+    from deskql.schema.ids import to_global_id
 
     big = to_global_id("Ticket", 2**31)
     res = await gql.as_(world.admin_token)(

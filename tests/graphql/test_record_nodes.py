@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import models
-from models.enums import NotificationReason, ThreadDirection
+from deskql import models
+from deskql.models.enums import NotificationReason, ThreadDirection
 from tests.conftest import GQLClient, World, gid
 
 NODES = """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"""

@@ -11,7 +11,7 @@ from graphql import (
     GraphQLUnionType,
 )
 
-from schema.root import build_schema
+from deskql.schema.root import build_schema
 
 
 def test_everything_has_a_description() -> None:

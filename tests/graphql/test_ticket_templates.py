@@ -3,8 +3,8 @@ the rest; a template of another department or one the agent may not see is refus
 
 from __future__ import annotations
 
-import models
-from services import auth, templates
+from deskql import models
+from deskql.services import auth, templates
 from tests.conftest import GQLClient, World, gid
 
 CREATE = """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import models
+from deskql import models
 from tests.conftest import GQLClient, World, gid
 
 FIELDS = """
@@ -251,7 +251,7 @@ async def test_update_with_version_and_conflict(gql: GQLClient, world: World) ->
 
 
 def world_ticket_pk(t: dict[str, Any]) -> int:
-    from schema.ids import decode_id
+    from deskql.schema.ids import decode_id
 
     return decode_id(t["id"], "Ticket")
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-import models
+from deskql import models
 from tests.conftest import GQLClient, GQLResult, World, gid
 
 INVITE = """

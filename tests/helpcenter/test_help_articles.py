@@ -3,10 +3,10 @@ and CONTACTS for signed-in contacts, never AGENTS ones or drafts; sanitized bodi
 
 from __future__ import annotations
 
-import models
-from models.kb import ArticleVisibility
-from services.auth import load_actor
-from services.kb import articles, public
+from deskql import models
+from deskql.models.kb import ArticleVisibility
+from deskql.services.auth import load_actor
+from deskql.services.kb import articles, public
 from tests.conftest import World
 from tests.helpcenter.conftest import HelpClient, SignedIn
 

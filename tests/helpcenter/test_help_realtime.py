@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import websockets
 
-import models
-from realtime import help_stream, topics
-from services import tickets
-from services.auth import load_actor
-from services.helpcenter import access
-from services.helpcenter import tickets as help_tickets
+from deskql import models
+from deskql.realtime import help_stream, topics
+from deskql.services import tickets
+from deskql.services.auth import load_actor
+from deskql.services.helpcenter import access
+from deskql.services.helpcenter import tickets as help_tickets
 from tests.conftest import World, gid
 from tests.realtime.conftest import LEGACY_WS, TRANSPORT_WS, LiveServer, WSClient, wait_until
 from tests.realtime.conftest import server as server  # noqa: F401  (the fixture)

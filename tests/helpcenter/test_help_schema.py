@@ -8,7 +8,7 @@ from pathlib import Path
 
 from graphql import GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
 
-from schema.help.root import build_help_schema, help_schema_sdl
+from deskql.schema.help.root import build_help_schema, help_schema_sdl
 
 HELP_FILE = Path(__file__).resolve().parents[2] / "help.graphql"
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-import models
-from services.helpcenter import links
+from deskql import models
+from deskql.services.helpcenter import links
 from tests.conftest import GQLClient, World, gid
 from tests.helpcenter.conftest import (
     LINK_USE,

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-import models
-from models.enums import TicketStatus
-from services import tickets
-from services.auth import load_actor
+from deskql import models
+from deskql.models.enums import TicketStatus
+from deskql.services import tickets
+from deskql.services.auth import load_actor
 from tests.conftest import GQLClient, World, gid
 from tests.helpcenter.conftest import HelpClient, SignedIn, accept_invite
 

@@ -16,11 +16,11 @@ from typing import Any
 import pytest_asyncio
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-import models
-from models.enums import Channel
-from services import outbox
-from services.tickets import create_ticket
-from settings import Settings
+from deskql import models
+from deskql.models.enums import Channel
+from deskql.services import outbox
+from deskql.services.tickets import create_ticket
+from deskql.settings import Settings
 
 
 @dataclass

@@ -4,9 +4,9 @@ without a chosen From address is refused with nothing written, and a chosen one 
 
 from __future__ import annotations
 
-import models
-from services.support_addresses import ensure_default_address
-from settings import Settings
+from deskql import models
+from deskql.services.support_addresses import ensure_default_address
+from deskql.settings import Settings
 from tests.conftest import gid
 from tests.outbound.conftest import Sink, deliver_all, email_ticket, relay_settings
 

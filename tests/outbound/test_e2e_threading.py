@@ -8,10 +8,10 @@ import asyncio
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-import models
-from models.enums import ThreadDirection
-from services import auth, outbox, replies
-from settings import Settings
+from deskql import models
+from deskql.models.enums import ThreadDirection
+from deskql.services import auth, outbox, replies
+from deskql.settings import Settings
 from tests.channels.conftest import SUPPORT, start_mailer
 from tests.outbound.conftest import Sink, email_ticket, relay_settings
 
@@ -74,7 +74,7 @@ async def test_customer_answer_threads_back(world, settings: Settings, sink: Sin
 
 
 async def test_server_lifespan_runs_the_worker(world, settings: Settings, sink: Sink):
-    from server import create_app
+    from deskql.server import create_app
 
     cfg = relay_settings(settings, sink, smtp_enabled=False, outbox_interval_ms=50)
     app = create_app(cfg, manage_db=False)

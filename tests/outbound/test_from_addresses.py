@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-import models
-from models.enums import Edition
-from services import auth, from_addresses, replies
-from services.errors import PermissionDenied, ValidationFailed
-from settings import Settings
+from deskql import models
+from deskql.models.enums import Edition
+from deskql.services import auth, from_addresses, replies
+from deskql.services.errors import PermissionDenied, ValidationFailed
+from deskql.settings import Settings
 from tests.outbound.conftest import Sink, deliver_all, email_ticket, relay_settings
 
 LINK = re.compile(r"http://desk\.test/verify-from-address/([A-Za-z0-9_-]+)")

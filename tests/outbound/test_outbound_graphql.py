@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-import models
-from models.outbound import OutboxStatus
-from settings import Settings
+from deskql import models
+from deskql.models.outbound import OutboxStatus
+from deskql.settings import Settings
 from tests.conftest import gid
 from tests.outbound.conftest import Sink, deliver_all, email_ticket, relay_settings
 

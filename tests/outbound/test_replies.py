@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import models
-from models.outbound import OutboxStatus
-from services import auth, email_settings, from_addresses, outbox, replies
-from services.errors import ValidationFailed
-from settings import Settings
+from deskql import models
+from deskql.models.outbound import OutboxStatus
+from deskql.services import auth, email_settings, from_addresses, outbox, replies
+from deskql.services.errors import ValidationFailed
+from deskql.settings import Settings
 from tests.outbound.conftest import (
     Sink,
     deliver_all,
@@ -374,7 +374,7 @@ async def test_other_department_ticket_is_not_found(world, settings: Settings, s
 async def test_unreachable_server_is_tried_once_per_session(
     world, settings: Settings, sink: Sink, monkeypatch
 ):
-    from channels.email import outbound as smtp_channel
+    from deskql.channels.email import outbound as smtp_channel
 
     await sink.stop()
     opened = []

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-import models
-from services import auth, drafts, replies, templates
-from services.errors import ValidationFailed
-from services.tickets import add_tags
-from settings import Settings
+from deskql import models
+from deskql.services import auth, drafts, replies, templates
+from deskql.services.errors import ValidationFailed
+from deskql.services.tickets import add_tags
+from deskql.settings import Settings
 from tests.conftest import make_agent
 from tests.outbound.conftest import Sink, deliver_all, email_ticket, relay_settings
 

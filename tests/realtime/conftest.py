@@ -18,9 +18,9 @@ import uvicorn
 import websockets
 from starlette.applications import Starlette
 
-from realtime import streams
-from server import create_app
-from settings import Settings
+from deskql.realtime import streams
+from deskql.server import create_app
+from deskql.settings import Settings
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-import models
-from db import count_statements as count_sql
-from realtime import streams
+from deskql import models
+from deskql.db import count_statements as count_sql
+from deskql.realtime import streams
 from tests.conftest import World
 
 

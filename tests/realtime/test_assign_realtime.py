@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import models
-from realtime import topics
-from services import auth, tickets
-from settings import Settings
+from deskql import models
+from deskql.realtime import topics
+from deskql.services import auth, tickets
+from deskql.settings import Settings
 from tests.conftest import World, gid, make_agent
 from tests.realtime.conftest import live_server, wait_until, ws_client
 

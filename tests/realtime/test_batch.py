@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import models
-from realtime import batch
-from services import auth
-from services.errors import NotAuthenticated
+from deskql import models
+from deskql.realtime import batch
+from deskql.services import auth
+from deskql.services.errors import NotAuthenticated
 from tests.conftest import World
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import models
-from services import auth, tickets
+from deskql import models
+from deskql.services import auth, tickets
 from tests.conftest import GQLClient, World, gid
 
 FOLLOW = """
@@ -239,7 +239,7 @@ async def test_ids_in_activity_changes_are_global_ids(gql: GQLClient, world: Wor
 
 
 def test_public_changes_converts_only_the_id_keys() -> None:
-    from schema.ids import public_changes, unmapped_id_keys
+    from deskql.schema.ids import public_changes, unmapped_id_keys
 
     changes = {
         "product_ids": {"old": [1, 2], "new": []},

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-import models
-from realtime import hub as hub_module
-from realtime.hub import PREPARED, Hub, SlowConsumer
-from services import auth, tickets, uow
+from deskql import models
+from deskql.realtime import hub as hub_module
+from deskql.realtime.hub import PREPARED, Hub, SlowConsumer
+from deskql.services import auth, tickets, uow
 from tests.conftest import World
 
 
@@ -152,7 +152,7 @@ def test_per_event_executors_do_not_share_the_subfield_memo() -> None:
     from graphql import build_schema, parse
     from graphql.execution.executor import Executor
 
-    import schema.realtime  # noqa: F401
+    import deskql.schema.realtime  # noqa: F401
 
     sdl = build_schema("type Query { a: String } type Subscription { g: String }")
     executor = Executor.build(sdl, parse("subscription { g }"))

@@ -18,10 +18,10 @@ import httpx
 import pytest
 import pytest_asyncio
 
-import models
-from realtime import topics
-from services import auth, follows, tickets
-from settings import Settings
+from deskql import models
+from deskql.realtime import topics
+from deskql.services import auth, follows, tickets
+from deskql.settings import Settings
 from tests.conftest import World, gid
 from tests.realtime.conftest import LiveServer, free_port, live_server, wait_until, ws_client
 
@@ -179,7 +179,7 @@ def _uvicorn(settings: Settings, port: int, var_dir: str) -> Iterator[subprocess
             sys.executable,
             "-m",
             "uvicorn",
-            "server:create_app",
+            "deskql.server:create_app",
             "--factory",
             "--host",
             "127.0.0.1",

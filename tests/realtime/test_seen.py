@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from realtime import streams
+from deskql.realtime import streams
 
 
 def test_recent_ids_are_forgotten_after_the_window(monkeypatch: pytest.MonkeyPatch) -> None:

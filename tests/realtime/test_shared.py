@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-import models
-from realtime import shared, streams, topics
-from schema.root import build_schema
-from services import auth, follows, tickets
+from deskql import models
+from deskql.realtime import shared, streams, topics
+from deskql.schema.root import build_schema
+from deskql.services import auth, follows, tickets
 from tests.conftest import World, gid, make_agent
 from tests.realtime.conftest import (
     LEGACY_WS,

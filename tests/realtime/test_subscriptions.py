@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import websockets
 
-import models
-from realtime import topics
-from services import auth, follows, tickets
+from deskql import models
+from deskql.realtime import topics
+from deskql.services import auth, follows, tickets
 from tests.conftest import World, gid
 from tests.realtime.conftest import (
     LEGACY_WS,

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pytest_asyncio
 
-import models
-from models.enums import Channel, TicketPriority, TicketStatus
-from services import auth, customers, tickets
-from services.auth import Actor
+from deskql import models
+from deskql.models.enums import Channel, TicketPriority, TicketStatus
+from deskql.services import auth, customers, tickets
+from deskql.services.auth import Actor
 from tests.conftest import World
 
 

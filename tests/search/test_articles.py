@@ -3,8 +3,8 @@ article is its department's); edits and deletes follow in the same transaction."
 
 from __future__ import annotations
 
-from services.kb import articles
-from services.search import query
+from deskql.services.kb import articles
+from deskql.services.search import query
 from tests.conftest import GQLClient, gid
 from tests.search.conftest import Desk
 

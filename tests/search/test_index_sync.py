@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-import models
-from services import mail_inbound, merge_split, replies, support_addresses, tickets, uow
-from services.auth import Actor
-from services.search import query
-from settings import Settings
+from deskql import models
+from deskql.services import mail_inbound, merge_split, replies, support_addresses, tickets, uow
+from deskql.services.auth import Actor
+from deskql.services.search import query
+from deskql.settings import Settings
 from tests.search.conftest import Desk
 
 
@@ -105,8 +105,8 @@ async def test_rolled_back_write_leaves_the_index_alone(desk: Desk) -> None:
 
 
 async def test_macro_run_indexes_its_comments_and_tasks(desk: Desk, settings: Settings) -> None:
-    from services import macros
-    from services.search import criteria as crit
+    from deskql.services import macros
+    from deskql.services.search import criteria as crit
 
     macro = await macros.create_macro(
         desk.admin,

@@ -11,16 +11,16 @@ import pytest
 from tortoise.connection import get_connection
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
-import db
-from models.enums import Channel
-from schema.ids import from_global_id
-from services import auth
-from services.search import query
-from settings import Settings
+from deskql import db
+from deskql.models.enums import Channel
+from deskql.schema.ids import from_global_id
+from deskql.services import auth
+from deskql.services.search import query
+from deskql.settings import Settings
 from tests.test_cli import cli_env, deskql
 from tests.test_migration_0005 import insert, opened, side  # noqa: F401 - fixture
 
-SEARCH_MIGRATION = importlib.import_module("migrations.0011_search")
+SEARCH_MIGRATION = importlib.import_module("deskql.migrations.0011_search")
 
 
 async def migrate_to(settings: Settings, name: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services import customers, tickets
+from deskql.services import customers, tickets
 from tests.conftest import GQLClient, GQLResult, gid
 from tests.search.conftest import Desk
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from schema.ids import from_global_id
-from services import customers, tickets
-from services.auth import Actor
-from services.search import criteria as crit
-from services.search import index, query
+from deskql.schema.ids import from_global_id
+from deskql.services import customers, tickets
+from deskql.services.auth import Actor
+from deskql.services.search import criteria as crit
+from deskql.services.search import index, query
 from tests.search.conftest import Desk
 
 
@@ -108,7 +108,7 @@ async def test_suggest_prefixes(desk: Desk) -> None:
 
 
 async def test_suggest_typos_on_postgres(desk: Desk) -> None:
-    from services.search import engine
+    from deskql.services.search import engine
 
     if not engine.is_postgres():
         pytest.skip("pg_trgm is PostgreSQL's; SQLite suggests by prefixes only")

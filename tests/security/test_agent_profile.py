@@ -4,7 +4,7 @@ agents sharing a department. It lives on the Agent type, so every path obeys it.
 
 from __future__ import annotations
 
-from services import auth, customers, follows
+from deskql.services import auth, customers, follows
 from tests.conftest import GQLClient, World, gid
 
 PRIVATE = "email role isActive about hobbies canManageMacros createdAt hourlyRateCents"

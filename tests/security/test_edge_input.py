@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-import models
+from deskql import models
 from tests.conftest import GQLClient, GQLResult, World, gid
 
 CREATE = """mutation($i: TicketCreateInput!) {

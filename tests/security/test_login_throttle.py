@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-import models
-from server import create_app
-from services import auth, throttle
-from settings import Settings
+from deskql import models
+from deskql.server import create_app
+from deskql.services import auth, throttle
+from deskql.settings import Settings
 from tests.conftest import GQLClient, World
 
 LOGIN = """
@@ -226,8 +226,8 @@ async def test_parallel_attempts_under_the_limit_are_not_refused(world: World) -
 async def test_guessing_the_current_password_is_throttled(world: World) -> None:
     """A sibling of sign-in: a stolen session token must not allow unlimited guesses of the
     current password (needed to set a new one)."""
-    from services import organisation
-    from services.errors import ErrorCode, ValidationFailed
+    from deskql.services import organisation
+    from deskql.services.errors import ErrorCode, ValidationFailed
 
     alice = await auth.load_actor(world.alice.id)
     codes = []

@@ -22,11 +22,11 @@ from hypothesis_graphql import mutations, nodes, queries
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
-from models.enums import TokenKind
-from schema.root import build_schema
-from services import auth
-from services.errors import ErrorCode
-from settings import Settings
+from deskql.models.enums import TokenKind
+from deskql.schema.root import build_schema
+from deskql.services import auth
+from deskql.services.errors import ErrorCode
+from deskql.settings import Settings
 from tests.conftest import GQLClient, World, gid
 
 # Codes a top-level error may carry (services/errors.py ClientError subclasses, the GraphQL
@@ -144,7 +144,7 @@ def _check_answer(body: dict[str, Any], document: str) -> bool:
 
 async def _fresh_admin_token(world: World) -> str:
     # A generated mutation may revoke or deactivate; each example gets a working token.
-    from models import Agent
+    from deskql.models import Agent
 
     await Agent.filter(id=world.admin.id).update(is_active=True)
     _, token = await auth.issue_token(agent_id=world.admin.id, kind=TokenKind.API)
@@ -289,7 +289,7 @@ async def test_generated_variables_answer_with_codes_and_write_nothing_when_refu
     """Inputs sent as variables (as clients do): strings with lone surrogates, dates at and
     past the edges, ids of every kind, numbers. This is where the review's OverflowError and
     UnicodeEncodeError came from."""
-    from services import tickets as ticket_service
+    from deskql.services import tickets as ticket_service
 
     ticket = await ticket_service.create_ticket(
         None, department_id=world.support.id, subject="s", contact_id=world.contact.id

@@ -12,11 +12,11 @@ import httpx
 import pytest
 from graphql import GraphQLList, GraphQLNonNull, get_named_type, parse
 
-from schema import cost
-from schema.root import build_schema
-from server import create_app
-from services import tickets as ticket_service
-from settings import Settings
+from deskql.schema import cost
+from deskql.schema.root import build_schema
+from deskql.server import create_app
+from deskql.services import tickets as ticket_service
+from deskql.settings import Settings
 from tests.conftest import GQLClient, World, gid
 
 # The review's document with today's connections (each list gained a `nodes` level): now
@@ -148,7 +148,7 @@ async def test_budget_is_a_setting(clean_db: Settings, world: World) -> None:
             {"i": {"departmentId": gid("Department", world.support.id), "subject": "x"}},
         )
         assert res.error_codes() == ["QUERY_TOO_COSTLY"]
-    import models
+    from deskql import models
 
     assert await models.Ticket.all().count() == 0
 
@@ -173,7 +173,7 @@ async def test_former_lists_are_capped_connections(gql: GQLClient, world: World)
 async def test_timeout_stops_a_slow_operation(
     clean_db: Settings, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from resolvers import auth as auth_resolvers
+    from deskql.resolvers import auth as auth_resolvers
 
     real_me = auth_resolvers.me
 

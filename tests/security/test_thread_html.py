@@ -3,9 +3,9 @@ through originalContent."""
 
 from __future__ import annotations
 
-import models
-from models.enums import ThreadDirection
-from services import tickets as ticket_service
+from deskql import models
+from deskql.models.enums import ThreadDirection
+from deskql.services import tickets as ticket_service
 from tests.conftest import GQLClient, World, gid
 
 HOSTILE = (

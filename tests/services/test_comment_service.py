@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-import models
-from models.enums import NotificationReason
-from schema.ids import to_global_id
-from services import auth, comments, follows, policies, records, tickets
-from services.errors import ErrorCode, ValidationFailed
+from deskql import models
+from deskql.models.enums import NotificationReason
+from deskql.schema.ids import to_global_id
+from deskql.services import auth, comments, follows, policies, records, tickets
+from deskql.services.errors import ErrorCode, ValidationFailed
 from tests.conftest import World
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-import models
-from services import customers, tickets
-from services.auth import Actor, load_actor
-from services.errors import ErrorCode, ValidationFailed
+from deskql import models
+from deskql.services import customers, tickets
+from deskql.services.auth import Actor, load_actor
+from deskql.services.errors import ErrorCode, ValidationFailed
 from tests.conftest import World
 
 

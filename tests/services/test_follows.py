@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import models
-from services import auth, follows, tickets
-from services.errors import ErrorCode, ValidationFailed
+from deskql import models
+from deskql.services import auth, follows, tickets
+from deskql.services.errors import ErrorCode, ValidationFailed
 from tests.conftest import World
 
 

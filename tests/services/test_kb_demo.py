@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import httpx
 
-import models
-from services import auth, demo_kb, organisation
-from services.kb import permalinks
+from deskql import models
+from deskql.services import auth, demo_kb, organisation
+from deskql.services.kb import permalinks
 from tests.conftest import World
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-import models
-from models.enums import NotificationReason
-from models.kb import ArticleStatus, ArticleVisibility
-from schema.ids import to_global_id
-from services import auth, comments, follows
-from services.errors import ErrorCode, ValidationFailed
-from services.kb import articles, categories, permalinks, public
+from deskql import models
+from deskql.models.enums import NotificationReason
+from deskql.models.kb import ArticleStatus, ArticleVisibility
+from deskql.schema.ids import to_global_id
+from deskql.services import auth, comments, follows
+from deskql.services.errors import ErrorCode, ValidationFailed
+from deskql.services.kb import articles, categories, permalinks, public
 from tests.conftest import World
 
 

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-import models
-from db import count_statements
-from models.enums import NotificationReason
-from realtime import topics
-from schema.ids import to_global_id
-from services import auth, customers, follows, notifications, tickets, uow
-from services.errors import ErrorCode, ValidationFailed
+from deskql import models
+from deskql.db import count_statements
+from deskql.models.enums import NotificationReason
+from deskql.realtime import topics
+from deskql.schema.ids import to_global_id
+from deskql.services import auth, customers, follows, notifications, tickets, uow
+from deskql.services.errors import ErrorCode, ValidationFailed
 from tests.conftest import World
 
 

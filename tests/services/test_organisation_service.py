@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-import models
-from models.enums import Edition, Role
-from services import auth, organisation, tickets
-from services.auth import Actor
-from services.errors import ErrorCode, NotAuthenticated, PermissionDenied, ValidationFailed
+from deskql import models
+from deskql.models.enums import Edition, Role
+from deskql.services import auth, organisation, tickets
+from deskql.services.auth import Actor
+from deskql.services.errors import ErrorCode, NotAuthenticated, PermissionDenied, ValidationFailed
 from tests.conftest import World, make_agent
 
 

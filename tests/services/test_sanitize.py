@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.sanitize import render_markdown, sanitize_html
+from deskql.services.sanitize import render_markdown, sanitize_html
 
 
 def test_markdown_renders_headings_lists_tables_and_links() -> None:

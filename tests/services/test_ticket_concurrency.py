@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-import models
-from services import tickets
-from services.auth import load_actor
-from services.errors import ErrorCode, ValidationFailed
+from deskql import models
+from deskql.services import tickets
+from deskql.services.auth import load_actor
+from deskql.services.errors import ErrorCode, ValidationFailed
 from tests.conftest import World
 
 
@@ -81,7 +81,7 @@ async def test_concurrent_adds_of_one_new_tag(world: World) -> None:
 async def test_numbers_taken_ahead_keep_creates_outside_the_group_waiting_and_in_order(
     world: World,
 ) -> None:
-    from services import uow
+    from deskql.services import uow
 
     await _ticket(world)  # number 1
     group_has_numbers = asyncio.Event()
@@ -108,7 +108,7 @@ async def test_numbers_taken_ahead_keep_creates_outside_the_group_waiting_and_in
 async def test_numbers_are_not_taken_ahead_where_a_savepoint_could_undo_them(
     world: World,
 ) -> None:
-    from services import uow
+    from deskql.services import uow
 
     async with uow.transaction():
         tickets.take_numbers_ahead(5)

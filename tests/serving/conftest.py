@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from server import create_app
-from settings import Settings
+from deskql.server import create_app
+from deskql.settings import Settings
 
 
 def free_port() -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from settings import Settings
+from deskql.settings import Settings
 from tests.serving.conftest import app_client
 
 ALLOWED = "https://app.example.com"
@@ -87,7 +87,7 @@ async def test_the_same_setting_governs_websocket_handshakes(clean_db: Settings)
     from starlette.testclient import TestClient
     from starlette.websockets import WebSocketDisconnect
 
-    from server import create_app
+    from deskql.server import create_app
 
     app = create_app(
         replace(clean_db, allowed_origins=[ALLOWED], smtp_enabled=False, outbox_enabled=False),

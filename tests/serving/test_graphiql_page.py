@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from settings import Settings
+from deskql.settings import Settings
 from tests.serving.conftest import app_client
 
 HTML = {"Accept": "text/html"}

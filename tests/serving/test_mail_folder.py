@@ -11,10 +11,10 @@ from email import message_from_bytes, policy
 
 import pytest
 
-import models
-from models.outbound import OutboxStatus
-from services import auth, from_addresses, replies
-from settings import Settings
+from deskql import models
+from deskql.models.outbound import OutboxStatus
+from deskql.services import auth, from_addresses, replies
+from deskql.settings import Settings
 from tests.conftest import World
 from tests.outbound.conftest import Sink, deliver_all, email_ticket, relay_settings
 

@@ -11,11 +11,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-import models
-from channels.email.server import SMTPService
-from models.outbound import OutboxStatus
-from serving import metrics
-from settings import Settings
+from deskql import models
+from deskql.channels.email.server import SMTPService
+from deskql.models.outbound import OutboxStatus
+from deskql.serving import metrics
+from deskql.settings import Settings
 from tests.channels.conftest import deliver
 from tests.conftest import World, gid
 from tests.serving.conftest import app_client

@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from serving.logs import configure_logging, formatter
-from settings import Settings
+from deskql.serving.logs import configure_logging, formatter
+from deskql.settings import Settings
 from tests.conftest import World, gid
 from tests.serving.conftest import app_client
 
@@ -136,7 +136,7 @@ def test_deskql_info_lines_are_shown_and_library_noise_is_not() -> None:
 async def test_an_unexpected_error_is_logged_once_with_its_traceback(
     world: World, clean_db: Settings, caplog: pytest.LogCaptureFixture, monkeypatch
 ):
-    import models
+    from deskql import models
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")

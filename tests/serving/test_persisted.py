@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server import create_app
-from settings import Settings
+from deskql.server import create_app
+from deskql.settings import Settings
 from tests.conftest import World
 from tests.serving.conftest import app_client
 

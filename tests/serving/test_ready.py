@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import models
-from models.outbound import OutboxStatus
-from settings import Settings
+from deskql import models
+from deskql.models.outbound import OutboxStatus
+from deskql.settings import Settings
 from tests.serving.conftest import app_client, free_port
 
 
@@ -92,7 +92,7 @@ async def test_an_smtp_listener_that_stopped(clean_db: Settings):
 async def test_a_database_that_does_not_answer_in_time(clean_db: Settings, monkeypatch):
     import asyncio
 
-    from serving import health
+    from deskql.serving import health
 
     async def stuck() -> dict:
         await asyncio.sleep(5)

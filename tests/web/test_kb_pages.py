@@ -7,13 +7,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-import models
-from models.kb import ArticleStatus, ArticleVisibility
-from services import auth
-from services.kb import articles, categories, public
-from settings import Settings
+from deskql import models
+from deskql.models.kb import ArticleStatus, ArticleVisibility
+from deskql.services import auth
+from deskql.services.kb import articles, categories, public
+from deskql.settings import Settings
+from deskql.web import kb
 from tests.conftest import World
-from web import kb
 
 
 async def _published(world: World, title: str, **kw: object) -> models.Article:

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 import pytest
 import pytest_asyncio
 
-import models
-from models.enums import Role
-from services.auth import Actor
-from settings import Settings
+from deskql import models
+from deskql.models.enums import Role
+from deskql.services.auth import Actor
+from deskql.settings import Settings
 
 
 @dataclass
@@ -142,7 +142,7 @@ def actor_of(agent: models.Agent, depts: list[int] | None = None) -> Actor:
 
 @pytest_asyncio.fixture
 async def admin(clean_db: Settings) -> models.Agent:
-    from services import organisation
+    from deskql.services import organisation
 
     return await organisation.create_agent(
         None, email="root@zylker.com", last_name="Root", role=Role.ADMINISTRATOR

@@ -11,11 +11,11 @@ import json
 from collections import Counter
 from dataclasses import replace
 
-import models
-from models.webhooks import DeliveryStatus
-from services import tickets
-from services.webhooks import delivery, manage
-from settings import Settings
+from deskql import models
+from deskql.models.webhooks import DeliveryStatus
+from deskql.services import tickets
+from deskql.services.webhooks import delivery, manage
+from deskql.settings import Settings
 from tests.conftest import World
 from tests.webhooks.conftest import Receiver, actor_of
 

@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import models
-from models.enums import NotificationReason, Role
-from models.webhooks import DeliveryStatus
-from services import customers, tickets, uow
-from services.webhooks import delivery, events, manage, signing
-from settings import Settings
+from deskql import models
+from deskql.models.enums import NotificationReason, Role
+from deskql.models.webhooks import DeliveryStatus
+from deskql.services import customers, tickets, uow
+from deskql.services.webhooks import delivery, events, manage, signing
+from deskql.settings import Settings
 from tests.conftest import World
 from tests.webhooks.conftest import Answer, Receiver, actor_of
 
@@ -139,7 +139,7 @@ async def test_events_mapped_from_changes(world: World, hook_settings: Settings)
     ) == ["contact.created"]
     assigned = await models.WebhookDelivery.get(webhook_id=hook.id, event="ticket.assigned")
     data = json.loads(assigned.body)["data"]
-    from schema.ids import to_global_id
+    from deskql.schema.ids import to_global_id
 
     assert data["changes"]["assignee_agent_id"]["new"] == to_global_id("Agent", world.alice.id)
     assert data["ticket"]["assigneeAgentId"] == to_global_id("Agent", world.alice.id)
@@ -345,7 +345,7 @@ async def test_worker_delivers_after_commit(
 
 
 async def test_macro_run_is_delivered(world: World, hook_settings: Settings):
-    from services import macros
+    from deskql.services import macros
 
     hook = await _hook(world, hook_settings, "http://127.0.0.1:9/hook", ["ticket.updated"])
     admin = actor_of(world.admin)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-import models
-from models.webhooks import DeliveryStatus
-from services import tickets
-from services.webhooks import manage
-from settings import Settings
+from deskql import models
+from deskql.models.webhooks import DeliveryStatus
+from deskql.services import tickets
+from deskql.services.webhooks import manage
+from deskql.settings import Settings
 from tests.conftest import World
 from tests.webhooks.conftest import Receiver, actor_of
 

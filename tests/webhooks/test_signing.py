@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from services.webhooks import signing, targets
-from settings import Settings
+from deskql.services.webhooks import signing, targets
+from deskql.settings import Settings
 from tests.conftest import World
 from tests.webhooks.conftest import Receiver, actor_of
 
@@ -41,7 +41,7 @@ def test_header_round_trip_and_tampering():
 async def test_readme_snippet_verifies_a_real_delivery(
     world: World, hook_settings: Settings, receiver: Receiver
 ):
-    from services.webhooks import manage
+    from deskql.services.webhooks import manage
 
     verify = _readme_verify()
     hook = await manage.create_webhook(

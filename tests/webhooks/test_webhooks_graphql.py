@@ -8,9 +8,9 @@ from dataclasses import replace
 import httpx
 import pytest_asyncio
 
-import models
-from server import create_app
-from settings import Settings
+from deskql import models
+from deskql.server import create_app
+from deskql.settings import Settings
 from tests.conftest import GQLClient, World, gid
 from tests.webhooks.conftest import Answer, Receiver
 

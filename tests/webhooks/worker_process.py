@@ -9,11 +9,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import db  # noqa: E402
-import models  # noqa: E402
-from models.webhooks import DeliveryStatus  # noqa: E402
-from services.webhooks import delivery  # noqa: E402
-from settings import Settings  # noqa: E402
+from deskql import (
+    db,  # noqa: E402
+    models,  # noqa: E402
+)
+from deskql.models.webhooks import DeliveryStatus  # noqa: E402
+from deskql.services.webhooks import delivery  # noqa: E402
+from deskql.settings import Settings  # noqa: E402
 
 
 async def main() -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-import models
-from models.enums import NotificationReason
-from services import assignments, tickets
-from services.auth import load_actor
-from services.errors import ErrorCode, ValidationFailed
+from deskql import models
+from deskql.models.enums import NotificationReason
+from deskql.services import assignments, tickets
+from deskql.services.auth import load_actor
+from deskql.services.errors import ErrorCode, ValidationFailed
 from tests.conftest import World, make_agent
 
 
@@ -75,8 +75,8 @@ async def test_concurrent_bulk_assignments_both_apply_in_some_order(world: World
 
 
 async def test_concurrent_timer_starts_leave_one_running(world: World) -> None:
-    from models.workflows import TimerState
-    from services import time_tracking
+    from deskql.models.workflows import TimerState
+    from deskql.services import time_tracking
 
     made = [await _ticket(world) for _ in range(4)]
     actor = await load_actor(world.alice.id)

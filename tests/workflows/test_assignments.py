@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import models
-from models.enums import NotificationReason, Role
-from services import assignments, tickets
-from services.auth import load_actor
+from deskql import models
+from deskql.models.enums import NotificationReason, Role
+from deskql.services import assignments, tickets
+from deskql.services.auth import load_actor
 from tests.conftest import GQLClient, World, gid, make_agent
 
 ASSIGN = """
@@ -237,7 +237,7 @@ async def test_mixed_batch_with_an_agent_outside_some_departments(world: World) 
 async def test_bulk_reads_the_assignee_and_tickets_once(world: World) -> None:
     """Statements grow by a constant per ticket; the batch reads (the assignee, their
     departments, the visible tickets) happen once, not once per ticket."""
-    from db import count_statements as count_sql
+    from deskql.db import count_statements as count_sql
 
     admin = await load_actor(world.admin.id)
     made = [await _ticket(world, world.support) for _ in range(7)]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import models
-from db import count_statements as count_sql
-from models.enums import ThreadDirection, TicketStatus
-from services import auth
-from services import views as svc
+from deskql import models
+from deskql.db import count_statements as count_sql
+from deskql.models.enums import ThreadDirection, TicketStatus
+from deskql.services import auth
+from deskql.services import views as svc
 from tests.conftest import GQLClient, World, gid
 
 CONVERSATION = """

@@ -8,11 +8,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import models
-from models.enums import TicketPriority, TicketStatus
-from services import auth, macros, tickets
-from services.errors import ErrorCode, ValidationFailed
-from settings import Settings
+from deskql import models
+from deskql.models.enums import TicketPriority, TicketStatus
+from deskql.services import auth, macros, tickets
+from deskql.services.errors import ErrorCode, ValidationFailed
+from deskql.settings import Settings
 from tests.conftest import World, make_agent
 
 

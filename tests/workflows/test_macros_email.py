@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-import models
-from models.enums import TicketStatus
-from services import auth, macros, replies
-from services.errors import ErrorCode, FieldError, ValidationFailed
-from settings import Settings
+from deskql import models
+from deskql.models.enums import TicketStatus
+from deskql.services import auth, macros, replies
+from deskql.services.errors import ErrorCode, FieldError, ValidationFailed
+from deskql.settings import Settings
 from tests.conftest import World
 from tests.outbound.conftest import (
     Sink,
@@ -146,7 +146,7 @@ async def test_contact_without_email_fails_alone(world, settings, sink) -> None:
     cfg = relay_settings(settings, sink)
     good = await email_ticket(world)
     phone_only = await models.Contact.create(first_name="Pat", last_name="Phone")
-    from services import tickets
+    from deskql.services import tickets
 
     admin = await auth.load_actor(world.admin.id)
     bad = await tickets.create_ticket(
@@ -202,7 +202,7 @@ async def test_bulk_write_failure_falls_back_per_ticket(
 ) -> None:
     from tortoise.exceptions import IntegrityError
 
-    from services import tickets
+    from deskql.services import tickets
 
     admin = await auth.load_actor(world.admin.id)
     made = [

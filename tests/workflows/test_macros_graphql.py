@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import models
+from deskql import models
 from tests.conftest import GQLClient, World, gid
 
 MACRO = """
@@ -68,7 +68,7 @@ def create_input(world: World, **extra: Any) -> dict[str, Any]:
 
 
 async def ticket_ids(world: World, n: int, dept: models.Department | None = None) -> list[str]:
-    from services import auth, tickets
+    from deskql.services import auth, tickets
 
     admin = await auth.load_actor(world.admin.id)
     out = []

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-import models
-from models.enums import TicketPriority, TicketStatus
-from services import auth, follows, macros, tickets
-from services.errors import ErrorCode, PermissionDenied, ValidationFailed
-from settings import Settings
+from deskql import models
+from deskql.models.enums import TicketPriority, TicketStatus
+from deskql.services import auth, follows, macros, tickets
+from deskql.services.errors import ErrorCode, PermissionDenied, ValidationFailed
+from deskql.settings import Settings
 from tests.conftest import World, make_agent
 
 FOUR = [
@@ -407,7 +407,7 @@ async def test_department_move_clears_assignee_unless_assigning(world, settings)
 
 
 async def test_mentions_in_macro_comments(world: World, settings: Settings) -> None:
-    from schema.ids import to_global_id
+    from deskql.schema.ids import to_global_id
 
     carol, _ = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
     body = f"@[Carol]({to_global_id('Agent', carol.id)}) please check"

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-import models
-from models.enums import ThreadDirection, TicketPriority, TicketStatus
-from services import merge_split, tickets
-from services.auth import load_actor
-from services.errors import ErrorCode, ValidationFailed
-from settings import Settings
+from deskql import models
+from deskql.models.enums import ThreadDirection, TicketPriority, TicketStatus
+from deskql.services import merge_split, tickets
+from deskql.services.auth import load_actor
+from deskql.services.errors import ErrorCode, ValidationFailed
+from deskql.settings import Settings
 from tests.channels.conftest import (
     SUPPORT,
     Mailer,
@@ -613,7 +613,7 @@ async def test_an_update_racing_a_merge_is_not_lost(world: World) -> None:
 async def test_a_reply_arriving_during_a_merge_waits_and_lands_on_the_target(
     world: World, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from services import mail_inbound, support_addresses
+    from deskql.services import mail_inbound, support_addresses
 
     await support_addresses.ensure_default_address(settings)
     target = await make_ticket(world, "Printer jam")

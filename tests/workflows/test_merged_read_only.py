@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-import models
-from models.enums import TicketStatus
-from services import macros, merge_split, tickets
-from services.auth import load_actor
+from deskql import models
+from deskql.models.enums import TicketStatus
+from deskql.services import macros, merge_split, tickets
+from deskql.services.auth import load_actor
 from tests.conftest import GQLClient, World, gid
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
-import models
-from models.workflows import TimeEntrySource, TimerState
-from server import create_app
-from settings import Settings
+from deskql import models
+from deskql.models.workflows import TimeEntrySource, TimerState
+from deskql.server import create_app
+from deskql.settings import Settings
 from tests.conftest import GQLClient, World, gid, make_agent
 
 ERR = "errors { field message code }"
@@ -52,8 +52,8 @@ query($id: ID!) {
 
 
 async def _ticket(dept: models.Department, world: World) -> models.Ticket:
-    from services import tickets
-    from services.auth import load_actor
+    from deskql.services import tickets
+    from deskql.services.auth import load_actor
 
     return await tickets.create_ticket(
         await load_actor(world.admin.id),
@@ -74,7 +74,7 @@ def _codes(payload: dict[str, Any]) -> list[tuple[str | None, str]]:
 
 async def _shift(timer_gid: str, seconds: int) -> None:
     """Move a running timer's stored start back, as if it had run `seconds` longer."""
-    from schema.ids import decode_id
+    from deskql.schema.ids import decode_id
 
     pk = decode_id(timer_gid, "Timer")
     row = await models.Timer.get(id=pk)

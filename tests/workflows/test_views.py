@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import models
-from models.enums import Role, TicketPriority, TicketStatus
-from services import auth
-from services import views as svc
-from services.tickets import TicketFilter
+from deskql import models
+from deskql.models.enums import Role, TicketPriority, TicketStatus
+from deskql.services import auth
+from deskql.services import views as svc
+from deskql.services.tickets import TicketFilter
 from tests.conftest import GQLClient, World, gid, make_agent
 from tests.graphql.test_n_plus_one import count_sql
 
@@ -131,7 +131,7 @@ async def test_standard_views_follow_who_asks(gql: GQLClient, world: World) -> N
 
 
 async def _token(agent_id: int) -> str:
-    from models.enums import TokenKind
+    from deskql.models.enums import TokenKind
 
     _, token = await auth.issue_token(agent_id=agent_id, kind=TokenKind.API, name="test")
     return token
@@ -461,7 +461,7 @@ async def test_someone_elses_view_cannot_be_changed(gql: GQLClient, world: World
 
 async def test_stored_criteria_round_trip() -> None:
     """Every TicketFilter criterion survives the JSON form a TicketView stores."""
-    from models.enums import Channel
+    from deskql.models.enums import Channel
 
     flt = TicketFilter(
         statuses=[TicketStatus.OPEN, TicketStatus.ON_HOLD],
