@@ -43,6 +43,11 @@ class WebhookEvent(Enum):
     CONTACT_UPDATED = strawberry.enum_value(
         "contact.updated", description="A contact's fields changed."
     )
+    TICKET_RATED = strawberry.enum_value(
+        "ticket.rated",
+        description="A customer rated a closed ticket or changed the rating; the body carries "
+        "`data.rating`.",
+    )
 
 
 strawberry.enum(

@@ -10,7 +10,8 @@ Activity kinds -> event names:
   ticket.assigned when the assignee agent or team changed)
 - ticket.thread_added -> thread.added; ticket.comment_added -> comment.added
 - contact.created -> contact.created; contact.updated -> contact.updated
-(Ticket ratings do not exist yet on this branch's main: there is no rating event.)
+- ticket.rated (a customer rated a closed ticket, or changed the rating) -> ticket.rated, whose
+  body also carries the rating (`data.rating`: id, value, comment, contactId)
 
 A delivery's body is built once, here: {id, type, createdAt, data}; ids in it are the API's
 global ids (schema.ids is a leaf module: it imports only services.errors).
@@ -37,6 +38,7 @@ THREAD_ADDED = "thread.added"
 COMMENT_ADDED = "comment.added"
 CONTACT_CREATED = "contact.created"
 CONTACT_UPDATED = "contact.updated"
+TICKET_RATED = "ticket.rated"
 PING = "ping"
 
 # Every event a webhook may subscribe to, in the order the API lists them.
@@ -48,6 +50,7 @@ EVENTS: tuple[str, ...] = (
     COMMENT_ADDED,
     CONTACT_CREATED,
     CONTACT_UPDATED,
+    TICKET_RATED,
 )
 _BY_KIND: dict[str, tuple[str, ...]] = {
     "ticket.created": (TICKET_CREATED,),
@@ -59,6 +62,7 @@ _BY_KIND: dict[str, tuple[str, ...]] = {
     "ticket.comment_added": (COMMENT_ADDED,),
     "contact.created": (CONTACT_CREATED,),
     "contact.updated": (CONTACT_UPDATED,),
+    "ticket.rated": (TICKET_RATED,),
 }
 _ASSIGNEE_KEYS = ("assignee_agent_id", "assignee_team_id")
 _MEMO_KEY = ("webhooks", "active")
@@ -139,6 +143,18 @@ def contact_data(contact: models.Contact) -> dict[str, Any]:
     }
 
 
+def rating_data(rating: models.TicketRating) -> dict[str, Any]:
+    """A ticket's rating as webhook bodies show it."""
+    return {
+        "id": to_global_id("TicketRating", rating.id),
+        "value": rating.value.name,
+        "comment": rating.comment or None,
+        "contactId": _gid("Contact", rating.contact_id),  # type: ignore[attr-defined]
+        "createdAt": rating.created_at.isoformat() if rating.created_at else None,
+        "updatedAt": rating.updated_at.isoformat() if rating.updated_at else None,
+    }
+
+
 def body(event: str, event_id: str, data: dict[str, Any], at: datetime | None = None) -> str:
     """The JSON body of a delivery."""
     created = (at or datetime.now(UTC)).isoformat()
@@ -172,6 +188,12 @@ async def enqueue(
         if contact_ids
         else {}
     )
+    rated = {row.ticket_id for row, names in wanted if TICKET_RATED in names}
+    ratings = (
+        {r.ticket_id: r for r in await models.TicketRating.filter(ticket_id__in=list(rated))}  # type: ignore[attr-defined]
+        if rated
+        else {}
+    )
     now = datetime.now(UTC)
     deliveries: list[models.WebhookDelivery] = []
     for row, names in wanted:
@@ -186,6 +208,9 @@ async def enqueue(
         contact = contacts.get(row.subject_id) if row.subject_type == "Contact" else None
         if contact is not None:
             data["contact"] = contact_data(contact)
+        rating = ratings.get(row.ticket_id or 0) if TICKET_RATED in names else None
+        if rating is not None:
+            data["rating"] = rating_data(rating)
         for name in names:
             event_id = str(uuid.uuid4())
             text = body(name, event_id, data, now)

@@ -149,6 +149,35 @@ async def test_events_mapped_from_changes(world: World, hook_settings: Settings)
     assert contact_body["data"]["contact"]["phone"] == "123"
 
 
+async def test_rating_is_delivered_with_the_rating(world: World, hook_settings: Settings):
+    from deskql.models.helpcenter import RatingValue
+    from deskql.schema.ids import to_global_id
+    from deskql.services.helpcenter import ratings
+    from deskql.services.helpcenter.access import ContactActor
+
+    hook = await _hook(world, hook_settings, "http://127.0.0.1:9/hook", ["ticket.rated"])
+    ticket = await _ticket(world, status=models.TicketStatus.CLOSED)
+    customer = ContactActor(world.contact.id, None, False)
+    first = await ratings.rate(customer, ticket_id=ticket.id, value=RatingValue.BAD)
+    await ratings.rate(customer, ticket_id=ticket.id, value=RatingValue.GOOD, comment="Dzięki 谢谢")
+    rows = await models.WebhookDelivery.filter(webhook_id=hook.id).order_by("id")
+    assert [r.event for r in rows] == ["ticket.rated", "ticket.rated"]
+    bodies = [json.loads(r.body) for r in rows]
+    assert bodies[0]["type"] == "ticket.rated"
+    assert bodies[0]["data"]["changes"] == {"rating": "BAD"}
+    assert bodies[1]["data"]["changes"] == {
+        "rating": "GOOD",
+        "comment": "Dzięki 谢谢",
+        "previous": "BAD",
+    }
+    rating = bodies[1]["data"]["rating"]
+    assert rating["id"] == to_global_id("TicketRating", first.id)
+    assert rating["value"] == "GOOD" and rating["comment"] == "Dzięki 谢谢"
+    assert rating["contactId"] == to_global_id("Contact", world.contact.id)
+    assert bodies[1]["data"]["ticket"]["id"] == to_global_id("Ticket", ticket.id)
+    assert bodies[1]["data"]["actorId"] is None
+
+
 async def test_inactive_webhook_gets_nothing_until_switched_on(
     world: World, hook_settings: Settings, receiver: Receiver
 ):
