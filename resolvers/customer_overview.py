@@ -38,6 +38,8 @@ def _to_object(item: svc.Overview) -> CustomerOverview:
         open_tickets=item.awaiting_reply,
         overdue_tickets=item.overdue,
         last_contacted_at=item.last_contacted_at,
+        average_rating=item.average_rating,
+        rating_count=item.rating_count,
     )
 
 

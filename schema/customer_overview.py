@@ -17,7 +17,7 @@ class TicketStatusCount:
 
 @strawberry.type(
     description="Ticket counts of a contact or an account (CUS-4), over the tickets you may "
-    "see, spam left out. No average rating: ticket ratings are not recorded yet."
+    "see, spam left out."
 )
 class CustomerOverview:
     total_tickets: int = strawberry.field(description="Tickets received in all.")
@@ -32,3 +32,8 @@ class CustomerOverview:
     last_contacted_at: datetime | None = strawberry.field(
         description="The latest message either way in the record's tickets; null: none."
     )
+    average_rating: float | None = strawberry.field(
+        description="The mean of the customers' ratings of those tickets (TIC-5) on a 1-3 "
+        "scale: BAD = 1, OKAY = 2, GOOD = 3, rounded to 2 decimals; null: no rating yet."
+    )
+    rating_count: int = strawberry.field(description="Rated tickets among them.")

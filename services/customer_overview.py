@@ -11,8 +11,9 @@ Definitions:
 - open (awaiting an agent's reply): not closed, not on hold, and the latest message of its
   conversation came from the customer (or it has none yet);
 - overdue: not closed and past its due date;
-- last contacted: the latest message, either way, in the record's tickets.
-Ratings (TIC-5) do not exist yet, so there is no average rating.
+- last contacted: the latest message, either way, in the record's tickets;
+- average rating: the customers' ratings of those tickets (TIC-5) on a 1-3 scale, BAD = 1,
+  OKAY = 2, GOOD = 3 (a ticket has at most one rating: the join adds no rows).
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ class Overview:
     awaiting_reply: int = 0
     overdue: int = 0
     last_contacted_at: datetime | None = None
+    rating_count: int = 0
+    rating_sum: int = 0
+
+    @property
+    def average_rating(self) -> float | None:
+        """The mean rating on the 1-3 scale, or None without ratings."""
+        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
 
 
 def _when(value: Any) -> datetime | None:
@@ -75,8 +83,11 @@ async def overviews(actor: Actor, *, kind: str, ids: Sequence[int]) -> dict[int,
         "SUM(CASE WHEN t.status IN ('OPEN', 'ESCALATED') AND COALESCE((SELECT th.direction "
         "FROM thread th WHERE th.ticket_id = t.id ORDER BY th.id DESC LIMIT 1), 'INCOMING') "
         "<> 'OUTGOING' THEN 1 ELSE 0 END) AS awaiting, "
-        "MAX((SELECT MAX(th.created_at) FROM thread th WHERE th.ticket_id = t.id)) AS last_at "
-        f"FROM ticket t WHERE t.{key} IN ({', '.join(str(pk) for pk in wanted)}) "
+        "MAX((SELECT MAX(th.created_at) FROM thread th WHERE th.ticket_id = t.id)) AS last_at, "
+        "COUNT(r.id) AS rated, SUM(CASE r.value WHEN 'GOOD' THEN 3 WHEN 'OKAY' THEN 2 "
+        "WHEN 'BAD' THEN 1 ELSE 0 END) AS rating_sum "
+        "FROM ticket t LEFT JOIN ticket_rating r ON r.ticket_id = t.id "
+        f"WHERE t.{key} IN ({', '.join(str(pk) for pk in wanted)}) "
         f"AND t.is_spam = false{departments} GROUP BY t.{key}, t.status"
     )
     _, rows = await conn.execute_query(sql, [now])
@@ -87,6 +98,8 @@ async def overviews(actor: Actor, *, kind: str, ids: Sequence[int]) -> dict[int,
         item.total += count
         item.overdue += int(row["late"] or 0)
         item.awaiting_reply += int(row["awaiting"] or 0)
+        item.rating_count += int(row["rated"] or 0)
+        item.rating_sum += int(row["rating_sum"] or 0)
         last = _when(row["last_at"])
         if last is not None and (item.last_contacted_at is None or last > item.last_contacted_at):
             item.last_contacted_at = last

@@ -15,7 +15,7 @@ from tests.conftest import GQLClient, World, gid
 OVERVIEW = """
 query($first: Int) {
   contacts(first: $first) { nodes { id lastName overview {
-    totalTickets openTickets overdueTickets lastContactedAt
+    totalTickets openTickets overdueTickets lastContactedAt averageRating ratingCount
     ticketsByStatus { status count } } } }
 }
 """
@@ -78,6 +78,32 @@ async def test_overview_counts(world: World, gql: GQLClient) -> None:
         {"id": gid("Account", account.id)},
     )
     assert data.data["account"]["overview"] == {"totalTickets": 1, "openTickets": 1}
+
+
+async def test_overview_average_rating(world: World, gql: GQLClient) -> None:
+    from deskql.models.helpcenter import RatingValue
+
+    query = """query($first: Int) { contacts(first: $first) { nodes { lastName
+      overview { averageRating ratingCount totalTickets } } } }"""
+    c = world.contact
+    unrated = (await gql.as_(world.alice_token)(query)).data["contacts"]["nodes"][0]["overview"]
+    assert unrated == {"averageRating": None, "ratingCount": 0, "totalTickets": 0}
+    closed = {"status": TicketStatus.CLOSED}
+    for value in (RatingValue.GOOD, RatingValue.GOOD, RatingValue.BAD):
+        ticket = await _ticket(world, c, **closed)
+        await models.TicketRating.create(ticket=ticket, contact=c, value=value)
+    await _ticket(world, c, **closed)  # closed, not rated
+    hidden = await _ticket(world, c, department=world.sales, **closed)
+    await models.TicketRating.create(ticket=hidden, contact=c, value=RatingValue.BAD)
+    spam = await _ticket(world, c, is_spam=True, **closed)
+    await models.TicketRating.create(ticket=spam, contact=c, value=RatingValue.BAD)
+
+    alice = (await gql.as_(world.alice_token)(query)).data["contacts"]["nodes"][0]["overview"]
+    assert alice == {"averageRating": 2.33, "ratingCount": 3, "totalTickets": 4}
+    admin = (await gql.as_(world.admin_token)(query)).data["contacts"]["nodes"][0]["overview"]
+    assert admin == {"averageRating": 2.0, "ratingCount": 4, "totalTickets": 5}
+    bob = (await gql.as_(world.bob_token)(query)).data["contacts"]["nodes"][0]["overview"]
+    assert bob == {"averageRating": 1.0, "ratingCount": 1, "totalTickets": 1}
 
 
 async def test_overview_of_a_page_costs_the_same_statements(world: World, gql: GQLClient) -> None:
