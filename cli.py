@@ -254,7 +254,7 @@ def cmd_makemigrations(args: argparse.Namespace, settings: Settings) -> int:
     from tortoise.cli import utils as tortoise_utils
 
     # Tortoise imports the config as "module.VARIABLE": this module's TORTOISE_ORM (above).
-    ctx = tortoise_cli.CLIContext(config="cli.TORTOISE_ORM", config_file=None)
+    ctx = tortoise_cli.CLIContext(config="deskql.cli.TORTOISE_ORM", config_file=None)
     try:
         asyncio.run(tortoise_cli.makemigrations(ctx, (db.APP_LABEL,), bool(args.empty), args.name))
     except tortoise_utils.CLIError as exc:

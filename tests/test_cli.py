@@ -41,11 +41,13 @@ def cli_env(var_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def deskql(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run `deskql ARGS` (as `python -m cli`) and capture its output."""
+def deskql(
+    env: dict[str, str], *args: str, timeout: float = 120, cwd: Path = ROOT
+) -> subprocess.CompletedProcess:
+    """Run `deskql ARGS` (as `python -m deskql.cli`, from `cwd`) and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "deskql.cli", *args],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -168,7 +170,8 @@ def test_server_refuses_a_database_that_is_behind(var_dir: Path) -> None:
 
 
 def test_makemigrations_finds_the_models_and_migrations_in_step(var_dir: Path) -> None:
-    res = deskql(cli_env(var_dir), "makemigrations")
+    # From another folder, as an installed `deskql` runs: the config is found by package name.
+    res = deskql(cli_env(var_dir), "makemigrations", cwd=var_dir.parent)
     assert res.returncode == 0, res.stderr
     assert "No changes detected" in res.stdout
 
