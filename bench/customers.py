@@ -8,7 +8,8 @@
 INSERT ... SELECT generate_series (the seed is not measured): `--contacts` contacts (Polish and
 Chinese names; every 50th pair shares an email up to Unicode NFKC, "ﬁle…" / "file…", so
 `contactDuplicates(field: EMAIL)` has contacts/50 groups), an account per 20 contacts, one
-ticket per contact (statuses, due dates and departments varied) with one message each.
+ticket per contact (statuses, due dates and departments varied) with one message each, and a
+rating on every closed ticket.
 Then starts `server:create_app` under uvicorn and measures, rounds interleaved, medians:
 
 1. duplicates: `contactDuplicates(field: EMAIL, first: 20)` with each group's first 5 members,
@@ -54,7 +55,7 @@ FULL_PAGE = """query($first: Int!) { contacts(first: $first) { nodes {
   id firstName lastName name email secondaryEmail phone mobile createdAt updatedAt
   account { id name } %s } } }"""
 OVERVIEW = """overview { totalTickets openTickets overdueTickets lastContactedAt
-  ticketsByStatus { status count } }"""
+  averageRating ratingCount ticketsByStatus { status count } }"""
 EXPORT = """mutation { exportCreate(input: {kind: CONTACT, viewId: "standard:CONTACT:ALL"}) {
   errors { code message } url } }"""
 
@@ -96,6 +97,10 @@ INSERT INTO thread (ticket_id, direction, channel, is_public, from_address, to_a
 SELECT id, CASE WHEN id % 3 = 0 THEN 'OUTGOING' ELSE 'INCOMING' END, 'EMAIL', true, '', '', '',
        '', 'Hello', '', '', '', now() - (id || ' seconds')::interval
 FROM ticket;
+
+INSERT INTO ticket_rating (ticket_id, contact_id, value, comment, created_at, updated_at)
+SELECT id, contact_id, (ARRAY['GOOD', 'OKAY', 'BAD'])[1 + id % 3], '', now(), now()
+FROM ticket WHERE status = 'CLOSED';
 
 UPDATE organisation SET ticket_seq = {contacts};
 """
