@@ -246,12 +246,25 @@ def main(argv: list[str] | None = None) -> None:
         pg = measure_pair(args, "page", [(deskql, ours_body, auth), (peer, peer_body, {})])
         print(f"total time {time.monotonic() - began:.0f} s")
         if tn is not None:
+            print(cpu_line(" { __typename }", tn))
+        print(cpu_line("", pg))
+        if tn is not None:
             print(ratio_line(" { __typename }", tn))
         print(ratio_line("", pg))
     finally:
         for server in reversed(servers):
             server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cpu_line(what: str, med: dict[str, dict[str, float]]) -> str:
+    """PostGraphile's server CPU per request as a share of DeskQL's: the steadier comparison
+    when other work shares the machine (it moves much less than req/s)."""
+    a, b = med["deskql"], med["postgraphile"]
+    return (
+        f"cpu per request postgraphile/deskql{what}: {b['cpu_ms'] / a['cpu_ms']:.2f} "
+        f"({b['cpu_ms']:.2f} ms vs {a['cpu_ms']:.2f} ms)"
+    )
 
 
 def ratio_line(what: str, med: dict[str, dict[str, float]]) -> str:
