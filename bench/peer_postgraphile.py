@@ -320,4 +320,7 @@ def ratio_line(what: str, med: dict[str, dict[str, float]]) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("interrupted: both servers stopped")
