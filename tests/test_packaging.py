@@ -18,8 +18,12 @@ def _declared_packages() -> set[str]:
 
 
 def _code_folders() -> set[str]:
+    """Every folder of the package that holds a file: code, or page assets (declared too, so
+    that setuptools ships them without warning that it will ignore them one day)."""
     found = {"deskql"}
-    for path in ROOT.rglob("*.py"):
+    for path in ROOT.rglob("*"):
+        if not path.is_file():
+            continue
         rel = path.relative_to(ROOT)
         if rel.parts[0] in OUTSIDE or rel.parts[0].startswith(".") or len(rel.parts) == 1:
             continue
