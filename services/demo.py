@@ -17,8 +17,11 @@ from typing import Any, TypeVar
 
 from deskql import models
 from deskql.models.enums import Channel, Role, TicketPriority, TicketStatus
+from deskql.models.helpcenter import RatingValue
 from deskql.services import customers, demo_kb, organisation, tickets
 from deskql.services.auth import load_actor
+from deskql.services.helpcenter import ratings
+from deskql.services.helpcenter.access import ContactActor
 
 PASSWORD = "deskql-demo"
 ADMIN_EMAIL = "admin@zylker.com"
@@ -381,10 +384,14 @@ class DemoSummary:
     tags: int = 0
     article_categories: int = 0
     articles: int = 0
+    ratings: int = 0
 
     def describe(self) -> str:
         """A one-line summary such as '3 departments, 7 agents, ...'."""
         return ", ".join(f"{getattr(self, f.name)} {f.name}" for f in fields(self))
+
+
+RATING_WEIGHTS = {RatingValue.GOOD: 6, RatingValue.OKAY: 2, RatingValue.BAD: 1}
 
 
 def sign_in_hint() -> str:
@@ -590,6 +597,12 @@ async def load_demo(*, seed: int = SEED, now: datetime | None = None) -> DemoSum
             await tickets.update_ticket(
                 creator, ticket_id=ticket.id, version=version, changes=changes
             )
+            # Most customers rate a closed ticket in the help center (TIC-5).
+            if status is TicketStatus.CLOSED and rng.random() < 0.7:
+                value = _pick(rng, RATING_WEIGHTS)
+                customer = ContactActor(ticket.contact_id, None, False)  # type: ignore[attr-defined]
+                await ratings.rate(customer, ticket_id=ticket.id, value=value)
+                summary.ratings += 1
 
     by_department = {name: actors[people[0].email] for name, people in staff.items() if people}
     kb = await demo_kb.load_kb(admin, by_department, departments)

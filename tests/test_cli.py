@@ -414,6 +414,14 @@ def test_demo_loads_a_realistic_data_set_once(var_dir: Path) -> None:
     assert kinds["ticket.comment_added"] == count(var_dir, "comment")
     assert kinds["ticket.tag_added"] == count(var_dir, "ticket_tag")
     assert kinds["ticket.updated"] == statuses["CLOSED"] + statuses["ESCALATED"]
+    # Customers rated most closed tickets, through the help center's service (TIC-5).
+    assert 0 < summary["ratings"] == count(var_dir, "ticket_rating") <= statuses["CLOSED"]
+    assert kinds["ticket.rated"] == summary["ratings"]
+    assert rows(
+        var_dir,
+        "SELECT COUNT(*) FROM ticket_rating r JOIN ticket t ON t.id = r.ticket_id "
+        "WHERE t.status <> 'CLOSED' OR r.contact_id IS NOT t.contact_id",
+    ) == [(0,)]
 
     # A second run refuses: the database has agents.
     again = deskql(env, "demo")
