@@ -50,6 +50,11 @@ class Settings:
     max_page_size: int = 100
     # Static cost budget of one operation (schema/cost.py); 0: no limit.
     max_query_cost: int = 50_000
+    # Queries the lean executor can answer skip graphql-core's field-by-field execution
+    # (deskql/readpath); `readpath_verify` also runs the full executor and fails on any
+    # difference (the test suite turns it on).
+    readpath: bool = True
+    readpath_verify: bool = False
     # Longest an HTTP operation may run, and the largest JSON response it may return.
     request_timeout_seconds: int = 30
     max_response_bytes: int = 20_000_000

@@ -37,6 +37,10 @@ class Context:
         self._loaders = Loaders(self.require_actor())
         return self._loaders
 
+    def reset_loaders(self) -> None:
+        """Drop this request's loaders (the read path's fallback starts from clean caches)."""
+        self._loaders = None
+
     def require_actor(self) -> Actor:
         """The authenticated actor, or NotAuthenticated with the reason."""
         if self.actor is None:

@@ -123,7 +123,7 @@ class RepeatedFieldLimit(ValidationRule):
                     )
 
 
-def _broken_text(value: Any, path: str) -> str | None:
+def broken_text(value: Any, path: str) -> str | None:
     """The path of the first string in `value` that is not valid Unicode (a lone surrogate,
     which JSON's \\ud800 escapes can carry), or None."""
     if isinstance(value, str):
@@ -136,12 +136,12 @@ def _broken_text(value: Any, path: str) -> str | None:
         return None
     if isinstance(value, dict):
         for key, item in value.items():
-            found = _broken_text(item, f"{path}.{key}")
+            found = broken_text(item, f"{path}.{key}")
             if found:
                 return found
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            found = _broken_text(item, f"{path}[{i}]")
+            found = broken_text(item, f"{path}[{i}]")
             if found:
                 return found
     return None
@@ -154,7 +154,7 @@ class TextInputGuard(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
         if not ctx.result:
-            where = _broken_text(ctx.variables or {}, "$") or _broken_text(ctx.query, "query")
+            where = broken_text(ctx.variables or {}, "$") or broken_text(ctx.query, "query")
             if where:
                 ctx.result = GraphQLExecutionResult(
                     data=None,
@@ -218,15 +218,20 @@ def _should_mask(error: GraphQLError) -> bool:
     return True
 
 
-def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type]:
-    """The extensions for a schema under these settings (factories: no shared state)."""
-    # The limit rules are classes made once here: the validation cache is keyed by the rule
-    # classes, so building them per request (as a fresh QueryDepthLimiter does) never hits.
-    rules = [
+def validation_rules(settings: Settings) -> list[Any]:
+    """Our validation rules beyond the specification's: repeats, depth and aliases."""
+    # The limit rules are classes made once per schema: the validation cache is keyed by the
+    # rule classes, so building them per request (as a fresh QueryDepthLimiter does) never hits.
+    return [
         RepeatedFieldLimit,
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
+
+
+def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type]:
+    """The extensions for a schema under these settings (factories: no shared state)."""
+    rules = validation_rules(settings)
     extensions: list[Any] = [
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),

@@ -33,6 +33,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from deskql.readpath import ReadPath, fresh_context, mismatch
 from deskql.realtime.shared import SINK, EncodedData, Sink
 from deskql.realtime.streams import connection_token
 from deskql.schema.context import Context
@@ -119,6 +120,7 @@ class DeskQLGraphQL(GraphQL):
         self.settings = settings
         self.persisted = PersistedQueries(settings)
         super().__init__(build_schema(settings), **kwargs)
+        self.readpath = ReadPath(self.schema._schema, settings) if settings.readpath else None
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
         body = orjson.dumps(data)
@@ -230,6 +232,23 @@ class DeskQLGraphQL(GraphQL):
         allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
         if method == "GET" and not self.allow_queries_via_get:
             allowed -= {OperationType.QUERY}
+        if self.readpath is not None and OperationType.QUERY in allowed:
+            lean = await self.readpath.execute(
+                query, request_data.variables, request_data.operation_name, context
+            )
+            if lean is not None:
+                if self.settings.readpath_verify:
+                    full = await self.schema.execute(
+                        query,
+                        root_value=root_value,
+                        variable_values=request_data.variables,
+                        context_value=fresh_context(context),
+                        operation_name=request_data.operation_name,
+                        allowed_operation_types=allowed,
+                        operation_extensions=request_data.extensions,
+                    )
+                    return mismatch(lean, full) or lean
+                return lean
         try:
             return await self.schema.execute(
                 query,

@@ -35,6 +35,9 @@ def _test_settings(tmp: Path) -> Settings:
         database_url=url,
         password_time_cost=1,
         password_memory_kib=8192,
+        # Every query the suite sends that the lean executor answers is run on the full
+        # executor too, and any difference fails the test (deskql/readpath, issue 18).
+        readpath_verify=os.environ.get("DESKQL_READPATH_VERIFY", "true").lower() != "false",
     )
 
 
