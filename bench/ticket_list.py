@@ -219,7 +219,15 @@ def main(argv: list[str] | None = None) -> None:
             f"the same JSON document"
         )
 
-        targets = [deskql, bare, inmem]
+        # The same DeskQL with the read path off: every query on graphql-core's executor.
+        full = common.Server(
+            "0-full", "deskql.server:create_app", {**env, "DESKQL_READPATH": "false"}, tmp
+        )
+        servers.append(full)
+        full.start()
+        if json.loads(post(full, body, headers)) != parsed:
+            raise SystemExit("DeskQL without the read path returns another document")
+        targets = [deskql, full, bare, inmem]
         if args.baseline:
             # Another checkout of DeskQL on the same database, to measure a change side by side.
             base = common.Server("0-baseline", "deskql.server:create_app", env, tmp)
@@ -273,6 +281,7 @@ def report(
         "a-bare": "(a) bare Starlette, prebuilt JSON",
         "b-inmemory": "(b) strawberry, in-memory objects",
         "0-baseline": "(0') DeskQL, --baseline checkout",
+        "0-full": "(0f) DeskQL, read path off",
     }
     print()
     print(
@@ -299,6 +308,11 @@ def report(
     print(
         f"(b)/(0) server CPU per request: {b['cpu_ms'] / zero['cpu_ms']:.3f}   "
         "(the same comparison, less sensitive to other load on the machine)"
+    )
+    full = med["0-full"]
+    print(
+        f"(0)/(0f) throughput ratio: {zero['rps'] / full['rps']:.3f}   (read path on / off; "
+        f"CPU per request {zero['cpu_ms']:.2f} vs {full['cpu_ms']:.2f} ms)"
     )
     if "0-baseline" in med:
         base = med["0-baseline"]
