@@ -16,7 +16,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, parse
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    parse,
+    specified_rules,
+)
 from graphql.error import GraphQLSyntaxError
 from graphql.execution.executor import Executor
 from strawberry.schema.schema import validate_document
@@ -47,7 +54,8 @@ class ReadPath:
     def __init__(self, schema: GraphQLSchema, settings: Settings, size: int = 256) -> None:
         self.schema = schema
         self.settings = settings
-        self.rules = (*validation_rules(settings),)
+        # The specification's rules and ours, as the full path's AddValidationRules gives them.
+        self.rules = (*specified_rules, *validation_rules(settings))
         self.size = size
         self.documents: OrderedDict[str, Prepared | None] = OrderedDict()
         # Requests answered here, and requests handed to the full executor with the reason.

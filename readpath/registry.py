@@ -100,6 +100,13 @@ SUPPORT: dict[str, frozenset[str]] = {
     "TicketRating": frozenset(),
     "PageInfo": frozenset(),
     "CustomerOverview": frozenset(),
+    # Activities linked to tickets, contacts and accounts (issue 9).
+    "Task": frozenset(),
+    "Event": frozenset(),
+    "Call": frozenset(),
+    # A ticket's conversation: threads and comments (main types) in one list.
+    "ConversationItemConnection": frozenset(),
+    "ConversationItemEdge": frozenset(),
 }
 
 _NODE_LISTS = ("Connection", "Edge")

@@ -14,6 +14,7 @@ from graphql import (
     FieldNode,
     GraphQLError,
     SelectionSetNode,
+    ValidationContext,
     ValidationRule,
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -123,6 +124,41 @@ class RepeatedFieldLimit(ValidationRule):
                     )
 
 
+class EmptySelectionSet(ValidationRule):
+    """Refuse `{ }`: graphql-core 3.3 parses a selection set that selects nothing, which the
+    specification's grammar does not allow and strawberry's depth limiter fails on."""
+
+    def enter_selection_set(self, node: SelectionSetNode, *_args: Any) -> None:
+        if not node.selections:
+            self.report_error(
+                GraphQLError("a selection set selects nothing: name at least one field", node)
+            )
+
+
+def _selects_nothing(node: Any) -> bool:
+    selection_set = getattr(node, "selection_set", None)
+    if selection_set is None:
+        return False
+    if not selection_set.selections:
+        return True
+    return any(_selects_nothing(sel) for sel in selection_set.selections)
+
+
+def _guard_empty(rule: type[ValidationRule]) -> type[ValidationRule]:
+    """`rule`, not built for a document with an empty selection set (EmptySelectionSet
+    reports that one): strawberry's depth limiter walks the document when built, and fails."""
+
+    class Guarded(rule):  # type: ignore[valid-type, misc]
+        def __init__(self, context: ValidationContext) -> None:
+            if any(_selects_nothing(d) for d in context.document.definitions):
+                ValidationRule.__init__(self, context)
+            else:
+                super().__init__(context)
+
+    Guarded.__name__ = rule.__name__
+    return Guarded
+
+
 def broken_text(value: Any, path: str) -> str | None:
     """The path of the first string in `value` that is not valid Unicode (a lone surrogate,
     which JSON's \\ud800 escapes can carry), or None."""
@@ -223,8 +259,9 @@ def validation_rules(settings: Settings) -> list[Any]:
     # The limit rules are classes made once per schema: the validation cache is keyed by the
     # rule classes, so building them per request (as a fresh QueryDepthLimiter does) never hits.
     return [
+        EmptySelectionSet,
         RepeatedFieldLimit,
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *map(_guard_empty, QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules),
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
 

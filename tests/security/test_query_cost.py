@@ -220,6 +220,21 @@ async def test_repeated_field_gets_a_reason(gql: GQLClient, world: World) -> Non
     assert res.errors == []
 
 
+async def test_empty_selection_set_is_a_validation_error(gql: GQLClient, world: World) -> None:
+    """graphql-core parses `{ }`; strawberry's depth limiter failed on it with a 500."""
+    for document in [
+        "{ }",
+        "{ tickets(first: 1) { } }",
+        "{ tickets(first: 1) { nodes { ... on Ticket { } } } }",
+        "query { me { ...F } } fragment F on Agent { }",
+    ]:
+        res = await gql.as_(world.admin_token)(document)
+        assert res.status == 200, document
+        assert res.body.get("data") is None, document
+        assert res.error_codes() == ["GRAPHQL_VALIDATION_FAILED"], document
+        assert "selects nothing" in res.errors[0]["message"], document
+
+
 def test_cost_is_remembered_per_document_and_variables(graphql_schema) -> None:  # noqa: ANN001
     doc = parse("query($n: Int, $ids: [ID!]!) { tickets(first: $n) { nodes { id } } "
                 "nodes(ids: $ids) { id } }")  # fmt: skip
