@@ -173,3 +173,27 @@ async def test_page_sizes(
     assert res.errors == []
     assert len(res.data["tickets"]["nodes"]) == min(first, 3)
     assert readpath_of(http).answered == 1
+
+
+async def test_a_persisted_hash_runs_its_registered_document_lean(
+    gql: GQLClient, http: httpx.AsyncClient, world: World
+) -> None:
+    """A document sent under another document's hash is refused and changes nothing: the
+    hash alone still runs (lean) the document registered under it."""
+    import hashlib
+
+    await seed(world)
+    path = readpath_of(http)
+    doc = "{ tickets(first: 2) { nodes { number } } }"
+    other = "{ tickets(first: 2) { nodes { number subject description } } }"
+    ext = {"persistedQuery": {"version": 1, "sha256Hash": hashlib.sha256(doc.encode()).hexdigest()}}
+    auth = {"Authorization": f"Bearer {world.alice_token}"}
+    registered = await http.post("/graphql", json={"query": doc, "extensions": ext}, headers=auth)
+    assert registered.json() == {"data": {"tickets": {"nodes": [{"number": 104}, {"number": 103}]}}}
+    lying = await http.post("/graphql", json={"query": other, "extensions": ext}, headers=auth)
+    assert [e["extensions"]["code"] for e in lying.json()["errors"]] == [
+        "PERSISTED_QUERY_HASH_MISMATCH"
+    ]
+    again = await http.post("/graphql", json={"extensions": ext}, headers=auth)
+    assert again.json() == registered.json()
+    assert path.answered == 2, path.fallbacks
