@@ -7,7 +7,6 @@ DEBUG level in every execute method of both the SQLite and the asyncpg client.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,18 +21,16 @@ from deskql.db import count_statements as count_sql
 from deskql.models.enums import Role, TicketPriority, TicketStatus
 from deskql.schema import loaders as loaders_module
 from deskql.schema.connections import encode_cursor
-from deskql.server import create_app
 from deskql.settings import Settings
 from tests.conftest import GQLClient, World
+from tests.serving.conftest import app_client
 
 
 @pytest_asyncio.fixture
 async def http(clean_db: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The app as served (no verification run beside each query): the statements counted are
     the ones a production request runs."""
-    app = create_app(dataclasses.replace(clean_db, readpath_verify=False), manage_db=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with app_client(clean_db, readpath_verify=False) as client:
         yield client
 
 
