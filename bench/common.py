@@ -3,6 +3,7 @@ from bench/loadgen.py in its own process, medians, and py-spy profiles grouped b
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,15 @@ async def measure(work: Awaitable[Any]) -> tuple[float, int]:
         await work
         elapsed = time.perf_counter() - start
     return elapsed, statements.count
+
+
+def run(main: Coroutine[Any, Any, Any]) -> Any:
+    """Run a benchmark's main coroutine on uvloop when it is installed (as the servers do)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 def free_port() -> int:

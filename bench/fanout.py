@@ -299,6 +299,33 @@ async def run_events(
 # -- the runs --------------------------------------------------------------------------------
 
 
+def comment_trigger(http: httpx.AsyncClient, data: dict[str, Any]) -> Any:
+    """An event: the administrator's `commentAdd` on the seeded ticket (asserted to succeed)."""
+    headers = {"Authorization": f"Bearer {data['admin_token']}"}
+
+    async def trigger(i: int) -> None:
+        resp = await http.post(
+            "/graphql",
+            json={"query": COMMENT, "variables": {"id": data["ticket"], "body": f"event {i}"}},
+            headers=headers,
+        )
+        body = resp.json()
+        assert not body.get("errors") and not body["data"]["commentAdd"]["errors"], body
+
+    return trigger
+
+
+def server_env(database_url: str, var_dir: Path, broadcast_url: str) -> dict[str, str]:
+    """The environment of a DeskQL server process of the benchmark."""
+    return {
+        "DESKQL_DATABASE_URL": database_url,
+        "DESKQL_VAR_DIR": str(var_dir),
+        "DESKQL_SMTP_ENABLED": "false",
+        "DESKQL_AUTO_MIGRATE": "false",
+        "DESKQL_BROADCAST_URL": broadcast_url,
+    }
+
+
 async def bench_deskql(
     urls: list[str],
     http_url: str,
@@ -316,16 +343,7 @@ async def bench_deskql(
     ]
     await connect_all(fleet, makers)
     http = httpx.AsyncClient(base_url=http_url, timeout=60)
-    headers = {"Authorization": f"Bearer {data['admin_token']}"}
-
-    async def trigger(i: int) -> None:
-        resp = await http.post(
-            "/graphql",
-            json={"query": COMMENT, "variables": {"id": data["ticket"], "body": f"event {i}"}},
-            headers=headers,
-        )
-        body = resp.json()
-        assert not body.get("errors") and not body["data"]["commentAdd"]["errors"], body
+    trigger = comment_trigger(http, data)
 
     # Warm-up: also proves every subscription is live before measuring.
     fleet.clear()
@@ -396,13 +414,7 @@ async def main() -> None:
     database_url = args.database_url or f"sqlite://{tmp / 'bench.sqlite3'}"
     print(f"seeding {args.subscribers} followers on {database_url.split('://')[0]} ...")
     data = await seed(database_url, tmp, args.subscribers, args.reset)
-    env = {
-        "DESKQL_DATABASE_URL": database_url,
-        "DESKQL_VAR_DIR": str(tmp),
-        "DESKQL_SMTP_ENABLED": "false",
-        "DESKQL_AUTO_MIGRATE": "false",
-        "DESKQL_BROADCAST_URL": "memory://",
-    }
+    env = server_env(database_url, tmp, "memory://")
     servers: list[common.Server] = []
     try:
         deskql = common.Server("deskql", "deskql.server:create_app", env, tmp)
@@ -507,10 +519,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
-    asyncio.run(main())
+    common.run(main())

@@ -1,0 +1,59 @@
+"""bench/fanout_procs.py: the multi-process fan-out benchmark runs end to end (tiny: 20
+subscribers in 2 client processes, one SQLite server), loses nothing and prints its figures;
+its workers count only real results as deliveries."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import fanout_procs  # noqa: E402
+import fanout_worker  # noqa: E402
+
+
+def test_tiny_run_loses_nothing_and_prints_figures() -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "fanout_procs.py"),
+            *("--subscribers", "20", "--workers", "2", "--servers", "1", "--events", "3"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "20 subscribers connected by 2 worker processes to 1 server(s)" in out.stdout
+    assert "error frames 0" in out.stdout
+    last = out.stdout.strip().splitlines()[-1]
+    found = re.fullmatch(r"fanout_procs: median ([\d.]+) ms, p99 ([\d.]+) ms, lost (\d+)", last)
+    assert found is not None, last
+    median, p99, lost = float(found[1]), float(found[2]), int(found[3])
+    assert lost == 0
+    assert 0 < median <= p99
+    per_event = next(line for line in out.stdout.splitlines() if "per event (ms):" in line)
+    assert len(per_event.split(":", 1)[1].split()) == 3
+
+
+def test_subscribers_are_split_evenly_over_the_workers() -> None:
+    tokens = [f"t{i}" for i in range(10)]
+    parts = fanout_procs.shares(tokens, 3)
+    assert [len(p) for p in parts] == [4, 4, 2]
+    assert [t for p in parts for t in p] == tokens
+
+
+def test_only_results_with_data_count_as_deliveries() -> None:
+    result = {"id": "1", "type": "next", "payload": {"data": {"ticketUpdates": {"kind": "X"}}}}
+    failed = {"id": "1", "type": "next", "payload": {"data": None, "errors": [{"m": "no"}]}}
+    error = {"id": "1", "type": "error", "payload": [{"message": "no"}]}
+    assert fanout_worker.is_delivery(json.dumps(result))
+    assert not fanout_worker.is_delivery(json.dumps(failed))
+    assert not fanout_worker.is_delivery(json.dumps(error))
+    assert not fanout_worker.is_delivery("not json")
