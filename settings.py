@@ -55,6 +55,9 @@ class Settings:
     # difference (the test suite turns it on).
     readpath: bool = True
     readpath_verify: bool = False
+    # Pages of the root lists whose selection the compiled path covers are read as rows of
+    # the selected columns and serialised without field resolvers (deskql/readpath/compiled).
+    readpath_compiled: bool = True
     # Longest an HTTP operation may run, and the largest JSON response it may return.
     request_timeout_seconds: int = 30
     max_response_bytes: int = 20_000_000

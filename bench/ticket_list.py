@@ -227,7 +227,18 @@ def main(argv: list[str] | None = None) -> None:
         full.start()
         if json.loads(post(full, body, headers)) != parsed:
             raise SystemExit("DeskQL without the read path returns another document")
-        targets = [deskql, full, bare, inmem]
+        # The read path without compiled pages: the lean executor over model rows.
+        lean = common.Server(
+            "0-lean",
+            "deskql.server:create_app",
+            {**env, "DESKQL_READPATH_COMPILED": "false"},
+            tmp,
+        )
+        servers.append(lean)
+        lean.start()
+        if json.loads(post(lean, body, headers)) != parsed:
+            raise SystemExit("DeskQL without compiled pages returns another document")
+        targets = [deskql, lean, full, bare, inmem]
         if args.baseline:
             # Another checkout of DeskQL on the same database, to measure a change side by side.
             base = common.Server("0-baseline", "deskql.server:create_app", env, tmp)
@@ -282,6 +293,7 @@ def report(
         "b-inmemory": "(b) strawberry, in-memory objects",
         "0-baseline": "(0') DeskQL, --baseline checkout",
         "0-full": "(0f) DeskQL, read path off",
+        "0-lean": "(0l) DeskQL, compiled pages off",
     }
     print()
     print(
@@ -313,6 +325,11 @@ def report(
     print(
         f"(0)/(0f) throughput ratio: {zero['rps'] / full['rps']:.3f}   (read path on / off; "
         f"CPU per request {zero['cpu_ms']:.2f} vs {full['cpu_ms']:.2f} ms)"
+    )
+    lean = med["0-lean"]
+    print(
+        f"(0)/(0l) throughput ratio: {zero['rps'] / lean['rps']:.3f}   (compiled pages on / off; "
+        f"CPU per request {zero['cpu_ms']:.2f} vs {lean['cpu_ms']:.2f} ms)"
     )
     if "0-baseline" in med:
         base = med["0-baseline"]

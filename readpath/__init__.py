@@ -60,6 +60,8 @@ class ReadPath:
         self.documents: OrderedDict[str, Prepared | None] = OrderedDict()
         # Requests answered here, and requests handed to the full executor with the reason.
         self.answered = 0
+        # Of those, requests with a root list read by the compiled path (readpath/compiled).
+        self.compiled = 0
         self.fallbacks: list[str] = []
 
     def prepare(self, query: str) -> Prepared | None:
@@ -132,8 +134,9 @@ class ReadPath:
         )
         if isinstance(executor, list):
             return None
+        lean = LeanExecution(executor, planned, compiled=self.settings.readpath_compiled)
         try:
-            data = await LeanExecution(executor, planned).run()
+            data = await lean.run()
         except Exception as exc:  # noqa: BLE001 - the full executor reports it as it always did
             why = str(exc) if isinstance(exc, Fallback) else f"{type(exc).__name__}: {exc}"
             log.debug("full executor: %s", why)
@@ -141,6 +144,7 @@ class ReadPath:
             context.reset_loaders()
             return None
         self.answered += 1
+        self.compiled += any(page.used for page in lean.pages)
         return ExecutionResult(data=data, errors=None)
 
 

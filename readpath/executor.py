@@ -35,6 +35,9 @@ from graphql.execution.executor import Executor
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 
+from deskql.readpath.compiled import ROOTS, Compiler, NotCompiled, Page, Row, _key
+from deskql.schema.connections import COMPILING
+
 STRAWBERRY = "strawberry-definition"
 
 Planned = Callable[[str, str], bool]
@@ -51,9 +54,11 @@ def _awaitable(value: Any) -> bool:
 class LeanExecution:
     """One operation on the lean executor; `run()` gives the `data` of the response."""
 
-    def __init__(self, executor: Executor, planned: Planned) -> None:
+    def __init__(self, executor: Executor, planned: Planned, compiled: bool = True) -> None:
         self.ex = executor
         self.planned = planned
+        self.compiler = Compiler(executor) if compiled else None
+        self.pages: list[Page] = []
 
     async def run(self) -> dict[str, Any]:
         """The operation's data, or Fallback."""
@@ -108,7 +113,14 @@ class LeanExecution:
                 info = ex.build_resolve_info(field_def, nodes, object_type, field_path)
                 args = get_argument_values(field_def, first.node, ex.variable_values)
                 resolve = field_def.resolve or ex.field_resolver
-                results = [resolve(value, info, **args) for value in values]
+                page = None
+                if path is None and self.compiler is not None and name in ROOTS:
+                    page = self.compiler.page(field_def.type, details)
+                if page is not None:
+                    self.pages.append(page)
+                    results = [_compiled(page, resolve(value, info, **args)) for value in values]
+                else:
+                    results = [resolve(value, info, **args) for value in values]
                 for i, result in enumerate(results):
                     if _awaitable(result):
                         pending.append((results, i, result))
@@ -174,6 +186,9 @@ class LeanExecution:
                 out[i] = value
             return out
         if isinstance(return_type, GraphQLObjectType):
+            if isinstance(values[present[0]], Row):
+                await self._complete_rows(return_type, details, values, present, out)
+                return out
             await self._complete_objects(return_type, details, values, present, out, path)
             return out
         if is_abstract_type(return_type):
@@ -199,6 +214,27 @@ class LeanExecution:
         done = await self.objects(
             object_type, [values[i] for i in indexes], collected.grouped_field_set, path
         )
+        for i, value in zip(indexes, done, strict=True):
+            out[i] = value
+
+    async def _complete_rows(
+        self,
+        object_type: GraphQLObjectType,
+        details: list[FieldDetails],
+        values: list[Any],
+        indexes: list[int],
+        out: list[Any],
+    ) -> None:
+        """Nodes of a compiled page: serialised from their rows by the page's plan."""
+        assert self.compiler is not None
+        key = _key(details)
+        plan = next((p.plans[key] for p in self.pages if key in p.plans), None)
+        try:
+            if plan is None or plan.type_name != object_type.name:
+                raise NotCompiled("no plan for these nodes")
+            done = await self.compiler.serialise(plan, [values[i] for i in indexes])
+        except NotCompiled as exc:
+            raise Fallback(str(exc)) from None
         for i, value in zip(indexes, done, strict=True):
             out[i] = value
 
@@ -229,6 +265,15 @@ class LeanExecution:
             ):
                 raise Fallback(f"{name} is not a possible type of {abstract.name}")
             await self._complete_objects(runtime, details, values, group, out, path)
+
+
+async def _compiled(page: Page, result: Any) -> Any:
+    """A root field's result, its page read by the compiled path (schema.connections)."""
+    token = COMPILING.set(page)
+    try:
+        return (await result) if _awaitable(result) else result
+    finally:
+        COMPILING.reset(token)
 
 
 def _field_of(details: list[FieldDetails], abstract: Any) -> Any:

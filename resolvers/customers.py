@@ -103,6 +103,8 @@ async def _primed(
     from deskql.resolvers.customer_overview import prime_overviews
 
     connection = await page(info, query, first=first, after=after, convert=convert)
+    if connection.compiled:
+        return connection
     await prime_overviews(info, kind=kind, pks=[edge.node.pk for edge in connection.edges])
     return connection
 

@@ -110,6 +110,8 @@ async def tickets(
         desc = sort.direction.value == "DESC" if sort else True
         query = svc.list_tickets(actor, ticket_filter(filter), sort=sort_field, desc=desc)
     result = await page(info, query, first=first, after=after, convert=Ticket.from_row)
+    if result.compiled:
+        return result
     # Load what the client selects for the whole page now, level by level.
     await prime_tickets(
         info.context.loaders, [edge.node for edge in result.edges], node_selection(info)

@@ -7,7 +7,8 @@ Cursors are opaque offsets into the sorted list. Page sizes are capped by the
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -17,6 +18,21 @@ from deskql.services.errors import ClientError
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
+
+
+class CompiledFetch:
+    """How the compiled read path wants the next page of one model read (readpath/compiled)."""
+
+    model: Any
+
+    async def fetch(self, query: QuerySet[Any]) -> list[Any]:
+        """The rows of a sliced query, reading only the columns the request needs."""
+        raise NotImplementedError
+
+
+# Set by the compiled read path around one root field's resolver: the next page of its model
+# is read by it (and the connection's nodes are its rows, not schema objects).
+COMPILING: ContextVar[CompiledFetch | None] = ContextVar("deskql_compiling", default=None)
 
 
 class BadPagination(ClientError):
@@ -49,6 +65,8 @@ class Connection(Generic[T]):
     # Set when the page itself shows how many items there are (it reaches the end of the
     # list), so totalCount needs no COUNT query.
     known_total: strawberry.Private[int | None] = None
+    # The nodes are the compiled read path's rows (nothing to load ahead for them).
+    compiled: strawberry.Private[bool] = False
 
     @strawberry.field(description="Items in the whole list (all pages).")
     async def total_count(self) -> int:
@@ -94,12 +112,19 @@ async def paginate(
     after: str | None,
     max_size: int,
     convert: Callable[[Any], T],
+    fetch: Callable[[QuerySet[Any]], Awaitable[list[Any]]] | None = None,
 ) -> Connection[T]:
     """One page of a sorted query as a connection (one query, plus one for totalCount unless
-    the page reaches the end of the list)."""
+    the page reaches the end of the list). `fetch` reads the sliced query (the compiled read
+    path reads only the columns a request selects); by default it gives model instances."""
     size = check_first(first, max_size)
     start = decode_cursor(after) + 1 if after else 0
-    rows = await query.offset(start).limit(size + 1) if size else []
+    compiled = COMPILING.get()
+    if fetch is None and compiled is not None and compiled.model is query.model:
+        COMPILING.set(None)
+        fetch, convert = compiled.fetch, _same
+    sliced = query.offset(start).limit(size + 1)
+    rows = (await (fetch(sliced) if fetch else sliced)) if size else []
     has_next = len(rows) > size
     edges = [
         Edge(cursor=encode_cursor(start + i), node=convert(r)) for i, r in enumerate(rows[:size])
@@ -115,7 +140,12 @@ async def paginate(
         count_query=query,
         # A non-empty page without a next one ends the list: the total is its end.
         known_total=start + len(edges) if edges and not has_next else None,
+        compiled=fetch is not None and convert is _same,
     )
+
+
+def _same(row: Any) -> Any:
+    return row
 
 
 def list_page(

@@ -67,6 +67,7 @@ async def test_ticket_page_is_answered_lean_and_equals_the_full_executor(
     res = await gql.as_(world.alice_token)(TICKETS, {"first": 3, "withContact": True})
     assert res.errors == [], res.errors
     assert path.answered == 1, path.fallbacks
+    assert path.compiled == 1
     page = res.data["tickets"]
     assert page["totalCount"] == 5
     assert page["pageInfo"]["hasNextPage"] is True
