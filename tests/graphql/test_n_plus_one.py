@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 from deskql import models
 from deskql.db import count_statements as count_sql
 from deskql.models.enums import Role, TicketPriority, TicketStatus
+from deskql.readpath import compiled
 from deskql.schema import loaders as loaders_module
 from deskql.schema.connections import encode_cursor
 from deskql.settings import Settings
@@ -236,6 +237,13 @@ async def test_the_count_catches_an_unbatched_loader(
         self.contact = DataLoader(load_fn=self.contact.load_fn, max_batch_size=1)
 
     monkeypatch.setattr(loaders_module.Loaders, "__init__", unbatched)
+    # The compiled read path reads relations itself: unbatch it the same way.
+    by_ids = compiled._by_ids
+
+    async def one_by_one(plan: Any, ids: list[int]) -> list[Any]:
+        return [row for pk in ids for row in await by_ids(plan, [pk])]
+
+    monkeypatch.setattr(compiled, "_by_ids", one_by_one)
     expected = await seed_tickets(world, 1, 30)
     small, _ = await list_statements(gql, world.admin_token, 10)
     large, data = await list_statements(gql, world.admin_token, 30)
