@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import (
     GraphQLNonNull,
@@ -29,7 +29,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.executor import Executor
-from graphql.pyutils import Undefined
+from graphql.pyutils import Path, Undefined
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -165,18 +165,38 @@ def specs() -> dict[str, Spec]:
     }
 
 
-LEAF, TYPENAME, RELATION, LOADED = 0, 1, 2, 3
+LEAF, TYPENAME, RELATION, LOADED, LEAN = 0, 1, 2, 3, 4
+
+
+class Lean(Protocol):
+    """The lean executor, which answers the fields a plan leaves to resolvers."""
+
+    async def objects(
+        self,
+        object_type: GraphQLObjectType,
+        values: Sequence[Any],
+        grouped: dict[str, list[FieldDetails]],
+        path: Path | None,
+    ) -> list[dict[str, Any]]: ...
 
 
 @dataclass
 class NodePlan:
     """What to read and write for one selection on one compiled type."""
 
-    type_name: str
+    object_type: GraphQLObjectType
     spec: Spec
     columns: set[str] = field(default_factory=lambda: {"id"})
     # (kind, response key, ...) in the order the response lists the keys
     steps: list[tuple[Any, ...]] = field(default_factory=list)
+    # Fields answered by their resolvers on the lean executor (the objects are then built
+    # from whole rows, as their resolvers may read any attribute)
+    lean: dict[str, list[FieldDetails]] = field(default_factory=dict)
+
+    @property
+    def type_name(self) -> str:
+        """The GraphQL type's name."""
+        return self.object_type.name
 
 
 def _key(details: Sequence[FieldDetails]) -> tuple[int, ...]:
@@ -208,9 +228,11 @@ class Page(CompiledFetch):
 class Compiler:
     """Plans root lists and serialises their rows (one per lean execution)."""
 
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: Executor, lean: Lean, planned: Callable[[str, str], bool]) -> None:
         self.ex = executor
         self.schema: GraphQLSchema = executor.schema
+        self.lean = lean
+        self.planned = planned
 
     def page(self, field_type: GraphQLOutputType, details: list[FieldDetails]) -> Page | None:
         """A Page when every selection on the connection's nodes compiles, else None."""
@@ -261,7 +283,7 @@ class Compiler:
         spec = specs().get(object_type.name)
         if spec is None:
             raise NotCompiled(object_type.name)
-        plan = NodePlan(object_type.name, spec)
+        plan = NodePlan(object_type, spec)
         collected = self.ex.collect_subfields(object_type, details)
         if collected.new_defer_usages:
             raise NotCompiled("@defer")
@@ -288,20 +310,27 @@ class Compiler:
                 plan.steps.append((LOADED, key, spec.loaded[name], item.serialize))
                 continue
             definition = field_def.extensions.get(STRAWBERRY)
+            leaf = _unwrap(field_def.type)
+            columns = None if definition is None else spec.columns_of(definition.python_name)
             if (
                 definition is None
                 or definition.base_resolver is not None
                 or definition.extensions
                 or definition.permission_classes
                 or field_def.args
+                or columns is None
+                or not is_leaf_type(leaf)
             ):
-                raise NotCompiled(f"{object_type.name}.{name} has a resolver")
-            columns = spec.columns_of(definition.python_name)
-            leaf = _unwrap(field_def.type)
-            if columns is None or not is_leaf_type(leaf):
-                raise NotCompiled(f"{object_type.name}.{name} is not a column")
+                # Its resolver answers it, on the lean executor, for the whole level at once.
+                if not self.planned(object_type.name, name):
+                    raise NotCompiled(f"{object_type.name}.{name} is not planned")
+                plan.lean[key] = group
+                plan.steps.append((LEAN, key))
+                continue
             plan.columns.update(columns)
-            plan.steps.append((LEAF, key, definition.python_name, leaf.serialize, nonnull))  # type: ignore[union-attr]
+            plan.steps.append((LEAF, key, definition.python_name, leaf.serialize, nonnull))
+        if plan.lean:
+            plan.columns = set(spec.model._meta.fields_db_projection)
         return plan
 
     def _targets(
@@ -319,13 +348,18 @@ class Compiler:
             targets.append((relation.attr, self.plan(runtime, group)))
         return targets
 
-    async def serialise(self, plan: NodePlan, rows: Sequence[Row]) -> list[dict[str, Any]]:
+    async def serialise(
+        self, plan: NodePlan, rows: Sequence[Row], path: Path | None = None
+    ) -> list[dict[str, Any]]:
         """The response objects of rows of the plan's type (relations read a level at a time)."""
         objects = [plan.spec.build(row) for row in rows]
+        resolved: list[dict[str, Any]] = []
+        if plan.lean:
+            resolved = await self.lean.objects(plan.object_type, objects, plan.lean, path)
         related: dict[str, list[Any]] = {}
         for step in plan.steps:
             if step[0] == RELATION:
-                related[step[1]] = await self._related(objects, step[2])
+                related[step[1]] = await self._related(objects, step[2], path)
             elif step[0] == LOADED:
                 loader = getattr(self.ex.context_value.loaders, step[2])
                 lists = await loader.load_many([obj.pk for obj in objects])
@@ -350,6 +384,8 @@ class Compiler:
                     out[key] = step[2]
                 elif kind == LOADED:
                     out[key] = related[key][index]
+                elif kind == LEAN:
+                    out[key] = resolved[index][key]
                 else:
                     value = related[key][index]
                     if value is None and step[3]:
@@ -359,7 +395,7 @@ class Compiler:
         return outs
 
     async def _related(
-        self, objects: list[Any], targets: list[tuple[str, NodePlan]]
+        self, objects: list[Any], targets: list[tuple[str, NodePlan]], path: Path | None
     ) -> list[dict[str, Any] | None]:
         """The related object of each object: the first target whose key is set decides (as
         the resolvers do); a key naming a row that is gone gives null, as the loaders do."""
@@ -377,7 +413,7 @@ class Compiler:
             if not ids:
                 continue
             found = await _by_ids(plan, sorted(ids))
-            outs = await self.serialise(plan, found)
+            outs = await self.serialise(plan, found, path)
             by_id = dict(zip((r.id for r in found), outs, strict=True))
             for index, obj in enumerate(objects):
                 target = chosen[index]

@@ -57,7 +57,7 @@ class LeanExecution:
     def __init__(self, executor: Executor, planned: Planned, compiled: bool = True) -> None:
         self.ex = executor
         self.planned = planned
-        self.compiler = Compiler(executor) if compiled else None
+        self.compiler = Compiler(executor, self, planned) if compiled else None
         self.pages: list[Page] = []
 
     async def run(self) -> dict[str, Any]:
@@ -187,7 +187,7 @@ class LeanExecution:
             return out
         if isinstance(return_type, GraphQLObjectType):
             if isinstance(values[present[0]], Row):
-                await self._complete_rows(return_type, details, values, present, out)
+                await self._complete_rows(return_type, details, values, present, out, path)
                 return out
             await self._complete_objects(return_type, details, values, present, out, path)
             return out
@@ -224,6 +224,7 @@ class LeanExecution:
         values: list[Any],
         indexes: list[int],
         out: list[Any],
+        path: Path,
     ) -> None:
         """Nodes of a compiled page: serialised from their rows by the page's plan."""
         assert self.compiler is not None
@@ -232,7 +233,7 @@ class LeanExecution:
         try:
             if plan is None or plan.type_name != object_type.name:
                 raise NotCompiled("no plan for these nodes")
-            done = await self.compiler.serialise(plan, [values[i] for i in indexes])
+            done = await self.compiler.serialise(plan, [values[i] for i in indexes], path)
         except NotCompiled as exc:
             raise Fallback(str(exc)) from None
         for i, value in zip(indexes, done, strict=True):
