@@ -165,7 +165,7 @@ def specs() -> dict[str, Spec]:
     }
 
 
-LEAF, TYPENAME, RELATION, LOADED, LEAN = 0, 1, 2, 3, 4
+LEAF, TYPENAME, RELATION, LOADED, LEAN, JOINED = 0, 1, 2, 3, 4, 5
 
 
 class Lean(Protocol):
@@ -247,6 +247,7 @@ class Compiler:
         try:
             for node_details in self._node_selections(connection, details):
                 plan = self.plan(node_type, node_details)
+                _join(plan)
                 page.plans[_key(node_details)] = plan
                 page.columns |= plan.columns
         except NotCompiled:
@@ -360,6 +361,8 @@ class Compiler:
         for step in plan.steps:
             if step[0] == RELATION:
                 related[step[1]] = await self._related(objects, step[2], path)
+            elif step[0] == JOINED:
+                related[step[1]] = await self._joined(objects, rows, step[2], path)
             elif step[0] == LOADED:
                 loader = getattr(self.ex.context_value.loaders, step[2])
                 lists = await loader.load_many([obj.pk for obj in objects])
@@ -394,6 +397,34 @@ class Compiler:
             outs.append(out)
         return outs
 
+    async def _joined(
+        self,
+        objects: list[Any],
+        rows: Sequence[Row],
+        targets: list[tuple[str, str, NodePlan]],
+        path: Path | None,
+    ) -> list[dict[str, Any] | None]:
+        """The related object of each object from the columns joined into its row (the first
+        target whose key is set decides; a row that is gone joins as nulls: null)."""
+        values: list[dict[str, Any] | None] = [None] * len(objects)
+        chosen = [next((t for t in targets if getattr(o, t[0]) is not None), None) for o in objects]
+        for target in targets:
+            _, prefix, plan = target
+            picked = [
+                i
+                for i, c in enumerate(chosen)
+                if c is target and rows[i].__dict__.get(prefix + "id") is not None
+            ]
+            if not picked:
+                continue
+            found = [
+                plan.spec.row({c: rows[i].__dict__[prefix + c] for c in plan.columns})
+                for i in picked
+            ]
+            for i, out in zip(picked, await self.serialise(plan, found, path), strict=True):
+                values[i] = out
+        return values
+
     async def _related(
         self, objects: list[Any], targets: list[tuple[str, NodePlan]], path: Path | None
     ) -> list[dict[str, Any] | None]:
@@ -420,6 +451,28 @@ class Compiler:
                 if target is not None and target[0] == attr:
                     values[index] = by_id.get(getattr(obj, attr))
         return values
+
+
+def _join(plan: NodePlan) -> None:
+    """Read the to-one relations of a page's nodes in the page's own statement (LEFT OUTER
+    JOINs, the related columns named `<relation>__<column>`) instead of one more each."""
+    meta = plan.spec.model._meta
+    for index, step in enumerate(plan.steps):
+        if step[0] != RELATION:
+            continue
+        joined = []
+        for attr, sub in step[2]:
+            source = plan.spec.deps[attr][0]
+            fk = next(
+                (f for f in meta.fk_fields if meta.fields_map[f].source_field == source), None
+            )
+            if fk is None or sub.lean:
+                break
+            joined.append((attr, f"{fk}__", sub))
+        else:
+            plan.steps[index] = (JOINED, step[1], joined, step[3])
+            for _, prefix, sub in joined:
+                plan.columns.update(prefix + column for column in sub.columns)
 
 
 async def _by_ids(plan: NodePlan, ids: list[int]) -> list[Row]:

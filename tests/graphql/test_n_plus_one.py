@@ -19,7 +19,6 @@ from tortoise.transactions import in_transaction
 from deskql import models
 from deskql.db import count_statements as count_sql
 from deskql.models.enums import Role, TicketPriority, TicketStatus
-from deskql.readpath import compiled
 from deskql.schema import loaders as loaders_module
 from deskql.schema.connections import encode_cursor
 from deskql.settings import Settings
@@ -226,10 +225,11 @@ async def test_agent_list_statements_do_not_grow_either(gql: GQLClient, world: W
 
 
 async def test_the_count_catches_an_unbatched_loader(
-    gql: GQLClient, world: World, monkeypatch: pytest.MonkeyPatch
+    clean_db: Settings, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Proof that the assertion above can fail: with the contact loader fetching one row per
-    call (as a resolver querying the ORM itself would), the count grows with the page."""
+    call (as a resolver querying the ORM itself would), the count grows with the page. (The
+    lean executor's loaders: compiled pages join the contact into the page's statement.)"""
     original = loaders_module.Loaders.__init__
 
     def unbatched(self: loaders_module.Loaders, actor: Any) -> None:
@@ -237,16 +237,11 @@ async def test_the_count_catches_an_unbatched_loader(
         self.contact = DataLoader(load_fn=self.contact.load_fn, max_batch_size=1)
 
     monkeypatch.setattr(loaders_module.Loaders, "__init__", unbatched)
-    # The compiled read path reads relations itself: unbatch it the same way.
-    by_ids = compiled._by_ids
-
-    async def one_by_one(plan: Any, ids: list[int]) -> list[Any]:
-        return [row for pk in ids for row in await by_ids(plan, [pk])]
-
-    monkeypatch.setattr(compiled, "_by_ids", one_by_one)
     expected = await seed_tickets(world, 1, 30)
-    small, _ = await list_statements(gql, world.admin_token, 10)
-    large, data = await list_statements(gql, world.admin_token, 30)
+    async with app_client(clean_db, readpath_verify=False, readpath_compiled=False) as client:
+        gql = GQLClient(client)
+        small, _ = await list_statements(gql, world.admin_token, 10)
+        large, data = await list_statements(gql, world.admin_token, 30)
     check_page(data, expected, 30)
     # 20 more contacts, one statement each: the count grows with the page.
     assert len(large) > len(small)
