@@ -35,7 +35,7 @@ from graphql.execution.executor import Executor
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 
-from deskql.readpath.compiled import ROOTS, Compiler, NotCompiled, Page, Row, _key
+from deskql.readpath.compiled import ROOTS, Compiler, NotCompiled, Page, Row, key_of
 from deskql.schema.connections import COMPILING
 
 STRAWBERRY = "strawberry-definition"
@@ -228,7 +228,7 @@ class LeanExecution:
     ) -> None:
         """Nodes of a compiled page: serialised from their rows by the page's plan."""
         assert self.compiler is not None
-        key = _key(details)
+        key = key_of(details)
         plan = next((p.plans[key] for p in self.pages if key in p.plans), None)
         try:
             if plan is None or plan.type_name != object_type.name:

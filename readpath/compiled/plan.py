@@ -1,0 +1,225 @@
+"""Planning: which columns, relations and resolvers one selection on a compiled type needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from graphql import (
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    is_leaf_type,
+)
+from graphql.execution.collect_fields import FieldDetails
+from graphql.execution.executor import Executor
+from graphql.pyutils import Path
+
+from deskql.readpath.compiled.reads import Page
+from deskql.readpath.compiled.specs import NotCompiled, Spec, specs
+
+STRAWBERRY = "strawberry-definition"
+
+LEAF, TYPENAME, RELATION, LOADED, LEAN, JOINED = 0, 1, 2, 3, 4, 5
+
+
+class Lean(Protocol):
+    """The lean executor, which answers the fields a plan leaves to resolvers."""
+
+    async def objects(
+        self,
+        object_type: GraphQLObjectType,
+        values: Sequence[Any],
+        grouped: dict[str, list[FieldDetails]],
+        path: Path | None,
+    ) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class NodePlan:
+    """What to read and write for one selection on one compiled type."""
+
+    object_type: GraphQLObjectType
+    spec: Spec
+    columns: set[str] = field(default_factory=lambda: {"id"})
+    # (kind, response key, ...) in the order the response lists the keys
+    steps: list[tuple[Any, ...]] = field(default_factory=list)
+    # Fields answered by their resolvers on the lean executor (the objects are then built
+    # from whole rows, as their resolvers may read any attribute)
+    lean: dict[str, list[FieldDetails]] = field(default_factory=dict)
+
+    @property
+    def type_name(self) -> str:
+        """The GraphQL type's name."""
+        return self.object_type.name
+
+
+def key_of(details: Sequence[FieldDetails]) -> tuple[int, ...]:
+    return tuple(id(d.node) for d in details)
+
+
+class Planner:
+    """Plans the root lists of one lean execution."""
+
+    def __init__(self, executor: Executor, lean: Lean, planned: Callable[[str, str], bool]) -> None:
+        self.ex = executor
+        self.schema: GraphQLSchema = executor.schema
+        self.lean = lean
+        self.planned = planned
+
+    def page(self, field_type: GraphQLOutputType, details: list[FieldDetails]) -> Page | None:
+        """A Page when every selection on the connection's nodes compiles, else None."""
+        connection = _unwrap(field_type)
+        if not isinstance(connection, GraphQLObjectType):
+            return None
+        node_type = _node_type(connection)
+        if node_type is None or node_type.name not in specs():
+            return None
+        spec = specs()[node_type.name]
+        page = Page(spec.model, spec.row)
+        try:
+            for node_details in self._node_selections(connection, details):
+                plan = self.plan(node_type, node_details)
+                _join(plan)
+                page.plans[key_of(node_details)] = plan
+                page.columns |= plan.columns
+        except NotCompiled:
+            return None
+        return page if page.plans else None
+
+    def _node_selections(
+        self, connection: GraphQLObjectType, details: list[FieldDetails]
+    ) -> list[list[FieldDetails]]:
+        """The field details of every place the connection's nodes are selected."""
+        found: list[list[FieldDetails]] = []
+        grouped = self._collect(connection, details)
+        for sub in grouped.get("edges", ()):
+            edge = _unwrap(connection.fields["edges"].type)
+            assert isinstance(edge, GraphQLObjectType)
+            found.extend(self._collect(edge, sub).get("node", ()))
+        found.extend(grouped.get("nodes", ()))
+        return found
+
+    def _collect(
+        self, object_type: GraphQLObjectType, details: list[FieldDetails]
+    ) -> dict[str, list[list[FieldDetails]]]:
+        """Field name -> the details of each response key selecting it."""
+        collected = self.ex.collect_subfields(object_type, details)
+        if collected.new_defer_usages:
+            raise NotCompiled("@defer")
+        by_name: dict[str, list[list[FieldDetails]]] = {}
+        for group in collected.grouped_field_set.values():
+            by_name.setdefault(group[0].node.name.value, []).append(group)
+        return by_name
+
+    def plan(self, object_type: GraphQLObjectType, details: list[FieldDetails]) -> NodePlan:
+        """The plan of a selection on a compiled type; NotCompiled when any part is not."""
+        spec = specs().get(object_type.name)
+        if spec is None:
+            raise NotCompiled(object_type.name)
+        plan = NodePlan(object_type, spec)
+        collected = self.ex.collect_subfields(object_type, details)
+        if collected.new_defer_usages:
+            raise NotCompiled("@defer")
+        for key, group in collected.grouped_field_set.items():
+            first = group[0]
+            if first.defer_usage is not None or first.fragment_variable_values is not None:
+                raise NotCompiled("deferred or fragment arguments")
+            name = first.node.name.value
+            if name == "__typename":
+                plan.steps.append((TYPENAME, key, object_type.name))
+                continue
+            field_def = object_type.fields[name]
+            nonnull = isinstance(field_def.type, GraphQLNonNull)
+            if name in spec.relations:
+                targets = self._targets(spec, name, field_def, group)
+                plan.steps.append((RELATION, key, targets, nonnull))
+                for relation in spec.relations[name]:
+                    plan.columns.update(spec.deps[relation.attr])
+                continue
+            if name in spec.loaded and not field_def.args:
+                item = _unwrap(field_def.type)
+                if not is_leaf_type(item):
+                    raise NotCompiled(f"{object_type.name}.{name} is not a list of leaves")
+                plan.steps.append((LOADED, key, spec.loaded[name], item.serialize))
+                continue
+            definition = field_def.extensions.get(STRAWBERRY)
+            leaf = _unwrap(field_def.type)
+            columns = None if definition is None else spec.columns_of(definition.python_name)
+            if (
+                definition is None
+                or definition.base_resolver is not None
+                or definition.extensions
+                or definition.permission_classes
+                or field_def.args
+                or columns is None
+                or not is_leaf_type(leaf)
+            ):
+                # Its resolver answers it, on the lean executor, for the whole level at once.
+                if not self.planned(object_type.name, name):
+                    raise NotCompiled(f"{object_type.name}.{name} is not planned")
+                plan.lean[key] = group
+                plan.steps.append((LEAN, key))
+                continue
+            plan.columns.update(columns)
+            plan.steps.append((LEAF, key, definition.python_name, leaf.serialize, nonnull))
+        if plan.lean:
+            plan.columns = set(spec.model._meta.fields_db_projection)
+        return plan
+
+    def _targets(
+        self, spec: Spec, name: str, field_def: Any, group: list[FieldDetails]
+    ) -> list[tuple[str, NodePlan]]:
+        target = _unwrap(field_def.type)
+        targets = []
+        for relation in spec.relations[name]:
+            runtime = self.schema.get_type(relation.type_name)
+            assert isinstance(runtime, GraphQLObjectType)
+            if runtime is not target and not (
+                isinstance(target, GraphQLUnionType) and runtime in target.types
+            ):
+                raise NotCompiled(f"{name} is not a {relation.type_name}")
+            targets.append((relation.attr, self.plan(runtime, group)))
+        return targets
+
+
+def _join(plan: NodePlan) -> None:
+    """Read the to-one relations of a page's nodes in the page's own statement (LEFT OUTER
+    JOINs, the related columns named `<relation>__<column>`) instead of one more each."""
+    meta = plan.spec.model._meta
+    for index, step in enumerate(plan.steps):
+        if step[0] != RELATION:
+            continue
+        joined = []
+        for attr, sub in step[2]:
+            source = plan.spec.deps[attr][0]
+            fk = next(
+                (f for f in meta.fk_fields if meta.fields_map[f].source_field == source), None
+            )
+            if fk is None or sub.lean:
+                break
+            joined.append((attr, f"{fk}__", sub))
+        else:
+            plan.steps[index] = (JOINED, step[1], joined, step[3])
+            for _, prefix, sub in joined:
+                plan.columns.update(prefix + column for column in sub.columns)
+
+
+def _unwrap(gtype: Any) -> Any:
+    while hasattr(gtype, "of_type"):
+        gtype = gtype.of_type
+    return gtype
+
+
+def _node_type(connection: GraphQLObjectType) -> GraphQLObjectType | None:
+    """The node type of a connection type (its `edges.node`), or None for another type."""
+    edges = connection.fields.get("edges")
+    if edges is None:
+        return None
+    edge = _unwrap(edges.type)
+    node = edge.fields.get("node") if isinstance(edge, GraphQLObjectType) else None
+    node_type = _unwrap(node.type) if node is not None else None
+    return node_type if isinstance(node_type, GraphQLObjectType) else None

@@ -1,0 +1,58 @@
+"""Reading: a page's rows with the columns its plans need, and related rows by id."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from deskql.readpath.compiled.specs import Row
+from deskql.schema.connections import CompiledFetch
+
+if TYPE_CHECKING:
+    from deskql.readpath.compiled.plan import NodePlan
+
+
+class Page(CompiledFetch):
+    """The plans of one root field's nodes and how its page is read."""
+
+    def __init__(self, model: type[Model], row: type[Row]) -> None:
+        self.model = model
+        self.row = row
+        self.columns: set[str] = set()
+        self.plans: dict[tuple[int, ...], NodePlan] = {}
+        self.used = False
+
+    async def fetch(self, query: QuerySet[Any]) -> list[Any]:
+        """The page's rows with the columns every selection on its nodes needs (and the sort's)."""
+        columns = set(self.columns)
+        for name, _ in query._orderings:
+            if name in self.model._meta.fields_db_projection:
+                columns.add(name)
+        rows = await query.values(*sorted(columns))
+        self.used = True
+        row = self.row
+        return [row(r) for r in rows]
+
+
+async def by_ids(plan: NodePlan, ids: list[int]) -> list[Row]:
+    """The rows with these ids, their plan's columns only: one statement written here (the
+    ORM's query building costs more than the statement for a list of ids)."""
+    model = plan.spec.model
+    meta = model._meta
+    client = meta.db
+    columns = sorted(plan.columns)
+    if client.capabilities.dialect == "postgres":
+        marks = ",".join(f"${i}" for i in range(1, len(ids) + 1))
+    else:
+        marks = ",".join("?" * len(ids))
+    names = ",".join(f'"{meta.fields_db_projection[c]}"' for c in columns)
+    key = meta.fields_db_projection["id"]
+    sql = f'SELECT {names} FROM "{meta.db_table}" WHERE "{key}" IN ({marks})'
+    _, records = await client.execute_query(sql, ids)
+    convert = [meta.fields_map[c].to_python_value for c in columns]
+    row = plan.spec.row
+    return [
+        row({c: f(v) for c, f, v in zip(columns, convert, tuple(r), strict=True)}) for r in records
+    ]

@@ -1,0 +1,136 @@
+"""What the compiled read path knows of each type: its table, how a row becomes the schema
+object (`from_row`), which columns each attribute is computed from, its to-one relations and
+the lists a request's loader gives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from tortoise.models import Model
+
+
+class NotCompiled(Exception):
+    """This selection is not covered: the lean executor answers it."""
+
+
+class Row:
+    """The selected columns of one row as attributes; a column not selected reads as None (the
+    class holds None for every column; the plan put the columns of every selected field in)."""
+
+    __slots__ = ("__dict__",)
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A to-one relation: the schema object's private key attribute and the target's type."""
+
+    attr: str
+    type_name: str
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How rows of one table become one schema type."""
+
+    model: type[Model]
+    build: Callable[[Any], Any]
+    # schema attribute -> the columns its value is computed from (when not a same-named column)
+    deps: Mapping[str, tuple[str, ...]]
+    # GraphQL field -> the relations it follows, in the order its resolver tries them
+    relations: Mapping[str, tuple[Relation, ...]]
+    row: type[Row]
+    # GraphQL field (a list of leaves) -> the request's loader giving it by the object's `pk`
+    loaded: Mapping[str, str] = field(default_factory=dict)
+
+    def columns_of(self, attr: str) -> tuple[str, ...] | None:
+        """The columns a schema attribute needs, or None when it has none."""
+        if attr in self.deps:
+            return self.deps[attr]
+        if attr in self.model._meta.fields_db_projection:
+            return (attr,)
+        return None
+
+
+def _row_class(model: type[Model]) -> type[Row]:
+    """A Row of this model: None for every field not read, and the model's properties (e.g.
+    `name` from first and last)."""
+    attrs: dict[str, Any] = dict.fromkeys(model._meta.fields_map)
+    attrs.update(dict.fromkeys(model._meta.fields_db_projection))
+    for klass in reversed(model.__mro__):
+        if klass.__module__.startswith("deskql."):
+            attrs.update(
+                (name, value) for name, value in vars(klass).items() if isinstance(value, property)
+            )
+    return type(f"{model.__name__}Row", (Row,), {"__slots__": (), **attrs})
+
+
+@cache
+def specs() -> dict[str, Spec]:
+    """The compiled types by GraphQL name (built once, on first use)."""
+    from deskql import models
+    from deskql.schema import types as t
+
+    def spec(
+        model: type[Model],
+        build: Any,
+        deps: dict[str, tuple[str, ...]],
+        loaded: dict[str, str] | None = None,
+        **rel: Any,
+    ) -> Spec:
+        relations = {
+            name: tuple(Relation(attr, type_name) for attr, type_name in pairs)
+            for name, pairs in rel.items()
+        }
+        deps = {"id": ("id",), "pk": ("id",), **deps}
+        return Spec(model, build, deps, relations, _row_class(model), loaded or {})
+
+    name = ("first_name", "last_name")
+    return {
+        "Ticket": spec(
+            models.Ticket,
+            t.Ticket.from_row,
+            {
+                "is_overdue": ("due_at", "status"),
+                "contact_pk": ("contact_id",),
+                "account_pk": ("account_id",),
+                "product_pk": ("product_id",),
+                "department_pk": ("department_id",),
+                "assignee_agent_pk": ("assignee_agent_id",),
+                "assignee_team_pk": ("assignee_team_id",),
+            },
+            {"tags": "tags_by_ticket"},
+            contact=[("contact_pk", "Contact")],
+            account=[("account_pk", "Account")],
+            product=[("product_pk", "Product")],
+            department=[("department_pk", "Department")],
+            assignee=[("assignee_agent_pk", "Agent"), ("assignee_team_pk", "Team")],
+        ),
+        "Contact": spec(
+            models.Contact,
+            t.Contact.from_row,
+            {"name": name, "account_pk": ("account_id",), "owner_pk": ("owner_id",)},
+            account=[("account_pk", "Account")],
+            owner=[("owner_pk", "Agent")],
+        ),
+        "Account": spec(
+            models.Account,
+            t.Account.from_row,
+            {"owner_pk": ("owner_id",)},
+            owner=[("owner_pk", "Agent")],
+        ),
+        "Agent": spec(models.Agent, t.Agent.from_row, {"name": name}),
+        "Team": spec(
+            models.Team,
+            t.Team.from_row,
+            {"department_pk": ("department_id",)},
+            department=[("department_pk", "Department")],
+        ),
+        "Department": spec(models.Department, t.Department.from_row, {}),
+        "Product": spec(models.Product, t.Product.from_row, {}),
+    }
