@@ -186,9 +186,6 @@ class LeanExecution:
                 out[i] = value
             return out
         if isinstance(return_type, GraphQLObjectType):
-            if isinstance(values[present[0]], Row):
-                await self._complete_rows(return_type, details, values, present, out, path)
-                return out
             await self._complete_objects(return_type, details, values, present, out, path)
             return out
         if is_abstract_type(return_type):
@@ -205,27 +202,27 @@ class LeanExecution:
         out: list[Any],
         path: Path,
     ) -> None:
-        check = object_type.is_type_of
-        if check is not None and not all(check(values[i], None) for i in indexes):
-            raise Fallback(f"a value is not a {object_type.name}")
-        collected = self.ex.collect_subfields(object_type, details)
-        if collected.new_defer_usages:
-            raise Fallback("@defer")
-        done = await self.objects(
-            object_type, [values[i] for i in indexes], collected.grouped_field_set, path
-        )
+        chosen = [values[i] for i in indexes]
+        if isinstance(chosen[0], Row):
+            done = await self._compiled_rows(object_type, details, chosen, path)
+        else:
+            check = object_type.is_type_of
+            if check is not None and not all(check(value, None) for value in chosen):
+                raise Fallback(f"a value is not a {object_type.name}")
+            collected = self.ex.collect_subfields(object_type, details)
+            if collected.new_defer_usages:
+                raise Fallback("@defer")
+            done = await self.objects(object_type, chosen, collected.grouped_field_set, path)
         for i, value in zip(indexes, done, strict=True):
             out[i] = value
 
-    async def _complete_rows(
+    async def _compiled_rows(
         self,
         object_type: GraphQLObjectType,
         details: list[FieldDetails],
-        values: list[Any],
-        indexes: list[int],
-        out: list[Any],
+        rows: list[Any],
         path: Path,
-    ) -> None:
+    ) -> list[dict[str, Any]]:
         """Nodes of a compiled page: serialised from their rows by the page's plan."""
         assert self.compiler is not None
         key = key_of(details)
@@ -233,11 +230,9 @@ class LeanExecution:
         try:
             if plan is None or plan.type_name != object_type.name:
                 raise NotCompiled("no plan for these nodes")
-            done = await self.compiler.serialise(plan, [values[i] for i in indexes], path)
+            return await self.compiler.serialise(plan, rows, path)
         except NotCompiled as exc:
             raise Fallback(str(exc)) from None
-        for i, value in zip(indexes, done, strict=True):
-            out[i] = value
 
     async def _complete_abstract(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     GraphQLNonNull,
@@ -16,26 +16,16 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.executor import Executor
-from graphql.pyutils import Path
 
 from deskql.readpath.compiled.reads import Page
 from deskql.readpath.compiled.specs import NotCompiled, Spec, specs
 
+if TYPE_CHECKING:
+    from deskql.readpath.executor import LeanExecution
+
 STRAWBERRY = "strawberry-definition"
 
 LEAF, TYPENAME, RELATION, LOADED, LEAN, JOINED = 0, 1, 2, 3, 4, 5
-
-
-class Lean(Protocol):
-    """The lean executor, which answers the fields a plan leaves to resolvers."""
-
-    async def objects(
-        self,
-        object_type: GraphQLObjectType,
-        values: Sequence[Any],
-        grouped: dict[str, list[FieldDetails]],
-        path: Path | None,
-    ) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -64,7 +54,9 @@ def key_of(details: Sequence[FieldDetails]) -> tuple[int, ...]:
 class Planner:
     """Plans the root lists of one lean execution."""
 
-    def __init__(self, executor: Executor, lean: Lean, planned: Callable[[str, str], bool]) -> None:
+    def __init__(
+        self, executor: Executor, lean: LeanExecution, planned: Callable[[str, str], bool]
+    ) -> None:
         self.ex = executor
         self.schema: GraphQLSchema = executor.schema
         self.lean = lean
