@@ -25,10 +25,11 @@ class Page(CompiledFetch):
         self.used = False
 
     async def fetch(self, query: QuerySet[Any]) -> list[Any]:
-        """The page's rows with the columns every selection on its nodes needs (and the sort's)."""
+        """The page's rows with the columns every selection on its nodes needs, and the sort's
+        columns and annotations (a keyset cursor is made of them)."""
         columns = set(self.columns)
         for name, _ in query._orderings:
-            if name in self.model._meta.fields_db_projection:
+            if name in self.model._meta.fields_db_projection or name in query._annotations:
                 columns.add(name)
         rows = await query.values(*sorted(columns))
         self.used = True
