@@ -20,7 +20,8 @@ and last subscriber got the event (CLOCK_MONOTONIC, shared by all processes on L
 Prints, over `--events` events: time from the mutation's response to the LAST delivery
 (median, p99), to the first delivery (median), deliveries per second, deliveries lost (and
 error frames, counted as lost), and the servers' CPU per event and per delivery. `--profile
-FILE` samples the first server with py-spy during the events and prints the hottest frames.
+FILE` samples the last server with py-spy during the events (the first also runs the
+mutations) and prints the hottest frames.
 The last line is `fanout_procs: median <ms> ms, p99 <ms> ms, lost <n>`.
 """
 
@@ -118,7 +119,7 @@ async def run_events(
     servers: list[common.Server],
 ) -> dict[str, Any]:
     """Fire `events` events one after another; per event, the first/last delivery times."""
-    cpu_before = sum(s.cpu_seconds() or 0 for s in servers)
+    each_before = [s.cpu_seconds() or 0 for s in servers]
     started = time.perf_counter()
     last_ms: list[float] = []
     first_ms: list[float] = []
@@ -144,7 +145,8 @@ async def run_events(
             rates.append(received / max(max(lasts) - sent, 1e-9))
         await asyncio.sleep(0.05)
     wall = time.perf_counter() - started
-    cpu = sum(s.cpu_seconds() or 0 for s in servers) - cpu_before
+    each = [(s.cpu_seconds() or 0) - b for s, b in zip(servers, each_before, strict=True)]
+    cpu = sum(each)
     return {
         "server_cpu_share": cpu / wall,
         "cpu_ms_per_event": cpu * 1000 / max(events, 1),
@@ -156,6 +158,7 @@ async def run_events(
         "lost": lost,
         "errors": errors,
         "per_event_ms": last_ms,
+        "cpu_ms_per_event_each": [c * 1000 / max(events, 1) for c in each],
     }
 
 
@@ -210,15 +213,16 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             py_spy = common.py_spy_available()
             if py_spy is None:
                 raise SystemExit("--profile needs py-spy (pip install py-spy)")
-            assert servers[0].proc is not None
+            # The last server: the first also runs the mutations.
+            assert servers[-1].proc is not None
             profiler = common.start_profile(
-                py_spy, servers[0].proc.pid, args.profile_seconds, Path(args.profile)
+                py_spy, servers[-1].proc.pid, args.profile_seconds, Path(args.profile)
             )
         result = await run_events(workers, trigger, args.events, args.timeout, servers)
         if profiler is not None:
             profiler.wait()
             layers, hot = common.summarise_profile(Path(args.profile))
-            print(f"profile of {servers[0].name} ({args.profile_seconds:.0f} s of the events):")
+            print(f"profile of {servers[-1].name} ({args.profile_seconds:.0f} s of the events):")
             for name, share in layers:
                 print(f"  {share:5.1f}%  {name}")
             print("  hottest frames:")
@@ -246,7 +250,7 @@ async def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--broadcast-url", default="")
     parser.add_argument("--reset", action="store_true", help="DROP and recreate the PG database")
-    parser.add_argument("--profile", default="", help="py-spy the first server into this file")
+    parser.add_argument("--profile", default="", help="py-spy the last server into this file")
     parser.add_argument("--profile-seconds", type=float, default=10.0)
     args = parser.parse_args()
     if args.workers < 1 or args.servers < 1 or args.subscribers < args.workers:
@@ -266,6 +270,11 @@ async def main() -> None:
     print(
         f"  first delivery after response: median {r['first_median_ms']:.1f} ms; error frames "
         f"{r['errors']}; server CPU per delivery {r['cpu_us_per_delivery']:.0f} us"
+    )
+    each = ", ".join(f"{ms:.0f}" for ms in r["cpu_ms_per_event_each"])
+    print(
+        f"  server CPU ms per event, each server: {each} (the first also runs the mutation, "
+        "which writes a notification per follower)"
     )
     print("  per event (ms):", " ".join(f"{v:.0f}" for v in r["per_event_ms"]))
     print(

@@ -12,7 +12,9 @@ without a word. So the hub:
 - can prepare each message of a channel once for all its local subscribers (`prepare`, e.g.
   read the rows it names), before they wake, so a thousand subscribers do not each wait for
   the same read; a prepare that takes over PREPARE_TIMEOUT is given up (the message goes out
-  bare), so a stalled database cannot pile messages up in the backend's unbounded queue;
+  bare), so a stalled database cannot pile messages up in the backend's unbounded queue; a
+  prepared message goes through realtime/direct.py, which serves the idle subscribers it can
+  without waking them and queues it for the others;
 - watches the backend with a heartbeat on a private channel and the transport's own listener
   tasks, and after a failure reconnects with exponential backoff, re-subscribes every channel
   and tells each subscriber to RESYNC (re-read the tables for what it may have missed).
@@ -29,7 +31,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from deskql.realtime import envelopes
+from deskql.realtime import direct, envelopes
 from deskql.realtime.bus import Bus
 
 log = logging.getLogger("deskql.hub")
@@ -59,7 +61,22 @@ class LocalSubscription:
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=size)
         self.dropped = False
         self.on_drop: Callable[[], Any] | None = None
+        # Set by the stream while it may be served without waking (realtime/direct.py).
+        self.direct: direct.Route | None = None
+        self._reader: asyncio.Task[Any] | None = None  # parked in `get`
         self._wakeup = asyncio.Event()
+
+    @property
+    def idle(self) -> bool:
+        """Whether the reader is parked in `get` with nothing queued (so all it had to send
+        is sent) and not being cancelled (an operation the client completed)."""
+        reader = self._reader
+        return (
+            reader is not None
+            and not reader.cancelling()
+            and not self.dropped
+            and self.queue.empty()
+        )
 
     async def get(self) -> dict[str, Any]:
         """The next envelope; raises SlowConsumer once dropped."""
@@ -69,7 +86,11 @@ class LocalSubscription:
             if not self.queue.empty():
                 return self.queue.get_nowait()
             self._wakeup.clear()
-            await self._wakeup.wait()
+            self._reader = asyncio.current_task()
+            try:
+                await self._wakeup.wait()
+            finally:
+                self._reader = None
 
     def drain(self) -> list[dict[str, Any]]:
         """Envelopes already waiting, without blocking."""
@@ -233,13 +254,17 @@ class Hub:
 
     def _fanout(self, channel: str, message: dict[str, Any]) -> None:
         for sub in list(self._locals.get(channel, ())):
-            if sub.offer(message):
-                self.delivered += 1
-                continue
-            self.dropped += 1
-            log.warning("dropping a slow subscriber of %s", channel)
-            self._release(sub)
-            sub.drop()
+            self._offer(sub, message)
+
+    def _offer(self, sub: LocalSubscription, message: dict[str, Any]) -> None:
+        """Queue a message for one subscriber; drop the subscriber when its queue is full."""
+        if sub.offer(message):
+            self.delivered += 1
+            return
+        self.dropped += 1
+        log.warning("dropping a slow subscriber of %s", sub.channel)
+        self._release(sub)
+        sub.drop()
 
     async def _prepared(self, prepare: Prepare, message: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -269,7 +294,12 @@ class Hub:
                         prepare = self._prepare.get(channel)
                         if prepare is not None:
                             message = await self._prepared(prepare, message)
-                        self._fanout(channel, message)
+                        if PREPARED in message:
+                            # Idle subscribers with a direct route get it without waking.
+                            subs = list(self._locals.get(channel, ()))
+                            await direct.deliver(subs, message, self._offer)
+                        else:
+                            self._fanout(channel, message)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001

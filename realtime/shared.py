@@ -12,8 +12,9 @@ execution context class) runs the selection once per
 and hands the same result to every subscriber of that group. The first subscriber of a group
 to reach an event runs it through GraphQL as usual; the others (`fan_out`) wait for that
 result and send its JSON, encoded once (`EncodedData`), straight to their WebSocket with
-their operation id (`Sink`, set per operation by the protocol handlers in server.py): no
-GraphQL execution, no strawberry result handling, no encoding per subscriber.
+their operation id (realtime/sink.py; realtime/direct.py writes it for idle subscribers
+without waking them): no GraphQL execution, no strawberry result handling, no encoding per
+subscriber.
 
 The access scope is what the fields' values may depend on. Most fields depend only on the
 role and the department set (they filter by `policies.can_see_department` and friends); a few
@@ -26,12 +27,9 @@ data fields and the resolver fields in SCOPE_ONLY_RESOLVERS keep the scope at
 `notificationCreated` is shared too, though each agent's event carries its own notification
 (id, cursor, reason, read state) and unread count: those are plain data fields of the two
 PERSONAL_TYPES, whose objects are the subscriber's own. The group (same document, variables,
-access and activity) executes once; for each other member `personal_plan` names the response
-keys that hold such fields, and `personalise` copies the group's result along them, filled
-with the member's own values serialized by the fields' own GraphQL types. The rest (the
-activity, the ticket) is the group's. A document that selects anything else on a personal
-type (a resolver not in SCOPE_ONLY_RESOLVERS, a list, @skip/@include) has no plan: each
-subscriber executes it.
+access and activity) executes once, and each other member gets the group's result with its
+own values filled in (realtime/personal.py). The rest (the activity, the ticket) is the
+group's.
 """
 
 from __future__ import annotations
@@ -39,9 +37,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Coroutine, Hashable
-from contextlib import aclosing
-from contextvars import ContextVar
+from collections.abc import Callable, Coroutine, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,20 +47,11 @@ from graphql import (
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLEnumType,
-    GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLScalarType,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
     TypeInfo,
     TypeInfoVisitor,
-    Undefined,
     Visitor,
-    get_named_type,
-    get_nullable_type,
     visit,
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -206,156 +193,6 @@ _is_per_agent = _ByDocument(
 )
 
 
-# -- personal events: one execution per group, each member's own values filled in --------
-
-# A plan: response key -> (attribute, how to fill it in): a leaf's serializer, or the plan of
-# a personal object below it. The attribute None at the root: the event object itself.
-Plan = dict[str, tuple[str | None, "Callable[[Any], Any] | Plan"]]
-
-
-class NoPlan(Exception):
-    """The document selects something on a personal type that cannot be filled in."""
-
-
-class Mismatch(Exception):
-    """A member's event does not have the shape of the group's result (execute it instead)."""
-
-
-def personal_plan(
-    schema: GraphQLSchema,
-    operation: OperationDefinitionNode,
-    fragments: dict[str, FragmentDefinitionNode],
-) -> Plan | None:
-    """Where a subscription's result holds each member's own values; None when the document
-    selects on a personal type a field that is neither plain data (a scalar, an enum or a
-    personal object) nor a shared resolver in SCOPE_ONLY_RESOLVERS."""
-    root = schema.subscription_type
-    if root is None:
-        return None
-    plan: Plan = {}
-    try:
-        _plan_selections(schema, root, operation.selection_set, fragments, plan, at_root=True)
-    except NoPlan:
-        return None
-    return plan
-
-
-def _plan_selections(
-    schema: GraphQLSchema,
-    parent: Any,
-    selection_set: Any,
-    fragments: dict[str, FragmentDefinitionNode],
-    plan: Plan,
-    *,
-    at_root: bool = False,
-) -> None:
-    for node in selection_set.selections:
-        if node.directives:
-            raise NoPlan("@skip/@include on a personal type")
-        if isinstance(node, FieldNode):
-            _plan_field(schema, parent, node, fragments, plan, at_root=at_root)
-            continue
-        if isinstance(node, FragmentSpreadNode):
-            fragment = fragments.get(node.name.value)
-            if fragment is None or fragment.directives:
-                raise NoPlan("unknown fragment")
-            condition, selections = fragment.type_condition, fragment.selection_set
-        elif isinstance(node, InlineFragmentNode):
-            condition, selections = node.type_condition, node.selection_set
-        else:
-            raise NoPlan("unknown selection")
-        if condition is not None and condition.name.value != parent.name:
-            raise NoPlan("a fragment on another type")
-        _plan_selections(schema, parent, selections, fragments, plan, at_root=at_root)
-
-
-def _plan_field(
-    schema: GraphQLSchema,
-    parent: Any,
-    node: FieldNode,
-    fragments: dict[str, FragmentDefinitionNode],
-    plan: Plan,
-    *,
-    at_root: bool,
-) -> None:
-    name = node.name.value
-    if name == "__typename":
-        return
-    field = parent.fields.get(name)
-    if field is None:
-        raise NoPlan(f"no field {parent.name}.{name}")
-    key = node.alias.value if node.alias else name
-    kind = get_nullable_type(field.type)
-    if at_root:
-        if get_named_type(kind).name not in PERSONAL_TYPES or not isinstance(
-            kind, GraphQLObjectType
-        ):
-            raise NoPlan("not a personal event")
-        sub: Plan = _sub_plan(plan, key, None)
-        _plan_selections(schema, kind, node.selection_set, fragments, sub)
-        return
-    definition = (field.extensions or {}).get("strawberry-definition")
-    if _scope_only(parent.name, name):
-        return  # the group's: the same for every member
-    if definition is None or definition.base_resolver is not None or definition.permission_classes:
-        raise NoPlan(f"{parent.name}.{name} is resolved per agent")
-    attribute = definition.python_name
-    if isinstance(kind, GraphQLScalarType | GraphQLEnumType):
-        plan[key] = (attribute, _leaf(kind, nullable=not isinstance(field.type, GraphQLNonNull)))
-    elif isinstance(kind, GraphQLObjectType) and kind.name in PERSONAL_TYPES:
-        sub = _sub_plan(plan, key, attribute)
-        _plan_selections(schema, kind, node.selection_set, fragments, sub)
-    else:
-        raise NoPlan(f"{parent.name}.{name} cannot be filled in")
-
-
-def _sub_plan(plan: Plan, key: str, attribute: str | None) -> Plan:
-    found = plan.get(key)
-    if found is not None and isinstance(found[1], dict):
-        return found[1]
-    sub: Plan = {}
-    plan[key] = (attribute, sub)
-    return sub
-
-
-def _leaf(kind: GraphQLScalarType | GraphQLEnumType, *, nullable: bool) -> Callable[[Any], Any]:
-    def serialize(value: Any) -> Any:
-        # As graphql-core completes a leaf: null only where the type allows it.
-        if value is None:
-            if nullable:
-                return None
-            raise Mismatch("null for a non-null field")
-        result = kind.serialize(value)
-        if result is None or result is Undefined:
-            raise Mismatch("cannot serialize")
-        return result
-
-    return serialize
-
-
-def personalise(data: dict[str, Any], event: Any, plan: Plan) -> dict[str, Any]:
-    """The group's result `data` with this member's own values at the plan's keys: copied
-    along them only, the rest shared. Raises Mismatch when the shapes differ."""
-    out = dict(data)
-    for key, (attribute, fill) in plan.items():
-        value = event if attribute is None else getattr(event, attribute)
-        if isinstance(fill, dict):
-            below = out.get(key, _MISSING)
-            if below is _MISSING or (below is None) != (value is None):
-                raise Mismatch("a personal object is null for one member only")
-            if value is not None:
-                out[key] = personalise(below, value, fill)
-        else:
-            if key not in out:
-                raise Mismatch("a key is missing")
-            out[key] = fill(value)
-    return out
-
-
-_MISSING = object()
-_personal_plan = _ByDocument(personal_plan, without_source=None)
-
-
 def scope_key(actor: Actor, *, per_agent: bool) -> Hashable:
     """What an event's result may depend on besides the document and the event."""
     # A frozenset hashes once (cached) and compares as a set: no sorting per event.
@@ -418,6 +255,7 @@ class _Results:
 
     def __init__(self) -> None:
         self._items: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._watchers: dict[Hashable, list[asyncio.Future[_Entry]]] = {}
         self.executions = 0
         self.shared = 0
         self.direct = 0
@@ -432,6 +270,9 @@ class _Results:
     def new(self, key: Hashable) -> _Entry:
         entry = self._items[key] = _Entry()
         self._items.move_to_end(key)
+        for waiter in self._watchers.pop(key, ()):
+            if not waiter.done():
+                waiter.set_result(entry)
         now = entry.created
         while self._items:
             oldest_key, oldest = next(iter(self._items.items()))
@@ -447,11 +288,34 @@ class _Results:
             return self.new(key), True
         return entry, False
 
+    def watch(self, key: Hashable) -> asyncio.Future[_Entry]:
+        """The entry of a group's event as soon as a subscriber claims it (at once if one
+        has); realtime/direct.py waits on it for the group's result."""
+        waiter: asyncio.Future[_Entry] = asyncio.get_running_loop().create_future()
+        entry = self.get(key)
+        if entry is not None and not entry.abandoned:
+            waiter.set_result(entry)
+        else:
+            self._watchers.setdefault(key, []).append(waiter)
+        return waiter
+
+    def unwatch(self, key: Hashable, waiter: asyncio.Future[_Entry]) -> None:
+        """Stop waiting for a claim (after a timeout)."""
+        waiters = self._watchers.get(key)
+        if waiters is not None and waiter in waiters:
+            waiters.remove(waiter)
+            if not waiters:
+                del self._watchers[key]
+
     def __len__(self) -> int:
         return len(self._items)
 
     def clear(self) -> None:
         self._items.clear()
+        for waiters in self._watchers.values():
+            for waiter in waiters:
+                waiter.cancel()
+        self._watchers.clear()
 
 
 results = _Results()
@@ -477,8 +341,14 @@ def group_prefix(
 
 def event_key(prefix: tuple[Any, ...], event: SharedEvent) -> Hashable:
     """(document, operation, variables, access scope, event)."""
+    return key_of(prefix, event.actor, event.key)
+
+
+def key_of(prefix: tuple[Any, ...], actor: Actor, key: Hashable) -> Hashable:
+    """The group key of an event named `key` for a subscriber (`actor`) of a subscription
+    whose `group_prefix` is `prefix`."""
     body, name, variables, per_agent = prefix
-    return (body, name, variables, scope_key(event.actor, per_agent=per_agent), event.key)
+    return (body, name, variables, scope_key(actor, per_agent=per_agent), key)
 
 
 def group_key(
@@ -551,90 +421,3 @@ class SharedExecutor(StrawberryGraphQLCoreExecutionContext):
 async def _wait(future: asyncio.Future[ExecutionResult]) -> ExecutionResult:
     # Shielded: a subscriber leaving must not cancel its group's execution.
     return _copy(await asyncio.shield(future))
-
-
-# -- sending a group's result straight to the other subscribers of the group ---------------
-
-
-class Sink:
-    """Where one subscription operation's frames go: its WebSocket, id and message type."""
-
-    __slots__ = ("head", "websocket")
-
-    def __init__(self, websocket: Any, operation_id: str, message_type: str) -> None:
-        self.websocket = websocket
-        head = orjson.dumps({"id": operation_id, "type": message_type})
-        self.head = head[:-1] + b',"payload":{"data":'
-
-    async def send(self, data_json: bytes) -> None:
-        """Send a pre-encoded `data` as this operation's next result (a text frame)."""
-        await self.websocket.send_text((self.head + data_json + b"}}").decode())
-
-
-# Set by the WebSocket protocol handlers (server.py) in each operation's task.
-SINK: ContextVar[Sink | None] = ContextVar("deskql_subscription_sink", default=None)
-
-
-async def fan_out(
-    info: Any, events: AsyncIterator[SharedEvent], *, personal: bool = False
-) -> AsyncIterator[SharedEvent]:
-    """The events this subscriber must run through GraphQL itself; the rest are sent as is.
-
-    The first subscriber of a group to reach an event yields it (and executes it for the
-    group); the others wait for that result and send its pre-encoded JSON straight to their
-    WebSocket, skipping GraphQL execution, strawberry's per-result machinery and encoding.
-    With `personal`, each member's own values are filled into a copy first (`personalise`),
-    and a document without a plan is executed by every member. After a result with errors,
-    or when the claimer left first, the event is yielded as usual.
-    """
-    async with aclosing(events), aclosing(_fan_out(info, events, personal)) as shared_events:
-        async for event in shared_events:
-            yield event
-
-
-async def _fan_out(
-    info: Any, events: AsyncIterator[SharedEvent], personal: bool
-) -> AsyncIterator[SharedEvent]:
-    sink = SINK.get()
-    raw = info._raw_info
-    prefix = plan = None
-    if sink is not None:
-        prefix = group_prefix(raw.schema, raw.operation, raw.fragments, raw.variable_values)
-        if personal:
-            plan = _personal_plan(raw.schema, raw.operation, raw.fragments)
-            if plan is None:
-                prefix = None  # each member executes its own event
-    async for event in events:
-        if prefix is None:
-            yield event
-            continue
-        key = event_key(prefix, event)
-        entry, first = results.claim(key)
-        event = SharedEvent(
-            make=event.make, key=event.key, actor=event.actor, group=key, personal=personal
-        )
-        if first:
-            try:
-                yield event
-            finally:
-                entry.abandon()
-            continue
-        try:
-            result = await asyncio.shield(entry.future)
-        except Exception:  # noqa: BLE001 - abandoned or failed: execute it here instead
-            result = None
-        if result is None or result.errors or not isinstance(result.data, EncodedData):
-            yield event
-            continue
-        encoded = result.data.json
-        if plan is not None:
-            try:
-                encoded = orjson.dumps(personalise(result.data, event.make(), plan))
-            except Mismatch:
-                yield event
-                continue
-        results.direct += 1
-        try:
-            await sink.send(encoded)  # type: ignore[union-attr]
-        except Exception:  # noqa: BLE001 - the WebSocket is gone: the stream is over
-            return

@@ -22,7 +22,7 @@ from tortoise.expressions import Q
 
 from deskql import models
 from deskql.models.enums import TicketStatus
-from deskql.realtime import batch, envelopes, topics
+from deskql.realtime import batch, direct, envelopes, topics
 from deskql.realtime.hub import PREPARED, Hub, LocalSubscription
 from deskql.services import notifications as notes
 from deskql.services.auth import Actor
@@ -76,6 +76,28 @@ async def reload_actor(token: str) -> Actor:
     return actor
 
 
+def cached_actor(token: str) -> Actor | str | None:
+    """`reload_actor` without waiting: the cached Actor (re-read ahead as `reload_actor`
+    does), the reason the token is refused, or None when it must be re-read first."""
+    cached = _actors.get(token)
+    if cached is None:
+        return None
+    age = time.monotonic() - cached[0]
+    if age >= ACTOR_TTL:
+        return None
+    if age >= ACTOR_TTL / 2:
+        _refresh_ahead(token)
+    return cached[1] if cached[1] is not None else cached[2]
+
+
+async def reload_actors(tokens: list[str]) -> None:
+    """Re-read the Actors of these tokens now, in one query (into the cache)."""
+    at = time.monotonic()
+    found = await batch.load_actors(tokens)
+    for token, value in zip(tokens, found, strict=True):
+        _remember(token, at, value)
+
+
 def _remember(token: str, at: float, found: Actor | str) -> tuple[Actor | None, str]:
     actor, reason = (found, "") if isinstance(found, Actor) else (None, found)
     if len(_actors) > 10_000:
@@ -101,14 +123,11 @@ async def _refresh() -> None:
     while _stale:
         tokens = list(_stale)
         _stale.clear()
-        at = time.monotonic()
         try:
-            found = await batch.load_actors(tokens)
+            await reload_actors(tokens)
         except Exception:  # noqa: BLE001 - the next reload_actor re-reads it synchronously
             log.warning("re-reading %d subscribers' tokens failed", len(tokens))
             return
-        for token, value in zip(tokens, found, strict=True):
-            _remember(token, at, value)
 
 
 def connection_token(params: Any, request: Any = None) -> str | None:
@@ -258,14 +277,48 @@ def _may_see(actor: Actor, delivery: batch.Delivery) -> bool:
     return activity is not None and can_see_department(actor, activity.department_id)  # type: ignore[attr-defined]
 
 
+# A resolver's way to deliver an activity's event without waking the stream (direct.Send
+# applied to the event's rows): see realtime/direct.py.
+TicketSend = Callable[[Actor, models.Activity, models.Ticket, direct.Frames], direct.Outcome]
+
+
+def _ticket_route(token: str, ticket_id: int, seen: _Seen, send: TicketSend) -> direct.Route:
+    """The stream's own checks for one prepared message, then `send` (realtime/direct.py):
+    anything the loop of `ticket_stream` would not simply deliver is left to that loop."""
+
+    def route(message: dict[str, Any], frames: direct.Frames) -> direct.Outcome:
+        prepared = message.get(PREPARED)
+        if message.get("type") != envelopes.ACTIVITY or prepared is None:
+            return False
+        row, ticket = prepared
+        if row is None or ticket is None or row.ticket_id != ticket_id:  # type: ignore[attr-defined]
+            return False  # not this ticket's, or deleted: the loop handles it
+        if row.id in seen.recent_set:
+            return False
+        actor = cached_actor(token)
+        if actor is None:
+            return direct.Stale(token, reload_actors)
+        if not isinstance(actor, Actor) or not can_view_ticket(actor, ticket):
+            return False  # the loop ends the stream with AccessLost
+        outcome = send(actor, row, ticket, frames)
+        if outcome is True:
+            seen.add(row.id)
+            seen.prune()
+        return outcome
+
+    return route
+
+
 async def ticket_stream(
     hub: Hub,
     *,
     token: str,
     ticket_id: int,
     on_drop: Callable[[], Any] | None = None,
+    send: TicketSend | None = None,
 ) -> AsyncIterator[tuple[Actor, models.Activity, models.Ticket | None]]:
-    """Every activity on one ticket from now on, with the ticket's state after it."""
+    """Every activity on one ticket from now on, with the ticket's state after it. With
+    `send`, an event may reach the subscriber without this generator (realtime/direct.py)."""
     actor = await reload_actor(token)
     ticket = await models.Ticket.filter(id=ticket_id).first()
     if ticket is None or not can_view_ticket(actor, ticket):
@@ -279,6 +332,8 @@ async def ticket_stream(
         seen = _Seen()
         last = await models.Activity.filter(ticket_id=ticket_id).order_by("-id").first()
         seen.max_id = last.id if last else 0
+        if send is not None:
+            sub.direct = _ticket_route(token, ticket_id, seen, send)
         while True:
             messages = await _next_batch(sub)
             actor = await reload_actor(token)

@@ -13,7 +13,7 @@ import strawberry
 from graphql import GraphQLError
 
 from deskql import models
-from deskql.realtime import batch, shared, streams
+from deskql.realtime import batch, direct, sink, streams
 from deskql.realtime.hub import SLOW_CONSUMER_CODE, SLOW_CONSUMER_REASON, Hub
 from deskql.realtime.shared import SharedEvent
 from deskql.resolvers.common import mutate, page
@@ -376,7 +376,7 @@ async def notification_created(
     # Each agent's own notification, but the same activity and ticket for everyone with this
     # document and access: executed once per group, each member's own notification id,
     # cursor, reason and unread count filled into the group's result (realtime/shared.py).
-    async for shared_event in shared.fan_out(info, events(), personal=True):
+    async for shared_event in sink.fan_out(info, events(), personal=True):
         yield shared_event  # type: ignore[misc]
 
 
@@ -387,8 +387,20 @@ async def ticket_updates(
     from deskql.schema.realtime import TicketUpdateEvent
 
     pk = decode_id(ticket_id, "Ticket")
+    # Idle subscribers get the group's result written without waking (realtime/direct.py).
+    send = direct.sender(info, on_sent=lambda actor: _fresh(info, actor))
+
+    def send_event(
+        actor: Actor, row: models.Activity, ticket: models.Ticket, frames: direct.Frames
+    ) -> direct.Outcome:
+        return send(actor, _ticket_event_key(row, ticket), frames)  # type: ignore[misc]
+
     stream = streams.ticket_stream(
-        _hub(info), token=_token(info), ticket_id=pk, on_drop=_on_drop(info)
+        _hub(info),
+        token=_token(info),
+        ticket_id=pk,
+        on_drop=_on_drop(info),
+        send=send_event if send is not None else None,
     )
 
     async def events() -> AsyncGenerator[SharedEvent, None]:
@@ -405,13 +417,17 @@ async def ticket_updates(
                         ticket=Ticket.from_row(ticket) if ticket is not None else None,
                     )
 
-                version = ticket.version if ticket is not None else None
-                yield SharedEvent(make=make, key=("ticketUpdates", row.id, version), actor=actor)
+                yield SharedEvent(make=make, key=_ticket_event_key(row, ticket), actor=actor)
 
     # The same for everyone with this document and access: executed once per group, and
     # sent pre-encoded to the group's other subscribers (realtime/shared.py).
-    async for event in shared.fan_out(info, events()):
+    async for event in sink.fan_out(info, events()):
         yield event  # type: ignore[misc]
+
+
+def _ticket_event_key(row: models.Activity, ticket: models.Ticket | None) -> Any:
+    # What names a ticketUpdates event in its group key (realtime/shared.py).
+    return ("ticketUpdates", row.id, ticket.version if ticket is not None else None)
 
 
 async def dashboard_updates(

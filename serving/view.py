@@ -34,7 +34,8 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from deskql.readpath import ReadPath, fresh_context, mismatch
-from deskql.realtime.shared import SINK, EncodedData, Sink
+from deskql.realtime.shared import EncodedData
+from deskql.realtime.sink import SINK, Sink
 from deskql.realtime.streams import connection_token
 from deskql.schema.context import Context
 from deskql.schema.root import build_schema
@@ -88,7 +89,7 @@ def encode_frame(message: Mapping[str, object]) -> bytes:
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws; each operation's task knows where its frames go (SINK), so a
-    shared subscription event can be sent to it pre-encoded (realtime/shared.py)."""
+    shared subscription event can be sent to it pre-encoded (realtime/sink.py)."""
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         SINK.set(Sink(self.websocket.ws, operation.id, "next"))  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 
 from deskql import models
-from deskql.realtime import shared, streams, topics
+from deskql.realtime import personal, shared, streams, topics
 from deskql.schema.root import build_schema
 from deskql.services import auth, follows, tickets
 from tests.conftest import World, gid, make_agent
@@ -423,9 +423,9 @@ def test_personal_plans(document: str, keys: dict[str, Any] | None) -> None:
     parsed = parse(document)
     operation = parsed.definitions[0]
     fragments = {d.name.value: d for d in parsed.definitions[1:]}  # type: ignore[attr-defined]
-    plan = shared.personal_plan(schema, operation, fragments)  # type: ignore[arg-type]
+    plan = personal.personal_plan(schema, operation, fragments)  # type: ignore[arg-type]
 
-    def shape(plan: shared.Plan) -> dict[str, Any]:
+    def shape(plan: personal.Plan) -> dict[str, Any]:
         return {k: shape(f) if isinstance(f, dict) else None for k, (_, f) in plan.items()}
 
     assert (None if plan is None else shape(plan)) == keys
@@ -436,7 +436,7 @@ def test_personalise_refuses_a_result_of_another_shape() -> None:
 
     schema = build_schema()._schema
     parsed = parse("subscription { notificationCreated { cursor unreadCount } }")
-    plan = shared.personal_plan(schema, parsed.definitions[0], {})  # type: ignore[arg-type]
+    plan = personal.personal_plan(schema, parsed.definitions[0], {})  # type: ignore[arg-type]
     assert plan is not None
 
     class Event:
@@ -444,11 +444,11 @@ def test_personalise_refuses_a_result_of_another_shape() -> None:
         unread_count = 4
 
     data = {"notificationCreated": {"cursor": "bjo1", "unreadCount": 1}}
-    out = shared.personalise(data, Event(), plan)
+    out = personal.personalise(data, Event(), plan)
     assert out == {"notificationCreated": {"cursor": "bjo5", "unreadCount": 4}}
     assert data == {"notificationCreated": {"cursor": "bjo1", "unreadCount": 1}}
-    with pytest.raises(shared.Mismatch):
-        shared.personalise({"notificationCreated": None}, Event(), plan)
+    with pytest.raises(personal.Mismatch):
+        personal.personalise({"notificationCreated": None}, Event(), plan)
     Event.unread_count = None  # type: ignore[assignment]
-    with pytest.raises(shared.Mismatch):
-        shared.personalise(data, Event(), plan)
+    with pytest.raises(personal.Mismatch):
+        personal.personalise(data, Event(), plan)
