@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from tortoise.connection import get_connection
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
@@ -97,30 +98,50 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Plain SQL, not the ORM: one event re-checks every subscriber's token (5,000 per process in
+# bench/fanout_procs.py), and building the IN list of that many values through Tortoise and
+# pypika cost more than the query (about a fifth of a process's CPU per event).
+_TOKENS_SQL = (
+    "SELECT t.token_hash, t.id, t.agent_id, t.revoked_at, t.expires_at, a.is_active, a.role"
+    " FROM api_token t JOIN agent a ON a.id = t.agent_id WHERE t.token_hash {match}"
+)
+_MEMBERSHIPS_SQL = (
+    "SELECT agent_id, department_id FROM department_membership WHERE agent_id {match}"
+)
+SQLITE_CHUNK = 500  # values per IN (...) on SQLite (its limit is 32,766 on recent builds)
+
+
+async def _rows_matching(sql: str, keys: list[Any]) -> list[tuple[Any, ...]]:
+    """Rows of `sql` whose `{match}` column is one of `keys` (= ANY($1) on PostgreSQL)."""
+    if not keys:
+        return []
+    conn = get_connection("default")
+    if conn.capabilities.dialect == "postgres":
+        _, rows = await conn.execute_query(sql.format(match="= ANY($1)"), [keys])
+        return [tuple(row) for row in rows]
+    out: list[tuple[Any, ...]] = []
+    for start in range(0, len(keys), SQLITE_CHUNK):
+        chunk = keys[start : start + SQLITE_CHUNK]
+        match = f"IN ({','.join('?' * len(chunk))})"
+        _, rows = await conn.execute_query(sql.format(match=match), chunk)
+        out.extend(tuple(row) for row in rows)
+    return out
+
+
+def _datetime(value: Any) -> datetime | None:
+    # PostgreSQL hands back datetimes; SQLite the text Tortoise stored.
+    if value is None or isinstance(value, datetime):
+        return value
+    return _aware(datetime.fromisoformat(value))
+
+
 async def load_actors(tokens: list[str]) -> list[Actor | str]:
     """Like services.auth.authenticate for many tokens at once: an Actor, or why not."""
     digests = {token: _digest(token) for token in tokens}
-    # Plain values, not model instances: one event re-checks every subscriber's token, and
-    # building a thousand ApiToken and Agent objects cost more than the query.
-    rows = {
-        row[0]: row
-        for row in await models.ApiToken.filter(
-            token_hash__in=list(set(digests.values()))
-        ).values_list(
-            "token_hash",
-            "id",
-            "agent_id",
-            "revoked_at",
-            "expires_at",
-            "agent__is_active",
-            "agent__role",
-        )
-    }
+    rows = {row[0]: row for row in await _rows_matching(_TOKENS_SQL, list(set(digests.values())))}
     agent_ids = list({row[2] for row in rows.values()})
     departments: dict[int, set[int]] = {pk: set() for pk in agent_ids}
-    for agent_id, department_id in await models.DepartmentMembership.filter(
-        agent_id__in=agent_ids
-    ).values_list("agent_id", "department_id"):
+    for agent_id, department_id in await _rows_matching(_MEMBERSHIPS_SQL, agent_ids):
         departments[agent_id].add(department_id)
     now = datetime.now(UTC)
     scopes: dict[int, frozenset[int]] = {}
@@ -131,9 +152,10 @@ async def load_actors(tokens: list[str]) -> list[Actor | str]:
             out.append("invalid token")
             continue
         _, token_id, agent_id, revoked_at, expires_at, is_active, role = row
+        expires = _datetime(expires_at)
         if revoked_at is not None:
             out.append("this token has been revoked")
-        elif expires_at is not None and _aware(expires_at) <= now:
+        elif expires is not None and _aware(expires) <= now:
             out.append("this token has expired; log in again")
         elif not is_active:
             out.append("this agent is deactivated")

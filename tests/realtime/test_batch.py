@@ -112,3 +112,26 @@ async def test_large_batches_are_read_in_chunks(monkeypatch: pytest.MonkeyPatch)
     loader = batch.Batcher(fn, asyncio.get_running_loop())
     assert await asyncio.gather(*(loader.load(k) for k in range(7))) == [k * 10 for k in range(7)]
     assert fn.calls == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+async def test_more_tokens_than_one_statement_takes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite reads the tokens and memberships in chunks of SQLITE_CHUNK values (PostgreSQL
+    # in one statement with = ANY): every token is answered, in the order asked.
+    monkeypatch.setattr(batch, "SQLITE_CHUNK", 2)
+    tokens = [world.admin_token, world.alice_token, world.bob_token, "dq_nonsense"]
+    tokens.append(world.alice_token)
+    found = await batch.load_actors(tokens)
+    assert found[3] == "invalid token"
+    actors = [f for i, f in enumerate(found) if i != 3]
+    assert all(isinstance(a, auth.Actor) for a in actors)
+    assert [a.agent_id for a in actors] == [  # type: ignore[union-attr]
+        world.admin.id,
+        world.alice.id,
+        world.bob.id,
+        world.alice.id,
+    ]
+    assert found[1].department_ids == {world.support.id}  # type: ignore[union-attr]
+    assert found[2].department_ids == {world.sales.id}  # type: ignore[union-attr]
+    assert found == [await _alone(t) for t in tokens]
