@@ -29,7 +29,15 @@ class Sink:
 
     def __init__(self, websocket: Any, operation_id: str, message_type: str) -> None:
         self.websocket = websocket
-        head = orjson.dumps({"id": operation_id, "type": message_type})
+        # The keys in the order strawberry's handlers write them, so that a result sent here
+        # is byte for byte the frame strawberry sends for the member that executed it:
+        # graphql-transport-ws {"id", "type": "next"}, legacy graphql-ws {"type": "data", "id"}.
+        fields = (
+            {"type": message_type, "id": operation_id}
+            if message_type == "data"
+            else {"id": operation_id, "type": message_type}
+        )
+        head = orjson.dumps(fields)
         self.head = head[:-1] + b',"payload":{"data":'
         self.protocol = uvicorn_protocol(websocket)
 

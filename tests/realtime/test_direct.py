@@ -20,7 +20,14 @@ from deskql.realtime import direct, shared, sink, streams, topics
 from deskql.realtime.hub import LocalSubscription
 from deskql.services import auth, tickets
 from tests.conftest import World, gid, make_agent
-from tests.realtime.conftest import LiveServer, WSClient, wait_until, ws_client
+from tests.realtime.conftest import (
+    LEGACY_WS,
+    TRANSPORT_WS,
+    LiveServer,
+    WSClient,
+    wait_until,
+    ws_client,
+)
 from tests.realtime.test_shared import _ticket
 
 TICKET = """subscription($id: ID!) { ticketUpdates(ticketId: $id) {
@@ -51,13 +58,16 @@ async def _subscribers(
     count: int,
     *,
     plain: bool = True,
+    protocol: str = TRANSPORT_WS,
 ) -> list[WSClient]:
     # plain: no permessage-deflate, so the server may write frames directly; otherwise the
     # connection is compressed and every frame goes the normal way (the reference).
     clients = []
     for _ in range(count):
         compression = None if plain else "deflate"
-        client = await stack.enter_async_context(ws_client(server, token, compression=compression))
+        client = await stack.enter_async_context(
+            ws_client(server, token, protocol, compression=compression)
+        )
         await client.subscribe(TICKET, {"id": gid("Ticket", ticket.id)})
         clients.append(client)
     return clients
@@ -72,9 +82,12 @@ async def _maria(world: World) -> str:
 
 
 async def _frame(client: WSClient) -> str:
-    text = await asyncio.wait_for(client.ws.recv(), 10)
-    assert isinstance(text, str)
-    return text
+    """The next message's exact text (legacy keep-alives skipped)."""
+    while True:
+        text = await asyncio.wait_for(client.ws.recv(), 10)
+        assert isinstance(text, str)
+        if json.loads(text).get("type") != "ka":
+            return text
 
 
 @pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 70000])
@@ -85,18 +98,24 @@ def test_frames_are_what_websockets_would_send(size: int) -> None:
     )
 
 
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
 async def test_the_same_bytes_as_the_normal_path_for_each_access_scope(
-    server: LiveServer, world: World
+    server: LiveServer, world: World, protocol: str
 ) -> None:
     ticket = await _ticket(world)
     maria_token = await _maria(world)
     async with AsyncExitStack() as stack:
         # Three plain connections per scope (one executes for its group, the others are
         # written directly) and one compressed (always the normal path) as the reference.
-        support = await _subscribers(stack, server, world.alice_token, ticket, 3)
-        [support_ref] = await _subscribers(stack, server, world.alice_token, ticket, 1, plain=False)
-        both = await _subscribers(stack, server, maria_token, ticket, 3)
-        [both_ref] = await _subscribers(stack, server, maria_token, ticket, 1, plain=False)
+        alice, maria = world.alice_token, maria_token
+        support = await _subscribers(stack, server, alice, ticket, 3, protocol=protocol)
+        [support_ref] = await _subscribers(
+            stack, server, alice, ticket, 1, plain=False, protocol=protocol
+        )
+        both = await _subscribers(stack, server, maria, ticket, 3, protocol=protocol)
+        [both_ref] = await _subscribers(
+            stack, server, maria, ticket, 1, plain=False, protocol=protocol
+        )
         channel = topics.ticket(ticket.id)
         await wait_until(lambda: server.app.state.hub.count(channel) == 8)
         for i in range(3):
@@ -105,7 +124,9 @@ async def test_the_same_bytes_as_the_normal_path_for_each_access_scope(
             assert [await _frame(c) for c in support] == [expected] * 3
             reference = await _frame(both_ref)
             assert [await _frame(c) for c in both] == [reference] * 3
-            event = json.loads(expected)["payload"]["data"]["ticketUpdates"]
+            frame = json.loads(expected)
+            assert frame["type"] == ("next" if protocol == TRANSPORT_WS else "data")
+            event = frame["payload"]["data"]["ticketUpdates"]
             assert event["activity"]["kind"] == "ticket.comment_added"
             assert event["ticket"]["department"] == {"id": gid("Department", world.support.id)}
         # Two of each three plain ones per event at least (one per group executes).
