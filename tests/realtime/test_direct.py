@@ -20,14 +20,8 @@ from deskql.realtime import direct, shared, sink, streams, topics
 from deskql.realtime.hub import LocalSubscription
 from deskql.services import auth, tickets
 from tests.conftest import World, gid, make_agent
-from tests.realtime.conftest import (
-    LEGACY_WS,
-    TRANSPORT_WS,
-    LiveServer,
-    WSClient,
-    wait_until,
-    ws_client,
-)
+from tests.realtime import conftest as live
+from tests.realtime.conftest import LiveServer, WSClient, wait_until, ws_client
 from tests.realtime.test_shared import _ticket
 
 TICKET = """subscription($id: ID!) { ticketUpdates(ticketId: $id) {
@@ -58,7 +52,7 @@ async def _subscribers(
     count: int,
     *,
     plain: bool = True,
-    protocol: str = TRANSPORT_WS,
+    protocol: str = live.TRANSPORT_WS,
 ) -> list[WSClient]:
     # plain: no permessage-deflate, so the server may write frames directly; otherwise the
     # connection is compressed and every frame goes the normal way (the reference).
@@ -98,7 +92,7 @@ def test_frames_are_what_websockets_would_send(size: int) -> None:
     )
 
 
-@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+@pytest.mark.parametrize("protocol", [live.TRANSPORT_WS, live.LEGACY_WS])
 async def test_the_same_bytes_as_the_normal_path_for_each_access_scope(
     server: LiveServer, world: World, protocol: str
 ) -> None:
@@ -125,7 +119,7 @@ async def test_the_same_bytes_as_the_normal_path_for_each_access_scope(
             reference = await _frame(both_ref)
             assert [await _frame(c) for c in both] == [reference] * 3
             frame = json.loads(expected)
-            assert frame["type"] == ("next" if protocol == TRANSPORT_WS else "data")
+            assert frame["type"] == ("next" if protocol == live.TRANSPORT_WS else "data")
             event = frame["payload"]["data"]["ticketUpdates"]
             assert event["activity"]["kind"] == "ticket.comment_added"
             assert event["ticket"]["department"] == {"id": gid("Department", world.support.id)}
