@@ -220,8 +220,13 @@ class Fleet:
 
 
 async def graphql_client(url: str, token: str, query: str, variables: dict[str, Any]) -> Any:
+    # A generous opening handshake: thousands of clients connecting to a busy server.
     ws = await websockets.connect(
-        url, subprotocols=["graphql-transport-ws"], compression=None, max_size=2**22
+        url,
+        subprotocols=["graphql-transport-ws"],
+        compression=None,
+        max_size=2**22,
+        open_timeout=120,
     )
     await ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
     ack = json.loads(await ws.recv())
