@@ -28,7 +28,7 @@ from deskql.channels.telephony import intake as telephony_intake
 from deskql.realtime.bus import Bus
 from deskql.realtime.hub import DEFAULT_QUEUE_SIZE, Hub
 from deskql.schema.ids import InvalidId, decode_id
-from deskql.services import attachments, auth, from_addresses, outbox, uow
+from deskql.services import attachments, auth, auth_cache, from_addresses, outbox, uow
 from deskql.services.activities.reminders import ReminderWorker
 from deskql.services.errors import NotAuthenticated
 from deskql.services.organisation import ensure_organisation
@@ -92,8 +92,12 @@ def create_app(
         bus=bus,
         queue_size=getattr(settings, "subscriber_queue_size", DEFAULT_QUEUE_SIZE),
     )
+    # Token -> Actor for auth_cache_ms; dropped by invalidations from this process and, through
+    # the hub, from the others (services/auth_cache.py).
+    tokens = auth_cache.AuthCache(ttl_ms=settings.auth_cache_ms, size=settings.auth_cache_size)
     graphql = DeskQLGraphQL(
         settings,
+        auth_cache=tokens,
         graphql_ide="graphiql" if settings.graphiql else None,
         allowed_origins=settings.allowed_origins,
         # Safe from CSRF: every operation needs an Authorization header, never a cookie.
@@ -109,6 +113,8 @@ def create_app(
         # The hub owns the bus: it connects it, and reconnects after backend failures.
         await hub.start()
         uow.set_publisher(hub.publish_many)
+        await hub.listen(auth_cache.CHANNEL, tokens.receive)
+        hub.on_reconnect(tokens.clear)  # invalidations published meanwhile were lost
         # The outbox worker sends queued email from this process (no SMTP I/O in requests).
         worker = outbox.OutboxWorker(settings) if settings.outbox_enabled else None
         if worker is not None:
@@ -146,7 +152,7 @@ def create_app(
 
     async def download(request: Request) -> Response:
         try:
-            actor = await auth.authenticate(bearer_token(request.headers))
+            actor = await auth.authenticate(bearer_token(request.headers), tokens)
         except NotAuthenticated as exc:
             return JSONResponse({"error": str(exc)}, status_code=401)
         try:
@@ -187,6 +193,7 @@ def create_app(
     app.state.settings = settings
     app.state.bus = bus
     app.state.hub = hub
+    app.state.auth_cache = tokens
     app.state.smtp = None
     # The last added is the outermost: the observer sees every answer (CORS ones included).
     app.add_middleware(

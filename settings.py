@@ -216,6 +216,13 @@ class Settings:
     # by the same process show at once, others' within this time. 0: no cache.
     kb_page_cache_ms: int = 5000
 
+    # How long a process answers a bearer token from the Actor it resolved before (agent,
+    # role, departments), and how many it keeps (least recently used go first). A revocation,
+    # deactivation or department change made through any process drops the entries at once
+    # there and within the broadcast's latency elsewhere; this is the bound otherwise. 0: none.
+    auth_cache_ms: int = 5000
+    auth_cache_size: int = 10000
+
     @property
     def attachments_dir(self) -> Path:
         """Folder where attachment bodies are stored by sha256."""
@@ -284,6 +291,8 @@ class Settings:
             )
         if settings.password_hash_concurrency < 1:
             raise ValueError("DESKQL_PASSWORD_HASH_CONCURRENCY must be 1 or more")
+        if settings.auth_cache_ms < 0 or settings.auth_cache_size < 0:
+            raise ValueError("DESKQL_AUTH_CACHE_MS and DESKQL_AUTH_CACHE_SIZE must be 0 or more")
         if settings.gc_threshold < 0:
             raise ValueError("DESKQL_GC_THRESHOLD must be 0 (Python's default) or more")
         if settings.relay_security.upper() not in {"PLAIN", "SSL", "TLS"}:

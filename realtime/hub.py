@@ -17,7 +17,10 @@ without a word. So the hub:
   without waking them and queues it for the others;
 - watches the backend with a heartbeat on a private channel and the transport's own listener
   tasks, and after a failure reconnects with exponential backoff, re-subscribes every channel
-  and tells each subscriber to RESYNC (re-read the tables for what it may have missed).
+  and tells each subscriber to RESYNC (re-read the tables for what it may have missed);
+- carries the process's own internal channels (`listen`, e.g. the token cache's
+  invalidations): a callback per channel, held for the hub's whole life, never counted as a
+  subscription; `on_reconnect` callbacks learn that messages may have been missed.
 """
 
 from __future__ import annotations
@@ -145,6 +148,10 @@ class Hub:
         self._pumps: dict[str, asyncio.Task[None]] = {}
         self._ready: dict[str, asyncio.Event] = {}
         self._prepare: dict[str, Prepare] = {}
+        # Internal channels (`listen`): one callback each, pumps apart from the subscriptions'.
+        self._internal: dict[str, Callable[[dict[str, Any]], None]] = {}
+        self._internal_pumps: dict[str, asyncio.Task[None]] = {}
+        self._reconnected: list[Callable[[], None]] = []
         self._heartbeat_channel = f"deskql.hub.{uuid.uuid4().hex}"
         self._last_beat = 0.0
         self._failed = asyncio.Event()
@@ -174,6 +181,8 @@ class Hub:
                 sub.drop()
         self._locals.clear()
         self._prepare.clear()
+        self._internal.clear()
+        self._reconnected.clear()
         await self._disconnect_bus()
 
     @property
@@ -192,6 +201,24 @@ class Hub:
     def backend_channels(self) -> set[str]:
         """Channels this process holds a backend subscription for (heartbeat excluded)."""
         return set(self._pumps)
+
+    # -- internal channels -----------------------------------------------------------------
+
+    async def listen(self, channel: str, callback: Callable[[dict[str, Any]], None]) -> None:
+        """Hand every message of an internal channel to `callback` (synchronous, quick) until
+        the hub stops; kept across reconnections, not a subscription (not counted)."""
+        self._internal[channel] = callback
+        if self.connected and channel not in self._internal_pumps:
+            ready = asyncio.Event()
+            self._internal_pumps[channel] = asyncio.create_task(
+                self._listen_pump(self.bus, channel, ready)
+            )
+            await asyncio.wait_for(ready.wait(), 5.0)
+
+    def on_reconnect(self, callback: Callable[[], None]) -> None:
+        """Call `callback` each time the hub is connected again after a failure (whatever was
+        published meanwhile was lost), before the subscribers are told to RESYNC."""
+        self._reconnected.append(callback)
 
     # -- subscribing and publishing ------------------------------------------------------
 
@@ -306,6 +333,25 @@ class Hub:
             log.warning("backend subscription to %s failed", channel)
             self._failed.set()
 
+    async def _listen_pump(self, bus: Bus, channel: str, ready: asyncio.Event) -> None:
+        try:
+            async with bus.broadcast.subscribe(channel) as subscriber:
+                ready.set()
+                async for event in subscriber:  # type: ignore[union-attr]
+                    message = envelopes.decode(event.message)
+                    callback = self._internal.get(channel)
+                    if message is None or callback is None:
+                        continue
+                    try:
+                        callback(message)
+                    except Exception:  # noqa: BLE001 - one bad message must not stop the channel
+                        log.exception("the listener of %s failed", channel)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            log.warning("backend subscription to %s failed", channel)
+            self._failed.set()
+
     async def _heartbeat_listener(self, bus: Bus, ready: asyncio.Event) -> None:
         try:
             async with bus.broadcast.subscribe(self._heartbeat_channel) as subscriber:
@@ -371,6 +417,11 @@ class Hub:
                 delay = min(delay * 2, self.backoff_max)
         if not first:
             self.reconnects += 1
+            for callback in list(self._reconnected):
+                try:
+                    callback()
+                except Exception:  # noqa: BLE001 - the subscribers must still be told
+                    log.exception("a reconnect callback failed")
             # Anything published while we were away is lost on the transport: tell every
             # subscriber to catch up from the tables.
             for subs in list(self._locals.values()):
@@ -385,7 +436,15 @@ class Hub:
         self._heartbeat_pump = asyncio.create_task(self._heartbeat_listener(self.bus, beat_ready))
         for channel in list(self._locals):
             self._start_pump(channel)
-        waits = [beat_ready.wait()] + [event.wait() for event in self._ready.values()]
+        internal_ready = []
+        for channel in list(self._internal):
+            ready = asyncio.Event()
+            internal_ready.append(ready.wait())
+            self._internal_pumps[channel] = asyncio.create_task(
+                self._listen_pump(self.bus, channel, ready)
+            )
+        waits = [beat_ready.wait(), *internal_ready]
+        waits += [event.wait() for event in self._ready.values()]
         await asyncio.wait_for(asyncio.gather(*waits), 5.0)
         if self._failed.is_set():
             raise ConnectionError("subscribing on the backend failed")
@@ -393,7 +452,8 @@ class Hub:
         self._connected.set()
 
     async def _stop_pumps(self) -> None:
-        tasks = list(self._pumps.values())
+        tasks = list(self._pumps.values()) + list(self._internal_pumps.values())
+        self._internal_pumps.clear()
         if self._heartbeat_pump is not None:
             tasks.append(self._heartbeat_pump)
             self._heartbeat_pump = None

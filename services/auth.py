@@ -15,7 +15,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from deskql import models
 from deskql.models.enums import Role, TokenKind
-from deskql.services import throttle
+from deskql.services import auth_cache, throttle
+from deskql.services.auth_cache import AuthCache
 from deskql.services.errors import ErrorCode, NotAuthenticated, ValidationFailed
 from deskql.serving import metrics
 from deskql.settings import Settings
@@ -126,34 +127,68 @@ async def issue_token(
 
 async def load_actor(agent_id: int, token_id: int | None = None) -> Actor:
     """Build the Actor for an agent from the database (role and departments)."""
-    agent = await models.Agent.get(id=agent_id)
+    agent = await models.Agent.filter(id=agent_id).only("id", "role").get()
     dept_ids = await models.DepartmentMembership.filter(agent_id=agent_id).values_list(
         "department_id", flat=True
     )
     return Actor(agent.id, agent.role, frozenset(dept_ids), token_id)
 
 
-async def authenticate(token: str | None) -> Actor:
-    """Resolve a bearer token to an Actor, or raise NotAuthenticated saying why."""
+async def authenticate(token: str | None, cache: AuthCache | None = None) -> Actor:
+    """Resolve a bearer token to an Actor, or raise NotAuthenticated saying why; with a
+    cache, a fresh entry answers without the database (services/auth_cache.py)."""
     if not token:
         raise NotAuthenticated("authentication required: send 'Authorization: Bearer <token>'")
     if token.startswith(CONTACT_TOKEN_PREFIX):
         raise NotAuthenticated(
             "a contact's help-center token does not work on the agents' API (use /help/graphql)"
         )
-    row = await models.ApiToken.filter(token_hash=_digest(token)).select_related("agent").first()
-    if row is None:
-        raise NotAuthenticated("invalid token")
-    if row.revoked_at is not None:
-        raise NotAuthenticated("this token has been revoked")
-    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
+    digest = _digest(token)
+    if cache is None or not cache.enabled:
+        return (await _resolve(digest))[0]
+    hit = cache.get(digest)
+    if hit is not None:
+        actor, expires_at = hit
+        if expires_at is None or expires_at > datetime.now(UTC):
+            return actor
+        cache.forget(digest)
         raise NotAuthenticated("this token has expired; log in again")
-    if not row.agent.is_active:
+    generation = cache.generation  # an invalidation from now on refuses what we read
+    actor, expires_at = await _resolve(digest)
+    cache.put(digest, actor, expires_at, generation)
+    return actor
+
+
+async def _resolve(digest: str) -> tuple[Actor, datetime | None]:
+    """The Actor of a token digest and the token's expiry, from the database (only the
+    columns needed: no agent row, no password hash)."""
+    row = (
+        await models.ApiToken.filter(token_hash=digest)
+        .limit(1)
+        .values_list(
+            "id", "agent_id", "revoked_at", "expires_at", "agent__is_active", "agent__role"
+        )
+    )
+    if not row:
+        raise NotAuthenticated("invalid token")
+    token_id, agent_id, revoked_at, expires_at, is_active, role = row[0]
+    if revoked_at is not None:
+        raise NotAuthenticated("this token has been revoked")
+    if expires_at is not None:
+        expires_at = _aware(expires_at)
+        if expires_at <= datetime.now(UTC):
+            raise NotAuthenticated("this token has expired; log in again")
+    if not is_active:
         raise NotAuthenticated("this agent is deactivated")
-    dept_ids = await models.DepartmentMembership.filter(agent_id=row.agent_id).values_list(
+    dept_ids = await models.DepartmentMembership.filter(agent_id=agent_id).values_list(
         "department_id", flat=True
     )
-    return Actor(row.agent_id, row.agent.role, frozenset(dept_ids), row.id)
+    return Actor(agent_id, Role(role), frozenset(dept_ids), token_id), expires_at
+
+
+def _aware(value: datetime) -> datetime:
+    # values_list gives SQLite's datetimes without a zone; they are stored in UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def login_policy(settings: Settings) -> throttle.Policy:
@@ -224,4 +259,7 @@ async def revoke_token(*, actor: Actor, token_id: int) -> models.ApiToken:
     if row.revoked_at is None:
         row.revoked_at = datetime.now(UTC)
         await row.save(update_fields=["revoked_at"])
+    # Cached Actors of the token stop at once here and within the broadcast's latency on
+    # the other processes (services/auth_cache.py).
+    auth_cache.invalidate(token_ids=[row.id])
     return row

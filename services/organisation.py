@@ -17,7 +17,7 @@ from tortoise.queryset import QuerySet
 
 from deskql import models
 from deskql.models.enums import Edition, Role
-from deskql.services import activity, mail_directory, throttle, uow, validation
+from deskql.services import activity, auth_cache, mail_directory, throttle, uow, validation
 from deskql.services.auth import Actor, hash_password, verify_password
 from deskql.services.errors import ErrorCode, Errors, ValidationFailed
 from deskql.services.policies import (
@@ -302,6 +302,9 @@ async def delete_department(actor: Actor, *, department_id: int) -> models.Depar
             "id", f"the department still has {teams} team(s); delete them first", ErrorCode.IN_USE
         )
     errors.raise_if_any()
+    member_ids = await models.DepartmentMembership.filter(department_id=dept.id).values_list(
+        "agent_id", flat=True
+    )
     try:
         async with uow.transaction():
             await activity.record(
@@ -314,6 +317,8 @@ async def delete_department(actor: Actor, *, department_id: int) -> models.Depar
             )
             await dept.delete()
             forget_departments()
+            # Its members' cached Actors held it (services/auth_cache.py).
+            auth_cache.invalidate(agent_ids=member_ids)
     except IntegrityError:
         # A ticket or team arrived between the check and the delete (RESTRICT refused it).
         raise ValidationFailed.one(
@@ -800,6 +805,9 @@ async def update_agent(
             fresh = await models.Agent.get(id=current.id)
             after.update({key: getattr(fresh, key) for key in values})
             changed = activity.diff(before, after)
+            if changed.keys() & {"role", "is_active", "department_ids"}:
+                # What the agent's tokens resolve to changed (services/auth_cache.py).
+                auth_cache.invalidate(agent_ids=[current.id])
             if password_hash is not None:
                 changed["password"] = {"old": HIDDEN, "new": HIDDEN}
             if changed:
@@ -839,6 +847,7 @@ async def delete_agent(actor: Actor, *, agent_id: int) -> models.Agent:
                 },
             )
             await agent.delete()
+            auth_cache.invalidate(agent_ids=[agent.id])  # its tokens went with it
     except IntegrityError:
         raise ValidationFailed.one(
             "id", "the agent is still referenced and cannot be deleted", ErrorCode.IN_USE

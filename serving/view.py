@@ -39,7 +39,8 @@ from deskql.realtime.sink import SINK, Sink
 from deskql.realtime.streams import connection_token
 from deskql.schema.context import Context
 from deskql.schema.root import build_schema
-from deskql.services import auth
+from deskql.services import auth, auth_cache
+from deskql.services.auth_cache import AuthCache
 from deskql.services.errors import NotAuthenticated
 from deskql.serving import graphiql, metrics
 from deskql.serving.observe import current
@@ -117,8 +118,11 @@ class DeskQLGraphQL(GraphQL):
     graphql_transport_ws_handler_class = TransportWSHandler  # type: ignore[assignment]
     graphql_ws_handler_class = LegacyWSHandler  # type: ignore[assignment]
 
-    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+    def __init__(
+        self, settings: Settings, *, auth_cache: AuthCache | None = None, **kwargs: Any
+    ) -> None:
         self.settings = settings
+        self.auth_cache = auth_cache
         self.persisted = PersistedQueries(settings)
         super().__init__(build_schema(settings), **kwargs)
         self.readpath = ReadPath(self.schema._schema, settings) if settings.readpath else None
@@ -149,7 +153,7 @@ class DeskQLGraphQL(GraphQL):
             request.state.deskql_context = ctx  # its actor, for the connection's log line
         if token is not None:
             try:
-                ctx.actor = await auth.authenticate(token)
+                ctx.actor = await auth.authenticate(token, self.auth_cache)
             except NotAuthenticated as exc:
                 ctx.auth_error = str(exc)
             else:
@@ -165,11 +169,20 @@ class DeskQLGraphQL(GraphQL):
         if token is None:
             raise ConnectionRejectionError({"message": "authentication required"})
         try:
-            context.actor = await auth.authenticate(token)
+            context.actor = await auth.authenticate(token, self.auth_cache)
         except NotAuthenticated as exc:
             raise ConnectionRejectionError({"message": str(exc)}) from None
         context.auth_error = None
         return UNSET
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Invalidations made while serving this request drop this app's cache at once (the
+        # other apps' and processes' caches learn it through the broadcast).
+        bound = auth_cache.bind(self.auth_cache)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            auth_cache.unbind(bound)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:  # type: ignore[override]
         if not isinstance(request, WebSocket):
