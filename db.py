@@ -9,7 +9,10 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import asyncpg
 from tortoise import Tortoise
+from tortoise.backends.base.client import TransactionContextPooled
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.sqlite.client import SqliteTransactionContext
 from tortoise.connection import get_connection, get_connections
 from tortoise.exceptions import DBConnectionError
@@ -92,6 +95,52 @@ async def _abandon(context: SqliteTransactionContext) -> None:
 SqliteTransactionContext.__aenter__ = _sqlite_transaction_enter  # type: ignore[method-assign]
 
 
+async def _pooled_transaction_enter(self: TransactionContextPooled) -> Any:
+    """TransactionContextPooled.__aenter__ (PostgreSQL) that gives the pooled connection back
+    when BEGIN fails or is cancelled. Tortoise's acquires a connection, then awaits BEGIN;
+    stopped there, `__aexit__` never runs: the connection never returned to the pool (one
+    fewer for the process, for good) and the task kept seeing it as its connection."""
+    await self.ensure_connection()
+    pool = self.client._parent._pool
+    self.client._connection = await pool.acquire()
+    self.token = get_connections().set(self.connection_name, self.client)
+    try:
+        await self.client.begin()
+    except BaseException:
+        get_connections().reset(self.token)
+        # Released in the background: the caller may be cancelled again while waiting. The
+        # pool rolls back a BEGIN that did run (asyncpg's release ends open transactions).
+        _cleanups.add(task := asyncio.get_running_loop().create_task(_give_back(pool, self)))
+        task.add_done_callback(_cleanups.discard)
+        raise
+    return self.client
+
+
+async def _give_back(pool: Any, context: TransactionContextPooled) -> None:
+    try:
+        await pool.release(context.client._connection)
+    except Exception:  # noqa: BLE001 - asyncpg terminates a connection it cannot reset
+        logging.getLogger("deskql.db").warning("releasing an abandoned connection failed")
+
+
+TransactionContextPooled.__aenter__ = _pooled_transaction_enter  # type: ignore[method-assign]
+
+
+class PooledConnection(asyncpg.connection.Connection):  # type: ignore[misc]
+    """A PostgreSQL connection that goes back to the pool without a round trip.
+
+    asyncpg resets every connection it takes back (`SELECT pg_advisory_unlock_all(); CLOSE
+    ALL; UNLISTEN *; RESET ALL`), after each statement Tortoise runs outside a transaction:
+    one extra round trip per statement (STACK_NOTES). DeskQL leaves no session state to
+    reset: no session-level SET (only SET LOCAL inside transactions), no LISTEN (the broadcast
+    has its own connections), no advisory locks, no cursors WITH HOLD. An open transaction
+    is still rolled back on release (asyncpg does that apart from the reset query)."""
+
+    def get_reset_query(self) -> str:
+        """No reset statement (see the class)."""
+        return ""
+
+
 def _with_pool(url: str, size: int) -> str:
     """Add a pool size to a PostgreSQL URL unless it names one (Tortoise's default is 5)."""
     if not url.startswith(("postgres", "asyncpg")):
@@ -111,8 +160,13 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+    connection: str | dict[str, Any] = url
+    if url.startswith(("postgres", "asyncpg")):
+        connection = expand_db_url(_with_pool(url, settings.db_pool_size))
+        if connection["engine"] == "tortoise.backends.asyncpg":
+            connection["credentials"]["connection_class"] = PooledConnection
     return {
-        "connections": {"default": _with_pool(url, settings.db_pool_size)},
+        "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
                 "models": MODEL_MODULES,

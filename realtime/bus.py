@@ -19,7 +19,10 @@ class Bus:
         self.connected = False
 
     async def connect(self) -> None:
-        """Open the backend connection."""
+        """Open the backend connection (a connected one stays as it is: two hubs of one
+        process may share a memory:// bus, tests/security/test_auth_cache.py)."""
+        if self.connected:
+            return
         await self.broadcast.connect()
         self.connected = True
 

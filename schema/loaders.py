@@ -23,9 +23,33 @@ M = TypeVar("M", bound=Model)
 T = TypeVar("T")
 
 
-def _by_id(model: type[M], convert: Callable[[M], T]) -> DataLoader[int, T | None]:
+# The agent columns t.Agent.from_row reads: never the password hash (issue 18).
+AGENT_COLUMNS = (
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "role",
+    "is_active",
+    "avatar_url",
+    "about",
+    "hobbies",
+    "can_manage_macros",
+    "hourly_rate_cents",
+    "extension",
+    "phone_number",
+    "created_at",
+)
+
+
+def _by_id(
+    model: type[M], convert: Callable[[M], T], only: Sequence[str] = ()
+) -> DataLoader[int, T | None]:
     async def load(keys: Sequence[int]) -> list[T | None]:
-        rows = {row.pk: convert(row) for row in await model.filter(id__in=list(set(keys)))}
+        query = model.filter(id__in=list(set(keys)))
+        if only:
+            query = query.only(*only)
+        rows = {row.pk: convert(row) for row in await query}
         return [rows.get(k) for k in keys]
 
     return DataLoader(load_fn=load)
@@ -69,7 +93,7 @@ class Loaders:
     def __init__(self, actor: Actor) -> None:
         self.actor = actor
         self.department = _by_id(models.Department, t.Department.from_row)
-        self.agent = _by_id(models.Agent, t.Agent.from_row)
+        self.agent = _by_id(models.Agent, t.Agent.from_row, AGENT_COLUMNS)
         self.team = _by_id(models.Team, t.Team.from_row)
         self.contact = _by_id(models.Contact, t.Contact.from_row)
         self.account = _by_id(models.Account, t.Account.from_row)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from typing import Any
 
+import asyncpg
+import pytest
+from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
 from deskql import models
+from deskql.db import PooledConnection
 from deskql.settings import Settings
 
 
@@ -43,3 +48,79 @@ async def test_a_task_cancelled_while_its_transaction_begins_leaves_the_connecti
                 assert await models.Department.filter(name="Never").count() == 0
     assert await models.Department.filter(name="Never").count() == 0
     assert await models.Department.filter(name__startswith="Kept").count() == 12
+
+
+def _pool(settings: Settings) -> Any:
+    if settings.is_embedded_db:
+        pytest.skip("PostgreSQL's connection pool")
+    return get_connection("default")._pool
+
+
+async def test_a_pooled_connection_goes_back_without_a_reset_round_trip(
+    clean_db: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = _pool(clean_db)
+    sent: list[str] = []
+    original = PooledConnection.execute
+
+    async def spy(self: PooledConnection, query: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query)
+        return await original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(PooledConnection, "execute", spy)
+    await models.Department.create(name="Support")  # INSERT ... RETURNING: fetchrow
+    assert await models.Department.filter(name="Support").count() == 1  # fetch
+    await models.Department.filter(name="Support").update(name="Help")  # execute
+    # asyncpg would have sent this after each of the three statements (it has one to send).
+    async with pool.acquire() as conn:
+        assert isinstance(conn._con, PooledConnection)
+        assert "RESET ALL" in asyncpg.connection.Connection.get_reset_query(conn._con)
+    assert sent == ['UPDATE "department" SET "name"=$1 WHERE "name"=$2']
+
+
+async def test_a_connection_released_inside_a_transaction_is_rolled_back(
+    clean_db: Settings,
+) -> None:
+    pool = _pool(clean_db)
+    await models.Department.create(name="Support")
+    async with pool.acquire() as conn:
+        await conn.execute("BEGIN")
+        await conn.execute("UPDATE department SET name = 'Half done'")
+        pid = await conn.fetchval("SELECT pg_backend_pid()")
+    async with pool.acquire() as conn:  # the same idle connection comes back first
+        assert await conn.fetchval("SELECT pg_backend_pid()") == pid
+        assert not conn.is_in_transaction()
+    assert await models.Department.filter(name="Support").count() == 1
+
+
+async def test_a_task_cancelled_while_begin_runs_gives_its_pooled_connection_back(
+    clean_db: Settings,
+) -> None:
+    # Tortoise's pooled transaction acquires a connection, then awaits BEGIN; cancelled in
+    # between, the connection never went back to the pool: a few cancelled requests and the
+    # process had no connection left.
+    pool = _pool(clean_db)
+
+    async def writer() -> None:
+        async with in_transaction():
+            await models.Department.create(name="Never")
+            await asyncio.sleep(10)
+
+    size = pool.get_max_size()
+    for steps in range(3 * size):
+        task = asyncio.create_task(writer())
+        for _ in range(steps % 12):
+            await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    async def hold() -> None:
+        async with in_transaction():
+            await models.Department.filter(name="Never").count()
+            await asyncio.sleep(0.1)
+
+    async with asyncio.timeout(10):
+        # Every connection of the pool is usable at once (each hold() needs its own)...
+        await asyncio.gather(*(hold() for _ in range(size)))
+    assert pool.get_idle_size() == pool.get_size() == size  # ...and all came back
+    assert await models.Department.filter(name="Never").count() == 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deskql.db import tortoise_config
+from deskql.db import PooledConnection, tortoise_config
 from deskql.schema.ids import InvalidId, decode_id, from_global_id, to_global_id
 from deskql.server import tune_gc
 from deskql.settings import Settings
@@ -36,8 +36,17 @@ def test_environment_overrides() -> None:
     assert s.allowed_origins == ["https://a.example", "https://b.example"]
     assert s.org_edition == "FREE"
     assert s.should_auto_migrate is False  # a configured database is migrated on purpose
-    url = tortoise_config(s)["connections"]["default"]
-    assert url == "postgres://u@127.0.0.1:5432/desk?maxsize=10"
+    connection = tortoise_config(s)["connections"]["default"]
+    assert connection["engine"] == "tortoise.backends.asyncpg"
+    credentials = connection["credentials"]
+    assert (credentials["host"], credentials["port"], credentials["user"]) == (
+        "127.0.0.1",
+        5432,
+        "u",
+    )
+    assert credentials["database"] == "desk" and credentials["maxsize"] == "10"
+    # Connections go back to the pool without asyncpg's reset round trip (db.py).
+    assert credentials["connection_class"] is PooledConnection
 
 
 @pytest.mark.parametrize(
@@ -47,6 +56,8 @@ def test_environment_overrides() -> None:
         ({"DESKQL_GRAPHIQL": "maybe"}, "not a boolean"),
         ({"DESKQL_ORG_EDITION": "GOLD"}, "DESKQL_ORG_EDITION must be"),
         ({"DESKQL_GC_THRESHOLD": "-1"}, "DESKQL_GC_THRESHOLD must be 0"),
+        ({"DESKQL_AUTH_CACHE_MS": "-1"}, "DESKQL_AUTH_CACHE_MS and DESKQL_AUTH_CACHE_SIZE must"),
+        ({"DESKQL_AUTH_CACHE_SIZE": "-5"}, "DESKQL_AUTH_CACHE_MS and DESKQL_AUTH_CACHE_SIZE must"),
         ({"DESKQL_GC_THRESHOLD": "lots"}, "DESKQL_GC_THRESHOLD must be a whole number"),
     ],
 )
@@ -77,3 +88,9 @@ def test_global_ids_round_trip_and_refuse_garbage() -> None:
     for bad in ["", "a", "%%%", to_global_id("Ticket", 0), "VGlja2V0Oi0x", "x" * 200]:
         with pytest.raises(InvalidId):
             from_global_id(bad)
+
+
+def test_auth_cache_settings() -> None:
+    assert (Settings().auth_cache_ms, Settings().auth_cache_size) == (5000, 10000)
+    s = Settings.from_env({"DESKQL_AUTH_CACHE_MS": "0", "DESKQL_AUTH_CACHE_SIZE": "50"})
+    assert (s.auth_cache_ms, s.auth_cache_size) == (0, 50)
