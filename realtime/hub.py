@@ -331,7 +331,7 @@ class Hub:
             raise
         except Exception:  # noqa: BLE001
             log.warning("backend subscription to %s failed", channel)
-            self._failed.set()
+            self._bus_failed(bus)
 
     async def _listen_pump(self, bus: Bus, channel: str, ready: asyncio.Event) -> None:
         try:
@@ -350,7 +350,7 @@ class Hub:
             raise
         except Exception:  # noqa: BLE001
             log.warning("backend subscription to %s failed", channel)
-            self._failed.set()
+            self._bus_failed(bus)
 
     async def _heartbeat_listener(self, bus: Bus, ready: asyncio.Event) -> None:
         try:
@@ -361,6 +361,12 @@ class Hub:
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001
+            self._bus_failed(bus)
+
+    def _bus_failed(self, bus: Bus) -> None:
+        # A pump of a bus the hub has already replaced (it ended late, e.g. unsubscribing
+        # from a dead connection) says nothing about the current one.
+        if bus is self.bus:
             self._failed.set()
 
     def _transport_dead(self) -> bool:
