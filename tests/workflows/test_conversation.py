@@ -140,6 +140,9 @@ async def test_conversation_statements_do_not_grow_with_page_size(
         await _thread(ticket, minute)
         await _comment(ticket, minute + 1, authors[minute % 4 // 2])
     alice = gql.as_(world.alice_token)
+    # The token's Actor cached first (services/auth_cache.py): both counts are of the data
+    # statements alone (otherwise the first would include authentication, the second not).
+    assert (await alice("{ __typename }")).data == {"__typename": "Query"}
 
     async def statements(first: int) -> list[str]:
         with count_sql() as stmts:
@@ -203,6 +206,9 @@ async def test_timeline_statements_do_not_grow_with_page_size(gql: GQLClient, wo
         tag, _ = await models.Tag.get_or_create(name=f"tag{number % 3}")
         await models.TicketTag.create(ticket=ticket, tag=tag)
     alice = gql.as_(world.alice_token)
+    # The token's Actor cached first (services/auth_cache.py): both counts are of the data
+    # statements alone (otherwise the first would include authentication, the second not).
+    assert (await alice("{ __typename }")).data == {"__typename": "Query"}
 
     async def statements(first: int) -> list[str]:
         with count_sql() as stmts:
