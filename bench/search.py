@@ -117,6 +117,8 @@ SUGGESTS = ["pr", "mel", "zo", "war", "luk", "工", "kow", "inv"]
 SEARCH_Q = """query($q: String!) { search(query: $q, first: 20) { totalCount
   facets { field values { value count } }
   edges { node { module score title snippet node { id } } } } }"""
+SEARCH_PLAIN_Q = """query($q: String!) { search(query: $q, first: 20) { totalCount
+  edges { node { module score title snippet node { id } } } } }"""
 SUGGEST_Q = """query($p: String!) { searchSuggest(prefix: $p, first: 10) {
   module title snippet node { id } } }"""
 
@@ -163,9 +165,16 @@ def stamp(dt: datetime, pg: bool) -> Any:
 
 
 async def seed(
-    url: str, var_dir: Path, n_tickets: int, n_contacts: int, n_articles: int, reset: bool
+    url: str,
+    var_dir: Path,
+    n_tickets: int,
+    n_contacts: int,
+    n_articles: int,
+    reset: bool,
+    reuse: bool = False,
 ) -> tuple[str, list[int]]:
-    """Bulk rows; returns an agent's token and their department ids."""
+    """Bulk rows; returns an agent's token and their department ids (with `reuse`, a fresh
+    token for the agent of a database seeded before, after applying pending migrations)."""
     from deskql import db, models
     from deskql.models.enums import TokenKind
     from deskql.services import auth, organisation
@@ -177,8 +186,14 @@ async def seed(
     await db.init_db(settings, migrate=True)
     pg = not settings.is_embedded_db
     try:
+        if reuse and await models.Ticket.exists():
+            agent = await models.Agent.get(email="agent@zylker.com")
+            _, token = await auth.issue_token(agent_id=agent.id, kind=TokenKind.API, name="bench")
+            dept = await models.Department.get(name="Support")
+            print(f"reusing the seeded database: {await models.Ticket.all().count():,} tickets")
+            return token, [dept.id]
         if await models.Ticket.exists():
-            raise SystemExit("the database already has tickets; pass --reset")
+            raise SystemExit("the database already has tickets; pass --reset or --reuse")
         await organisation.ensure_organisation(settings)
         depts = [await organisation.create_department(None, name=n) for n in ("Sales", "Support")]
         agent = await organisation.create_agent(
@@ -414,6 +429,18 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--database-url", default="", help="PostgreSQL URL (default: SQLite)")
     p.add_argument("--reset", action="store_true", help="drop and recreate --database-url")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure a database seeded before (--database-url, --sqlite-file); migrates first",
+    )
+    p.add_argument("--sqlite-file", default="", help="SQLite file to seed or --reuse")
+    p.add_argument(
+        "--modes",
+        default="search,facets,suggest",
+        help="what to measure: search (no facets), facets (search with facets), suggest",
+    )
+    p.add_argument("--only", default="", help="comma-separated words to measure (default all)")
     p.add_argument("--tickets", type=int, default=2000)
     p.add_argument("--contacts", type=int, default=1000)
     p.add_argument("--articles", type=int, default=100)
@@ -422,14 +449,17 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="deskql-bench-search-"))
     servers: list[common.Server] = []
+    url = args.database_url or (
+        f"sqlite://{Path(args.sqlite_file).resolve()}" if args.sqlite_file else ""
+    )
     try:
         token, depts = asyncio.run(
-            seed(args.database_url, tmp, args.tickets, args.contacts, args.articles, args.reset)
+            seed(url, tmp, args.tickets, args.contacts, args.articles, args.reset, args.reuse)
         )
-        db_url = args.database_url or f"sqlite://{tmp / 'deskql.sqlite3'}"
+        db_url = url or f"sqlite://{tmp / 'deskql.sqlite3'}"
         env = {
             "DESKQL_VAR_DIR": str(tmp),
-            "DESKQL_DATABASE_URL": args.database_url,
+            "DESKQL_DATABASE_URL": url,
             "DESKQL_SMTP_ENABLED": "false",
         }
         deskql = common.Server("0-deskql", "deskql.server:create_app", env, tmp)
@@ -444,19 +474,25 @@ def main(argv: list[str] | None = None) -> None:
             servers.append(s)
             s.start()
         headers = {"Authorization": f"Bearer {token}"}
+        modes = [m for m in args.modes.split(",") if m]
+        only = {w for w in args.only.split(",") if w}
         results: dict[str, list[tuple[str, dict[str, Any], dict[str, Any]]]] = {
-            "search": [],
-            "suggest": [],
+            m: [] for m in modes
         }
-        for mode, words in (("search", SEARCHES), ("suggest", SUGGESTS)):
+        for mode in modes:
+            words = SUGGESTS if mode == "suggest" else SEARCHES
             for word in words:
-                if mode == "search":
-                    body = json.dumps({"query": SEARCH_Q, "variables": {"q": word}})
+                if only and word not in only:
+                    continue
+                if mode != "suggest":
+                    q = SEARCH_Q if mode == "facets" else SEARCH_PLAIN_Q
+                    body = json.dumps({"query": q, "variables": {"q": word}})
                     total = check(deskql, body, headers)["data"]["search"]["totalCount"]
                 else:
                     body = json.dumps({"query": SUGGEST_Q, "variables": {"p": word}})
                     total = len(check(deskql, body, headers)["data"]["searchSuggest"])
-                ref_body = json.dumps({"mode": mode, "text": word.strip('"')})
+                ref_mode = "suggest" if mode == "suggest" else "search"
+                ref_body = json.dumps({"mode": ref_mode, "text": word.strip('"')})
                 check(ref, ref_body, {})
                 kw = dict(
                     concurrency=args.concurrency,
@@ -476,6 +512,8 @@ def main(argv: list[str] | None = None) -> None:
                 )
         print()
         for mode, rows in results.items():
+            if not rows:
+                continue
             ours_p50 = statistics.median(r[1]["p50_ms"] for r in rows)
             ours_p99 = max(r[1]["p99_ms"] for r in rows)
             ref_p50 = statistics.median(r[2]["p50_ms"] for r in rows)
