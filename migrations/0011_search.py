@@ -27,7 +27,7 @@ async def forwards(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     """Create the engine structures and index the existing records."""
     client = schema_editor.client
     await engine.create_structures(client)
-    await build_all(Source(client, apps), batch=BATCH)
+    await build_all(Source(client, apps, columns=engine.COLUMNS_0011), batch=BATCH)
 
 
 async def backwards(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:

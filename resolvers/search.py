@@ -26,6 +26,7 @@ from deskql.schema.search_types import (
 from deskql.services.search import criteria as crit
 from deskql.services.search import facets as facet_rules
 from deskql.services.search import query as svc
+from deskql.services.search import statement
 
 NODE_TYPES = {
     "ticket": "Ticket",
@@ -92,12 +93,13 @@ async def search(
         include_spam=include_spam,
         decode_id=decode_id,
     )
-    hits, has_next = await svc.page(plan, offset=offset, limit=size) if size else ([], False)
+    want = _wanted_counts(info)
+    hits, has_next = await svc.page(plan, offset=offset, limit=size, want=want)
     objects = await _hits(info, hits)
     edges = [Edge(cursor=encode_cursor(offset + i), node=h) for i, h in enumerate(objects)]
 
     async def counts() -> tuple[int, list[SearchModuleCount], list[SearchFacet]]:
-        found = await svc.counts(plan)
+        found = await svc.counts(plan, statement.FACETS if want == statement.NONE else want)
         return (
             found.total,
             [SearchModuleCount(module=SearchModule(m), count=c) for m, c in found.modules.items()],
@@ -114,6 +116,30 @@ async def search(
         ),
         load_counts=counts,
     )
+
+
+def _selected(selections: list[Any]) -> set[str]:
+    """Names of the fields selected, through fragments."""
+    names: set[str] = set()
+    for sel in selections:
+        name = getattr(sel, "name", None)
+        if name is not None and not hasattr(sel, "type_condition"):
+            names.add(name)
+        else:
+            names |= _selected(getattr(sel, "selections", []))
+    return names
+
+
+def _wanted_counts(info: strawberry.Info) -> str:
+    """What the query asks to count: nothing, totals, or facets too (read by page())."""
+    names: set[str] = set()
+    for field in info.selected_fields:
+        names |= _selected(field.selections)
+    if "facets" in names:
+        return statement.FACETS
+    if names & {"totalCount", "moduleCounts"}:
+        return statement.TOTALS
+    return statement.NONE
 
 
 async def _facets(found: dict[str, list[tuple[str, int]]]) -> list[SearchFacet]:

@@ -8,7 +8,8 @@ tsquery lexemes), so no user input is ever read as engine syntax.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,9 @@ COLUMNS = (
     "title_terms",
     "body_terms",
 )
+# Migration 0011's columns (its backfill runs before 0016 adds `tag_ids`).
+COLUMNS_0011 = COLUMNS
+COLUMNS = (*COLUMNS_0011, "tag_ids")
 
 SQLITE_DDL = [
     # External content: the FTS table stores only the index; search_doc holds the text.
@@ -73,6 +77,39 @@ POSTGRES_DDL = [
     "CREATE INDEX IF NOT EXISTS search_doc_title_tsv ON search_doc USING gin (title_tsv)",
     "CREATE INDEX IF NOT EXISTS search_doc_trgm ON search_doc USING gin (title_terms gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS search_doc_sort ON search_doc (sort_at)",
+]
+# Migration 0016 (speed): the tag ids of a ticket on its row (facets count them without a
+# join); on PostgreSQL every long value (texts, tsvectors) leaves the heap row for TOAST, so
+# the rows a match visits for its filters and facets are about 120 bytes instead of 1.3 KB
+# (the table is rebuilt by the migration: rows keep the layout they were written with).
+SQLITE_SPEED_DDL = [
+    "ALTER TABLE search_doc ADD COLUMN tag_ids TEXT NOT NULL DEFAULT '[]'",
+    # The FTS row changes only when the text does (facet columns change more often).
+    "DROP TRIGGER IF EXISTS search_doc_au",
+    """CREATE TRIGGER IF NOT EXISTS search_doc_au AFTER UPDATE OF title_terms, body_terms
+    ON search_doc BEGIN
+        INSERT INTO search_fts(search_fts, rowid, title_terms, body_terms)
+        VALUES ('delete', old.id, old.title_terms, old.body_terms);
+        INSERT INTO search_fts(rowid, title_terms, body_terms)
+        VALUES (new.id, new.title_terms, new.body_terms);
+    END""",
+    "CREATE INDEX IF NOT EXISTS search_doc_recent ON search_doc (sort_at DESC, id DESC)",
+]
+SQLITE_SPEED_DROP = [
+    "DROP INDEX IF EXISTS search_doc_recent",
+    "ALTER TABLE search_doc DROP COLUMN tag_ids",
+    "DROP TRIGGER IF EXISTS search_doc_au",
+    SQLITE_DDL[3],
+]
+POSTGRES_SPEED_DDL = [
+    "ALTER TABLE search_doc ADD COLUMN IF NOT EXISTS tag_ids INT[] NOT NULL DEFAULT '{}'",
+    "ALTER TABLE search_doc SET (toast_tuple_target = 128)",
+    "CREATE INDEX IF NOT EXISTS search_doc_recent ON search_doc (sort_at DESC, id DESC)",
+]
+POSTGRES_SPEED_DROP = [
+    "DROP INDEX IF EXISTS search_doc_recent",
+    "ALTER TABLE search_doc RESET (toast_tuple_target)",
+    "ALTER TABLE search_doc DROP COLUMN IF EXISTS tag_ids",
 ]
 POSTGRES_DROP = [
     "DROP INDEX IF EXISTS search_doc_trgm",
@@ -131,14 +168,36 @@ async def drop_structures(conn: BaseDBAsyncClient) -> None:
         await conn.execute_script(statement)
 
 
-async def upsert(conn: BaseDBAsyncClient, docs: list[dict[str, Any]]) -> None:
+async def create_speed_structures(conn: BaseDBAsyncClient) -> None:
+    """Migration 0016's columns, storage and indexes."""
+    for statement in POSTGRES_SPEED_DDL if is_postgres(conn) else SQLITE_SPEED_DDL:
+        await conn.execute_script(statement)
+
+
+async def drop_speed_structures(conn: BaseDBAsyncClient) -> None:
+    """Undo create_speed_structures."""
+    for statement in POSTGRES_SPEED_DROP if is_postgres(conn) else SQLITE_SPEED_DROP:
+        await conn.execute_script(statement)
+
+
+async def clear(conn: BaseDBAsyncClient) -> None:
+    """Remove every index row (PostgreSQL: TRUNCATE, which leaves no dead rows behind)."""
+    if is_postgres(conn):
+        await conn.execute_script("TRUNCATE search_doc")
+    else:
+        await conn.execute_script("DELETE FROM search_doc")
+
+
+async def upsert(
+    conn: BaseDBAsyncClient, docs: list[dict[str, Any]], columns: tuple[str, ...] = COLUMNS
+) -> None:
     """Write index rows, replacing the ones of the same records (one statement per 200)."""
     if not docs:
         return
     pg = is_postgres(conn)
-    cols = ", ".join(COLUMNS)
-    row = "(" + ", ".join("?" for _ in COLUMNS) + ")"
-    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[2:])
+    cols = ", ".join(columns)
+    row = "(" + ", ".join("?" for _ in columns) + ")"
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
     for start in range(0, len(docs), 200):
         chunk = docs[start : start + 200]
         statement = sql(
@@ -146,7 +205,7 @@ async def upsert(conn: BaseDBAsyncClient, docs: list[dict[str, Any]]) -> None:
             f"ON CONFLICT (module, object_id) DO UPDATE SET {updates}",
             pg,
         )
-        values = [sql_value(d[c], pg) for d in chunk for c in COLUMNS]
+        values = [sql_value(d[c], pg) for d in chunk for c in columns]
         await conn.execute_query(statement, values)
 
 
@@ -155,6 +214,8 @@ def _sqlite_value(value: Any) -> Any:
         return value.isoformat(sep=" ")
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, list):
+        return json.dumps(value)  # tag_ids: a JSON array (json_each reads it)
     return value
 
 
@@ -183,6 +244,7 @@ class Match:
     where: str
     score: str
     params: list[Any]
+    title_params: list[Any] = field(default_factory=list)  # SQLite: the title-only MATCH
 
 
 def _fts5_string(token: str, prefix: bool) -> str:
@@ -216,11 +278,11 @@ def match(groups: list[list[str]], *, prefix: bool, titles_only: bool, pg: bool)
             inner = " + ".join(_fts5_string(t, prefix and i == len(g) - 1) for i, t in enumerate(g))
             phrases.append(inner)
     expression = " AND ".join(f"({p})" for p in phrases)
-    if titles_only:
-        expression = "{title_terms} : (" + expression + ")"
+    in_titles = "{title_terms} : (" + expression + ")"
     return Match(
         join=" JOIN search_fts ON search_fts.rowid = d.id",
         where="search_fts MATCH ?",
         score="(-bm25(search_fts, 10.0, 1.0))",
-        params=[expression],
+        params=[in_titles if titles_only else expression],
+        title_params=[in_titles],
     )

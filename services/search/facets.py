@@ -74,10 +74,15 @@ def condition(facet: Facet, values: list[Any], alias: str, pg: bool) -> tuple[st
     marks = ", ".join("?" for _ in values)
     if facet.column:
         test = f"{alias}.{facet.column} IN ({marks})"
+    elif pg:
+        test = (
+            f"EXISTS (SELECT 1 FROM tag tg WHERE tg.name IN ({marks}) "
+            f"AND tg.id = ANY({alias}.tag_ids))"
+        )
     else:
         test = (
-            f"EXISTS (SELECT 1 FROM ticket_tag tt JOIN tag tg ON tg.id = tt.tag_id "
-            f"WHERE tt.ticket_id = {alias}.object_id AND tg.name IN ({marks}))"
+            f"EXISTS (SELECT 1 FROM json_each({alias}.tag_ids) AS j JOIN tag tg "
+            f"ON tg.id = j.value WHERE tg.name IN ({marks}))"
         )
     return f"({alias}.module <> ? OR {test})", [facet.module, *values]
 
@@ -103,33 +108,40 @@ def narrowing(
 def count_branches(
     chosen: dict[str, list[Any]], modules: list[str], pg: bool
 ) -> tuple[list[str], list[Any]]:
-    """UNION ALL branches over the CTE `m`: the total, per module, and per facet value."""
+    """Branches (columns kind, v, n) over the CTEs `m` (the matches) and `f` (narrowed by
+    the chosen facets): the total, per module, and per value of the modules' facets."""
     text = "TEXT"
     branches: list[str] = []
     params: list[Any] = []
-    where, p = narrowing(chosen, "m", pg)
-    branches.append(f"SELECT 'total', CAST(NULL AS {text}), COUNT(*) FROM m WHERE {where}")
-    params.extend(p)
+    branches.append(f"SELECT 'total' AS kind, CAST(NULL AS {text}) AS v, COUNT(*) AS n FROM f")
     branches.append(
-        f"SELECT 'module', CAST(m.module AS {text}), COUNT(*) FROM m WHERE {where} "
-        "GROUP BY m.module"
+        f"SELECT 'module' AS kind, CAST(f.module AS {text}) AS v, COUNT(*) AS n FROM f "
+        "GROUP BY f.module"
     )
-    params.extend(p)
     for facet in FACETS.values():
         if facet.module not in modules:
             continue
-        where, p = narrowing(chosen, "m", pg, skip=facet.name)
+        # A facet not chosen counts among f; a chosen one among m narrowed by the others.
+        if facet.name in chosen:
+            source = "m"
+            where, p = narrowing(chosen, "m", pg, skip=facet.name)
+        else:
+            source, where, p = "f", "1=1", []
         if facet.column:
             branches.append(
-                f"SELECT CAST(? AS {text}), CAST(m.{facet.column} AS {text}), COUNT(*) FROM m "
+                f"SELECT CAST(? AS {text}) AS kind, CAST(m.{facet.column} AS {text}) AS v, "
+                f"COUNT(*) AS n FROM {source} AS m "
                 f"WHERE m.module = ? AND m.{facet.column} IS NOT NULL AND {where} "
                 f"GROUP BY m.{facet.column}"
             )
         else:
+            each = "unnest(m.tag_ids) AS u(tag_id)" if pg else "json_each(m.tag_ids) AS u"
+            tag_id = "u.tag_id" if pg else "u.value"
             branches.append(
-                f"SELECT CAST(? AS {text}), CAST(tg.name AS {text}), COUNT(*) FROM m "
-                "JOIN ticket_tag tt ON tt.ticket_id = m.object_id JOIN tag tg ON tg.id = tt.tag_id "
-                f"WHERE m.module = ? AND {where} GROUP BY tg.name"
+                f"SELECT CAST(? AS {text}) AS kind, CAST(tg.name AS {text}) AS v, "
+                f"COUNT(*) AS n FROM {source} AS m CROSS JOIN {each} "
+                f"JOIN tag tg ON tg.id = {tag_id} WHERE m.module = ? AND {where} "
+                "GROUP BY tg.name"
             )
         params.extend([facet.name, facet.module, *p])
     return branches, params

@@ -94,6 +94,7 @@ def _doc(
         "account_id": None,
         "owner_id": None,
         "sort_at": sort_at,
+        "tag_ids": [],
     }
     doc.update(facets)
     return doc
@@ -103,9 +104,15 @@ class Source:
     """Where builders read records: the app's models on a connection, or (in a migration)
     the historical models on the migration's connection."""
 
-    def __init__(self, conn: BaseDBAsyncClient | None = None, apps: Any = None) -> None:
+    def __init__(
+        self,
+        conn: BaseDBAsyncClient | None = None,
+        apps: Any = None,
+        columns: tuple[str, ...] = engine.COLUMNS,
+    ) -> None:
         self.conn = conn or engine.connection()
         self.apps = apps
+        self.columns = columns  # search_doc's columns at this point of the migrations
         # Records a builder found that must be refreshed too (a ticket's tasks).
         self.followups: dict[str, set[int]] = {}
 
@@ -120,7 +127,8 @@ def _v(value: Any) -> Any:
 
 
 # One statement reads all a ticket's index needs: the ticket (k=0), its threads (1), its
-# comments (2) and the ids of its tasks (3), whose department follows the ticket's.
+# comments (2), the ids of its tasks (3), whose department follows the ticket's, and of its
+# tags (4).
 _TICKET_SQL = """
 SELECT 0 AS k, t.id AS tid, t.id AS x, t.number AS n, t.subject AS a, t.description AS b,
   NULL AS c, NULL AS e, t.updated_at AS at, t.department_id AS dep, t.is_spam AS spam,
@@ -133,6 +141,8 @@ UNION ALL SELECT 2, c.ticket_id, c.id, NULL, c.body, NULL, NULL, NULL, NULL, NUL
   NULL, NULL, NULL, NULL FROM comment c WHERE c.ticket_id IN ({ids})
 UNION ALL SELECT 3, k.ticket_id, k.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL FROM task k WHERE k.ticket_id IN ({ids})
+UNION ALL SELECT 4, g.ticket_id, g.tag_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL FROM ticket_tag g WHERE g.ticket_id IN ({ids})
 ORDER BY 1, 3
 """
 
@@ -142,10 +152,11 @@ async def _tickets(src: Source, ids: list[int]) -> list[dict[str, Any]]:
     pg = engine.is_postgres(src.conn)
     marks = ", ".join("?" for _ in ids)
     rows = await src.conn.execute_query_dict(
-        engine.sql(_TICKET_SQL.format(ids=marks), pg), [*ids, *ids, *ids, *ids]
+        engine.sql(_TICKET_SQL.format(ids=marks), pg), [*ids, *ids, *ids, *ids, *ids]
     )
     tickets: list[dict[str, Any]] = []
     texts: dict[int, list[str]] = defaultdict(list)
+    tags: dict[int, list[int]] = defaultdict(list)
     for r in rows:
         if r["k"] == 0:
             tickets.append(r)
@@ -153,6 +164,8 @@ async def _tickets(src: Source, ids: list[int]) -> list[dict[str, Any]]:
             texts[r["tid"]].append(_text(r["a"], r["b"], r["c"] or _TAGS.sub(" ", r["e"] or "")))
         elif r["k"] == 2:
             texts[r["tid"]].append(r["a"] or "")
+        elif r["k"] == 4:
+            tags[r["tid"]].append(int(r["x"]))
         else:
             src.followups.setdefault(TASK, set()).add(r["x"])
     return [
@@ -170,6 +183,7 @@ async def _tickets(src: Source, ids: list[int]) -> list[dict[str, Any]]:
             channel=t["ch"],
             assignee_id=t["asg"],
             account_id=t["acc"],
+            tag_ids=tags.get(t["tid"], []),
         )
         for t in tickets
     ]
@@ -312,7 +326,7 @@ async def refresh(module: str, ids: Iterable[int]) -> None:
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         docs = await _builders[module](src, chunk)
-        await engine.upsert(src.conn, docs)
+        await engine.upsert(src.conn, docs, src.columns)
         found = {d["object_id"] for d in docs}
         await engine.delete(src.conn, module, [i for i in chunk if i not in found])
     for other, other_ids in src.followups.items():
@@ -398,7 +412,7 @@ async def build_all(
                 break
             last = ids[-1]
             docs = await _builders[module](src, list(ids))
-            await engine.upsert(src.conn, docs)
+            await engine.upsert(src.conn, docs, src.columns)
             total += len(docs)
             if progress:
                 progress(module, total)
@@ -408,5 +422,5 @@ async def build_all(
 async def rebuild(*, batch: int = 1000, progress: Callable[[str, int], None] | None = None) -> int:
     """Rebuild the whole index from the records in one transaction (`deskql reindex`)."""
     async with uow.transaction() as conn:
-        await conn.execute_script("DELETE FROM search_doc")
+        await engine.clear(conn)
         return await build_all(Source(conn), batch=batch, progress=progress)

@@ -15,7 +15,7 @@ from deskql.services import uow
 from deskql.services.auth import Actor
 from deskql.services.errors import ClientError
 from deskql.services.search import criteria as crit
-from deskql.services.search import engine, facets, snippets
+from deskql.services.search import engine, facets, snippets, statement
 from deskql.services.search.index import ACCOUNT, CONTACT, TICKET
 from deskql.services.search.index import modules as indexed_modules
 from deskql.services.search.text import ParsedQuery, fold, parse
@@ -68,6 +68,9 @@ class Plan:
     alphabetical: bool = False
     jump_ticket_id: int | None = None
     tokens: list[str] = field(default_factory=list)
+    match: engine.Match | None = None
+    # Counts found by the page's statement (page(..., want=...)), for counts() to reuse.
+    found_counts: dict[str, Counts] = field(default_factory=dict)
 
 
 def _access(actor: Actor, include_spam: bool, pg: bool) -> tuple[list[str], list[Any]]:
@@ -120,6 +123,7 @@ async def plan(
     where: list[str] = []
     params: list[Any] = []
     join, score = "", "0.0"
+    m = None
     if parsed.groups:
         m = engine.match(parsed.groups, prefix=False, titles_only=False, pg=pg)
         join, score = m.join, m.score
@@ -160,6 +164,7 @@ async def plan(
         pg=pg,
         alphabetical=alphabetical,
         tokens=parsed.all_tokens(),
+        match=m,
     )
     if parsed.ticket_number is not None and TICKET in wanted:
         result.jump_ticket_id = await _ticket_by_number(actor, parsed.ticket_number, include_spam)
@@ -194,19 +199,20 @@ async def _ticket_by_number(actor: Actor, number: int, include_spam: bool) -> in
     return row  # type: ignore[return-value]
 
 
-def _filtered(p: Plan) -> tuple[str, list[Any]]:
-    """The plan's condition with the chosen facets, without the jumped-to ticket."""
-    narrow, narrow_params = facets.narrowing(p.chosen, "d", p.pg)
-    where = f"{p.where} AND {narrow}"
-    params = [*p.params, *narrow_params]
+def _base(p: Plan) -> tuple[str, list[Any]]:
+    """The plan's condition without the jumped-to ticket (the chosen facets narrow later)."""
+    where, params = p.where, list(p.params)
     if p.jump_ticket_id is not None:
         where += " AND NOT (d.module = ? AND d.object_id = ?)"
         params.extend([TICKET, p.jump_ticket_id])
     return where, params
 
 
-async def page(p: Plan, *, offset: int, limit: int) -> tuple[list[Hit], bool]:
-    """The hits at [offset, offset+limit) and whether more follow."""
+async def page(
+    p: Plan, *, offset: int, limit: int, want: str = statement.NONE
+) -> tuple[list[Hit], bool]:
+    """The hits at [offset, offset+limit) and whether more follow; with `want`
+    (statement.TOTALS or FACETS) the same statement counts too, for counts() to return."""
     conn = engine.connection()
     hits: list[Hit] = []
     jump = p.jump_ticket_id is not None and not p.chosen
@@ -225,24 +231,13 @@ async def page(p: Plan, *, offset: int, limit: int) -> tuple[list[Hit], bool]:
     shift = 1 if jump else 0
     sql_offset = max(0, offset - shift)
     sql_limit = limit - len(hits)
-    where, params = _filtered(p)
-    order = (
-        "LOWER(d.title), d.id"
-        if p.alphabetical and not p.parsed.groups
-        else "score DESC, d.sort_at DESC, d.id DESC"
+    where, params = _base(p)
+    found = await statement.run(
+        p, where, params, offset=sql_offset, limit=max(0, sql_limit), want=want
     )
-    outer = "LOWER(d.title), d.id" if "LOWER" in order else "r.score DESC, r.s DESC, r.id DESC"
-    # Rank ids first, then read the texts of the page only (sorting whole bodies is slow).
-    rows = await conn.execute_query_dict(
-        engine.sql(
-            "SELECT d.module, d.object_id, d.title, d.body, d.sort_at, r.score FROM ("
-            f"SELECT d.id AS id, {p.score} AS score, d.sort_at AS s "
-            f"FROM search_doc d{p.join} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
-            f") r JOIN search_doc d ON d.id = r.id ORDER BY {outer}",
-            p.pg,
-        ),
-        [*params, sql_limit + 1, sql_offset],
-    )
+    if found.counts is not None:
+        p.found_counts[want] = _counts(p, found.counts)
+    rows = found.hits
     hits.extend(_hit(p, r) for r in rows[:sql_limit])
     return hits, len(rows) > sql_limit
 
@@ -266,33 +261,30 @@ def _hit(p: Plan, row: dict[str, Any]) -> Hit:
     )
 
 
-async def counts(p: Plan) -> Counts:
-    """The total, per-module and per-facet counts of the plan's matches (one statement)."""
+async def counts(p: Plan, want: str = statement.FACETS) -> Counts:
+    """The total, per-module and (with FACETS) per-facet counts of the plan's matches: those
+    page() found in its statement, or one statement now."""
     total_extra = 1 if p.jump_ticket_id is not None and not p.chosen else 0
     if not p.parsed.groups and not p.alphabetical and not _has_criteria(p):
         return Counts(
             total=total_extra, modules={TICKET: total_extra} if total_extra else {}, facets={}
         )
-    where = p.where
-    params = list(p.params)
-    if p.jump_ticket_id is not None:
-        where += " AND NOT (d.module = ? AND d.object_id = ?)"
-        params.extend([TICKET, p.jump_ticket_id])
-    branches, branch_params = facets.count_branches(p.chosen, p.modules, p.pg)
-    statement = (
-        "WITH m AS (SELECT d.id, d.module, d.object_id, d.status, d.priority, d.channel, "
-        "d.department_id, d.assignee_id, d.account_id, d.owner_id "
-        f"FROM search_doc d{p.join} WHERE {where}) " + " UNION ALL ".join(branches)
-    )
-    rows = await engine.connection().execute_query(
-        engine.sql(statement, p.pg), [*params, *branch_params]
-    )
-    result = rows[1] if isinstance(rows, tuple) else rows
+    for have in (want, statement.FACETS):
+        if have in p.found_counts:
+            return p.found_counts[have]
+    where, params = _base(p)
+    found = await statement.run(p, where, params, offset=0, limit=0, want=want)
+    p.found_counts[want] = _counts(p, found.counts or [])
+    return p.found_counts[want]
+
+
+def _counts(p: Plan, rows: list[tuple[str, Any, int]]) -> Counts:
+    """Counts from the statement's count rows (kind, value, n)."""
+    total_extra = 1 if p.jump_ticket_id is not None and not p.chosen else 0
     total = 0
     per_module: dict[str, int] = {}
     values: dict[str, list[tuple[str, int]]] = {}
-    for row in result:
-        kind, value, count = row[0], row[1], int(row[2])
+    for kind, value, count in rows:
         if kind == "total":
             total = count
         elif kind == "module":
