@@ -104,11 +104,15 @@ SQLITE_SPEED_DROP = [
 POSTGRES_SPEED_DDL = [
     "ALTER TABLE search_doc ADD COLUMN IF NOT EXISTS tag_ids INT[] NOT NULL DEFAULT '{}'",
     "ALTER TABLE search_doc SET (toast_tuple_target = 128)",
+    # Read for every match (title matches, tag facet) and suggestion: they stay inline.
+    "ALTER TABLE search_doc ALTER COLUMN title_tsv SET STORAGE MAIN",
+    "ALTER TABLE search_doc ALTER COLUMN tag_ids SET STORAGE MAIN",
     "CREATE INDEX IF NOT EXISTS search_doc_recent ON search_doc (sort_at DESC, id DESC)",
 ]
 POSTGRES_SPEED_DROP = [
     "DROP INDEX IF EXISTS search_doc_recent",
     "ALTER TABLE search_doc RESET (toast_tuple_target)",
+    "ALTER TABLE search_doc ALTER COLUMN title_tsv SET STORAGE EXTENDED",
     "ALTER TABLE search_doc DROP COLUMN IF EXISTS tag_ids",
 ]
 POSTGRES_DROP = [

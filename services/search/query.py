@@ -328,15 +328,8 @@ async def suggest(
     access, access_params = _access(actor, include_spam, pg)
     base = " AND ".join([f"d.module IN ({', '.join('?' for _ in wanted)})", *access])
     base_params = [*wanted, *access_params]
-    conn = engine.connection()
-    rows = await conn.execute_query_dict(
-        engine.sql(
-            f"SELECT d.id, d.module, d.object_id, d.title, d.sort_at, {m.score} AS score "
-            f"FROM search_doc d{m.join} WHERE {m.where} AND {base} "
-            "ORDER BY score DESC, d.sort_at DESC, d.id DESC LIMIT ?",
-            pg,
-        ),
-        [*m.params, *base_params, first],
+    rows = await engine.connection().execute_query_dict(
+        *_suggest_sql(m, base, base_params, first, pg)
     )
     if pg and len(rows) < first and len(" ".join(tokens)) >= 3:
         # Typos: trigram word similarity over the titles (GIN gin_trgm_ops index).
@@ -367,6 +360,45 @@ async def suggest(
         )
         for r in rows
     ]
+
+
+SUGGEST_WINDOW = 2000  # newest visible records a suggestion looks at first
+
+
+def _suggest_sql(
+    m: engine.Match, base: str, base_params: list[Any], first: int, pg: bool
+) -> tuple[str, list[Any]]:
+    """Newest visible records whose title matches: among the SUGGEST_WINDOW newest visible
+    records when at least `first` of them match (a common prefix: an index walk, no
+    posting list read), else among all matches (a rare prefix: few rows). One statement."""
+    if pg:
+        test = "{0}.title_tsv @@ to_tsquery('simple', ?)"
+        score = "ts_rank(d.title_tsv, to_tsquery('simple', ?))"
+        everything = "LIMIT ALL OFFSET 0"  # a fence: the matches first, then their order
+    else:
+        test = "{0}.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)"
+        everything = "LIMIT -1 OFFSET 0"
+        score = (
+            "(SELECT -bm25(search_fts, 10.0, 1.0) FROM search_fts "
+            "WHERE search_fts MATCH ? AND search_fts.rowid = d.id)"
+        )
+    newest = "ORDER BY sort_at DESC, id DESC"
+    columns = "d.id, d.sort_at, d.title_tsv" if pg else "d.id, d.sort_at"
+    statement = (
+        f"WITH w AS MATERIALIZED (SELECT {columns} FROM search_doc d WHERE {base} "
+        f"ORDER BY d.sort_at DESC, d.id DESC LIMIT {SUGGEST_WINDOW}), "
+        f"a AS MATERIALIZED (SELECT x.id, x.sort_at FROM w AS x WHERE {test.format('x')} "
+        f"{newest} LIMIT ?), "
+        "b AS (SELECT id, sort_at FROM (SELECT d.id, d.sort_at FROM search_doc d "
+        f"WHERE (SELECT COUNT(*) FROM a) < ? AND {test.format('d')} AND {base} "
+        f"{everything}) AS s {newest} LIMIT ?), "
+        "k AS (SELECT id, sort_at FROM a WHERE (SELECT COUNT(*) FROM a) >= ? "
+        "UNION ALL SELECT id, sort_at FROM b) "
+        f"SELECT d.id, d.module, d.object_id, d.title, d.sort_at, {score} AS score "
+        "FROM k JOIN search_doc d ON d.id = k.id ORDER BY k.sort_at DESC, k.id DESC"
+    )
+    params = [*base_params, *m.params, first, first, *m.params, *base_params, first, first]
+    return engine.sql(statement, pg), [*params, *m.params]
 
 
 LATIN = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
