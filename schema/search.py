@@ -29,7 +29,9 @@ class SearchQueries:
         description="Search every module at once (SRC-1): words (all required, accents and case "
         'ignored: `zolty` finds `żółty`), "quoted phrases", Chinese without spaces; a leading '
         "`#123` puts ticket 123 first. Every other character is plain text. Hits come ranked by "
-        "relevance, then recency, with facets (SRC-2) and advanced criteria (SRC-3). Only "
+        "relevance, then recency (relevance is computed for the 500 newest matches and the 500 "
+        "newest title matches; further matches follow newest first with score 0), with facets "
+        "(SRC-2) and advanced criteria (SRC-3). Only "
         "records you may see are found or counted; spam only with includeSpam.",
         permission_classes=[IsAuthenticated],
     )
@@ -83,8 +85,9 @@ class SearchQueries:
 
     @strawberry.field(
         description="Type-ahead for the search box (SRC-1): records whose name, email, subject "
-        "or title has words starting with the prefix's words, from two characters on; near "
-        "spellings fill up the list on PostgreSQL. Only records you may see; no spam.",
+        "or title has words starting with the prefix's words, from two characters on, newest "
+        "first; near spellings fill up the list on PostgreSQL. Only records you may see; no "
+        "spam.",
         permission_classes=[IsAuthenticated],
     )
     async def search_suggest(

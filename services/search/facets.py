@@ -113,14 +113,21 @@ def count_branches(
     text = "TEXT"
     branches: list[str] = []
     params: list[Any] = []
-    branches.append(f"SELECT 'total' AS kind, CAST(NULL AS {text}) AS v, COUNT(*) AS n FROM f")
-    branches.append(
-        f"SELECT 'module' AS kind, CAST(f.module AS {text}) AS v, COUNT(*) AS n FROM f "
-        "GROUP BY f.module"
-    )
-    for facet in FACETS.values():
-        if facet.module not in modules:
-            continue
+    wanted = [f for f in FACETS.values() if f.module in modules]
+    if pg:
+        # One pass over f for the total, the modules and every column facet not chosen.
+        together = [f for f in wanted if f.column and f.name not in chosen]
+        branch, branch_params = _grouping_sets(together)
+        branches.append(branch)
+        params.extend(branch_params)
+        wanted = [f for f in wanted if f not in together]
+    else:
+        branches.append(f"SELECT 'total' AS kind, CAST(NULL AS {text}) AS v, COUNT(*) AS n FROM f")
+        branches.append(
+            f"SELECT 'module' AS kind, CAST(f.module AS {text}) AS v, COUNT(*) AS n FROM f "
+            "GROUP BY f.module"
+        )
+    for facet in wanted:
         # A facet not chosen counts among f; a chosen one among m narrowed by the others.
         if facet.name in chosen:
             source = "m"
@@ -145,3 +152,25 @@ def count_branches(
             )
         params.extend([facet.name, facet.module, *p])
     return branches, params
+
+
+def _grouping_sets(together: list[Facet]) -> tuple[str, list[Any]]:
+    """PostgreSQL: the total, per-module and these facets' counts over f in one GROUPING
+    SETS pass (value NULL: records of another module or without a value; dropped later)."""
+    columns = ["CAST(f.module AS TEXT) AS module"]
+    params: list[Any] = []
+    kinds = ["WHEN GROUPING(x.module) = 0 THEN 'module'"]
+    for facet in together:
+        columns.append(
+            f"CASE WHEN f.module = ? THEN CAST(f.{facet.column} AS TEXT) END AS {facet.name}"
+        )
+        params.append(facet.module)
+        kinds.append(f"WHEN GROUPING(x.{facet.name}) = 0 THEN '{facet.name}'")
+    sets = ", ".join(["()", "(x.module)", *(f"(x.{f.name})" for f in together)])
+    values = ", ".join(["x.module", *(f"x.{f.name}" for f in together)])
+    return (
+        f"SELECT CASE {' '.join(kinds)} ELSE 'total' END AS kind, "
+        f"COALESCE({values}) AS v, COUNT(*) AS n "
+        f"FROM (SELECT {', '.join(columns)} FROM f) AS x GROUP BY GROUPING SETS ({sets})",
+        params,
+    )

@@ -289,7 +289,7 @@ def _counts(p: Plan, rows: list[tuple[str, Any, int]]) -> Counts:
             total = count
         elif kind == "module":
             per_module[value] = count
-        else:
+        elif value is not None:
             values.setdefault(kind, []).append(
                 (facets.shown_value(facets.FACETS[kind], value), count)
             )
@@ -384,11 +384,11 @@ def _suggest_sql(
         )
     newest = "ORDER BY sort_at DESC, id DESC"
     columns = "d.id, d.sort_at, d.title_tsv" if pg else "d.id, d.sort_at"
+    # The walk stops at the `first`-th match (the window is already newest first).
     statement = (
-        f"WITH w AS MATERIALIZED (SELECT {columns} FROM search_doc d WHERE {base} "
-        f"ORDER BY d.sort_at DESC, d.id DESC LIMIT {SUGGEST_WINDOW}), "
-        f"a AS MATERIALIZED (SELECT x.id, x.sort_at FROM w AS x WHERE {test.format('x')} "
-        f"{newest} LIMIT ?), "
+        f"WITH a AS MATERIALIZED (SELECT x.id, x.sort_at FROM (SELECT {columns} "
+        f"FROM search_doc d WHERE {base} ORDER BY d.sort_at DESC, d.id DESC "
+        f"LIMIT {SUGGEST_WINDOW}) AS x WHERE {test.format('x')} {newest} LIMIT ?), "
         "b AS (SELECT id, sort_at FROM (SELECT d.id, d.sort_at FROM search_doc d "
         f"WHERE (SELECT COUNT(*) FROM a) < ? AND {test.format('d')} AND {base} "
         f"{everything}) AS s {newest} LIMIT ?), "
