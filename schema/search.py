@@ -86,8 +86,8 @@ class SearchQueries:
     @strawberry.field(
         description="Type-ahead for the search box (SRC-1): records whose name, email, subject "
         "or title has words starting with the prefix's words, from two characters on, newest "
-        "first; near spellings fill up the list on PostgreSQL. Only records you may see; no "
-        "spam.",
+        "first (score 1); near spellings fill up the list on PostgreSQL (score: their "
+        "similarity, below 1). Only records you may see; no spam.",
         permission_classes=[IsAuthenticated],
     )
     async def search_suggest(

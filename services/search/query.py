@@ -102,6 +102,16 @@ def _modules(wanted: list[str] | None) -> list[str]:
     return sorted(set(wanted))
 
 
+def _module_clause(wanted: list[str]) -> tuple[str, list[str]]:
+    """The condition on d.module; none when every module is wanted (a no-op condition that
+    SQLite would still answer through the (module, letter) index, in the wrong order)."""
+    if not wanted:
+        return "1=0", []
+    if set(wanted) == set(indexed_modules()):
+        return "1=1", []
+    return f"d.module IN ({', '.join('?' for _ in wanted)})", list(wanted)
+
+
 async def plan(
     actor: Actor,
     *,
@@ -144,8 +154,9 @@ async def plan(
     if not parsed.groups and not criteria_modules and not alphabetical:
         if parsed.ticket_number is None:
             raise InvalidSearch("type a word to search for (the query has none)")
-    where.append(f"d.module IN ({', '.join('?' for _ in wanted)})" if wanted else "1=0")
-    params.extend(wanted)
+    module_sql, module_params = _module_clause(wanted)
+    where.append(module_sql)
+    params.extend(module_params)
     if criteria_sql:
         where.append(criteria_sql)
         params.extend(criteria_params)
@@ -326,10 +337,11 @@ async def suggest(
     wanted = _modules(modules)
     m = engine.match(parsed.groups, prefix=True, titles_only=True, pg=pg)
     access, access_params = _access(actor, include_spam, pg)
-    base = " AND ".join([f"d.module IN ({', '.join('?' for _ in wanted)})", *access])
-    base_params = [*wanted, *access_params]
+    module_sql, module_params = _module_clause(wanted)
+    base = " AND ".join([module_sql, *access])
+    base_params = [*module_params, *access_params]
     rows = await engine.connection().execute_query_dict(
-        *_suggest_sql(m, base, base_params, first, pg)
+        *_suggest_sql(m, parsed.groups, base, base_params, first, pg)
     )
     if pg and len(rows) < first and len(" ".join(tokens)) >= 3:
         # Typos: trigram word similarity over the titles (GIN gin_trgm_ops index).
@@ -366,39 +378,45 @@ SUGGEST_WINDOW = 2000  # newest visible records a suggestion looks at first
 
 
 def _suggest_sql(
-    m: engine.Match, base: str, base_params: list[Any], first: int, pg: bool
+    m: engine.Match,
+    groups: list[list[str]],
+    base: str,
+    base_params: list[Any],
+    first: int,
+    pg: bool,
 ) -> tuple[str, list[Any]]:
-    """Newest visible records whose title matches: among the SUGGEST_WINDOW newest visible
-    records when at least `first` of them match (a common prefix: an index walk, no
+    """Newest visible records whose title matches, score 1.0: among the SUGGEST_WINDOW newest
+    visible records when at least `first` of them match (a common prefix: an index walk, no
     posting list read), else among all matches (a rare prefix: few rows). One statement."""
     if pg:
-        test = "{0}.title_tsv @@ to_tsquery('simple', ?)"
-        score = "ts_rank(d.title_tsv, to_tsquery('simple', ?))"
+        test = walk = "{0}.title_tsv @@ to_tsquery('simple', ?)"
+        walk_params = list(m.params)
         everything = "LIMIT ALL OFFSET 0"  # a fence: the matches first, then their order
     else:
         test = "{0}.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)"
+        # The walk tests each row's own title terms (space-separated folded tokens, so
+        # ' a b' starts a run of tokens a, b...; tokens hold no LIKE wildcard): an FTS5
+        # prefix query would read the whole posting list of the prefix, bodies included.
+        walk = " AND ".join("(' ' || {0}.title_terms) LIKE ?" for _ in groups)
+        walk_params = [f"% {' '.join(g)}%" for g in groups]
         everything = "LIMIT -1 OFFSET 0"
-        score = (
-            "(SELECT -bm25(search_fts, 10.0, 1.0) FROM search_fts "
-            "WHERE search_fts MATCH ? AND search_fts.rowid = d.id)"
-        )
     newest = "ORDER BY sort_at DESC, id DESC"
-    columns = "d.id, d.sort_at, d.title_tsv" if pg else "d.id, d.sort_at"
+    columns = "d.id, d.sort_at, d.title_tsv" if pg else "d.id, d.sort_at, d.title_terms"
     # The walk stops at the `first`-th match (the window is already newest first).
     statement = (
         f"WITH a AS MATERIALIZED (SELECT x.id, x.sort_at FROM (SELECT {columns} "
         f"FROM search_doc d WHERE {base} ORDER BY d.sort_at DESC, d.id DESC "
-        f"LIMIT {SUGGEST_WINDOW}) AS x WHERE {test.format('x')} {newest} LIMIT ?), "
+        f"LIMIT {SUGGEST_WINDOW}) AS x WHERE {walk.format('x')} {newest} LIMIT ?), "
         "b AS (SELECT id, sort_at FROM (SELECT d.id, d.sort_at FROM search_doc d "
         f"WHERE (SELECT COUNT(*) FROM a) < ? AND {test.format('d')} AND {base} "
         f"{everything}) AS s {newest} LIMIT ?), "
         "k AS (SELECT id, sort_at FROM a WHERE (SELECT COUNT(*) FROM a) >= ? "
         "UNION ALL SELECT id, sort_at FROM b) "
-        f"SELECT d.id, d.module, d.object_id, d.title, d.sort_at, {score} AS score "
+        "SELECT d.id, d.module, d.object_id, d.title, d.sort_at, 1.0 AS score "
         "FROM k JOIN search_doc d ON d.id = k.id ORDER BY k.sort_at DESC, k.id DESC"
     )
-    params = [*base_params, *m.params, first, first, *m.params, *base_params, first, first]
-    return engine.sql(statement, pg), [*params, *m.params]
+    params = [*base_params, *walk_params, first, first, *m.params, *base_params, first, first]
+    return engine.sql(statement, pg), params
 
 
 LATIN = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
