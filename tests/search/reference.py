@@ -149,25 +149,26 @@ def _keeps(doc: Doc, chosen: dict[str, list[str]], skip: str | None = None) -> b
     )
 
 
-async def _scores(ids: list[int], query: str, pg: bool) -> dict[str, float]:
-    """The engine's rank of each matching row, asked one row at a time."""
+async def _scores(ids: list[int], query: str, pg: bool) -> dict[int, float]:
+    """The engine's rank of each matching row (one plain statement, no bound, no CTE)."""
+    if not ids:
+        return {}
     groups = parse(query).groups
     m = engine.match(groups, prefix=False, titles_only=False, pg=pg)
-    out = {}
-    for doc_id in ids:
-        if pg:
-            rows = await _rows(
-                "SELECT ts_rank(tsv, to_tsquery('simple', ?)) AS s FROM search_doc WHERE id = ?",
-                [*m.params, doc_id],
-            )
-        else:
-            rows = await _rows(
-                "SELECT -bm25(search_fts, 10.0, 1.0) AS s FROM search_fts "
-                "WHERE search_fts MATCH ? AND rowid = ?",
-                [*m.params, doc_id],
-            )
-        out[doc_id] = float(rows[0]["s"])
-    return out
+    marks = ", ".join("?" for _ in ids)
+    if pg:
+        rows = await _rows(
+            "SELECT id, ts_rank(tsv, to_tsquery('simple', ?)) AS s FROM search_doc "
+            f"WHERE id IN ({marks})",
+            [*m.params, *ids],
+        )
+    else:
+        rows = await _rows(
+            "SELECT rowid AS id, -bm25(search_fts, 10.0, 1.0) AS s FROM search_fts "
+            "WHERE search_fts MATCH ?",
+            m.params,
+        )
+    return {r["id"]: float(r["s"]) for r in rows if r["id"] in set(ids)}
 
 
 @dataclass

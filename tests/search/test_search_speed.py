@@ -117,7 +117,8 @@ async def test_fast_path_equals_reference(desk: Desk, monkeypatch: pytest.Monkey
     for actor in (desk.admin, desk.alice, desk.bob):
         for text, chosen in CASES:
             for include_spam in (False, True):
-                for page in (7, 100):
+                # Pages of 7 cross the candidates' end; one page of all for the administrator.
+                for page in (7, 100) if actor is desk.admin else (7,):
                     fast = await _fast(actor, text, chosen, include_spam, page)
                     ref = await reference.search(
                         actor, text, chosen, include_spam=include_spam, candidates=CANDIDATES
