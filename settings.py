@@ -48,6 +48,9 @@ class Settings:
     max_tokens: int = 4000
     max_body_bytes: int = 1_000_000
     max_page_size: int = 100
+    # totalCount counts at most this many items; past it, the cap and totalCountIsEstimate
+    # (0: always an exact count).
+    total_count_cap: int = 10000
     # Static cost budget of one operation (schema/cost.py); 0: no limit.
     max_query_cost: int = 50_000
     # Queries the lean executor can answer skip graphql-core's field-by-field execution

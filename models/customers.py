@@ -39,6 +39,7 @@ class Account(Model):
     class Meta:
         table = "account"
         ordering = ["id"]
+        indexes = (("created_at", "id"),)
 
 
 class Contact(Model):
@@ -73,6 +74,7 @@ class Contact(Model):
     class Meta:
         table = "contact"
         ordering = ["id"]
+        indexes = (("account_id", "id"), ("updated_at", "id"))
 
     async def save(self, *args: Any, **kwargs: Any) -> None:
         """Save with the comparison keys of the current values."""

@@ -9,6 +9,7 @@ import strawberry
 
 from deskql.schema.connections import Connection, paginate
 from deskql.schema.errors import errors_of
+from deskql.schema.page_request import PageRequest
 from deskql.services.errors import ValidationFailed
 
 P = TypeVar("P")
@@ -41,11 +42,6 @@ async def page(
     after: str | None,
     convert: Callable[[Any], Any],
 ) -> Connection[Any]:
-    """One page of a query as a connection, capped by the `max_page_size` setting."""
-    return await paginate(
-        query,
-        first=first,
-        after=after,
-        max_size=info.context.settings.max_page_size,
-        convert=convert,
-    )
+    """One page of a sorted query as a connection (keyset cursors; `last`/`before` read from
+    the request), capped by the `max_page_size` setting."""
+    return await paginate(query, PageRequest.of(info, first, after), convert=convert)

@@ -1,12 +1,14 @@
-"""Relay connections with `totalCount`; forward pagination with `first`/`after`.
+"""Relay connections with `totalCount`; `first`/`after` forward, `last`/`before` backward.
 
-Cursors are opaque offsets into the sorted list. Page sizes are capped by the
-`max_page_size` setting (100): a larger `first` is an error, not silently trimmed.
+Lists backed by a sorted query page by keyset (schema/keyset.py) with signed cursors
+(schema/cursors.py); lists already loaded page by position. Page sizes are capped by the
+`max_page_size` setting (100): a larger `first` is an error, not silently trimmed. `totalCount`
+counts up to the `total_count_cap` setting: past it, the cap with `totalCountIsEstimate`.
 """
 
 from __future__ import annotations
 
-import base64
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
@@ -14,10 +16,40 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from tortoise.queryset import QuerySet
 
-from deskql.services.errors import ClientError
+from deskql.schema.cursors import (
+    BadPagination,
+    CursorMismatch,
+    InvalidCursor,
+    cursor_key,
+    decode_cursor,
+    decode_keyset,
+    encode_cursor,
+    encode_keyset,
+    is_keyset,
+)
+from deskql.schema.keyset import Ordering, after_condition, ordered, ordering_of, parse_values
+from deskql.schema.keyset import row_values as keyset_values
+from deskql.schema.page_request import DEFAULT_PAGE_SIZE, PageRequest, check_size
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "BadPagination",
+    "Connection",
+    "COMPILING",
+    "CompiledFetch",
+    "CursorMismatch",
+    "Edge",
+    "InvalidCursor",
+    "PageInfo",
+    "PageRequest",
+    "check_first",
+    "decode_cursor",
+    "encode_cursor",
+    "list_page",
+    "paginate",
+]
 
 T = TypeVar("T")
-DEFAULT_PAGE_SIZE = 20
 
 
 class CompiledFetch:
@@ -33,12 +65,6 @@ class CompiledFetch:
 # Set by the compiled read path around one root field's resolver: the next page of its model
 # is read by it (and the connection's nodes are its rows, not schema objects).
 COMPILING: ContextVar[CompiledFetch | None] = ContextVar("deskql_compiling", default=None)
-
-
-class BadPagination(ClientError):
-    """A page size out of range or a cursor that does not decode."""
-
-    code = "BAD_PAGINATION"
 
 
 @strawberry.type(description="Where a page sits in the whole list.")
@@ -65,105 +91,238 @@ class Connection(Generic[T]):
     # Set when the page itself shows how many items there are (it reaches the end of the
     # list), so totalCount needs no COUNT query.
     known_total: strawberry.Private[int | None] = None
+    # Most items counted for totalCount (0: no cap); past it the count is an estimate.
+    count_cap: strawberry.Private[int] = 0
+    # True when the list honoured `last`/`before` (schema/page_request.py refuses them else).
+    handles_backward: strawberry.Private[bool] = False
     # The nodes are the compiled read path's rows (nothing to load ahead for them).
     compiled: strawberry.Private[bool] = False
+    _total: strawberry.Private[asyncio.Future[tuple[int, bool]] | None] = None
 
-    @strawberry.field(description="Items in the whole list (all pages).")
-    async def total_count(self) -> int:
+    async def _count(self) -> tuple[int, bool]:
         if self.known_total is not None:
-            return self.known_total
-        return await self.count_query.count()
+            return self.known_total, False
+        if self._total is None:
+            self._total = asyncio.ensure_future(capped_count(self.count_query, self.count_cap))
+        return await self._total
+
+    @strawberry.field(
+        description="Items in the whole list (all pages), counted up to a cap "
+        "(DESKQL_TOTAL_COUNT_CAP): past it, the cap, and `totalCountIsEstimate` is true."
+    )
+    async def total_count(self) -> int:
+        return (await self._count())[0]
+
+    @strawberry.field(
+        description="True when `totalCount` is the cap, not an exact count: the list has "
+        "more items than that."
+    )
+    async def total_count_is_estimate(self) -> bool:
+        return (await self._count())[1]
 
     @strawberry.field(description="The items of this page, without cursors.")
     def nodes(self) -> list[T]:
         return [edge.node for edge in self.edges]
 
 
-def encode_cursor(offset: int) -> str:
-    """Opaque cursor for a position."""
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> int:
-    """The position a cursor names; BadPagination when it does not decode."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
-        prefix, _, value = raw.partition(":")
-        offset = int(value)
-        if prefix != "o" or offset < 0:
-            raise ValueError
-        return offset
-    except (ValueError, UnicodeError):
-        raise BadPagination(f"malformed cursor {cursor[:60]!r}") from None
+async def capped_count(query: Any, cap: int) -> tuple[int, bool]:
+    """(count, is_estimate): a query's rows counted up to `cap` (one statement: COUNT over a
+    `LIMIT cap+1` subquery without ORDER BY); over the cap, (cap, True). Not a QuerySet, or
+    cap 0: its exact `count()`."""
+    if not isinstance(query, QuerySet) or cap <= 0:
+        return await query.count(), False
+    inner = query.order_by().limit(cap + 1).values_list("id", flat=True)
+    inner._choose_db_if_not_chosen()
+    inner._make_query()
+    sql, params = inner.query.get_parameterized_sql()
+    _, rows = await inner._db.execute_query(f"SELECT COUNT(*) FROM ({sql}) AS capped", params)
+    count = int(next(iter(dict(rows[0]).values())))
+    return (cap, True) if count > cap else (count, False)
 
 
 def check_first(first: int | None, max_size: int) -> int:
     """The page size to use; BadPagination outside 0..max_size."""
-    size = DEFAULT_PAGE_SIZE if first is None else first
-    if size < 0 or size > max_size:
-        raise BadPagination(f"first must be between 0 and {max_size}, got {size}")
-    return size
+    return check_size(first, max_size)
+
+
+def _page_info(edges: list[Edge[Any]], *, has_next: bool, has_previous: bool) -> PageInfo:
+    return PageInfo(
+        has_next_page=has_next,
+        has_previous_page=has_previous,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+
+
+def _keyset_values(request: PageRequest, ordering: Ordering, key: bytes, cursor: str) -> list[Any]:
+    found = decode_keyset(key, cursor)
+    if found.list != request.list_name:
+        raise CursorMismatch(f"this cursor belongs to {found.list}, not {request.list_name}")
+    if found.sort != ordering.key:
+        raise CursorMismatch("this cursor belongs to another sort of this list")
+    try:
+        return parse_values(ordering, found.values)
+    except (ValueError, TypeError):
+        raise InvalidCursor("the cursor's values do not fit this list") from None
 
 
 async def paginate(
-    query: QuerySet[Any],
-    *,
-    first: int | None,
-    after: str | None,
-    max_size: int,
-    convert: Callable[[Any], T],
-    fetch: Callable[[QuerySet[Any]], Awaitable[list[Any]]] | None = None,
+    query: QuerySet[Any], request: PageRequest, *, convert: Callable[[Any], T]
 ) -> Connection[T]:
-    """One page of a sorted query as a connection (one query, plus one for totalCount unless
-    the page reaches the end of the list). `fetch` reads the sliced query (the compiled read
-    path reads only the columns a request selects); by default it gives model instances."""
-    size = check_first(first, max_size)
-    start = decode_cursor(after) + 1 if after else 0
+    """One page of a sorted query as a connection, by keyset (one query, plus one for
+    totalCount unless the page shows the whole list). Offset cursors handed out before keyset
+    cursors still page by position."""
+    size = request.size()
+    read: Callable[[QuerySet[Any]], Awaitable[list[Any]]] = _models
     compiled = COMPILING.get()
-    if fetch is None and compiled is not None and compiled.model is query.model:
+    if compiled is not None and compiled.model is query.model:
+        # The compiled read path reads the page's columns itself; its rows are the nodes.
         COMPILING.set(None)
-        fetch, convert = compiled.fetch, _same
-    sliced = query.offset(start).limit(size + 1)
-    rows = (await (fetch(sliced) if fetch else sliced)) if size else []
-    has_next = len(rows) > size
-    edges = [
-        Edge(cursor=encode_cursor(start + i), node=convert(r)) for i, r in enumerate(rows[:size])
-    ]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=start > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        count_query=query,
-        # A non-empty page without a next one ends the list: the total is its end.
-        known_total=start + len(edges) if edges and not has_next else None,
-        compiled=fetch is not None and convert is _same,
-    )
+        read, convert = compiled.fetch, _same
+    ordering = ordering_of(query)
+    if ordering is None:
+        if request.last is not None or request.before is not None:
+            raise BadPagination("this list is sorted by a related value: it pages forward only")
+        sliced = query.offset(_offset_after(request.after)).limit(size + 1)
+        page = _positional(await read(sliced) if size else [], request, size, convert, query)
+        page.compiled = convert is _same
+        return page
+    key = cursor_key(request.settings)
+    cursors = [c for c in (request.after, request.before) if c is not None]
+    if cursors and not all(is_keyset(c) for c in cursors):
+        page = await _offset_page(query, request, ordering, key, size, convert, read)
+        page.compiled = convert is _same
+        return page
+    base = query
+    if request.after is not None:
+        values = _keyset_values(request, ordering, key, request.after)
+        base = base.filter(after_condition(ordering, values, reverse=False))
+    if request.before is not None:
+        values = _keyset_values(request, ordering, key, request.before)
+        base = base.filter(after_condition(ordering, values, reverse=True))
+    backward = request.backward
+    rows = await read(ordered(base, ordering, reverse=backward).limit(size + 1)) if size else []
+    more = len(rows) > size
+    rows = rows[:size]
+    if backward:
+        rows.reverse()
+        has_next, has_previous = request.before is not None, more or request.after is not None
+    else:
+        has_next, has_previous = more or request.before is not None, request.after is not None
+    page = _keyset_connection(rows, request, ordering, key, convert, query, has_next, has_previous)
+    page.compiled = convert is _same
+    return page
+
+
+async def _models(query: QuerySet[Any]) -> list[Any]:
+    return await query
 
 
 def _same(row: Any) -> Any:
     return row
 
 
+def _keyset_connection(
+    rows: list[Any],
+    request: PageRequest,
+    ordering: Ordering,
+    key: bytes,
+    convert: Callable[[Any], T],
+    query: Any,
+    has_next: bool,
+    has_previous: bool,
+    known_total: int | None = None,
+) -> Connection[T]:
+    sort = ordering.key
+    edges = [
+        Edge(
+            cursor=encode_keyset(key, request.list_name, sort, keyset_values(row, ordering)),
+            node=convert(row),
+        )
+        for row in rows
+    ]
+    if known_total is None and not has_next and not has_previous and request.size() > 0:
+        known_total = len(edges)  # the page is the whole list
+    return Connection(
+        edges=edges,
+        page_info=_page_info(edges, has_next=has_next, has_previous=has_previous),
+        count_query=query,
+        known_total=known_total,
+        count_cap=request.count_cap,
+        handles_backward=True,
+    )
+
+
+def _offset_after(after: str | None) -> int:
+    if after is not None and is_keyset(after):
+        raise CursorMismatch("a keyset cursor given to a list that pages by position")
+    return decode_cursor(after) + 1 if after is not None else 0
+
+
+async def _offset_page(
+    query: QuerySet[Any],
+    request: PageRequest,
+    ordering: Ordering,
+    key: bytes,
+    size: int,
+    convert: Callable[[Any], T],
+    read: Callable[[QuerySet[Any]], Awaitable[list[Any]]],
+) -> Connection[T]:
+    """A page by position, for offset cursors handed out before keyset cursors."""
+    if any(c is not None and is_keyset(c) for c in (request.after, request.before)):
+        raise BadPagination("after and before must be cursors of the same kind")
+    start = _offset_after(request.after)
+    end = decode_cursor(request.before) if request.before is not None else None
+    if request.backward and end is not None:
+        start = max(start, end - size)
+    limit = size + 1 if end is None else max(0, min(size, end - start))
+    sliced = ordered(query, ordering, reverse=False).offset(start).limit(limit)
+    rows = await read(sliced) if limit else []
+    more = len(rows) > size
+    rows = rows[:size]
+    # Before an offset cursor, its item (at least) follows the page.
+    has_next = more or end is not None
+    # A non-empty page without a next one ends the list: the total is its end.
+    total = start + len(rows) if rows and not has_next else None
+    return _keyset_connection(
+        rows, request, ordering, key, convert, query, has_next, start > 0, total
+    )
+
+
+def _positional(
+    rows: Sequence[Any],
+    request: PageRequest,
+    size: int,
+    convert: Callable[[Any], T],
+    query: Any,
+) -> Connection[T]:
+    start = _offset_after(request.after)
+    has_next = len(rows) > size
+    edges = [
+        Edge(cursor=encode_cursor(start + i), node=convert(r)) for i, r in enumerate(rows[:size])
+    ]
+    return Connection(
+        edges=edges,
+        page_info=_page_info(edges, has_next=has_next, has_previous=start > 0),
+        count_query=query,
+        # A non-empty page without a next one ends the list: the total is its end.
+        known_total=start + len(edges) if edges and not has_next else None,
+        count_cap=request.count_cap,
+    )
+
+
 def list_page(
     items: Sequence[T], *, first: int | None, after: str | None, max_size: int
 ) -> Connection[T]:
-    """One page of a list already loaded (a DataLoader's group) as a connection."""
+    """One page of a list already loaded (a DataLoader's group) as a connection, by position
+    (it refuses `last`/`before`: see schema/page_request.py)."""
     size = check_first(first, max_size)
-    start = decode_cursor(after) + 1 if after else 0
+    start = _offset_after(after)
     chosen = items[start : start + size]
     edges = [Edge(cursor=encode_cursor(start + i), node=n) for i, n in enumerate(chosen)]
     return Connection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=start + size < len(items),
-            has_previous_page=start > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=_page_info(edges, has_next=start + size < len(items), has_previous=start > 0),
         count_query=None,
         known_total=len(items),
     )

@@ -28,6 +28,7 @@ from deskql.schema.merge_split import MergeSplitMutations
 from deskql.schema.nodes import NodeQueries
 from deskql.schema.organisation import OrganisationMutations, OrganisationQueries
 from deskql.schema.outbound import OutboundMutations, OutboundQueries
+from deskql.schema.page_request import add_backward_arguments
 from deskql.schema.realtime import RealtimeMutations, RealtimeQueries, Subscription
 from deskql.schema.scalars import DateTime
 from deskql.schema.search import SearchQueries
@@ -158,6 +159,8 @@ def build_schema(settings: Settings | None = None) -> DeskQLSchema:
         scalar_overrides={datetime: DateTime},
     )
     _describe_inputs(schema)
+    # `last`/`before` on every connection field (issue 18).
+    add_backward_arguments(schema._schema)
     return schema
 
 

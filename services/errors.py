@@ -42,6 +42,10 @@ class ErrorCode(StrEnum):
     CRM_NOT_CONFIGURED = "CRM_NOT_CONFIGURED"
     CRM_UNAVAILABLE = "CRM_UNAVAILABLE"
     CRM_BAD_RESPONSE = "CRM_BAD_RESPONSE"
+    # A page cursor that does not decode or was altered (its signature does not match).
+    INVALID_CURSOR = "INVALID_CURSOR"
+    # A valid cursor of another list, or of the same list under another sort.
+    CURSOR_MISMATCH = "CURSOR_MISMATCH"
 
 
 @dataclass(frozen=True)

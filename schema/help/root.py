@@ -14,6 +14,7 @@ from deskql.schema.connections import Connection
 from deskql.schema.errors import MutationError
 from deskql.schema.extensions import build_extensions
 from deskql.schema.help.types import HelpArticle, HelpTicket, Rating, TicketUpdate, Viewer
+from deskql.schema.page_request import add_backward_arguments
 from deskql.settings import Settings
 
 _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (default 20).")]
@@ -264,6 +265,8 @@ def build_help_schema(settings: Settings | None = None) -> strawberry.Schema:
         if arg is not None and not arg.description:
             of_type = getattr(arg.type, "of_type", arg.type)
             arg.description = getattr(of_type, "description", None) or "The mutation's input."
+    # `last`/`before` on every connection field (issue 18).
+    add_backward_arguments(schema._schema)
     return schema
 
 

@@ -45,7 +45,7 @@ async def test_page_size_10000_is_refused(gql: GQLClient, world: World) -> None:
 
 async def test_malformed_cursor_is_refused(gql: GQLClient, world: World) -> None:
     res = await gql.as_(world.admin_token)('{ tickets(after: "!!nope") { totalCount } }')
-    assert res.error_codes() == ["BAD_PAGINATION"]
+    assert res.error_codes() == ["INVALID_CURSOR"]
 
 
 async def test_ten_megabyte_body_gets_413(http: httpx.AsyncClient, world: World) -> None:

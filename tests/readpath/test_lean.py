@@ -138,7 +138,7 @@ async def test_fallback_fields_and_errors_run_on_the_full_executor(
     assert "Ticket.printUrl is not planned" in path.fallbacks[-1]
     # A bad cursor: the full executor's error, with its code.
     res = await gql.as_(world.alice_token)('{ tickets(after: "nope") { nodes { number } } }')
-    assert res.error_codes() == ["BAD_PAGINATION"]
+    assert res.error_codes() == ["INVALID_CURSOR"]
     # Mutations, unknown tokens and invalid documents never reach the lean executor.
     res = await gql.as_("dq_not_a_token")("{ tickets { nodes { number } } }")
     assert res.error_codes() == ["UNAUTHENTICATED"]
