@@ -83,8 +83,10 @@ def post(server: common.Server, query: str, headers: dict[str, str]) -> dict[str
 
 def cursor_of_page(server: common.Server, headers: dict[str, str], n: int) -> tuple[str, int]:
     """Walk pages 1..n-1 (n: at most the last full page); the cursor page n starts after."""
-    visible = post(server, "{ tickets(first: 0) { totalCount } }", headers)
-    n = min(n, visible["data"]["tickets"]["totalCount"] // PAGE)
+    visible = post(server, "{ tickets(first: 0) { totalCount totalCountIsEstimate } }", headers)
+    counted = visible["data"]["tickets"]
+    if not counted["totalCountIsEstimate"]:  # past the count's cap there are more than n pages
+        n = min(n, counted["totalCount"] // PAGE)
     after = ""
     for _ in range(1, n):
         arg = f', after: "{after}"' if after else ""
@@ -95,6 +97,58 @@ def cursor_of_page(server: common.Server, headers: dict[str, str], n: int) -> tu
         )
         after = doc["data"]["tickets"]["pageInfo"]["endCursor"]
     return after, n
+
+
+def time_documents(
+    args: argparse.Namespace,
+    server: common.Server,
+    headers: dict[str, str],
+    documents: dict[str, str],
+    queries: tuple[str, ...],
+) -> dict[str, dict[str, float]]:
+    """Time each document (after a warm-up) from bench/loadgen.py; prints a line per query."""
+    results: dict[str, dict[str, float]] = {}
+    for name in queries:
+        body = json.dumps({"query": documents[name]})
+        doc = post(server, documents[name], headers)
+        got = doc["data"]["tickets"]
+        detail = (
+            f"totalCount {got['totalCount']}"
+            if "totalCount" in got
+            else f"{len(got['edges'])} tickets"
+        )
+        length = len(json.dumps(doc, separators=(",", ":")))
+        cfg: dict[str, Any] = {
+            "body": body,
+            "headers": headers,
+            "concurrency": args.concurrency,
+            "max_requests": 100_000,
+            "expected_length": None,
+        }
+        common.load(server, duration=args.warmup, **cfg)
+        result = common.load(server, duration=args.duration, **cfg)
+        results[name] = result
+        print(
+            f"  {name:12} {result['p50_ms']:8.1f} {result['p99_ms']:8.1f} ms  "
+            f"{result['requests']:5d} requests, {detail}, ~{length:,} bytes"
+        )
+    return results
+
+
+def print_table(
+    args: argparse.Namespace,
+    table: dict[int, dict[str, dict[str, float]]],
+    queries: tuple[str, ...],
+) -> None:
+    """p50 / p99 ms per query (rows) and size (columns)."""
+    print(f"\np50 / p99 ms, {args.concurrency} connection(s), {args.duration:g} s per query")
+    print(f"{'':12}" + "".join(f"{size:>20,}" for size in args.sizes))
+    for name in queries:
+        cells = "".join(
+            f"{table[s][name]['p50_ms']:>11.1f} /{table[s][name]['p99_ms']:>7.1f}"
+            for s in args.sizes
+        )
+        print(f"{name:12}{cells}")
 
 
 def run_size(args: argparse.Namespace, size: int, tmp: Path) -> dict[str, dict[str, float]]:
@@ -123,31 +177,7 @@ def run_size(args: argparse.Namespace, size: int, tmp: Path) -> dict[str, dict[s
             "page_500": page(f'after: "{cursor}"' if cursor else ""),
             "total_count": "{ tickets(first: 0) { totalCount } }",
         }
-        results: dict[str, dict[str, float]] = {}
-        for name in QUERIES:
-            body = json.dumps({"query": documents[name]})
-            doc = post(server, documents[name], headers)
-            got = doc["data"]["tickets"]
-            detail = (
-                f"totalCount {got['totalCount']}"
-                if "totalCount" in got
-                else f"{len(got['edges'])} tickets"
-            )
-            length = len(json.dumps(doc, separators=(",", ":")))
-            cfg: dict[str, Any] = {
-                "body": body,
-                "headers": headers,
-                "concurrency": args.concurrency,
-                "max_requests": 100_000,
-                "expected_length": None,
-            }
-            common.load(server, duration=args.warmup, **cfg)
-            result = common.load(server, duration=args.duration, **cfg)
-            results[name] = result
-            print(
-                f"  {name:12} {result['p50_ms']:8.1f} {result['p99_ms']:8.1f} ms  "
-                f"{result['requests']:5d} requests, {detail}, ~{length:,} bytes"
-            )
+        results = time_documents(args, server, headers, documents, QUERIES)
         return results
     finally:
         server.stop()
@@ -177,14 +207,7 @@ def main(argv: list[str] | None = None) -> None:
             table[size] = run_size(args, size, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\np50 / p99 ms, {args.concurrency} connection(s), {args.duration:g} s per query")
-    print(f"{'':12}" + "".join(f"{size:>20,}" for size in args.sizes))
-    for name in QUERIES:
-        cells = "".join(
-            f"{table[s][name]['p50_ms']:>11.1f} /{table[s][name]['p99_ms']:>7.1f}"
-            for s in args.sizes
-        )
-        print(f"{name:12}{cells}")
+    print_table(args, table, QUERIES)
     worst = {s: max(r["p99_ms"] for r in table[s].values()) for s in args.sizes}
     print("worst p99: " + ", ".join(f"{s:,}: {w:.1f} ms" for s, w in worst.items()))
     first, last = args.sizes[0], args.sizes[-1]

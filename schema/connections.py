@@ -131,9 +131,12 @@ async def capped_count(query: Any, cap: int) -> tuple[int, bool]:
     cap 0: its exact `count()`."""
     if not isinstance(query, QuerySet) or cap <= 0:
         return await query.count(), False
-    inner = query.order_by().limit(cap + 1).values_list("id", flat=True)
+    inner = query.limit(cap + 1).values_list("id", flat=True)
     inner._choose_db_if_not_chosen()
     inner._make_query()
+    # No ORDER BY (not even the model's default): any cap+1 rows count the same, and the
+    # planner may stop at the cap on whichever index serves the filter.
+    inner.query._orderbys = []
     sql, params = inner.query.get_parameterized_sql()
     _, rows = await inner._db.execute_query(f"SELECT COUNT(*) FROM ({sql}) AS capped", params)
     count = int(next(iter(dict(rows[0]).values())))
