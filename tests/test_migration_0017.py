@@ -1,4 +1,4 @@
-"""Migration 0015 (issue 18's indexes): `deskql migrate` on a database that has every earlier
+"""Migration 0017 (issue 18's indexes): `deskql migrate` on a database that has every earlier
 migration applies it, and the indexes the models declare exist afterwards, rows kept."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from deskql import models
 from tests.test_cli import cli_env, count, deskql, rows
 
-M0015 = "0015_indexes"
-MIGRATION = importlib.import_module(f"deskql.migrations.{M0015}").Migration
+M0017 = "0017_indexes"
+MIGRATION = importlib.import_module(f"deskql.migrations.{M0017}").Migration
 TABLES = {
     "Ticket": "ticket",
     "Thread": "thread",
@@ -44,14 +44,14 @@ def declared(model: type) -> set[tuple[str, ...]]:
 
 
 def added() -> dict[str, set[tuple[str, ...]]]:
-    """The indexes 0015 adds, by table."""
+    """The indexes 0017 adds, by table."""
     out: dict[str, set[tuple[str, ...]]] = {}
     for op in MIGRATION.operations:
         out.setdefault(TABLES[op.model_name], set()).add(tuple(op.index.fields))
     return out
 
 
-def test_migrate_applies_0015_on_a_database_at_0014(var_dir: Path) -> None:
+def test_migrate_applies_0017_on_a_database_at_0014(var_dir: Path) -> None:
     env = cli_env(var_dir)
     assert deskql(env, "migrate").returncode == 0
     tables = {
@@ -61,7 +61,7 @@ def test_migrate_applies_0015_on_a_database_at_0014(var_dir: Path) -> None:
         "contact": models.Contact,
         "account": models.Account,
     }
-    # Back to 0014: 0015's indexes dropped and its record removed, a ticket row present.
+    # Back to 0014: 0017's indexes dropped and its record removed, a ticket row present.
     conn = sqlite3.connect(var_dir / "deskql.sqlite3")
     try:
         for table in tables:
@@ -71,14 +71,14 @@ def test_migrate_applies_0015_on_a_database_at_0014(var_dir: Path) -> None:
                 cols = tuple(c[2] for c in conn.execute(f'PRAGMA index_info("{name}")'))
                 if sql and cols in added()[table]:
                     conn.execute(f'DROP INDEX "{name}"')
-        conn.execute("DELETE FROM tortoise_migrations WHERE name = ?", (M0015,))
+        conn.execute("DELETE FROM tortoise_migrations WHERE name = ?", (M0017,))
         conn.commit()
     finally:
         conn.close()
     assert not declared(models.Ticket) <= index_columns(var_dir, "ticket")
     res = deskql(env, "migrate")
     assert res.returncode == 0, res.stderr
-    assert f"applied models.{M0015}" in res.stdout
+    assert f"applied models.{M0017}" in res.stdout
     for table, model in tables.items():
         missing = declared(model) - index_columns(var_dir, table)
         assert not missing, (table, missing)

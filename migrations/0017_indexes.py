@@ -8,7 +8,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_integration')]
+    dependencies = [('models', '0016_search_speed')]
 
     initial = False
 
