@@ -47,9 +47,13 @@ def _ranked(p: Plan, want_rest: bool) -> tuple[str, list[Any]]:
         )
         params: list[Any] = list(p.match.params)
     else:
+        # FTS5 reads the match's posting lists once and computes bm25 only for the
+        # candidates (`+rowid`: a filter, not one FTS5 lookup per candidate, which would
+        # restart the query and its statistics each time).
         rank = (
-            "SELECT c.id, -bm25(search_fts, 10.0, 1.0) AS score, c.sort_at AS s, 0 AS tier "
-            "FROM search_fts JOIN c ON c.id = search_fts.rowid WHERE search_fts MATCH ?"
+            "SELECT c.id, x.score, c.sort_at AS s, 0 AS tier FROM (SELECT search_fts.rowid AS "
+            "id, -bm25(search_fts, 10.0, 1.0) AS score FROM search_fts WHERE search_fts "
+            "MATCH ? AND +search_fts.rowid IN (SELECT id FROM c)) AS x JOIN c ON c.id = x.id"
         )
         params = list(p.match.params)
     sql = (
