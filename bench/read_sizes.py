@@ -8,9 +8,9 @@ growing sizes on PostgreSQL (issue 18): p50/p99 per query, size and way, and the
 Seeds (or reuses) the databases of bench/ticket_scale.py and times the same six queries with
 its helpers (seed, time_documents, print_table), twice per size, one server after the other:
   keyset     as served now: keyset cursors, totalCount capped (DESKQL_TOTAL_COUNT_CAP, 10000),
-             migration 0017's indexes in place;
+             the list indexes of migrations 0017 and 0019 in place;
   reference  the way before: the 500th page by an offset cursor (`o:<n>`, still accepted),
-             an exact count (DESKQL_TOTAL_COUNT_CAP=0), and 0017's indexes dropped for the pass
+             an exact count (DESKQL_TOTAL_COUNT_CAP=0), and those indexes dropped for the pass
              (re-created after it, also on Ctrl-C).
 Both ways must return the same 500th page (checked). Prints each way's table and, per query and
 size, reference p50 / keyset p50 (the speed-up; 1.0: the same).
@@ -35,7 +35,7 @@ import common  # noqa: E402
 import ticket_scale as ts  # noqa: E402
 from peer_data import seed  # noqa: E402
 
-MIGRATION = "deskql.migrations.0017_indexes"
+MIGRATIONS = ("deskql.migrations.0017_indexes", "deskql.migrations.0019_list_indexes")
 TABLES = {"Ticket": "ticket", "Thread": "thread", "Comment": "comment", "Contact": "contact"}
 TABLES["Account"] = "account"
 
@@ -52,10 +52,11 @@ async def sql(url: str, statement: str, *args: Any) -> list[Any]:
 
 
 async def drop_indexes(url: str) -> list[str]:
-    """Drop the indexes migration 0017 adds; returns the statements that re-create them."""
+    """Drop the indexes migrations 0017 and 0019 add; returns the statements that re-create them."""
     wanted = {
         (TABLES[op.model_name], tuple(op.index.fields))
-        for op in importlib.import_module(MIGRATION).Migration.operations
+        for name in MIGRATIONS
+        for op in importlib.import_module(name).Migration.operations
     }
     rows = await sql(
         url,
@@ -69,9 +70,9 @@ async def drop_indexes(url: str) -> list[str]:
         list(TABLES.values()),
     )
     found = [r for r in rows if (r["tbl"], tuple(r["cols"])) in wanted]
-    # Every index 0017 adds (and any older one on the same columns, e.g. 0012's raw SQL ones).
+    # Every index 0017 and 0019 add (and any older one on the same columns, e.g. 0012's).
     if {(r["tbl"], tuple(r["cols"])) for r in found} != wanted:
-        raise SystemExit(f"expected the {len(wanted)} indexes of 0017, found {len(found)}")
+        raise SystemExit(f"expected the {len(wanted)} list indexes, found {len(found)}")
     for row in found:
         await sql(url, f'DROP INDEX "{row["name"]}"')
     await sql(url, "ANALYZE")
@@ -119,7 +120,7 @@ def run_size(
     headers = {"Authorization": f"Bearer {token}"}
     env = {"DESKQL_VAR_DIR": str(tmp), "DESKQL_DATABASE_URL": url, "DESKQL_SMTP_ENABLED": "false"}
 
-    print("  keyset (cursors, capped count, 0017 indexes)")
+    print("  keyset (cursors, capped count, list indexes)")
     server = common.Server(f"deskql-{size}", "deskql.server:create_app", env, tmp)
     server.start()
     try:
@@ -134,7 +135,7 @@ def run_size(
     finally:
         server.stop()
 
-    print("  reference (offset cursor, exact count, without 0017's indexes)")
+    print("  reference (offset cursor, exact count, without the list indexes)")
     offset = encode_cursor((page_number - 1) * ts.PAGE - 1) if page_number > 1 else ""
     statements = asyncio.run(drop_indexes(url))
     try:
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     print("\nkeyset:", end="")
     ts.print_table(args, keyset, ts.QUERIES)
-    print("\nreference (offset cursor, exact count, no 0017 indexes):", end="")
+    print("\nreference (offset cursor, exact count, no list indexes):", end="")
     ts.print_table(args, reference, ts.QUERIES)
     print("\nratio reference p50 / keyset p50 (p99 ratio in brackets)")
     print(f"{'':12}" + "".join(f"{size:>20,}" for size in args.sizes))
