@@ -71,8 +71,9 @@ def _ranked(p: Plan, want_rest: bool) -> tuple[str, list[Any]]:
     return sql + ")", params
 
 
-def _m(p: Plan, where: str, params: list[Any]) -> tuple[str, list[Any]]:
-    """The CTE `m`: every match with its facet columns and whether its title matches."""
+def _m(p: Plan, where: str, params: list[Any], name: str = "m") -> tuple[str, list[Any]]:
+    """The CTE `m` (or `name`): every match with its facet columns and whether its title
+    matches."""
     if p.match is None:
         in_title, join, values = "0", "", params
     elif p.pg:
@@ -81,7 +82,7 @@ def _m(p: Plan, where: str, params: list[Any]) -> tuple[str, list[Any]]:
         in_title = "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)"
         join, values = p.join, [*p.match.title_params, *params]
     return (
-        f"m AS MATERIALIZED (SELECT {_M_COLUMNS}, {in_title} AS in_title "
+        f"{name} AS MATERIALIZED (SELECT {_M_COLUMNS}, {in_title} AS in_title "
         f"FROM search_doc d{join} WHERE {where})",
         values,
     )
@@ -94,12 +95,19 @@ async def run(
     counts, the total and per-module counts, or those and the facets."""
     ctes: list[str] = []
     values: list[Any] = []
-    m_sql, m_params = _m(p, where, params)
-    ctes.append(m_sql)
-    values.extend(m_params)
-    narrow, narrow_params = facets.narrowing(p.chosen, "m", p.pg)
-    ctes.append(f"f AS MATERIALIZED (SELECT * FROM m WHERE {narrow})")
-    values.extend(narrow_params)
+    if p.chosen:
+        m_sql, m_params = _m(p, where, params)
+        ctes.append(m_sql)
+        values.extend(m_params)
+        narrow, narrow_params = facets.narrowing(p.chosen, "m", p.pg)
+        ctes.append(f"f AS MATERIALIZED (SELECT * FROM m WHERE {narrow})")
+        values.extend(narrow_params)
+    else:
+        # Nothing chosen: the matches are `f` themselves (no copy of every match; `m` is
+        # only read to count a chosen facet).
+        f_sql, f_params = _m(p, where, params, "f")
+        ctes.append(f_sql)
+        values.extend(f_params)
     branches: list[str] = []
     if limit > 0:
         if p.match is None:
