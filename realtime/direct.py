@@ -10,9 +10,11 @@ synchronously instead of queueing the message. The route does what the woken sub
 would do and nothing else:
 
 1. the stream's checks (realtime/streams.py): the prepared rows are for its ticket and not
-   delivered yet, its actor is fresh in the actor cache (`Stale` otherwise: the pump re-reads
-   every such token in one query, as the woken subscribers' batched reads would, and tries
-   again) and may see the ticket (ORG-5, DESIGN rule 2);
+   delivered yet, its actor is fresh in the actor cache, i.e. read at most ACTOR_TTL before
+   the event arrived (`Stale` otherwise: the pump re-reads every such token in one query, as
+   the woken subscribers' batched reads would, and tries again; an actor re-read for the
+   event stays good for that event, however long delivering it to thousands takes) and may
+   see the ticket (ORG-5, DESIGN rule 2);
 2. the group result (`sender`): the subscriber's group key, as `sink.fan_out` computes it;
    if no one has executed the event for that group yet, `Pending`: the pump queues the
    message for ONE member, who executes it the normal way, waits for that result, and tries
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -70,8 +73,9 @@ class Stale(NamedTuple):
 Outcome = bool | Pending | Stale
 # One frame per (operation head, payload) for the event being delivered.
 Frames = dict[tuple[bytes, bytes], bytes]
-# Installed by a stream on its LocalSubscription: deliver this message now, if it can.
-Route = Callable[[dict[str, Any], Frames], Outcome]
+# Installed by a stream on its LocalSubscription: deliver this message now, if it can; the
+# float is when the event arrived (time.monotonic()), what the actor's freshness is judged by.
+Route = Callable[[dict[str, Any], Frames, float], Outcome]
 # What a resolver hands its stream: deliver the group's result of `event` for `actor`.
 Send = Callable[["Actor", Hashable, Frames], Outcome]
 Offer = Callable[["LocalSubscription", dict[str, Any]], None]
@@ -90,39 +94,69 @@ class Stats:
 stats = Stats()
 
 
-async def deliver(subs: list[LocalSubscription], message: dict[str, Any], offer: Offer) -> None:
+async def deliver(
+    subs: list[LocalSubscription],
+    message: dict[str, Any],
+    offer: Offer,
+    since: float | None = None,
+) -> None:
     """Deliver a prepared message to every subscriber: written at once where a route can,
-    queued (`offer`) for the others."""
-    frames: Frames = {}
+    queued (`offer`) for the others. `since`: when the event arrived (time.monotonic(),
+    before its rows were read; now if not given)."""
+    at = Attempt(message, {}, offer, time.monotonic() if since is None else since)
+    started = time.perf_counter()
     pending: dict[Hashable, list[LocalSubscription]] = {}
     stale: list[tuple[LocalSubscription, Stale]] = []
     for sub in subs:
-        _attempt(sub, message, frames, offer, pending, stale)
+        _attempt(sub, at, pending, stale)
+    checked = time.perf_counter()
     if stale:
         reloaded = await _reload(stale)
         for sub, _ in stale:
             if reloaded:
-                _attempt(sub, message, frames, offer, pending, None)
+                _attempt(sub, at, pending, None)
             else:
-                _queue(sub, message, offer)
+                _queue(sub, at)
+    reread = time.perf_counter()
     if pending:
-        await _after_execution(pending, message, frames, offer)
+        await _after_execution(pending, at)
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug(
+            "delivered to %d subscribers: first pass %.1f ms, %d stale re-read in %.1f ms, "
+            "%d waited %.1f ms for their group's result; written %d, queued %d in all",
+            len(subs),
+            (checked - started) * 1000,
+            len(stale),
+            (reread - checked) * 1000,
+            sum(len(group) for group in pending.values()),
+            (time.perf_counter() - reread) * 1000,
+            stats.written,
+            stats.queued,
+        )
+
+
+class Attempt(NamedTuple):
+    """One message being delivered: its frames (made once each), where queued subscribers
+    go, and when it arrived."""
+
+    message: dict[str, Any]
+    frames: Frames
+    offer: Offer
+    since: float
 
 
 def _attempt(
     sub: LocalSubscription,
-    message: dict[str, Any],
-    frames: Frames,
-    offer: Offer,
+    at: Attempt,
     pending: dict[Hashable, list[LocalSubscription]] | None,
     stale: list[tuple[LocalSubscription, Stale]] | None,
 ) -> None:
     route = sub.direct
     if route is None or not sub.idle:
-        _queue(sub, message, offer)
+        _queue(sub, at)
         return
     try:
-        outcome = route(message, frames)
+        outcome = route(at.message, at.frames, at.since)
     except Exception:  # noqa: BLE001 - the normal path will do it (and report any error)
         log.exception("a direct route failed; the event is queued instead")
         outcome = False
@@ -133,12 +167,12 @@ def _attempt(
     elif isinstance(outcome, Stale) and stale is not None:
         stale.append((sub, outcome))
     else:
-        _queue(sub, message, offer)
+        _queue(sub, at)
 
 
-def _queue(sub: LocalSubscription, message: dict[str, Any], offer: Offer) -> None:
+def _queue(sub: LocalSubscription, at: Attempt) -> None:
     stats.queued += 1
-    offer(sub, message)
+    at.offer(sub, at.message)
 
 
 async def _reload(stale: list[tuple[LocalSubscription, Stale]]) -> bool:
@@ -154,22 +188,17 @@ async def _reload(stale: list[tuple[LocalSubscription, Stale]]) -> bool:
     return True
 
 
-async def _after_execution(
-    pending: dict[Hashable, list[LocalSubscription]],
-    message: dict[str, Any],
-    frames: Frames,
-    offer: Offer,
-) -> None:
+async def _after_execution(pending: dict[Hashable, list[LocalSubscription]], at: Attempt) -> None:
     # One member per group is woken and executes the event for its group (sink.fan_out
     # claims it); the others get that result once it is there.
     waits = []
     for key, group in pending.items():
-        _queue(group[0], message, offer)
+        _queue(group[0], at)
         waits.append(_settled(key))
     await asyncio.gather(*waits)
     for group in pending.values():
         for sub in group[1:]:
-            _attempt(sub, message, frames, offer, None, None)
+            _attempt(sub, at, None, None)
 
 
 async def _settled(key: Hashable) -> None:

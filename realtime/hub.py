@@ -318,13 +318,14 @@ class Hub:
                 async for event in subscriber:  # type: ignore[union-attr]
                     message = envelopes.decode(event.message)
                     if message is not None:
+                        arrived = time.monotonic()
                         prepare = self._prepare.get(channel)
                         if prepare is not None:
                             message = await self._prepared(prepare, message)
                         if PREPARED in message:
                             # Idle subscribers with a direct route get it without waking.
                             subs = list(self._locals.get(channel, ()))
-                            await direct.deliver(subs, message, self._offer)
+                            await direct.deliver(subs, message, self._offer, arrived)
                         else:
                             self._fanout(channel, message)
         except asyncio.CancelledError:

@@ -76,14 +76,21 @@ async def reload_actor(token: str) -> Actor:
     return actor
 
 
-def cached_actor(token: str) -> Actor | str | None:
+def cached_actor(token: str, since: float | None = None) -> Actor | str | None:
     """`reload_actor` without waiting: the cached Actor (re-read ahead as `reload_actor`
-    does), the reason the token is refused, or None when it must be re-read first."""
+    does), the reason the token is refused, or None when it must be re-read first.
+
+    `since` (time.monotonic() when the event being delivered arrived): the Actor counts as
+    fresh if it was read at most ACTOR_TTL before then. An event is delivered only on an
+    access check made at most ACTOR_TTL before it arrived (or after), however long its
+    delivery to thousands of subscribers takes: an Actor re-read for this event does not go
+    stale again halfway through delivering it."""
     cached = _actors.get(token)
     if cached is None:
         return None
-    age = time.monotonic() - cached[0]
-    if age >= ACTOR_TTL:
+    now = time.monotonic()
+    age = now - cached[0]
+    if (now if since is None else min(since, now)) - cached[0] >= ACTOR_TTL:
         return None
     if age >= ACTOR_TTL / 2:
         _refresh_ahead(token)
@@ -286,7 +293,7 @@ def _ticket_route(token: str, ticket_id: int, seen: _Seen, send: TicketSend) -> 
     """The stream's own checks for one prepared message, then `send` (realtime/direct.py):
     anything the loop of `ticket_stream` would not simply deliver is left to that loop."""
 
-    def route(message: dict[str, Any], frames: direct.Frames) -> direct.Outcome:
+    def route(message: dict[str, Any], frames: direct.Frames, since: float) -> direct.Outcome:
         prepared = message.get(PREPARED)
         if message.get("type") != envelopes.ACTIVITY or prepared is None:
             return False
@@ -295,7 +302,7 @@ def _ticket_route(token: str, ticket_id: int, seen: _Seen, send: TicketSend) -> 
             return False  # not this ticket's, or deleted: the loop handles it
         if row.id in seen.recent_set:
             return False
-        actor = cached_actor(token)
+        actor = cached_actor(token, since)
         if actor is None:
             return direct.Stale(token, reload_actors)
         if not isinstance(actor, Actor) or not can_view_ticket(actor, ticket):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from contextlib import AsyncExitStack
 from types import SimpleNamespace
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from websockets.frames import Frame, Opcode
 
 from deskql import models
+from deskql.models.enums import Role
 from deskql.realtime import direct, shared, sink, streams, topics
 from deskql.realtime.hub import LocalSubscription
 from deskql.services import auth, tickets
@@ -218,6 +220,50 @@ async def test_a_stale_or_revoked_token_is_re_read_before_writing(
             assert kind == "error" and errors[0]["extensions"]["code"] == "FORBIDDEN"
         for client in alice:
             assert (await client.data())["ticketUpdates"]["kind"] == "ticket.comment_added"
+
+
+async def test_a_re_read_slower_than_the_ttl_still_writes_directly(
+    server: LiveServer, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Re-reading thousands of tokens on a busy machine can take longer than ACTOR_TTL: the
+    # actors read for an event stay good for that event (they are younger than the event),
+    # instead of all going stale again and every subscriber being woken the slow way.
+    ticket = await _ticket(world)
+    monkeypatch.setattr(streams, "ACTOR_TTL", 0.3)
+    async with AsyncExitStack() as stack:
+        alice = await _subscribers(stack, server, world.alice_token, ticket, 4)
+        await wait_until(lambda: server.app.state.hub.count(topics.ticket(ticket.id)) == 4)
+        await asyncio.sleep(0.4)  # every cached actor is past ACTOR_TTL
+        load_actors = streams.batch.load_actors
+
+        async def slow(tokens: list[str]) -> list[Any]:
+            found = await load_actors(tokens)
+            await asyncio.sleep(0.4)  # longer than ACTOR_TTL
+            return found
+
+        monkeypatch.setattr(streams.batch, "load_actors", slow)
+        await _comment(world, ticket, "a slow re-read")
+        frames = [await _frame(c) for c in alice]
+        assert len(set(frames)) == 1
+        # One member executes the event for the group; the other three are written.
+        assert direct.stats.written == 3 and direct.stats.queued == 1
+
+
+def test_an_actor_is_fresh_by_the_time_the_event_arrived(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(streams, "ACTOR_TTL", 10.0)
+    monkeypatch.setattr(streams, "_refresh_ahead", lambda token: None)
+    actor = auth.Actor(1, Role.AGENT, frozenset({1}), 1)
+    now = time.monotonic()
+    monkeypatch.setitem(streams._actors, "t", (now - 20.0, actor, ""))
+    assert streams.cached_actor("t") is None  # older than the TTL
+    assert streams.cached_actor("t", since=now - 15.0) is actor  # not when the event came
+    assert streams.cached_actor("t", since=now - 5.0) is None  # read too long before it
+    monkeypatch.setitem(streams._actors, "t", (now - 1.0, actor, ""))
+    # Read after the event arrived: fresh for it, whenever it is delivered.
+    assert streams.cached_actor("t", since=now - 30.0) is actor
+    # A `since` in the future is no licence: judged by now.
+    monkeypatch.setitem(streams._actors, "t", (now - 20.0, actor, ""))
+    assert streams.cached_actor("t", since=now + 15.0) is None
 
 
 async def test_a_reader_being_cancelled_is_not_idle() -> None:
