@@ -10,7 +10,8 @@ Seeds the database with bench/fanout.py's `seed` (one ticket, N followers with t
 `--servers` uvicorn processes of `server:create_app` on it (several need PostgreSQL; they share
 `--broadcast-url`, Redis by default with PostgreSQL, `memory://` with SQLite), and
 `--workers` client processes (bench/fanout_worker.py), each opening its share of the
-graphql-transport-ws `ticketUpdates` subscribers, spread round-robin over the servers, after
+graphql-transport-ws `ticketUpdates` subscribers (protocol-level ones, bench/fanout_client.py,
+unless `--client websockets`), spread round-robin over the servers, after
 raising its open files limit (setrlimit RLIMIT_NOFILE to the hard limit; this process raises
 its own too, which the servers inherit). When every worker reports ready, one warm-up event
 proves every subscription live; then per event the workers forget their arrivals, an
@@ -19,7 +20,8 @@ and last subscriber got the event (CLOCK_MONOTONIC, shared by all processes on L
 
 Prints, over `--events` events: time from the mutation's response to the LAST delivery
 (median, p99), to the first delivery (median), deliveries per second, deliveries lost (and
-error frames, counted as lost), and the servers' CPU per event and per delivery. `--profile
+error frames, counted as lost), the servers' CPU per event and per delivery and the client
+processes' CPU per delivery. `--profile
 FILE` samples the last server with py-spy during the events (the first also runs the
 mutations) and prints the hottest frames.
 The last line is `fanout_procs: median <ms> ms, p99 <ms> ms, lost <n>`.
@@ -32,6 +34,7 @@ import asyncio
 import gc
 import json
 import math
+import os
 import shutil
 import statistics
 import sys
@@ -92,6 +95,14 @@ class Worker:
         await self.send(message)
         return await self.answer(wait)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the worker process has used so far."""
+        try:
+            stat = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
     async def stop(self) -> None:
         """Close its WebSockets and let it exit (killed if it does not within 30 s)."""
         if self.proc.returncode is not None:
@@ -120,6 +131,7 @@ async def run_events(
 ) -> dict[str, Any]:
     """Fire `events` events one after another; per event, the first/last delivery times."""
     each_before = [s.cpu_seconds() or 0 for s in servers]
+    clients_before = sum(w.cpu_seconds() for w in workers)
     started = time.perf_counter()
     last_ms: list[float] = []
     first_ms: list[float] = []
@@ -147,7 +159,9 @@ async def run_events(
     wall = time.perf_counter() - started
     each = [(s.cpu_seconds() or 0) - b for s, b in zip(servers, each_before, strict=True)]
     cpu = sum(each)
+    clients = sum(w.cpu_seconds() for w in workers) - clients_before
     return {
+        "client_us_per_delivery": clients * 1e6 / max(events * total, 1),
         "server_cpu_share": cpu / wall,
         "cpu_ms_per_event": cpu * 1000 / max(events, 1),
         "cpu_us_per_delivery": cpu * 1e6 / max(events * total, 1),
@@ -189,6 +203,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             "query": fanout.SUBSCRIPTIONS["ticketUpdates"],
             "variables": {"id": data["ticket"]},
             "batch": args.connect_batch,
+            "client": args.client,
         }
         connecting = time.perf_counter()
         for index, tokens in enumerate(shares(data["tokens"], args.workers)):
@@ -247,6 +262,12 @@ async def main() -> None:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per event")
     parser.add_argument("--connect-timeout", type=float, default=600.0)
     parser.add_argument("--connect-batch", type=int, default=50)
+    parser.add_argument(
+        "--client",
+        choices=["light", "websockets"],
+        default="light",
+        help="the workers' subscribers: protocol-level (bench/fanout_client.py) or websockets",
+    )
     parser.add_argument("--database-url", default="")
     parser.add_argument("--broadcast-url", default="")
     parser.add_argument("--reset", action="store_true", help="DROP and recreate the PG database")
@@ -269,7 +290,8 @@ async def main() -> None:
     fanout.show("DeskQL", r)
     print(
         f"  first delivery after response: median {r['first_median_ms']:.1f} ms; error frames "
-        f"{r['errors']}; server CPU per delivery {r['cpu_us_per_delivery']:.0f} us"
+        f"{r['errors']}; server CPU per delivery {r['cpu_us_per_delivery']:.0f} us, the "
+        f"client processes' {r['client_us_per_delivery']:.0f} us"
     )
     each = ", ".join(f"{ms:.0f}" for ms in r["cpu_ms_per_event_each"])
     print(

@@ -3,10 +3,11 @@
     .venv/bin/python bench/fanout_worker.py   (started by fanout_procs.py, not by hand)
 
 Talks JSON lines: the first line on stdin is its configuration
-(`{"urls": [...], "tokens": [...], "query": ..., "variables": {...}}`); it raises its open
-files limit to the hard limit, opens one graphql-transport-ws subscriber per token (spread
-over the urls, through bench/fanout.py's `graphql_client`, `connect_all` and `Fleet`), and
-answers `{"ready": n}`. Then, per command line:
+(`{"urls": [...], "tokens": [...], "query": ..., "variables": {...}, "client": "light"}`); it
+raises its open files limit to the hard limit, opens one graphql-transport-ws subscriber per
+token (spread over the urls: with client "light", the default, bench/fanout_client.py's
+protocol-level subscribers; with "websockets", bench/fanout.py's `graphql_client`,
+`connect_all` and `Fleet`), and answers `{"ready": n}`. Then, per command line:
 
   {"cmd": "arm"}                -> forgets the arrivals so far; {"armed": n}
   {"cmd": "collect", "within": s} -> waits (at most s seconds) until every subscriber has a
@@ -34,6 +35,7 @@ sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
 import common  # noqa: E402
 import fanout  # noqa: E402
+import fanout_client  # noqa: E402
 
 
 def raise_nofile() -> int:
@@ -61,7 +63,7 @@ def is_delivery(message: str | bytes) -> bool:
     )
 
 
-def tally(fleet: fanout.Fleet) -> dict[str, Any]:
+def tally(fleet: Any) -> dict[str, Any]:
     """Received deliveries, error frames and the first/last arrival time since the last arm."""
     times: list[float] = []
     errors = 0
@@ -96,16 +98,28 @@ async def main() -> None:
     if limit < len(config["tokens"]) + 64:
         raise SystemExit(f"open files limit {limit} is too low for {len(config['tokens'])}")
     urls: list[str] = config["urls"]
-    makers = [
-        (
-            lambda url=urls[i % len(urls)], token=token: fanout.graphql_client(
-                url, token, config["query"], config["variables"]
-            )
+    fleet: Any
+    if config.get("client", "light") == "light":
+        fleet = fanout_client.Fleet()
+        await fanout_client.connect_all(
+            fleet,
+            urls,
+            config["tokens"],
+            config["query"],
+            config["variables"],
+            batch=config.get("batch", 50),
         )
-        for i, token in enumerate(config["tokens"])
-    ]
-    fleet = fanout.Fleet()
-    await fanout.connect_all(fleet, makers, batch=config.get("batch", 50))
+    else:
+        makers = [
+            (
+                lambda url=urls[i % len(urls)], token=token: fanout.graphql_client(
+                    url, token, config["query"], config["variables"]
+                )
+            )
+            for i, token in enumerate(config["tokens"])
+        ]
+        fleet = fanout.Fleet()
+        await fanout.connect_all(fleet, makers, batch=config.get("batch", 50))
     reply({"ready": len(fleet.conns)})
     while line := await reader.readline():
         command = json.loads(line)

@@ -1,6 +1,6 @@
 """bench/fanout_procs.py: the multi-process fan-out benchmark runs end to end (tiny: 20
 subscribers in 2 client processes, one SQLite server), loses nothing and prints its figures;
-its workers count only real results as deliveries."""
+its workers count only real results as deliveries; its light client's frames are RFC 6455's."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
 
+import fanout_client  # noqa: E402
 import fanout_procs  # noqa: E402
 import fanout_worker  # noqa: E402
 
@@ -57,3 +58,30 @@ def test_only_results_with_data_count_as_deliveries() -> None:
     assert not fanout_worker.is_delivery(json.dumps(failed))
     assert not fanout_worker.is_delivery(json.dumps(error))
     assert not fanout_worker.is_delivery("not json")
+
+
+def test_the_light_client_frames_as_rfc_6455_says() -> None:
+    from websockets.frames import Frame, Opcode
+    from websockets.streams import StreamReader
+
+    from deskql.realtime.sink import text_frame
+
+    # Client frames are masked and read back by websockets' own parser.
+    for size in (0, 1, 3, 4, 5, 125, 126, 1000, 70_000):
+        payload = bytes(i % 251 for i in range(size))
+        reader = StreamReader()
+        reader.feed_data(fanout_client.client_frame(fanout_client.TEXT, payload))
+        reader.feed_eof()
+        parser = Frame.parse(reader.read_exact, mask=True)
+        try:
+            next(parser)
+        except StopIteration as done:
+            frame = done.value
+        assert frame.opcode is Opcode.TEXT and frame.data == payload
+    # Server frames: complete ones are taken, an incomplete one waits for the rest.
+    whole = text_frame(b"y" * 70_000)
+    buffer = bytearray(text_frame(b"x" * 300) + text_frame(b"hi") + whole[:50])
+    frames = fanout_client.parse_frames(buffer)
+    assert [(fin, op, len(data)) for fin, op, data in frames] == [(True, 1, 300), (True, 1, 2)]
+    buffer += whole[50:]
+    assert fanout_client.parse_frames(buffer) == [(True, 1, b"y" * 70_000)] and not buffer
