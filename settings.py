@@ -30,6 +30,9 @@ class Settings:
     var_dir: Path = ROOT / "var"
     database_url: str = ""  # empty: SQLite file var/deskql.sqlite3
     db_pool_size: int = 10
+    # SQLite's page cache per connection (PRAGMA cache_size); SQLite's own default is 2 MiB,
+    # which a search over a few thousand matches outgrows (every row read again from the OS).
+    sqlite_cache_mib: int = 64
     broadcast_url: str = "memory://"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -296,6 +299,8 @@ class Settings:
             raise ValueError("DESKQL_PASSWORD_HASH_CONCURRENCY must be 1 or more")
         if settings.auth_cache_ms < 0 or settings.auth_cache_size < 0:
             raise ValueError("DESKQL_AUTH_CACHE_MS and DESKQL_AUTH_CACHE_SIZE must be 0 or more")
+        if settings.sqlite_cache_mib < 0:
+            raise ValueError("DESKQL_SQLITE_CACHE_MIB must be 0 (SQLite's default) or more")
         if settings.gc_threshold < 0:
             raise ValueError("DESKQL_GC_THRESHOLD must be 0 (Python's default) or more")
         if settings.relay_security.upper() not in {"PLAIN", "SSL", "TLS"}:

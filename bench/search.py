@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -132,6 +133,11 @@ def main(argv: list[str] | None = None) -> None:
         for s in (deskql, ref):
             servers.append(s)
             s.start()
+        print(
+            "load average (1, 5, 15 min) at the start: "
+            + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+            flush=True,
+        )
         headers = {"Authorization": f"Bearer {token}"}
         modes = [m for m in args.modes.split(",") if m]
         only = {w for w in args.only.split(",") if w}
@@ -181,6 +187,10 @@ def main(argv: list[str] | None = None) -> None:
                     flush=True,
                 )
         print()
+        print(
+            "load average (1, 5, 15 min) at the end: "
+            + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        )
         for mode, rows in results.items():
             if not rows:
                 continue

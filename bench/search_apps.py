@@ -84,6 +84,8 @@ def ilike_app() -> Starlette:
                 import aiosqlite
 
                 state["db"] = await aiosqlite.connect(url.split("://", 1)[1])
+                # The page cache DeskQL's connection has (DESKQL_SQLITE_CACHE_MIB, 64).
+                await state["db"].execute("PRAGMA cache_size = -65536")
             sql = _sqlite(PG_SEARCH if body["mode"] == "search" else PG_SUGGEST, depts)
             params = (
                 {"a": f"%{text}%"}
