@@ -111,8 +111,9 @@ _MEMBERSHIPS_SQL = (
 SQLITE_CHUNK = 500  # values per IN (...) on SQLite (its limit is 32,766 on recent builds)
 
 
-async def _rows_matching(sql: str, keys: list[Any]) -> list[tuple[Any, ...]]:
-    """Rows of `sql` whose `{match}` column is one of `keys` (= ANY($1) on PostgreSQL)."""
+async def rows_matching(sql: str, keys: list[Any]) -> list[tuple[Any, ...]]:
+    """Rows of `sql` whose `{match}` column is one of `keys` (= ANY($1) on PostgreSQL, IN
+    lists of SQLITE_CHUNK values on SQLite), in plain SQL: no ORM query building."""
     if not keys:
         return []
     conn = get_connection("default")
@@ -138,10 +139,10 @@ def _datetime(value: Any) -> datetime | None:
 async def load_actors(tokens: list[str]) -> list[Actor | str]:
     """Like services.auth.authenticate for many tokens at once: an Actor, or why not."""
     digests = {token: _digest(token) for token in tokens}
-    rows = {row[0]: row for row in await _rows_matching(_TOKENS_SQL, list(set(digests.values())))}
+    rows = {row[0]: row for row in await rows_matching(_TOKENS_SQL, list(set(digests.values())))}
     agent_ids = list({row[2] for row in rows.values()})
     departments: dict[int, set[int]] = {pk: set() for pk in agent_ids}
-    for agent_id, department_id in await _rows_matching(_MEMBERSHIPS_SQL, agent_ids):
+    for agent_id, department_id in await rows_matching(_MEMBERSHIPS_SQL, agent_ids):
         departments[agent_id].add(department_id)
     now = datetime.now(UTC)
     scopes: dict[int, frozenset[int]] = {}

@@ -6,7 +6,7 @@ re-check access for every event (DESIGN rule 4, STACK_NOTES broadcaster).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -28,7 +28,19 @@ def activity(row: models.Activity) -> dict[str, Any]:
     }
 
 
-def notification(row: models.Notification) -> dict[str, Any]:
+class NotificationRef(Protocol):
+    """What a notification envelope names: a Notification row, or services.notifications'
+    `Written` (the ids read back after writing)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def agent_id(self) -> int: ...
+    @property
+    def activity_id(self) -> int: ...
+
+
+def notification(row: models.Notification | NotificationRef) -> dict[str, Any]:
     """Envelope announcing a Notification row to its agent."""
     return {
         "type": NOTIFICATION,

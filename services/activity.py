@@ -88,7 +88,7 @@ async def recorded_in_bulk(rows: list[models.Activity]) -> None:
     await webhook_events.enqueue(rows)
 
 
-def _announce(row: models.Activity, created: list[models.Notification]) -> None:
+def _announce(row: models.Activity, created: list[notifications.Written]) -> None:
     """Queue the envelopes of an activity and its notifications for after the commit."""
     message = envelopes.activity(row)
     if row.ticket_id is not None:

@@ -29,13 +29,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from deskql import models
 from deskql.models.enums import NotificationReason, Role
+from deskql.realtime import batch
 from deskql.services import uow
 from deskql.services.auth import Actor
 from deskql.services.errors import ErrorCode, ValidationFailed
@@ -239,19 +240,24 @@ async def _followers(activity: models.Activity, *, generic: bool = False) -> set
     return found
 
 
+# Plain SQL: a ticket with 10,000 followers made the ORM build IN lists of 10,000 values
+# twice per activity (bench/fanout_procs.py), which cost more than the queries.
+_ACTIVE_SQL = "SELECT id, role FROM agent WHERE is_active AND id {match}"
+_MEMBERS_SQL = (
+    "SELECT agent_id FROM department_membership WHERE department_id = %d AND agent_id {match}"
+)
+
+
 async def _who_may_see(agent_ids: Iterable[int], department_id: int | None) -> set[int]:
     """The active agents among these who may see a record of the department (None: any)."""
     ids = list(agent_ids)
     if not ids:
         return set()
-    rows = await models.Agent.filter(id__in=ids, is_active=True).values_list("id", "role")
+    rows = await batch.rows_matching(_ACTIVE_SQL, ids)
     if department_id is None:
         return {pk for pk, _ in rows}
-    members = set(
-        await models.DepartmentMembership.filter(
-            agent_id__in=ids, department_id=department_id
-        ).values_list("agent_id", flat=True)
-    )
+    sql = _MEMBERS_SQL % int(department_id)  # an integer: nothing to escape
+    members = {agent_id for (agent_id,) in await batch.rows_matching(sql, ids)}
     return {pk for pk, role in rows if role == Role.ADMINISTRATOR or pk in members}
 
 
@@ -293,7 +299,7 @@ async def notify(
     ticket: models.Ticket | None = None,
     owners: Iterable[int] = (),
     direct: dict[int, NotificationReason] | None = None,
-) -> list[models.Notification]:
+) -> list[Written]:
     """Write the Notification rows an Activity produces (inside its transaction); `direct`
     names agents told for a reason of the record itself (a task's owner, a reminder)."""
     if _quiet.get():
@@ -336,7 +342,7 @@ async def notify(
     )
 
 
-async def _notify_admins(activity: models.Activity) -> list[models.Notification]:
+async def _notify_admins(activity: models.Activity) -> list[Written]:
     """Every active administrator (but the one who acted) hears of an operational problem."""
     admins = await models.Agent.filter(role=Role.ADMINISTRATOR, is_active=True).values_list(
         "id", flat=True
@@ -364,7 +370,7 @@ async def _write(
     ticket_id: int | None,
     contact_id: int | None = None,
     account_id: int | None = None,
-) -> list[models.Notification]:
+) -> list[Written]:
     rows = [
         models.Notification(
             agent_id=pk,
@@ -379,8 +385,22 @@ async def _write(
     if not rows:
         return []
     await models.Notification.bulk_create(rows)
-    # bulk_create does not return ids on every backend: read them back (one indexed query).
-    return await models.Notification.filter(activity_id=activity.id).order_by("id")
+    # bulk_create does not return ids on every backend: read them back (one indexed query),
+    # only what the envelopes need (10,000 model instances cost more than the query).
+    written = (
+        await models.Notification.filter(activity_id=activity.id)
+        .order_by("id")
+        .values_list(*Written._fields)
+    )
+    return [Written(*values) for values in written]
+
+
+class Written(NamedTuple):
+    """A notification just written: what its envelope names (realtime/envelopes.py)."""
+
+    id: int
+    agent_id: int
+    activity_id: int
 
 
 async def notify_run(
@@ -392,7 +412,7 @@ async def notify_run(
     assigned_team_ids: set[int],
     mentioned_agent_ids: set[int],
     department_ids: list[int],
-) -> list[models.Notification]:
+) -> list[Written]:
     """One notification per agent for a batch that touched many tickets (a macro run):
     followers of any of the (non-spam) tickets, their contacts or accounts, the agents
     assigned (or in teams assigned) and those mentioned; the highest reason wins. A
