@@ -236,13 +236,9 @@ def _keyset_connection(
     has_previous: bool,
     known_total: int | None = None,
 ) -> Connection[T]:
-    sort = ordering.key
-    edges = [
-        Edge(
-            cursor=encode_keyset(key, request.list_name, sort, keyset_values(row, ordering)),
-            node=convert(row),
-        )
-        for row in rows
+    list_name = request.list_name
+    edges: list[Edge[T]] = [
+        _SignedEdge(convert(row), row, key, list_name, ordering) for row in rows
     ]
     if known_total is None and not has_next and not has_previous and request.size() > 0:
         known_total = len(edges)  # the page is the whole list
@@ -254,6 +250,25 @@ def _keyset_connection(
         count_cap=request.count_cap,
         handles_backward=True,
     )
+
+
+class _SignedEdge(Edge[Any]):
+    """An edge whose keyset cursor is made and signed when it is read (most pages select
+    only the nodes, and the HMAC of each would be wasted)."""
+
+    def __init__(self, node: Any, row: Any, key: bytes, list_name: str, ordering: Ordering) -> None:
+        self.node = node
+        self._source = (row, key, list_name, ordering)
+        self._cursor: str | None = None
+
+    @property  # type: ignore[override]
+    def cursor(self) -> str:
+        """The signed keyset cursor of this edge's row."""
+        if self._cursor is None:
+            row, key, list_name, ordering = self._source
+            values = keyset_values(row, ordering)
+            self._cursor = encode_keyset(key, list_name, ordering.key, values)
+        return self._cursor
 
 
 def _offset_after(after: str | None) -> int:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLID,
+    GraphQLInt,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLString,
     GraphQLUnionType,
     is_leaf_type,
 )
@@ -19,6 +25,7 @@ from graphql.execution.executor import Executor
 
 from deskql.readpath.compiled.reads import Page
 from deskql.readpath.compiled.specs import NotCompiled, Spec, specs
+from deskql.schema.ids import to_global_id
 
 if TYPE_CHECKING:
     from deskql.readpath.executor import LeanExecution
@@ -40,6 +47,11 @@ class NodePlan:
     # Fields answered by their resolvers on the lean executor (the objects are then built
     # from whole rows, as their resolvers may read any attribute)
     lean: dict[str, list[FieldDetails]] = field(default_factory=dict)
+    # True when every value is read from the rows themselves (no schema object is built)
+    direct: bool = False
+    # schema attribute -> how to read it from what `serialise` holds (rows when direct,
+    # schema objects built by `from_row` otherwise)
+    read: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
 
     @property
     def type_name(self) -> str:
@@ -157,9 +169,10 @@ class Planner:
                 plan.steps.append((LEAN, key))
                 continue
             plan.columns.update(columns)
-            plan.steps.append((LEAF, key, definition.python_name, leaf.serialize, nonnull))
+            plan.steps.append((LEAF, key, definition.python_name, _serializer(leaf), nonnull))
         if plan.lean:
             plan.columns = set(spec.model._meta.fields_db_projection)
+        _readers(plan)
         return plan
 
     def _targets(
@@ -198,6 +211,53 @@ def _join(plan: NodePlan) -> None:
             plan.steps[index] = (JOINED, step[1], joined, step[3])
             for _, prefix, sub in joined:
                 plan.columns.update(prefix + column for column in sub.columns)
+
+
+def _readers(plan: NodePlan) -> None:
+    """How each attribute the plan reads is read: straight from the rows when every one of them
+    is a column or a property of the row (no `from_row` per row), else from the schema objects."""
+    spec = plan.spec
+    attrs = {"pk"}
+    for step in plan.steps:
+        if step[0] == LEAF:
+            attrs.add(step[2])
+        elif step[0] == RELATION:
+            attrs.update(attr for attr, _ in step[2])
+    on_rows = {attr: spec.row_attr(attr) for attr in attrs}
+    plan.direct = not plan.lean and all(
+        row_attr is not None or attr == "id" for attr, row_attr in on_rows.items()
+    )
+    if not plan.direct:
+        plan.read = {attr: attrgetter(attr) for attr in attrs}
+        return
+    type_name = plan.type_name
+    plan.read = {
+        attr: attrgetter(row_attr)
+        if row_attr is not None
+        else (lambda row: to_global_id(type_name, row.id))
+        for attr, row_attr in on_rows.items()
+    }
+
+
+def _serializer(leaf: Any) -> Callable[[Any], Any]:
+    """A leaf type's serialize, with the common cases answered without its checks (the same
+    values: a str of String/ID, an int of Int, a bool of Boolean, a member of an enum)."""
+    serialize = leaf.serialize
+    exact = {GraphQLString: str, GraphQLID: str, GraphQLInt: int, GraphQLBoolean: bool}
+    if leaf in exact:
+        kind = exact[leaf]
+        return lambda value: value if type(value) is kind else serialize(value)
+    if isinstance(leaf, GraphQLEnumType):
+        names = {value.value: name for name, value in leaf.values.items()}
+
+        def enum_name(value: Any) -> Any:
+            try:
+                return names[value]
+            except (KeyError, TypeError):
+                return serialize(value)
+
+        return enum_name
+    return serialize
 
 
 def _unwrap(gtype: Any) -> Any:

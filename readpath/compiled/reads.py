@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from typing import TYPE_CHECKING, Any
 
 from tortoise.models import Model
@@ -31,10 +32,30 @@ class Page(CompiledFetch):
         for name, _ in query._orderings:
             if name in self.model._meta.fields_db_projection or name in query._annotations:
                 columns.add(name)
-        rows = await query.values(*sorted(columns))
+        values = query.values(*sorted(columns))
+        values._choose_db_if_not_chosen()
+        values._make_query()
+        sql, params = values.query.get_parameterized_sql()
+        # The driver's records straight into Rows (what `values()` gives, without its dicts).
+        _, records = await values._db.execute_query(sql, params)
         self.used = True
         row = self.row
-        return [row(r) for r in rows]
+        if not records:
+            return []
+        names = list(records[0].keys())
+        model = self.model
+        convert = []
+        for index, name in enumerate(names):
+            func = values.resolve_to_python_value(model, values._fields_for_select[name])
+            if not isinstance(func, types.LambdaType):
+                convert.append((index, func))
+        out = []
+        for record in records:
+            cells = list(record)
+            for index, func in convert:
+                cells[index] = func(cells[index])
+            out.append(row(dict(zip(names, cells, strict=True))))
+        return out
 
 
 async def by_ids(plan: NodePlan, ids: list[int]) -> list[Row]:

@@ -28,53 +28,56 @@ class Compiler(Planner):
         self, plan: NodePlan, rows: Sequence[Row], path: Path | None = None
     ) -> list[dict[str, Any]]:
         """The response objects of rows of the plan's type (relations read a level at a time)."""
-        objects = [plan.spec.build(row) for row in rows]
+        objects: Sequence[Any] = rows if plan.direct else [plan.spec.build(row) for row in rows]
         resolved: list[dict[str, Any]] = []
         if plan.lean:
             resolved = await self.lean.objects(plan.object_type, objects, plan.lean, path)
         related: dict[str, list[Any]] = {}
         for step in plan.steps:
             if step[0] == RELATION:
-                related[step[1]] = await self._related(objects, step[2], path)
+                related[step[1]] = await self._related(plan, objects, step[2], path)
             elif step[0] == JOINED:
-                related[step[1]] = await self._joined(objects, rows, step[2], path)
+                related[step[1]] = await self._joined(plan, objects, rows, step[2], path)
             elif step[0] == LOADED:
                 loader = getattr(self.ex.context_value.loaders, step[2])
-                lists = await loader.load_many([obj.pk for obj in objects])
+                pk = plan.read["pk"]
+                lists = await loader.load_many([pk(obj) for obj in objects])
                 related[step[1]] = [[step[3](item) for item in items] for items in lists]
-        outs = []
-        for index, obj in enumerate(objects):
-            out: dict[str, Any] = {}
-            for step in plan.steps:
-                kind, key = step[0], step[1]
-                if kind == LEAF:
-                    value = getattr(obj, step[2])
+        outs: list[dict[str, Any]] = [{} for _ in objects]
+        # A step at a time over every object: the keys still come in the steps' order.
+        for step in plan.steps:
+            kind, key = step[0], step[1]
+            if kind == LEAF:
+                read, serialize, nonnull = plan.read[step[2]], step[3], step[4]
+                for out, obj in zip(outs, objects, strict=True):
+                    value = read(obj)
                     if value is None:
-                        if step[4]:
+                        if nonnull:
                             raise NotCompiled(f"null at non-null {key}")
                         out[key] = None
                         continue
-                    value = step[3](value)
+                    value = serialize(value)
                     if value is None or value is Undefined:
                         raise NotCompiled(f"{key} did not serialise")
                     out[key] = value
-                elif kind == TYPENAME:
+            elif kind == TYPENAME:
+                for out in outs:
                     out[key] = step[2]
-                elif kind == LOADED:
-                    out[key] = related[key][index]
-                elif kind == LEAN:
-                    out[key] = resolved[index][key]
-                else:
-                    value = related[key][index]
-                    if value is None and step[3]:
-                        raise NotCompiled(f"null at non-null {key}")
+            elif kind == LEAN:
+                for out, done in zip(outs, resolved, strict=True):
+                    out[key] = done[key]
+            else:
+                values = related[key]
+                if kind != LOADED and step[3] and any(value is None for value in values):
+                    raise NotCompiled(f"null at non-null {key}")
+                for out, value in zip(outs, values, strict=True):
                     out[key] = value
-            outs.append(out)
         return outs
 
     async def _joined(
         self,
-        objects: list[Any],
+        owner: NodePlan,
+        objects: Sequence[Any],
         rows: Sequence[Row],
         targets: list[tuple[str, str, NodePlan]],
         path: Path | None,
@@ -82,47 +85,54 @@ class Compiler(Planner):
         """The related object of each object from the columns joined into its row (the first
         target whose key is set decides; a row that is gone joins as nulls: null)."""
         values: list[dict[str, Any] | None] = [None] * len(objects)
-        chosen = [next((t for t in targets if getattr(o, t[0]) is not None), None) for o in objects]
+        keys = [(target, owner.read[target[0]]) for target in targets]
+        chosen = [next((t for t, key in keys if key(o) is not None), None) for o in objects]
         for target in targets:
             _, prefix, plan = target
+            key = prefix + "id"
             picked = [
                 i
                 for i, c in enumerate(chosen)
-                if c is target and rows[i].__dict__.get(prefix + "id") is not None
+                if c is target and rows[i].__dict__.get(key) is not None
             ]
             if not picked:
                 continue
-            found = [
-                plan.spec.row({c: rows[i].__dict__[prefix + c] for c in plan.columns})
-                for i in picked
-            ]
+            pairs = [(c, prefix + c) for c in plan.columns]
+            make = plan.spec.row
+            found = []
+            for i in picked:
+                joined = rows[i].__dict__
+                found.append(make({c: joined[p] for c, p in pairs}))
             for i, out in zip(picked, await self.serialise(plan, found, path), strict=True):
                 values[i] = out
         return values
 
     async def _related(
-        self, objects: list[Any], targets: list[tuple[str, NodePlan]], path: Path | None
+        self,
+        owner: NodePlan,
+        objects: Sequence[Any],
+        targets: list[tuple[str, NodePlan]],
+        path: Path | None,
     ) -> list[dict[str, Any] | None]:
         """The related object of each object: the first target whose key is set decides (as
         the resolvers do); a key naming a row that is gone gives null, as the loaders do."""
-        chosen: list[tuple[str, NodePlan] | None] = [None] * len(objects)
+        keys = [owner.read[attr] for attr, _ in targets]
+        chosen: list[int | None] = [None] * len(objects)
         for index, obj in enumerate(objects):
-            for target in targets:
-                if getattr(obj, target[0]) is not None:
-                    chosen[index] = target
+            for number, key in enumerate(keys):
+                if key(obj) is not None:
+                    chosen[index] = number
                     break
         values: list[dict[str, Any] | None] = [None] * len(objects)
-        for attr, plan in targets:
-            ids = {
-                getattr(o, attr) for o, c in zip(objects, chosen, strict=True) if c and c[0] == attr
-            }
+        for number, (_, plan) in enumerate(targets):
+            key = keys[number]
+            ids = {key(o) for o, c in zip(objects, chosen, strict=True) if c == number}
             if not ids:
                 continue
             found = await reads.by_ids(plan, sorted(ids))
             outs = await self.serialise(plan, found, path)
             by_id = dict(zip((r.id for r in found), outs, strict=True))
             for index, obj in enumerate(objects):
-                target = chosen[index]
-                if target is not None and target[0] == attr:
-                    values[index] = by_id.get(getattr(obj, attr))
+                if chosen[index] == number:
+                    values[index] = by_id.get(key(obj))
         return values

@@ -56,6 +56,19 @@ class Spec:
             return (attr,)
         return None
 
+    def row_attr(self, attr: str) -> str | None:
+        """The Row attribute holding a schema attribute's value as the schema object would
+        hold it (a column, or a model property such as `name`), or None when only the schema
+        object computes it (the global `id`, `is_overdue`)."""
+        if attr == "id":
+            return None
+        deps = self.deps.get(attr)
+        if deps is None:
+            return attr if attr in self.model._meta.fields_db_projection else None
+        if len(deps) == 1:
+            return deps[0]
+        return attr if isinstance(getattr(self.row, attr, None), property) else None
+
 
 def _row_class(model: type[Model]) -> type[Row]:
     """A Row of this model: None for every field not read, and the model's properties (e.g.
