@@ -5,6 +5,8 @@ from __future__ import annotations
 import types
 from typing import TYPE_CHECKING, Any
 
+from pypika_tortoise import JoinType, Table
+from pypika_tortoise.queries import JoinOn
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -28,34 +30,72 @@ class Page(CompiledFetch):
     async def fetch(self, query: QuerySet[Any]) -> list[Any]:
         """The page's rows with the columns every selection on its nodes needs, and the sort's
         columns and annotations (a keyset cursor is made of them)."""
-        columns = set(self.columns)
+        meta = self.model._meta
+        local = {c for c in self.columns if "__" not in c}
         for name, _ in query._orderings:
-            if name in self.model._meta.fields_db_projection or name in query._annotations:
-                columns.add(name)
-        values = query.values(*sorted(columns))
+            if name in meta.fields_db_projection or name in query._annotations:
+                local.add(name)
+        values = query.values(*sorted(local))
         values._choose_db_if_not_chosen()
         values._make_query()
+        convert = {
+            name: values.resolve_to_python_value(self.model, field)
+            for name, field in values._fields_for_select.items()
+        }
+        _join_related(values.query, self.model, self.columns - local, convert)
         sql, params = values.query.get_parameterized_sql()
         # The driver's records straight into Rows (what `values()` gives, without its dicts).
         _, records = await values._db.execute_query(sql, params)
         self.used = True
-        row = self.row
         if not records:
             return []
         names = list(records[0].keys())
-        model = self.model
-        convert = []
-        for index, name in enumerate(names):
-            func = values.resolve_to_python_value(model, values._fields_for_select[name])
-            if not isinstance(func, types.LambdaType):
-                convert.append((index, func))
+        # As values() does: plain functions (identities) are not applied.
+        steps = [
+            (index, convert[name])
+            for index, name in enumerate(names)
+            if not isinstance(convert[name], types.LambdaType)
+        ]
+        row = self.row
         out = []
         for record in records:
             cells = list(record)
-            for index, func in convert:
+            for index, func in steps:
                 cells[index] = func(cells[index])
             out.append(row(dict(zip(names, cells, strict=True))))
         return out
+
+
+def _join_related(
+    query: Any, model: type[Model], joined: set[str], convert: dict[str, Any]
+) -> None:
+    """LEFT OUTER JOIN each to-one relation of `<relation>__<column>` names once and select
+    those columns under those names (what values() does a join lookup per column for)."""
+    by_relation: dict[str, list[str]] = {}
+    for name in sorted(joined):
+        relation, _, column = name.partition("__")
+        by_relation.setdefault(relation, []).append(column)
+    meta = model._meta
+    base = meta.basetable
+    for relation, columns in by_relation.items():
+        field = meta.fields_map[relation]
+        related = field.related_model
+        rmeta = related._meta
+        table = Table(rmeta.db_table, alias=f"{meta.db_table}__{relation}")
+        on = table[rmeta.db_pk_column] == base[meta.fields_db_projection[field.source_field]]
+        query.do_join(JoinOn(table, JoinType.left_outer, on))
+        for column in columns:
+            name = f"{relation}__{column}"
+            query._select_field(table[rmeta.fields_db_projection[column]].as_(name))
+            convert[name] = (
+                _same
+                if column in (x[1] for x in rmeta.db_native_fields)
+                else rmeta.fields_map[column].to_python_value
+            )
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 async def by_ids(plan: NodePlan, ids: list[int]) -> list[Row]:
