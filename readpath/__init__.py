@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
 from graphql import (
+    DirectiveNode,
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
+    VariableNode,
+    Visitor,
     parse,
     specified_rules,
+    visit,
 )
 from graphql.error import GraphQLSyntaxError
 from graphql.execution.executor import Executor
@@ -46,6 +50,45 @@ class Prepared:
 
     document: DocumentNode
     operations: dict[str | None, OperationDefinitionNode]
+    # Whether an @include/@skip takes a variable (then what is selected depends on them)
+    variable_directives: bool = False
+    # The compiled read path's plans of its root lists, by the directives' variables
+    plans: dict[bytes, dict[Any, Any]] = field(default_factory=dict)
+
+    def plan_cache(self, variables: dict[str, Any] | None) -> dict[Any, Any]:
+        """The plans of this document for these variables (all the same without variable
+        directives); at most PLAN_CACHES sets of variables are kept."""
+        key = (
+            orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+            if self.variable_directives
+            else b""
+        )
+        cache = self.plans.get(key)
+        if cache is None:
+            if len(self.plans) >= PLAN_CACHES:
+                self.plans.clear()
+            cache = self.plans[key] = {}
+        return cache
+
+
+# Sets of variables whose plans one document keeps (a document with variable directives).
+PLAN_CACHES = 16
+
+
+def _variable_directives(document: DocumentNode) -> bool:
+    """Whether any @include/@skip of the document takes a variable."""
+    found = False
+
+    class Finder(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+            nonlocal found
+            if node.name.value in ("include", "skip") and any(
+                isinstance(arg.value, VariableNode) for arg in node.arguments
+            ):
+                found = True
+
+    visit(document, Finder())
+    return found
 
 
 class ReadPath:
@@ -96,7 +139,7 @@ class ReadPath:
             return None
         if count == 1:
             operations[None] = next(iter(operations.values()))
-        return Prepared(document, operations)
+        return Prepared(document, operations, _variable_directives(document))
 
     async def execute(
         self,
@@ -134,7 +177,12 @@ class ReadPath:
         )
         if isinstance(executor, list):
             return None
-        lean = LeanExecution(executor, planned, compiled=self.settings.readpath_compiled)
+        lean = LeanExecution(
+            executor,
+            planned,
+            compiled=self.settings.readpath_compiled,
+            plans=prepared.plan_cache(variables),
+        )
         try:
             data = await lean.run()
         except Exception as exc:  # noqa: BLE001 - the full executor reports it as it always did

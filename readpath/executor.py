@@ -54,10 +54,16 @@ def _awaitable(value: Any) -> bool:
 class LeanExecution:
     """One operation on the lean executor; `run()` gives the `data` of the response."""
 
-    def __init__(self, executor: Executor, planned: Planned, compiled: bool = True) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        planned: Planned,
+        compiled: bool = True,
+        plans: dict[Any, Any] | None = None,
+    ) -> None:
         self.ex = executor
         self.planned = planned
-        self.compiler = Compiler(executor, self, planned) if compiled else None
+        self.compiler = Compiler(executor, self, planned, plans) if compiled else None
         self.pages: list[Page] = []
 
     async def run(self) -> dict[str, Any]:

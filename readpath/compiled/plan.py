@@ -59,6 +59,16 @@ class NodePlan:
         return self.object_type.name
 
 
+@dataclass
+class PagePlan:
+    """The plans of one root list's nodes in one document (the same for every request of it
+    with the same `@include`/`@skip` variables: kept with the document)."""
+
+    spec: Spec
+    plans: dict[tuple[int, ...], NodePlan] = field(default_factory=dict)
+    columns: set[str] = field(default_factory=set)
+
+
 def key_of(details: Sequence[FieldDetails]) -> tuple[int, ...]:
     return tuple(id(d.node) for d in details)
 
@@ -67,32 +77,51 @@ class Planner:
     """Plans the root lists of one lean execution."""
 
     def __init__(
-        self, executor: Executor, lean: LeanExecution, planned: Callable[[str, str], bool]
+        self,
+        executor: Executor,
+        lean: LeanExecution,
+        planned: Callable[[str, str], bool],
+        cache: dict[tuple[int, ...], PagePlan | None] | None = None,
     ) -> None:
         self.ex = executor
         self.schema: GraphQLSchema = executor.schema
         self.lean = lean
         self.planned = planned
+        # Plans of this document's root lists (readpath.Prepared keeps them across requests)
+        self.cache: dict[tuple[int, ...], PagePlan | None] = {} if cache is None else cache
 
     def page(self, field_type: GraphQLOutputType, details: list[FieldDetails]) -> Page | None:
         """A Page when every selection on the connection's nodes compiles, else None."""
+        key = key_of(details)
+        if key in self.cache:
+            planned = self.cache[key]
+        else:
+            planned = self.cache[key] = self._page_plan(field_type, details)
+        if planned is None:
+            return None
+        page = Page(planned.spec.model, planned.spec.row)
+        page.plans, page.columns = planned.plans, planned.columns
+        return page
+
+    def _page_plan(
+        self, field_type: GraphQLOutputType, details: list[FieldDetails]
+    ) -> PagePlan | None:
         connection = _unwrap(field_type)
         if not isinstance(connection, GraphQLObjectType):
             return None
         node_type = _node_type(connection)
         if node_type is None or node_type.name not in specs():
             return None
-        spec = specs()[node_type.name]
-        page = Page(spec.model, spec.row)
+        found = PagePlan(specs()[node_type.name])
         try:
             for node_details in self._node_selections(connection, details):
                 plan = self.plan(node_type, node_details)
                 _join(plan)
-                page.plans[key_of(node_details)] = plan
-                page.columns |= plan.columns
+                found.plans[key_of(node_details)] = plan
+                found.columns |= plan.columns
         except NotCompiled:
             return None
-        return page if page.plans else None
+        return found if found.plans else None
 
     def _node_selections(
         self, connection: GraphQLObjectType, details: list[FieldDetails]

@@ -83,7 +83,8 @@ def _join_related(
         rmeta = related._meta
         table = Table(rmeta.db_table, alias=f"{meta.db_table}__{relation}")
         on = table[rmeta.db_pk_column] == base[meta.fields_db_projection[field.source_field]]
-        query.do_join(JoinOn(table, JoinType.left_outer, on))
+        # Appended as do_join would, without its validation of tables known to be there.
+        query._joins.append(JoinOn(table, JoinType.left_outer, on))
         for column in columns:
             name = f"{relation}__{column}"
             query._select_field(table[rmeta.fields_db_projection[column]].as_(name))
