@@ -274,3 +274,40 @@ async def test_computed_fields_build_objects_and_answer_the_same(
     assert overdue == [200, 205, 210]
     assert all(e["cursor"].startswith("k1.") for e in edges)
     assert len({e["cursor"] for e in edges}) == 12
+
+
+async def test_plans_are_kept_per_document_and_per_directive_variables(
+    gql: GQLClient, http: httpx.AsyncClient, world: World
+) -> None:
+    # A document's plans are made once and kept with it; where @include takes a variable, each
+    # value selects its own columns and relations (the suite compares every answer with the
+    # full executor's).
+    await seed(world)
+    path = readpath_of(http)
+    query = (
+        "query Q($c: Boolean!) { tickets(first: 3, sort: {field: NUMBER, direction: DESC}) "
+        "{ nodes { number contact @include(if: $c) { name } } } }"
+    )
+    answers = []
+    for with_contact in (True, False, True, False):
+        res = await gql.as_(world.admin_token)(query, {"c": with_contact})
+        assert res.errors == [], res.errors
+        answers.append(res.data["tickets"]["nodes"])
+    assert path.compiled == 4
+    assert answers[0] == [
+        {"number": 211, "contact": None},
+        {"number": 210, "contact": {"name": "Melissa Doe"}},
+        {"number": 209, "contact": None},
+    ]
+    assert answers[1] == [{"number": 211}, {"number": 210}, {"number": 209}]
+    assert answers[2:] == answers[:2]
+    prepared = path.prepare(query)
+    assert prepared is not None and prepared.variable_directives
+    assert len(prepared.plans) == 2  # one set of plans per value of $c
+    plain = "{ tickets(first: 2) { nodes { number } } }"
+    for _ in range(3):
+        res = await gql.as_(world.bob_token)(plain)
+        assert res.errors == [], res.errors
+    prepared = path.prepare(plain)
+    assert prepared is not None and not prepared.variable_directives
+    assert list(prepared.plans) == [b""]
