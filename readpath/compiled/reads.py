@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import types
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pypika_tortoise import JoinType, Table
 from pypika_tortoise.queries import JoinOn
+from tortoise import timezone
+from tortoise.fields.data import CharEnumFieldInstance, DatetimeField, IntEnumFieldInstance
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -52,7 +56,7 @@ class Page(CompiledFetch):
         names = list(records[0].keys())
         # As values() does: plain functions (identities) are not applied.
         steps = [
-            (index, convert[name])
+            (index, faster(convert[name]))
             for index, name in enumerate(names)
             if not isinstance(convert[name], types.LambdaType)
         ]
@@ -99,6 +103,39 @@ def _same(value: Any) -> Any:
     return value
 
 
+def faster(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A field's to_python_value, with the common cases answered the same way without its
+    general steps: an enum member by its value from the enum's own table, an aware datetime
+    moved to the default time zone (both as Tortoise does); anything else goes to it."""
+    field = getattr(convert, "__self__", None)
+    method = getattr(convert, "__func__", None)
+    if (
+        isinstance(field, CharEnumFieldInstance | IntEnumFieldInstance)
+        and method is type(field).to_python_value
+    ):
+        members = field.enum_type._value2member_map_
+
+        def enum_member(value: Any) -> Any:
+            try:
+                return members[value]
+            except (KeyError, TypeError):
+                return convert(value)
+
+        return enum_member
+    if isinstance(field, DatetimeField) and method is DatetimeField.to_python_value:
+        if not timezone.get_use_tz():
+            return convert
+        zone = timezone.get_default_timezone()
+
+        def aware(value: Any) -> Any:
+            if type(value) is datetime and value.utcoffset() is not None:
+                return value.astimezone(zone)
+            return convert(value)
+
+        return aware
+    return convert
+
+
 async def by_ids(plan: NodePlan, ids: list[int]) -> list[Row]:
     """The rows with these ids, their plan's columns only: one statement written here (the
     ORM's query building costs more than the statement for a list of ids)."""
@@ -114,7 +151,7 @@ async def by_ids(plan: NodePlan, ids: list[int]) -> list[Row]:
     key = meta.fields_db_projection["id"]
     sql = f'SELECT {names} FROM "{meta.db_table}" WHERE "{key}" IN ({marks})'
     _, records = await client.execute_query(sql, ids)
-    convert = [meta.fields_map[c].to_python_value for c in columns]
+    convert = [faster(meta.fields_map[c].to_python_value) for c in columns]
     row = plan.spec.row
     return [
         row({c: f(v) for c, f, v in zip(columns, convert, tuple(r), strict=True)}) for r in records
