@@ -367,3 +367,50 @@ async def test_contacts_read_ahead_are_used_and_dropped_when_a_contact_changes(
         assert fresh.id not in (world.contact.id, x.id)
     emails = sorted(await models.Contact.all().values_list("email", flat=True))
     assert emails == ["m2@example.com", "melissa@example.com", "x@example.org"]
+
+
+async def test_written_rows_and_their_envelopes_for_many_followers(
+    world: World, published: list
+) -> None:
+    # The rows a ticket's followers get are written in one statement on PostgreSQL (no model
+    # per row) and by bulk_create on SQLite: the same columns either way, and each agent's
+    # envelope names its own notification; a deactivated follower and one of another
+    # department get nothing (ORG-5).
+    from datetime import UTC, datetime, timedelta
+
+    alice = await _actor(world.alice)
+    ticket = await _ticket(world, alice)
+    agents = [await _support_agent(world, f"f{i}@zylker.com", f"Follower{i}") for i in range(5)]
+    for agent in agents:
+        await follows.follow_ticket(await _actor(agent), ticket_id=ticket.id)
+    # Bob (Sales only) follows it from before it moved to Support, say.
+    await models.Follow.create(agent_id=world.bob.id, ticket_id=ticket.id)
+    await models.Agent.filter(id=agents[4].id).update(is_active=False)
+    published.clear()
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    await tickets.add_comment(alice, ticket_id=ticket.id, body=f"{_mention(agents[0])} look")
+    activity = await models.Activity.get(kind="ticket.comment_added")
+    rows = await models.Notification.filter(activity_id=activity.id).order_by("agent_id")
+    assert [r.agent_id for r in rows] == [a.id for a in agents[:4]]  # type: ignore[attr-defined]
+    assert [r.reason for r in rows] == [NotificationReason.MENTIONED] + [
+        NotificationReason.FOLLOWING
+    ] * 3
+    for row in rows:
+        linked = (row.ticket_id, row.contact_id, row.account_id)
+        assert linked == (ticket.id, world.contact.id, None)
+        assert row.read_at is None and before < row.created_at <= datetime.now(UTC)
+    envelopes = {m["agent"]: m for _, m in published if m["type"] == "notification"}
+    assert envelopes == {
+        row.agent_id: {  # type: ignore[attr-defined]
+            "type": "notification",
+            "id": row.id,
+            "agent": row.agent_id,  # type: ignore[attr-defined]
+            "activity": activity.id,
+        }
+        for row in rows
+    }
+    assert all(
+        channel == topics.agent(message["agent"])
+        for channel, message in published
+        if message["type"] == "notification"
+    )
