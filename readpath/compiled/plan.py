@@ -220,9 +220,14 @@ class Planner:
         return targets
 
 
-def _join(plan: NodePlan) -> None:
+# Levels of to-one relations joined into a page's statement (ticket -> contact -> account)
+JOIN_DEPTH = 3
+
+
+def _join(plan: NodePlan, depth: int = 1) -> None:
     """Read the to-one relations of a page's nodes in the page's own statement (LEFT OUTER
-    JOINs, the related columns named `<relation>__<column>`) instead of one more each."""
+    JOINs, the related columns named `<relation>__<column>`, and theirs in turn
+    `<relation>__<relation>__<column>`, JOIN_DEPTH levels) instead of one more each."""
     meta = plan.spec.model._meta
     for index, step in enumerate(plan.steps):
         if step[0] != RELATION:
@@ -239,6 +244,8 @@ def _join(plan: NodePlan) -> None:
         else:
             plan.steps[index] = (JOINED, step[1], joined, step[3])
             for _, prefix, sub in joined:
+                if depth < JOIN_DEPTH:
+                    _join(sub, depth + 1)
                 plan.columns.update(prefix + column for column in sub.columns)
 
 

@@ -73,24 +73,30 @@ class Page(CompiledFetch):
 def _join_related(
     query: Any, model: type[Model], joined: set[str], convert: dict[str, Any]
 ) -> None:
-    """LEFT OUTER JOIN each to-one relation of `<relation>__<column>` names once and select
-    those columns under those names (what values() does a join lookup per column for)."""
-    by_relation: dict[str, list[str]] = {}
+    """LEFT OUTER JOIN each to-one relation of `<relation>__<column>` names once (and theirs
+    for `<relation>__<relation>__<column>`) and select those columns under those names (what
+    values() does a join lookup per column for)."""
+    by_path: dict[str, list[str]] = {}
     for name in sorted(joined):
-        relation, _, column = name.partition("__")
-        by_relation.setdefault(relation, []).append(column)
+        path, _, column = name.rpartition("__")
+        by_path.setdefault(path, []).append(column)
     meta = model._meta
-    base = meta.basetable
-    for relation, columns in by_relation.items():
-        field = meta.fields_map[relation]
+    # path -> (the joined table, its model); a path's parent is joined before it
+    tables: dict[str, tuple[Table, type[Model]]] = {"": (meta.basetable, model)}
+    for path in sorted(by_path, key=lambda p: p.count("__")):
+        parent, _, relation = path.rpartition("__")
+        owner_table, owner = tables[parent]
+        field = owner._meta.fields_map[relation]
         related = field.related_model
         rmeta = related._meta
-        table = Table(rmeta.db_table, alias=f"{meta.db_table}__{relation}")
-        on = table[rmeta.db_pk_column] == base[meta.fields_db_projection[field.source_field]]
+        table = Table(rmeta.db_table, alias=f"{meta.db_table}__{path}")
+        source = owner._meta.fields_db_projection[field.source_field]
+        on = table[rmeta.db_pk_column] == owner_table[source]
         # Appended as do_join would, without its validation of tables known to be there.
         query._joins.append(JoinOn(table, JoinType.left_outer, on))
-        for column in columns:
-            name = f"{relation}__{column}"
+        tables[path] = (table, related)
+        for column in by_path[path]:
+            name = f"{path}__{column}"
             query._select_field(table[rmeta.fields_db_projection[column]].as_(name))
             convert[name] = (
                 _same

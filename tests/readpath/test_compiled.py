@@ -311,3 +311,45 @@ async def test_plans_are_kept_per_document_and_per_directive_variables(
     prepared = path.prepare(plain)
     assert prepared is not None and not prepared.variable_directives
     assert list(prepared.plans) == [b""]
+
+
+async def test_relations_of_relations_are_joined_into_the_page(
+    gql: GQLClient, http: httpx.AsyncClient, world: World
+) -> None:
+    # ticket -> contact -> account -> owner in the page's one statement; a contact without an
+    # account, and a ticket without a contact, give nulls at their level (the suite's
+    # verification compares the answer with the full executor's).
+    await seed(world)
+    loner = await models.Contact.create(first_name="Lone", last_name="Wolf", email="l@x.org")
+    await models.Ticket.filter(number=211).update(contact_id=loner.id)
+    path = readpath_of(http)
+    with count_statements() as stmts:
+        res = await gql.as_(world.admin_token)(
+            "{ tickets(first: 4, sort: {field: NUMBER, direction: DESC}) { nodes { number "
+            "contact { name account { name owner { name } } } } } }"
+        )
+    assert res.errors == [], res.errors
+    assert path.compiled == 1
+    assert res.data["tickets"]["nodes"] == [
+        {"number": 211, "contact": {"name": "Lone Wolf", "account": None}},
+        {
+            "number": 210,
+            "contact": {
+                "name": "Melissa Doe",
+                "account": {"name": "Zylker Corp", "owner": {"name": "A Alice"}},
+            },
+        },
+        {"number": 209, "contact": None},
+        {
+            "number": 208,
+            "contact": {
+                "name": "Melissa Doe",
+                "account": {"name": "Zylker Corp", "owner": {"name": "A Alice"}},
+            },
+        },
+    ]
+    ticket_sql = next(s for s in stmts.sql if 'FROM "ticket"' in s and "LIMIT" in s)
+    for join in ('JOIN "contact"', 'JOIN "account"', 'JOIN "agent"'):
+        assert join in ticket_sql, ticket_sql
+    after = stmts.sql[stmts.sql.index(ticket_sql) + 1 :]
+    assert not any(s.startswith('SELECT "id","name" FROM "account"') for s in after), after
