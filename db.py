@@ -137,8 +137,23 @@ class PooledConnection(asyncpg.connection.Connection):  # type: ignore[misc]
     is still rolled back on release (asyncpg does that apart from the reset query)."""
 
     def get_reset_query(self) -> str:
-        """No reset statement (see the class)."""
+        """No reset statement (see the class), unless a statement's preparation was
+        interrupted: then one `SELECT 1`, which ends the exchange the server waits in."""
+        if self.__dict__.pop("_unsynced", False):
+            return "SELECT 1"
         return ""
+
+    async def _get_statement(self, *args: Any, **kwargs: Any) -> Any:
+        """asyncpg's, noting when it is cancelled. asyncpg prepares with Parse, Describe and a
+        Flush, not a Sync; a task cancelled as the answer arrives leaves the server inside
+        that exchange ('active', waiting for the client) and holding the statement's table
+        locks until the connection's next message. Without a reset statement that could be
+        never: a TRUNCATE or ALTER waited on them forever (tests/test_db.py)."""
+        try:
+            return await super()._get_statement(*args, **kwargs)
+        except asyncio.CancelledError:
+            self._unsynced = True
+            raise
 
 
 def _with_pool(url: str, size: int) -> str:

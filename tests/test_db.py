@@ -124,3 +124,46 @@ async def test_a_task_cancelled_while_begin_runs_gives_its_pooled_connection_bac
         await asyncio.gather(*(hold() for _ in range(size)))
     assert pool.get_idle_size() == pool.get_size() == size  # ...and all came back
     assert await models.Department.filter(name="Never").count() == 0
+
+
+async def test_a_statement_cancelled_after_its_preparation_leaves_no_lock_behind(
+    clean_db: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # asyncpg prepares without a Sync: a task cancelled just as the preparation's answer came
+    # left the server waiting inside that exchange, holding the table's lock, and with no
+    # reset statement on release nothing ever ended it (a TRUNCATE waited forever).
+    pool = _pool(clean_db)
+    base_get_statement = asyncpg.connection.Connection._get_statement
+
+    async def prepared_then_cancelled(self: Any, *args: Any, **kwargs: Any) -> Any:
+        await base_get_statement(self, *args, **kwargs)
+        raise asyncio.CancelledError  # as a cancel delivered right after the answer
+
+    async with pool.acquire() as conn:
+        pid = await conn.fetchval("SELECT pg_backend_pid()")
+        monkeypatch.setattr(
+            asyncpg.connection.Connection, "_get_statement", prepared_then_cancelled
+        )
+        with pytest.raises(asyncio.CancelledError):
+            await conn.fetch('SELECT "name" FROM "department" WHERE "id" = $1', 7)
+        monkeypatch.undo()
+    # The connection sits idle in the pool; another session wants the table.
+    client = get_connection("default")
+    other = await asyncpg.connect(
+        host=client.host,
+        port=client.port,
+        user=client.user,
+        password=client.password,
+        database=client.database,
+    )
+    try:
+        async with other.transaction():
+            await other.execute("SET LOCAL lock_timeout = '2s'")
+            # Without the reset the abandoned preparation's lock is still held: this failed
+            # with LockNotAvailableError after 2 s.
+            await other.execute('LOCK TABLE "department" IN ACCESS EXCLUSIVE MODE')
+    finally:
+        await other.close()
+    async with pool.acquire() as conn:  # the connection itself works as before
+        assert await conn.fetchval("SELECT pg_backend_pid()") == pid
+        assert await conn.fetchval("SELECT count(*) FROM department") == 0
