@@ -141,24 +141,23 @@ def count_branches(
                 f"WHERE m.module = ? AND m.{facet.column} IS NOT NULL AND {where} "
                 f"GROUP BY m.{facet.column}"
             )
-        elif pg:
-            # The tag ids counted first (unnest in the select list: a ProjectSet, cheaper
-            # than a function scan per match), their names joined to the few counts after
-            # (tag names are unique: the same counts as grouping by name).
+        else:
+            # The tag ids counted first, their names joined to the few counts after (tag
+            # names are unique: the same counts as grouping by name). PostgreSQL: unnest in
+            # the select list (a ProjectSet, cheaper than a function scan per match). SQLite:
+            # joined to `tag` directly, its planner walked the tags by name and read every
+            # match's json_each once per tag (O(tags x matches)).
+            if pg:
+                ids = f"SELECT unnest(m.tag_ids) AS tag_id FROM {source} AS m"
+            else:
+                ids = (
+                    f"SELECT u.value AS tag_id FROM {source} AS m "
+                    "CROSS JOIN json_each(m.tag_ids) AS u"
+                )
             branches.append(
                 f"SELECT CAST(? AS {text}) AS kind, CAST(tg.name AS {text}) AS v, x.n "
-                "FROM (SELECT u.tag_id, COUNT(*) AS n FROM (SELECT unnest(m.tag_ids) AS tag_id "
-                f"FROM {source} AS m WHERE m.module = ? AND {where}) AS u GROUP BY u.tag_id) "
-                "AS x JOIN tag tg ON tg.id = x.tag_id"
-            )
-        else:
-            each = "json_each(m.tag_ids) AS u"
-            tag_id = "u.value"
-            branches.append(
-                f"SELECT CAST(? AS {text}) AS kind, CAST(tg.name AS {text}) AS v, "
-                f"COUNT(*) AS n FROM {source} AS m CROSS JOIN {each} "
-                f"JOIN tag tg ON tg.id = {tag_id} WHERE m.module = ? AND {where} "
-                "GROUP BY tg.name"
+                f"FROM (SELECT u.tag_id, COUNT(*) AS n FROM ({ids} WHERE m.module = ? AND "
+                f"{where}) AS u GROUP BY u.tag_id) AS x JOIN tag tg ON tg.id = x.tag_id"
             )
         params.extend([facet.name, facet.module, *p])
     return branches, params

@@ -170,3 +170,34 @@ def _typos() -> bool:
     from deskql.services.search import engine
 
     return engine.is_postgres()
+
+
+async def test_sqlite_tag_facet_reads_each_match_once(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: the tag facet counts the matches' tag ids, then names them; joined to `tag`
+    in the statement's UNION ALL, the planner walked every tag and each match's tags per tag
+    (O(tags x matches))."""
+    from deskql.services.search import engine
+
+    if engine.is_postgres():
+        pytest.skip("SQLite's planner")
+    await _dataset(desk, random.Random(16))
+    conn = engine.connection()
+    seen: list[tuple[str, list[object]]] = []
+    execute = conn.execute_query_dict
+
+    async def capture(sql: str, values: list[object] | None = None) -> list[dict[str, object]]:
+        seen.append((sql, list(values or [])))
+        return await execute(sql, values)
+
+    monkeypatch.setattr(conn, "execute_query_dict", capture)
+    for chosen in ({}, {"tag": ["red"]}):
+        plan = await query.plan(desk.admin, query="alpha", chosen_facets=chosen, decode_id=_decode)
+        await query.page(plan, offset=0, limit=5, want=statement.FACETS)
+    assert len(seen) == 2
+    for sql, values in seen:
+        steps = await execute("EXPLAIN QUERY PLAN " + sql, values)
+        details = [str(s["detail"]) for s in steps]
+        assert any("json_each" in d or "VIRTUAL TABLE INDEX" in d for d in details), details
+        assert not [d for d in details if d.startswith("SCAN tg")], details
