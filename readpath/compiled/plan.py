@@ -67,6 +67,8 @@ class PagePlan:
     spec: Spec
     plans: dict[tuple[int, ...], NodePlan] = field(default_factory=dict)
     columns: set[str] = field(default_factory=set)
+    # The unchanging parts of its statement, by dialect and sort (reads.Static)
+    statics: dict[Any, Any] = field(default_factory=dict)
 
 
 def key_of(details: Sequence[FieldDetails]) -> tuple[int, ...]:
@@ -99,7 +101,7 @@ class Planner:
             planned = self.cache[key] = self._page_plan(field_type, details)
         if planned is None:
             return None
-        page = Page(planned.spec.model, planned.spec.row)
+        page = Page(planned.spec.model, planned.spec.row, planned.statics)
         page.plans, page.columns = planned.plans, planned.columns
         return page
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pypika_tortoise import JoinType, Table
 from pypika_tortoise.queries import JoinOn
+from pypika_tortoise.terms import Parameterizer
 from tortoise import timezone
 from tortoise.fields.data import CharEnumFieldInstance, DatetimeField, IntEnumFieldInstance
 from tortoise.models import Model
@@ -24,30 +25,40 @@ if TYPE_CHECKING:
 class Page(CompiledFetch):
     """The plans of one root field's nodes and how its page is read."""
 
-    def __init__(self, model: type[Model], row: type[Row]) -> None:
+    def __init__(
+        self, model: type[Model], row: type[Row], statics: dict[Any, Static | None] | None = None
+    ) -> None:
         self.model = model
         self.row = row
         self.columns: set[str] = set()
         self.plans: dict[tuple[int, ...], NodePlan] = {}
         self.used = False
+        # The parts of its statement that do not change between requests (kept by the plan)
+        self.statics: dict[Any, Static | None] = {} if statics is None else statics
 
     async def fetch(self, query: QuerySet[Any]) -> list[Any]:
         """The page's rows with the columns every selection on its nodes needs, and the sort's
         columns and annotations (a keyset cursor is made of them)."""
         meta = self.model._meta
-        local = {c for c in self.columns if "__" not in c}
+        sort = {"id"}
         for name, _ in query._orderings:
             if name in meta.fields_db_projection or name in query._annotations:
-                local.add(name)
-        values = query.values(*sorted(local))
+                sort.add(name)
+        # The request's own part (filters, sort, slice) is built by Tortoise from the query on
+        # its sort's columns alone; the other columns and the joins come from the Static.
+        values = query.values(*sorted(sort))
         values._choose_db_if_not_chosen()
         values._make_query()
-        convert = {
-            name: values.resolve_to_python_value(self.model, field)
-            for name, field in values._fields_for_select.items()
-        }
-        _join_related(values.query, self.model, self.columns - local, convert)
-        sql, params = values.query.get_parameterized_sql()
+        static = self._static(query, values, sort)
+        built = static.splice(values.query) if static is not None else None
+        if built is None:
+            values, convert = self._whole(query, sort)
+            sql, params = values.query.get_parameterized_sql()
+        else:
+            sql, params = built
+            convert = dict(static.convert)
+            for name, field in values._fields_for_select.items():
+                convert[name] = values.resolve_to_python_value(self.model, field)
         # The driver's records straight into Rows (what `values()` gives, without its dicts).
         _, records = await values._db.execute_query(sql, params)
         self.used = True
@@ -56,18 +67,86 @@ class Page(CompiledFetch):
         names = list(records[0].keys())
         # As values() does: plain functions (identities) are not applied.
         steps = [
-            (index, faster(convert[name]))
-            for index, name in enumerate(names)
-            if not isinstance(convert[name], types.LambdaType)
+            (name, static.fast[name] if static is not None and name in static.fast else faster(f))
+            for name in names
+            if not isinstance(f := convert[name], types.LambdaType)
         ]
-        row = self.row
+        make = self.row.of
         out = []
         for record in records:
-            cells = list(record)
-            for index, func in steps:
-                cells[index] = func(cells[index])
-            out.append(row(dict(zip(names, cells, strict=True))))
+            cells = dict(zip(names, record, strict=True))
+            for name, func in steps:
+                cells[name] = func(cells[name])
+            out.append(make(cells))
         return out
+
+    def _whole(self, query: QuerySet[Any], sort: set[str]) -> tuple[Any, dict[str, Any]]:
+        """The page's whole statement built by Tortoise (columns, joins and all) and its
+        columns' conversions."""
+        local = {c for c in self.columns if "__" not in c} | sort
+        values = query.values(*sorted(local))
+        values._choose_db_if_not_chosen()
+        values._make_query()
+        convert = {
+            name: values.resolve_to_python_value(self.model, field)
+            for name, field in values._fields_for_select.items()
+        }
+        _join_related(values.query, self.model, self.columns - local, convert)
+        return values, convert
+
+    def _static(self, query: QuerySet[Any], values: Any, sort: set[str]) -> Static | None:
+        """The unchanging parts of this page's statement for this sort (built once)."""
+        key = (values._db.capabilities.dialect, tuple(sorted(sort)))
+        if key not in self.statics:
+            whole, convert = self._whole(query, sort)
+            self.statics[key] = Static.of(whole.query, sort, convert)
+        return self.statics[key]
+
+
+class Static:
+    """The parts of a page's statement that depend on its plan only: the columns beside the
+    sort's (the node's own and the joined relations'), the joins, their conversions. A
+    request's statement is Tortoise's statement on the sort's columns with these spliced in:
+    `SELECT <sort columns>` + columns + ` FROM <table>` + joins + its WHERE, ORDER BY, LIMIT."""
+
+    def __init__(self, columns: str, source: str, joins: str, convert: dict[str, Any]) -> None:
+        self.columns = columns
+        self.source = source
+        self.joins = joins
+        self.convert = convert
+        self.fast = {name: faster(f) for name, f in convert.items()}
+
+    @classmethod
+    def of(cls, query: Any, sort: set[str], convert: dict[str, Any]) -> Static | None:
+        """The Static of a whole page statement (Tortoise's, joins added); None when its
+        columns or joins carry parameters (then every request builds its whole statement)."""
+        ctx = query.QUERY_CLS.SQL_CONTEXT.copy(with_namespace=True, parameterizer=Parameterizer())
+        select_ctx = ctx.copy(subquery=True, with_alias=True)
+        columns = "".join(
+            "," + term.get_sql(select_ctx) for term in query._selects if term.alias not in sort
+        )
+        joins = "".join(" " + join.get_sql(ctx) for join in query._joins)
+        source = query._from_sql(ctx)
+        if ctx.parameterizer.values:
+            return None
+        extra = {term.alias for term in query._selects if term.alias not in sort}
+        return cls(columns, source, joins, {k: v for k, v in convert.items() if k in extra})
+
+    def splice(self, query: Any) -> tuple[str, list[Any]] | None:
+        """This request's statement and parameters from Tortoise's statement on the sort's
+        columns (`query`), or None when that statement is not of the expected shape (it
+        joins tables itself, or does not begin `SELECT ... FROM <table>`)."""
+        if query._joins:
+            return None
+        # Columns are named with their table (the joined tables have columns of these names).
+        query._foreign_table = True
+        sql, params = query.get_parameterized_sql()
+        ctx = query.QUERY_CLS.SQL_CONTEXT.copy(with_namespace=True, parameterizer=Parameterizer())
+        head = query._select_sql(ctx)
+        start = head + self.source
+        if not sql.startswith(start):
+            return None
+        return head + self.columns + self.source + self.joins + sql[len(start) :], params
 
 
 def _join_related(

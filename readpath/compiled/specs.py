@@ -25,6 +25,13 @@ class Row:
     def __init__(self, values: Mapping[str, Any]) -> None:
         self.__dict__.update(values)
 
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> Row:
+        """A Row holding this dict itself as its attributes (no copy: the dict is its own)."""
+        row = object.__new__(cls)
+        row.__dict__ = values
+        return row
+
 
 @dataclass(frozen=True)
 class Relation:
