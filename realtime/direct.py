@@ -5,8 +5,8 @@ still woke every subscriber of the process: its queue, its stream generator re-c
 access, the shared-result wait, Starlette's and uvicorn's send, each a task switch and a few
 awaits, about 130 µs a subscriber. Most subscribers of a busy ticket are idle when its event
 arrives: parked in `LocalSubscription.get` with nothing queued, so everything sent before has
-been written. For those, the hub's pump (realtime/hub.py) calls the subscription's `Route`
-synchronously instead of queueing the message. The route does what the woken subscriber
+been written. For those, the hub's pump (realtime/hub/channels.py) calls the subscription's
+`Route` synchronously instead of queueing the message. The route does what the woken subscriber
 would do and nothing else:
 
 1. the stream's checks (realtime/streams.py): the prepared rows are for its ticket and not

@@ -11,8 +11,8 @@ import pytest
 import pytest_asyncio
 
 from deskql import models
-from deskql.realtime import hub as hub_module
 from deskql.realtime.hub import PREPARED, Hub, SlowConsumer
+from deskql.realtime.hub import channels as hub_channels
 from deskql.services import auth, tickets, uow
 from tests.conftest import World
 
@@ -94,7 +94,7 @@ async def test_a_channel_prepares_each_message_once_for_all_its_subscribers(hub:
 async def test_a_stalled_prepare_is_given_up_and_the_messages_go_out_bare(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(hub_module, "PREPARE_TIMEOUT", 0.1)
+    monkeypatch.setattr(hub_channels, "PREPARE_TIMEOUT", 0.1)
     stalled = asyncio.Event()  # never set: the database does not answer
     started: list[int] = []
 
