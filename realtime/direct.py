@@ -9,8 +9,8 @@ been written. For those, the hub's pump (realtime/hub/channels.py) calls the sub
 `Route` synchronously instead of queueing the message. The route does what the woken subscriber
 would do and nothing else:
 
-1. the stream's checks (realtime/streams.py): the prepared rows are for its ticket and not
-   delivered yet, its actor is fresh in the actor cache, i.e. read at most ACTOR_TTL before
+1. the stream's checks (realtime/streams/tickets.py): the prepared rows are for its ticket
+   and not delivered yet, its actor is fresh in the actor cache, i.e. read at most ACTOR_TTL before
    the event arrived (`Stale` otherwise: the pump re-reads every such token in one query, as
    the woken subscribers' batched reads would, and tries again; an actor re-read for the
    event stays good for that event, however long delivering it to thousands takes) and may

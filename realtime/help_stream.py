@@ -20,7 +20,7 @@ from typing import Any
 from deskql import models
 from deskql.realtime import batch, envelopes, topics
 from deskql.realtime.hub import Hub
-from deskql.realtime.streams import AccessLost, NotFound, _next_batch, _watch
+from deskql.realtime.streams.common import AccessLost, NotFound, _next_batch, _watch
 from deskql.services.errors import NotAuthenticated
 from deskql.services.helpcenter import access, messages
 from deskql.services.helpcenter import tickets as svc

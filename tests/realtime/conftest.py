@@ -18,7 +18,7 @@ import uvicorn
 import websockets
 from starlette.applications import Starlette
 
-from deskql.realtime import streams
+from deskql.realtime.streams import actors
 from deskql.server import create_app
 from deskql.settings import Settings
 
@@ -99,7 +99,7 @@ async def server(clean_db: Settings) -> AsyncIterator[LiveServer]:
 @pytest.fixture(autouse=True)
 def _no_actor_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     # Access is re-checked on every event; without the cache a revocation shows at once.
-    monkeypatch.setattr(streams, "ACTOR_TTL", 0.0)
+    monkeypatch.setattr(actors, "ACTOR_TTL", 0.0)
 
 
 class WSClient:

@@ -18,8 +18,9 @@ from websockets.frames import Frame, Opcode
 
 from deskql import models
 from deskql.models.enums import Role
-from deskql.realtime import direct, shared, sink, streams, topics
+from deskql.realtime import batch, direct, shared, sink, topics
 from deskql.realtime.hub import LocalSubscription
+from deskql.realtime.streams import actors
 from deskql.services import auth, tickets
 from tests.conftest import World, gid, make_agent
 from tests.realtime import conftest as live
@@ -35,8 +36,8 @@ TICKET = """subscription($id: ID!) { ticketUpdates(ticketId: $id) {
 def _direct(monkeypatch: pytest.MonkeyPatch) -> None:
     # The realtime tests turn the actor cache off (ACTOR_TTL 0), and with it direct delivery
     # (a subscriber's access is only known without waiting while it is cached).
-    monkeypatch.setattr(streams, "ACTOR_TTL", 60.0)
-    streams._actors.clear()
+    monkeypatch.setattr(actors, "ACTOR_TTL", 60.0)
+    actors._actors.clear()
     shared.results.clear()
     shared.results.executions = shared.results.shared = shared.results.direct = 0
     direct.stats.written = direct.stats.queued = direct.stats.unanswered = 0
@@ -188,7 +189,7 @@ async def test_a_stale_or_revoked_token_is_re_read_before_writing(
 ) -> None:
     ticket = await _ticket(world)
     _, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
-    monkeypatch.setattr(streams, "ACTOR_TTL", 0.4)
+    monkeypatch.setattr(actors, "ACTOR_TTL", 0.4)
     async with AsyncExitStack() as stack:
         alice = await _subscribers(stack, server, world.alice_token, ticket, 2)
         carol = await _subscribers(stack, server, carol_token, ticket, 2)
@@ -196,14 +197,14 @@ async def test_a_stale_or_revoked_token_is_re_read_before_writing(
         await wait_until(lambda: server.app.state.hub.count(channel) == 4)
         await asyncio.sleep(0.5)  # every cached actor is past ACTOR_TTL
         reads = 0
-        load_actors = streams.batch.load_actors
+        load_actors = batch.load_actors
 
         async def counted(tokens: list[str]) -> list[Any]:
             nonlocal reads
             reads += 1
             return await load_actors(tokens)
 
-        monkeypatch.setattr(streams.batch, "load_actors", counted)
+        monkeypatch.setattr(batch, "load_actors", counted)
         await _comment(world, ticket, "after a pause")
         frames = [await _frame(c) for c in alice + carol]
         assert len(set(frames)) == 1
@@ -229,19 +230,19 @@ async def test_a_re_read_slower_than_the_ttl_still_writes_directly(
     # actors read for an event stay good for that event (they are younger than the event),
     # instead of all going stale again and every subscriber being woken the slow way.
     ticket = await _ticket(world)
-    monkeypatch.setattr(streams, "ACTOR_TTL", 0.3)
+    monkeypatch.setattr(actors, "ACTOR_TTL", 0.3)
     async with AsyncExitStack() as stack:
         alice = await _subscribers(stack, server, world.alice_token, ticket, 4)
         await wait_until(lambda: server.app.state.hub.count(topics.ticket(ticket.id)) == 4)
         await asyncio.sleep(0.4)  # every cached actor is past ACTOR_TTL
-        load_actors = streams.batch.load_actors
+        load_actors = batch.load_actors
 
         async def slow(tokens: list[str]) -> list[Any]:
             found = await load_actors(tokens)
             await asyncio.sleep(0.4)  # longer than ACTOR_TTL
             return found
 
-        monkeypatch.setattr(streams.batch, "load_actors", slow)
+        monkeypatch.setattr(batch, "load_actors", slow)
         await _comment(world, ticket, "a slow re-read")
         frames = [await _frame(c) for c in alice]
         assert len(set(frames)) == 1
@@ -250,20 +251,20 @@ async def test_a_re_read_slower_than_the_ttl_still_writes_directly(
 
 
 def test_an_actor_is_fresh_by_the_time_the_event_arrived(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(streams, "ACTOR_TTL", 10.0)
-    monkeypatch.setattr(streams, "_refresh_ahead", lambda token: None)
+    monkeypatch.setattr(actors, "ACTOR_TTL", 10.0)
+    monkeypatch.setattr(actors, "_refresh_ahead", lambda token: None)
     actor = auth.Actor(1, Role.AGENT, frozenset({1}), 1)
     now = time.monotonic()
-    monkeypatch.setitem(streams._actors, "t", (now - 20.0, actor, ""))
-    assert streams.cached_actor("t") is None  # older than the TTL
-    assert streams.cached_actor("t", since=now - 15.0) is actor  # not when the event came
-    assert streams.cached_actor("t", since=now - 5.0) is None  # read too long before it
-    monkeypatch.setitem(streams._actors, "t", (now - 1.0, actor, ""))
+    monkeypatch.setitem(actors._actors, "t", (now - 20.0, actor, ""))
+    assert actors.cached_actor("t") is None  # older than the TTL
+    assert actors.cached_actor("t", since=now - 15.0) is actor  # not when the event came
+    assert actors.cached_actor("t", since=now - 5.0) is None  # read too long before it
+    monkeypatch.setitem(actors._actors, "t", (now - 1.0, actor, ""))
     # Read after the event arrived: fresh for it, whenever it is delivered.
-    assert streams.cached_actor("t", since=now - 30.0) is actor
+    assert actors.cached_actor("t", since=now - 30.0) is actor
     # A `since` in the future is no licence: judged by now.
-    monkeypatch.setitem(streams._actors, "t", (now - 20.0, actor, ""))
-    assert streams.cached_actor("t", since=now + 15.0) is None
+    monkeypatch.setitem(actors._actors, "t", (now - 20.0, actor, ""))
+    assert actors.cached_actor("t", since=now + 15.0) is None
 
 
 async def test_a_reader_being_cancelled_is_not_idle() -> None:

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from deskql.realtime import streams
+from deskql.realtime.streams import common
 
 
 def test_recent_ids_are_forgotten_after_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(streams.time, "monotonic", lambda: clock[0])
-    seen = streams._Seen(start=5)
+    monkeypatch.setattr(common.time, "monotonic", lambda: clock[0])
+    seen = common._Seen(start=5)
     for pk in range(10, 20):
         seen.add(pk)
         clock[0] += 1
     seen.prune()
     assert seen.recent_set == set(range(10, 20)) and seen.max_id == 19
-    clock[0] += streams.SEEN_WINDOW - 5
+    clock[0] += common.SEEN_WINDOW - 5
     seen.prune()
     # Added at 1000..1009; now 1015: those older than 1005 are gone.
     assert seen.recent_set == set(range(15, 20))
@@ -26,8 +26,8 @@ def test_recent_ids_are_forgotten_after_the_window(monkeypatch: pytest.MonkeyPat
 
 
 def test_recent_ids_are_bounded_in_number(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(streams, "SEEN_MAX", 3)
-    seen = streams._Seen()
+    monkeypatch.setattr(common, "SEEN_MAX", 3)
+    seen = common._Seen()
     for pk in (7, 3, 9, 12, 11):
         seen.add(pk)
     assert seen.recent_set == {9, 12, 11} and len(seen.recent) == 3

@@ -14,7 +14,8 @@ import pytest
 import pytest_asyncio
 
 from deskql import models
-from deskql.realtime import personal, shared, streams, topics
+from deskql.realtime import personal, shared, topics
+from deskql.realtime.streams import dashboard
 from deskql.schema.root import build_schema
 from deskql.services import auth, follows, tickets
 from tests.conftest import World, gid, make_agent
@@ -191,13 +192,13 @@ async def test_dashboards_of_a_department_count_once_per_event(
 ) -> None:
     carol, carol_token = await make_agent("carol@zylker.com", "Carol", depts=[world.support.id])
     calls: list[int] = []
-    count = streams.dashboard_counts
+    count = dashboard.dashboard_counts
 
     async def counted(department_id: int) -> dict[str, int]:
         calls.append(department_id)
         return await count(department_id)
 
-    monkeypatch.setattr(streams, "dashboard_counts", counted)
+    monkeypatch.setattr(dashboard, "dashboard_counts", counted)
     variables = {"id": gid("Department", world.support.id)}
     async with AsyncExitStack() as stack:
         clients = await _clients(
