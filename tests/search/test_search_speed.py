@@ -16,7 +16,7 @@ from deskql.models.enums import Channel, TicketPriority, TicketStatus
 from deskql.schema.ids import from_global_id
 from deskql.services import customers, tickets
 from deskql.services.auth import Actor
-from deskql.services.search import query, statement
+from deskql.services.search import query, statement, suggest
 from tests.search import reference
 from tests.search.conftest import Desk
 
@@ -150,7 +150,7 @@ async def test_fast_path_equals_reference(desk: Desk, monkeypatch: pytest.Monkey
 async def test_suggestions_equal_reference(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     await _dataset(desk, random.Random(15))
     for window in (3, 2000):  # the newest-window walk, and the index for rare prefixes
-        monkeypatch.setattr(query, "SUGGEST_WINDOW", window)
+        monkeypatch.setattr(suggest, "SUGGEST_WINDOW", window)
         for actor in (desk.admin, desk.alice, desk.bob):
             for prefix in ("al", "be", "gam", "alpha be", "zo", "om", "pri", "xq"):
                 for first in (1, 4, 20):
