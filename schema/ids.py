@@ -16,9 +16,14 @@ class InvalidId(ClientError):
     code = "INVALID_ID"
 
 
+# base64.urlsafe_b64encode's alphabet, applied the way it applies it (one C call less each)
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def to_global_id(type_name: str, pk: int) -> str:
     """Encode a type name and primary key as an opaque global id."""
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+    raw = binascii.b2a_base64(f"{type_name}:{pk}".encode(), newline=False)
+    return raw.translate(_URLSAFE).decode().rstrip("=")
 
 
 # Types whose keys are 64-bit (BigIntField); every other type's key is a 32-bit integer, and a

@@ -52,6 +52,9 @@ class NodePlan:
     # schema attribute -> how to read it from what `serialise` holds (rows when direct,
     # schema objects built by `from_row` otherwise)
     read: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # The generated function writing its response objects, and the keys it writes inline
+    # (emit.emitter, made on first use)
+    emit: Any = field(default=None, repr=False)
 
     @property
     def type_name(self) -> str:
@@ -284,7 +287,12 @@ def _serializer(leaf: Any) -> Callable[[Any], Any]:
     exact = {GraphQLString: str, GraphQLID: str, GraphQLInt: int, GraphQLBoolean: bool}
     if leaf in exact:
         kind = exact[leaf]
-        return lambda value: value if type(value) is kind else serialize(value)
+
+        def same(value: Any) -> Any:
+            return value if type(value) is kind else serialize(value)
+
+        same.exact = kind  # type: ignore[attr-defined]  # emit writes this test inline
+        return same
     if isinstance(leaf, GraphQLEnumType):
         names = {value.value: name for name, value in leaf.values.items()}
 

@@ -5,20 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from graphql.pyutils import Path, Undefined
+from graphql.pyutils import Path
 
 from deskql.readpath.compiled import reads
+from deskql.readpath.compiled.emit import emitter
 from deskql.readpath.compiled.plan import (
     JOINED,
-    LEAF,
-    LEAN,
     LOADED,
     RELATION,
-    TYPENAME,
     NodePlan,
     Planner,
 )
-from deskql.readpath.compiled.specs import NotCompiled, Row
+from deskql.readpath.compiled.specs import Row
 
 
 class Compiler(Planner):
@@ -29,6 +27,7 @@ class Compiler(Planner):
     ) -> list[dict[str, Any]]:
         """The response objects of rows of the plan's type (relations read a level at a time)."""
         objects: Sequence[Any] = rows if plan.direct else [plan.spec.build(row) for row in rows]
+        emit, inline = emitter(plan)
         resolved: list[dict[str, Any]] = []
         if plan.lean:
             resolved = await self.lean.objects(plan.object_type, objects, plan.lean, path)
@@ -36,43 +35,14 @@ class Compiler(Planner):
         for step in plan.steps:
             if step[0] == RELATION:
                 related[step[1]] = await self._related(plan, objects, step[2], path)
-            elif step[0] == JOINED:
+            elif step[0] == JOINED and step[1] not in inline:
                 related[step[1]] = await self._joined(plan, objects, rows, step[2], path)
             elif step[0] == LOADED:
                 loader = getattr(self.ex.context_value.loaders, step[2])
                 pk = plan.read["pk"]
                 lists = await loader.load_many([pk(obj) for obj in objects])
                 related[step[1]] = [[step[3](item) for item in items] for items in lists]
-        outs: list[dict[str, Any]] = [{} for _ in objects]
-        # A step at a time over every object: the keys still come in the steps' order.
-        for step in plan.steps:
-            kind, key = step[0], step[1]
-            if kind == LEAF:
-                read, serialize, nonnull = plan.read[step[2]], step[3], step[4]
-                for out, obj in zip(outs, objects, strict=True):
-                    value = read(obj)
-                    if value is None:
-                        if nonnull:
-                            raise NotCompiled(f"null at non-null {key}")
-                        out[key] = None
-                        continue
-                    value = serialize(value)
-                    if value is None or value is Undefined:
-                        raise NotCompiled(f"{key} did not serialise")
-                    out[key] = value
-            elif kind == TYPENAME:
-                for out in outs:
-                    out[key] = step[2]
-            elif kind == LEAN:
-                for out, done in zip(outs, resolved, strict=True):
-                    out[key] = done[key]
-            else:
-                values = related[key]
-                if kind != LOADED and step[3] and any(value is None for value in values):
-                    raise NotCompiled(f"null at non-null {key}")
-                for out, value in zip(outs, values, strict=True):
-                    out[key] = value
-        return outs
+        return emit(objects, rows, related, resolved)
 
     async def _joined(
         self,
