@@ -73,7 +73,9 @@ async def test_a_page_statement_is_built_once_then_spliced(
     for sql in pages:
         assert 'LEFT OUTER JOIN "contact" "ticket__contact"' in sql, sql
         assert '"ticket__contact__account"."name"' in sql, sql
-        assert '"ticket_tag"' in sql and "LIMIT" in sql, sql
+        assert '"ticket_tag"' in sql, sql
+        # The page size is in the statement (PostgreSQL keeps a generic plan for it then).
+        assert sql.rsplit(": [", 1)[0].endswith(" LIMIT 4"), sql
 
 
 async def test_contacts_sorted_by_an_annotation_splice_its_columns(
