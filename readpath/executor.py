@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -48,7 +49,20 @@ class Fallback(Exception):
 
 
 def _awaitable(value: Any) -> bool:
-    return isinstance(value, asyncio.Future) or inspect.isawaitable(value)
+    kind = type(value)
+    known = _AWAITABLE.get(kind)
+    if known is not None:
+        return known
+    found = isinstance(value, asyncio.Future) or inspect.isawaitable(value)
+    # Whether a value is awaitable depends on its type alone, except for generators (one
+    # made a coroutine by types.coroutine is): those are asked each time.
+    if kind is not types.GeneratorType:
+        _AWAITABLE[kind] = found
+    return found
+
+
+# type -> whether its values are awaitable (the ABC check costs more than the rest of a step)
+_AWAITABLE: dict[type, bool] = {}
 
 
 class LeanExecution:

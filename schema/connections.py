@@ -149,12 +149,27 @@ def check_first(first: int | None, max_size: int) -> int:
 
 
 def _page_info(edges: list[Edge[Any]], *, has_next: bool, has_previous: bool) -> PageInfo:
-    return PageInfo(
-        has_next_page=has_next,
-        has_previous_page=has_previous,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
-    )
+    return _EdgesPageInfo(edges, has_next, has_previous)
+
+
+class _EdgesPageInfo(PageInfo):
+    """A PageInfo whose cursors are its first and last edges' cursors, read when asked for
+    (a keyset cursor is signed when read: a page that selects no cursor signs none)."""
+
+    def __init__(self, edges: list[Edge[Any]], has_next: bool, has_previous: bool) -> None:
+        self.has_next_page = has_next
+        self.has_previous_page = has_previous
+        self._edges = edges
+
+    @property  # type: ignore[override]
+    def start_cursor(self) -> str | None:
+        """The first edge's cursor."""
+        return self._edges[0].cursor if self._edges else None
+
+    @property  # type: ignore[override]
+    def end_cursor(self) -> str | None:
+        """The last edge's cursor."""
+        return self._edges[-1].cursor if self._edges else None
 
 
 def _keyset_values(request: PageRequest, ordering: Ordering, key: bytes, cursor: str) -> list[Any]:

@@ -197,8 +197,8 @@ class DeskQLGraphQL(GraphQL):
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET carrying only a persisted query's hash is an operation, not a page view.
-        return "extensions" not in request.query_params and super().should_render_graphql_ide(
-            request
+        return super().should_render_graphql_ide(request) and (
+            "extensions" not in request.query_params
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
