@@ -31,6 +31,8 @@ ROOTS = frozenset(
         "team",
         "products",
         "product",
+        "search",
+        "searchSuggest",
     }
 )
 
@@ -107,6 +109,12 @@ SUPPORT: dict[str, frozenset[str]] = {
     # A ticket's conversation: threads and comments (main types) in one list.
     "ConversationItemConnection": frozenset(),
     "ConversationItemEdge": frozenset(),
+    # Search (issue 14): hits (their nodes are main types), counts and facets.
+    "SearchConnection": frozenset(),
+    "SearchHit": frozenset(),
+    "SearchModuleCount": frozenset(),
+    "SearchFacet": frozenset(),
+    "SearchFacetValue": frozenset(),
 }
 
 _NODE_LISTS = ("Connection", "Edge")

@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
+
 from deskql.services import customers, tickets
 from tests.conftest import GQLClient, GQLResult, gid
+from tests.readpath.test_lean import readpath_of
 from tests.search.conftest import Desk
 
 SEARCH = """
@@ -299,3 +302,19 @@ async def test_bad_input(gql: GQLClient, desk: Desk) -> None:
             gql, token, "query($p: String!) { searchSuggest(prefix: $p) { title } }", {"p": prefix}
         )
         assert result.status == 200 and result.data["searchSuggest"] == []
+
+
+async def test_search_and_suggestions_run_on_the_lean_executor(
+    gql: GQLClient, http: httpx.AsyncClient, desk: Desk
+) -> None:
+    """`search` (hits, counts, facets) and `searchSuggest` are answered by the read path's
+    lean executor (the suite's readpath_verify compares each answer with the full
+    executor's, byte for byte)."""
+    path = readpath_of(http)
+    before = path.answered
+    page = await run(gql, desk.world.alice_token, "zolty")
+    assert ids(page) == [gid("Ticket", desk.yellow.id)] and page["facets"]
+    query = "query($p: String!) { searchSuggest(prefix: $p) { module title node { id } } }"
+    res = await gql.as_(desk.world.alice_token)(query, {"p": "mel"})
+    assert res.errors == [] and res.data["searchSuggest"]
+    assert path.answered == before + 2, path.fallbacks
