@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from pypika_tortoise.terms import ValueWrapper
 from tortoise.queryset import QuerySet
 
 from deskql.schema.cursors import (
@@ -137,6 +138,8 @@ async def capped_count(query: Any, cap: int) -> tuple[int, bool]:
     # No ORDER BY (not even the model's default): any cap+1 rows count the same, and the
     # planner may stop at the cap on whichever index serves the filter.
     inner.query._orderbys = []
+    # The cap written into the statement (a parameter LIMIT keeps PostgreSQL re-planning it).
+    inner.query._limit = ValueWrapper(cap + 1, allow_parametrize=False)
     sql, params = inner.query.get_parameterized_sql()
     _, rows = await inner._db.execute_query(f"SELECT COUNT(*) FROM ({sql}) AS capped", params)
     count = int(next(iter(dict(rows[0]).values())))

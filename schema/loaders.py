@@ -81,6 +81,23 @@ def _grouped_values(
     return DataLoader(load_fn=load)
 
 
+async def _tag_names(ids: list[int]) -> list[Any]:
+    """The tickets' tag names, by name: one statement written here (Tortoise builds a list
+    of ids slower than the statement runs)."""
+    client = models.TicketTag._meta.db
+    if client.capabilities.dialect == "postgres":
+        marks = ",".join(f"${i}" for i in range(1, len(ids) + 1))
+    else:
+        marks = ",".join("?" * len(ids))
+    _, rows = await client.execute_query(
+        'SELECT "ticket_tag"."ticket_id" "ticket_id","tag"."name" "name" FROM "ticket_tag" '
+        'LEFT OUTER JOIN "tag" ON "tag"."id"="ticket_tag"."tag_id" '
+        f'WHERE "ticket_tag"."ticket_id" IN ({marks}) ORDER BY "tag"."name"',
+        ids,
+    )
+    return list(rows)
+
+
 def _task(row: models.Task) -> Any:
     from deskql.schema.activities.types import Task  # it imports schema.types, which imports us
 
@@ -101,15 +118,7 @@ class Loaders:
         self.ticket = _by_id(models.Ticket, t.Ticket.from_row)
 
         visible = policies.visible_tickets(actor)
-        self.tags_by_ticket = _grouped_values(
-            lambda ids: (
-                models.TicketTag.filter(ticket_id__in=ids)
-                .order_by("tag__name")
-                .values("ticket_id", "tag__name")
-            ),
-            "ticket_id",
-            "tag__name",
-        )
+        self.tags_by_ticket = _grouped_values(_tag_names, "ticket_id", "name")
         self.comments_by_ticket = _grouped(
             lambda ids: models.Comment.filter(ticket_id__in=ids).order_by("id"),
             "ticket_id",

@@ -64,21 +64,14 @@ class Page(CompiledFetch):
         self.used = True
         if not records:
             return []
-        names = list(records[0].keys())
+        names = tuple(records[0].keys())
         # As values() does: plain functions (identities) are not applied.
-        steps = [
-            (name, static.fast[name] if static is not None and name in static.fast else faster(f))
-            for name in names
-            if not isinstance(f := convert[name], types.LambdaType)
-        ]
-        make = self.row.of
-        out = []
-        for record in records:
-            cells = dict(zip(names, record, strict=True))
-            for name, func in steps:
-                cells[name] = func(cells[name])
-            out.append(make(cells))
-        return out
+        steps = tuple(
+            (name, f) for name in names if not isinstance(f := convert[name], types.LambdaType)
+        )
+        if static is not None:
+            return static.rows(self.row, names, steps)(records)
+        return _rows_maker(self.row, names, tuple((n, faster(f)) for n, f in steps))(records)
 
     def _whole(self, query: QuerySet[Any], sort: set[str]) -> tuple[Any, dict[str, Any]]:
         """The page's whole statement built by Tortoise (columns, joins and all) and its
@@ -115,6 +108,22 @@ class Static:
         self.joins = joins
         self.convert = convert
         self.fast = {name: faster(f) for name, f in convert.items()}
+        # (columns, conversions) -> the function making a page's Rows from its records
+        self.makers: dict[Any, Callable[[Any], list[Row]]] = {}
+
+    def rows(
+        self, row: type[Row], names: tuple[str, ...], steps: tuple[tuple[str, Any], ...]
+    ) -> Callable[[Any], list[Row]]:
+        """The function making Rows of these columns with these conversions (generated once:
+        the same columns come with the same conversions, equal bound methods, each request)."""
+        key = (names, steps)
+        maker = self.makers.get(key)
+        if maker is None:
+            if len(self.makers) >= MAKERS:
+                self.makers.clear()
+            fast = tuple((n, self.fast.get(n) or faster(f)) for n, f in steps)
+            maker = self.makers[key] = _rows_maker(row, names, fast)
+        return maker
 
     @classmethod
     def of(cls, query: Any, sort: set[str], convert: dict[str, Any]) -> Static | None:
@@ -155,6 +164,38 @@ class Static:
         if not sql.startswith(start):
             return None
         return head + self.columns + self.source + self.joins + sql[len(start) :], params
+
+
+# Sets of columns and conversions whose Row makers a Static keeps
+MAKERS = 16
+
+
+def _rows_maker(
+    row: type[Row], names: tuple[str, ...], steps: tuple[tuple[str, Any], ...]
+) -> Callable[[Any], list[Row]]:
+    """A function making Rows from driver records with these column names, each converted by
+    its step (one dict display per record, written for these columns)."""
+    scope: dict[str, Any] = {"make": row.of}
+    convert = dict(steps)
+    cells = []
+    for index, name in enumerate(names):
+        if name in convert:
+            scope[f"f{index}"] = convert[name]
+            cells.append(f"{name!r}: f{index}(r[{index}])")
+        else:
+            cells.append(f"{name!r}: r[{index}]")
+    src = "\n".join(
+        [
+            "def rows(records):",
+            "    out = []",
+            "    append = out.append",
+            "    for r in records:",
+            "        append(make({" + ", ".join(cells) + "}))",
+            "    return out",
+        ]
+    )
+    exec(compile(src, f"<rows {row.__name__}>", "exec"), scope)  # noqa: S102
+    return scope["rows"]
 
 
 def _join_related(

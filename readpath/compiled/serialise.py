@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from graphql.pyutils import Path
+from strawberry.dataloader import DataLoader
 
 from deskql.readpath.compiled import reads
 from deskql.readpath.compiled.emit import emitter
@@ -16,7 +17,7 @@ from deskql.readpath.compiled.plan import (
     NodePlan,
     Planner,
 )
-from deskql.readpath.compiled.specs import Row
+from deskql.readpath.compiled.specs import NotCompiled, Row
 
 
 class Compiler(Planner):
@@ -40,7 +41,7 @@ class Compiler(Planner):
             elif step[0] == LOADED:
                 loader = getattr(self.ex.context_value.loaders, step[2])
                 pk = plan.read["pk"]
-                lists = await loader.load_many([pk(obj) for obj in objects])
+                lists = await _load_page(loader, [pk(obj) for obj in objects])
                 related[step[1]] = [[step[3](item) for item in items] for items in lists]
         return emit(objects, rows, related, resolved)
 
@@ -106,3 +107,17 @@ class Compiler(Planner):
                 if chosen[index] == number:
                     values[index] = by_id.get(key(obj))
         return values
+
+
+async def _load_page(loader: DataLoader[Any, Any], keys: list[Any]) -> list[Any]:
+    """What `loader.load_many(keys)` gives for a page's distinct keys, by one call of its batch
+    function (no future per key), the loader primed with it for the rest of the request."""
+    if not keys:
+        return []
+    if len(set(keys)) != len(keys):
+        return list(await loader.load_many(keys))
+    values = list(await loader.load_fn(keys))
+    if len(values) != len(keys) or any(isinstance(v, BaseException) for v in values):
+        raise NotCompiled("a loader failed")
+    loader.prime_many(dict(zip(keys, values, strict=True)))
+    return values

@@ -123,3 +123,60 @@ async def test_a_statement_tortoise_joins_itself_is_built_whole(
     again = await page.fetch(models.Ticket.filter(number__lt=203).order_by("-number", "-id"))
     assert [r.number for r in again] == [202, 201, 200]
     assert wholes == [1, 1]
+
+
+async def test_tag_names_are_the_orm_query_s(world: World) -> None:
+    from deskql.schema.loaders import _tag_names
+
+    await seed(world)
+    tickets = await models.Ticket.filter(number__in=[200, 201, 202]).order_by("number")
+    tags = {n: await models.Tag.create(name=n) for n in ("zeta", "alpha", "mid")}
+    for ticket, names in zip(tickets, (["zeta", "alpha", "mid"], ["mid"], []), strict=True):
+        for name in names:
+            await models.TicketTag.create(ticket_id=ticket.id, tag_id=tags[name].id)
+    ids = [t.id for t in tickets]
+    orm = await (
+        models.TicketTag.filter(ticket_id__in=ids)
+        .order_by("tag__name")
+        .values("ticket_id", "tag__name")
+    )
+    ours = [(row["ticket_id"], row["name"]) for row in await _tag_names(ids)]
+    assert ours == [(row["ticket_id"], row["tag__name"]) for row in orm]
+    assert [name for tid, name in ours if tid == ids[0]] == ["alpha", "mid", "zeta"]
+
+
+async def test_a_page_s_loaded_lists_come_from_one_batch_and_prime_the_loader() -> None:
+    from strawberry.dataloader import DataLoader
+
+    from deskql.readpath.compiled.serialise import _load_page
+    from deskql.readpath.compiled.specs import NotCompiled
+
+    batches: list[list[int]] = []
+
+    async def batch(keys: list[int]) -> list[Any]:
+        batches.append(list(keys))
+        return [[k * 10] for k in keys]
+
+    loader: DataLoader[int, Any] = DataLoader(load_fn=batch)
+    assert await _load_page(loader, [3, 1, 2]) == [[30], [10], [20]]
+    assert await loader.load(1) == [10]  # primed: no second batch
+    assert batches == [[3, 1, 2]]
+    assert await _load_page(loader, []) == []
+
+    async def failing(keys: list[int]) -> list[Any]:
+        return [ValueError("no")] * len(keys)
+
+    with pytest.raises(NotCompiled):
+        await _load_page(DataLoader(load_fn=failing), [1, 2])
+
+
+async def test_total_count_caps_with_the_cap_in_the_statement(gql: GQLClient, world: World) -> None:
+    await seed(world)
+    with count_statements() as stmts:
+        res = await gql.as_(world.admin_token)("{ tickets(first: 2) { totalCount } }")
+    assert res.errors == [], res.errors
+    assert res.data["tickets"]["totalCount"] == 12
+    counts = [s for s in stmts.sql if s.startswith("SELECT COUNT(*) FROM (")]
+    assert counts and all(
+        " LIMIT " in s and not s.split(" LIMIT ")[1].startswith(("$", "?")) for s in counts
+    ), counts
