@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 
 from deskql import models
+from deskql.resolvers.nodes import _types as node_types
 from deskql.resolvers.nodes import nodes as load_nodes
 from deskql.schema.connections import Edge, PageInfo, check_first, decode_cursor, encode_cursor
 from deskql.schema.context import actor_of
@@ -44,10 +45,82 @@ LABELS: dict[str, tuple[Any, Any]] = {
 }
 
 
+# What a hit's `node` may select and still be answered from its id alone.
+ID_ONLY = frozenset({"id", "__typename"})
+# Where the hits' nodes are selected: search's edges and nodes, searchSuggest's list.
+NODE_PATHS = (("edges", "node", "node"), ("nodes", "node"), ("node",))
+
+
+def _at(selections: list[Any], path: tuple[str, ...]) -> list[list[Any]]:
+    """The sub-selections of the fields at `path` (fragments looked through)."""
+    found: list[list[Any]] = []
+    for sel in selections:
+        if hasattr(sel, "type_condition") or getattr(sel, "name", None) is None:
+            found += _at(getattr(sel, "selections", []), path)
+        elif sel.name == path[0]:
+            found += _at(sel.selections, path[1:]) if path[1:] else [sel.selections]
+    return found
+
+
+def _ids_only(info: strawberry.Info) -> bool:
+    """Whether the query selects nothing of the hits' nodes but `id` and `__typename`."""
+    for field in info.selected_fields:
+        for path in NODE_PATHS:
+            for selections in _at(field.selections, path):
+                if not _selected(selections) <= ID_ONLY:
+                    return False
+    return True
+
+
+def _node_classes() -> dict[str, type]:
+    from deskql.schema import kb_types, types
+    from deskql.schema.activities import types as activity_types
+
+    return {
+        "Ticket": types.Ticket,
+        "Contact": types.Contact,
+        "Account": types.Account,
+        "Product": types.Product,
+        "Task": activity_types.Task,
+        "Article": kb_types.Article,
+    }
+
+
+async def _id_nodes(info: strawberry.Info, gids: list[str], hits: list[svc.Hit]) -> list[Any]:
+    """Nodes that carry only their id (all the query reads of them), for the records the
+    actor may see (the same visibility check as `nodes`, reading ids instead of rows)."""
+    actor = actor_of(info)
+    classes = _node_classes()
+    wanted: dict[str, list[int]] = {}
+    for h in hits:
+        wanted.setdefault(NODE_TYPES[h.module], []).append(h.object_id)
+    visible: set[tuple[str, int]] = set()
+    for type_name, pks in wanted.items():
+        rows = node_types()[type_name][0]
+        found = await rows(actor).filter(id__in=pks).values_list("id", flat=True)
+        visible.update((type_name, pk) for pk in found)
+    out: list[Any] = []
+    for gid, h in zip(gids, hits, strict=True):
+        type_name = NODE_TYPES[h.module]
+        if (type_name, h.object_id) not in visible:
+            out.append(None)
+            continue
+        obj = object.__new__(classes[type_name])  # only `id` is ever read of it
+        obj.id = strawberry.ID(gid)
+        out.append(obj)
+    return out
+
+
 async def _hits(info: strawberry.Info, hits: list[svc.Hit]) -> list[SearchHit]:
-    """The hits as GraphQL objects, their nodes loaded per type (and access checked again)."""
+    """The hits as GraphQL objects, their nodes loaded per type (and access checked again);
+    nodes of which only the id is selected are not read, only checked."""
     gids = [to_global_id(NODE_TYPES[h.module], h.object_id) for h in hits]
-    objects = await load_nodes(info, gids) if gids else []
+    if not gids:
+        objects: list[Any] = []
+    elif _ids_only(info):
+        objects = await _id_nodes(info, gids, hits)
+    else:
+        objects = await load_nodes(info, gids)
     return [
         SearchHit(
             module=SearchModule(h.module),

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from deskql import models
 from deskql.services import customers, tickets
 from tests.conftest import GQLClient, GQLResult, gid
 from tests.readpath.test_lean import readpath_of
@@ -318,3 +319,31 @@ async def test_search_and_suggestions_run_on_the_lean_executor(
     res = await gql.as_(desk.world.alice_token)(query, {"p": "mel"})
     assert res.errors == [] and res.data["searchSuggest"]
     assert path.answered == before + 2, path.fallbacks
+
+
+async def test_hit_nodes_are_checked_again_when_only_ids_are_selected(
+    gql: GQLClient, desk: Desk
+) -> None:
+    """Nodes of which only `id` is selected are not read, but their access is still checked
+    as `nodes` checks it: a hit the index still shows (here the ticket moved to Sales behind
+    the index's back) is left out whatever the node selects."""
+    alice = desk.world.alice_token
+    shape = (
+        "query($q: String!) {{ search(query: $q) {{ totalCount "
+        "edges {{ node {{ node {{ {} }} }} }} }} }}"
+    )
+    selections = ("id", "__typename id", "id ... on Ticket { subject }")
+    for sel in selections:
+        res = await gql.as_(alice)(shape.format(sel), {"q": "zolty"})
+        assert res.errors == [], res.errors
+        assert [e["node"]["node"]["id"] for e in res.data["search"]["edges"]] == [
+            gid("Ticket", desk.yellow.id)
+        ]
+    await models.Ticket.filter(id=desk.yellow.id).update(department_id=desk.world.sales.id)
+    for sel in selections:
+        res = await gql.as_(alice)(shape.format(sel), {"q": "zolty"})
+        assert res.errors == [], res.errors
+        assert res.data["search"]["edges"] == [], sel
+    suggest = "query($p: String!) { searchSuggest(prefix: $p) { node { id } } }"
+    res = await gql.as_(alice)(suggest, {"p": "rower"})
+    assert res.errors == [] and res.data["searchSuggest"] == []
