@@ -176,10 +176,14 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     connection: str | dict[str, Any] = url
-    if settings.is_embedded_db and settings.sqlite_cache_mib:
+    if settings.is_embedded_db:
         connection = expand_db_url(url)
-        # Negative: KiB, whatever the page size (Tortoise sends each credential as a PRAGMA).
-        connection["credentials"].setdefault("cache_size", -settings.sqlite_cache_mib * 1024)
+        # SELECTs outside transactions read in the event loop (sqlite_reads.py).
+        connection["engine"] = "deskql.sqlite_reads"
+        connection["credentials"]["loop_read_ms"] = settings.sqlite_loop_read_ms
+        if settings.sqlite_cache_mib:
+            # Negative: KiB, whatever the page size (Tortoise sends each credential as a PRAGMA).
+            connection["credentials"].setdefault("cache_size", -settings.sqlite_cache_mib * 1024)
     if url.startswith(("postgres", "asyncpg")):
         connection = expand_db_url(_with_pool(url, settings.db_pool_size))
         if connection["engine"] == "tortoise.backends.asyncpg":

@@ -33,6 +33,9 @@ class Settings:
     # SQLite's page cache per connection (PRAGMA cache_size); SQLite's own default is 2 MiB,
     # which a search over a few thousand matches outgrows (every row read again from the OS).
     sqlite_cache_mib: int = 64
+    # A SELECT outside a transaction is read in the event loop on a read-only connection,
+    # interrupted after this many ms and run on aiosqlite's thread instead (0: always there).
+    sqlite_loop_read_ms: int = 10
     broadcast_url: str = "memory://"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -301,6 +304,8 @@ class Settings:
             raise ValueError("DESKQL_AUTH_CACHE_MS and DESKQL_AUTH_CACHE_SIZE must be 0 or more")
         if settings.sqlite_cache_mib < 0:
             raise ValueError("DESKQL_SQLITE_CACHE_MIB must be 0 (SQLite's default) or more")
+        if settings.sqlite_loop_read_ms < 0:
+            raise ValueError("DESKQL_SQLITE_LOOP_READ_MS must be 0 (never) or more")
         if settings.gc_threshold < 0:
             raise ValueError("DESKQL_GC_THRESHOLD must be 0 (Python's default) or more")
         if settings.relay_security.upper() not in {"PLAIN", "SSL", "TLS"}:

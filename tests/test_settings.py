@@ -54,11 +54,12 @@ def test_sqlite_page_cache(tmp_path: Path) -> None:
     sends on connecting); 0 leaves SQLite's default."""
     s = Settings.from_env({"DESKQL_VAR_DIR": str(tmp_path)})
     connection = tortoise_config(s)["connections"]["default"]
-    assert connection["engine"] == "tortoise.backends.sqlite"
+    assert connection["engine"] == "deskql.sqlite_reads"
     assert connection["credentials"]["cache_size"] == -64 * 1024
+    assert connection["credentials"]["loop_read_ms"] == 10
     assert connection["credentials"]["file_path"] == str(tmp_path / "deskql.sqlite3")
     s = Settings.from_env({"DESKQL_VAR_DIR": str(tmp_path), "DESKQL_SQLITE_CACHE_MIB": "0"})
-    assert tortoise_config(s)["connections"]["default"] == s.db_url
+    assert "cache_size" not in tortoise_config(s)["connections"]["default"]["credentials"]
     pg = Settings.from_env({"DESKQL_DATABASE_URL": "postgres://u@127.0.0.1:5432/desk"})
     assert "cache_size" not in tortoise_config(pg)["connections"]["default"]["credentials"]
 
@@ -71,6 +72,7 @@ def test_sqlite_page_cache(tmp_path: Path) -> None:
         ({"DESKQL_ORG_EDITION": "GOLD"}, "DESKQL_ORG_EDITION must be"),
         ({"DESKQL_GC_THRESHOLD": "-1"}, "DESKQL_GC_THRESHOLD must be 0"),
         ({"DESKQL_SQLITE_CACHE_MIB": "-1"}, "DESKQL_SQLITE_CACHE_MIB must be 0"),
+        ({"DESKQL_SQLITE_LOOP_READ_MS": "-1"}, "DESKQL_SQLITE_LOOP_READ_MS must be 0"),
         ({"DESKQL_AUTH_CACHE_MS": "-1"}, "DESKQL_AUTH_CACHE_MS and DESKQL_AUTH_CACHE_SIZE must"),
         ({"DESKQL_AUTH_CACHE_SIZE": "-5"}, "DESKQL_AUTH_CACHE_MS and DESKQL_AUTH_CACHE_SIZE must"),
         ({"DESKQL_GC_THRESHOLD": "lots"}, "DESKQL_GC_THRESHOLD must be a whole number"),

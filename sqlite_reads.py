@@ -1,0 +1,137 @@
+"""SQLite reads in the event loop (the embedded default's Tortoise engine).
+
+Tortoise's SQLite client runs every statement on aiosqlite's thread: each is a hand-off to
+that thread and back, and with a few requests at once the two threads pass the GIL back and
+forth. For a page of 50 tickets the hand-offs cost more than the statements (bench/
+ticket_list.py: 2.2 vs 1.4 ms of CPU a request at 8 at once, measured in-process). This client
+answers a SELECT outside a transaction on a second, read-only connection to the same file,
+in the event loop itself, within a time budget:
+
+- only a statement beginning `SELECT`, only on the client itself (a transaction's statements
+  go through Tortoise's transaction wrapper, on the writing connection, as before), only for a
+  database file (`:memory:` is another database per connection);
+- the database is in WAL mode (Tortoise's default): the reader sees every committed write and
+  never waits for the writer; between statements it holds no snapshot;
+- a statement still running after `budget_ms` is interrupted (a progress handler) and run
+  again on aiosqlite's thread, and that statement's text goes there from then on: a slow
+  scan holds the event loop for the budget once, not each time;
+- any other error of the reader (busy, a function only the writing connection has) sends the
+  statement to the thread too, which answers or fails it as it always did.
+
+Functions created on the writing connection (`create_function`, e.g. search's `dq_lower`) are
+created on the reader too."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from tortoise.backends.sqlite.client import SqliteClient
+
+# Statements that ran over the budget, sent to the thread from then on (most recent kept)
+SLOW_KEPT = 256
+
+
+class LoopReadingSqliteClient(SqliteClient):
+    """Tortoise's SQLite client, reading SELECTs in the event loop (see the module)."""
+
+    def __init__(self, file_path: str, **kwargs: Any) -> None:
+        self.budget_ms = float(kwargs.pop("loop_read_ms", 10))
+        super().__init__(file_path, **kwargs)
+        self._reader: sqlite3.Connection | None = None
+        self._functions: list[tuple[str, int, Any, bool]] = []
+        self._slow: OrderedDict[str, None] = OrderedDict()
+
+    async def create_connection(self, with_db: bool) -> None:
+        """Tortoise's, then its connection's create_function noted for the reader."""
+        await super().create_connection(with_db)
+        raw = self._connection
+        if raw is None or getattr(raw, "_deskql_noted", False):
+            return
+        create = raw.create_function
+
+        async def noted(name: str, num_params: int, func: Any, deterministic: bool = False) -> Any:
+            self._functions.append((name, num_params, func, deterministic))
+            if self._reader is not None:
+                self._reader.create_function(name, num_params, func, deterministic=deterministic)
+            return await create(name, num_params, func, deterministic=deterministic)
+
+        raw.create_function = noted  # type: ignore[method-assign]
+        raw._deskql_noted = True  # type: ignore[attr-defined]
+
+    async def close(self) -> None:
+        """Close the reader, then Tortoise's connection."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        await super().close()
+
+    async def execute_query(self, query: str, values: list[Any] | None = None) -> Any:
+        """A SELECT read in the event loop when it can be (see the module), else Tortoise's."""
+        rows = self._read(query, values)
+        if rows is None:
+            return await super().execute_query(query, values)
+        return len(rows), rows
+
+    async def execute_query_dict(self, query: str, values: list[Any] | None = None) -> Any:
+        """As execute_query, as dicts."""
+        rows = self._read(query, values)
+        if rows is None:
+            return await super().execute_query_dict(query, values)
+        return list(map(dict, rows))
+
+    def _read(self, query: str, values: list[Any] | None) -> list[Any] | None:
+        if self.budget_ms <= 0 or self._connection is None or not query.startswith("SELECT"):
+            return None
+        query = query.replace("\x00", "'||CHAR(0)||'")  # as Tortoise's execute_query does
+        if query in self._slow:
+            return None
+        reader = self._reader or self._open()
+        if reader is None:
+            return None
+        deadline = time.perf_counter() + self.budget_ms / 1000
+        reader.set_progress_handler(lambda: time.perf_counter() > deadline, 1000)
+        try:
+            rows = reader.execute(query, values or ()).fetchall()
+        except sqlite3.Error as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "interrupted" in str(exc):
+                self._slow[query] = None
+                while len(self._slow) > SLOW_KEPT:
+                    self._slow.popitem(last=False)
+            return None
+        finally:
+            reader.set_progress_handler(None, 0)
+        self.log.debug("%s: %s", query, values)
+        return rows
+
+    def _open(self) -> sqlite3.Connection | None:
+        """The read-only connection (None for an in-memory database or one not there)."""
+        if self.filename == ":memory:" or "mode=memory" in self.filename:
+            return None
+        path = Path(self.filename)
+        if not path.exists():
+            return None
+        try:
+            reader = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=0,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error:
+            return None
+        reader.row_factory = sqlite3.Row
+        cache = self.pragmas.get("cache_size")
+        if cache is not None:
+            reader.execute(f"PRAGMA cache_size={int(cache)}")
+        for name, num_params, func, deterministic in self._functions:
+            reader.create_function(name, num_params, func, deterministic=deterministic)
+        self._reader = reader
+        return reader
+
+
+client_class = LoopReadingSqliteClient
