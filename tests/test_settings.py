@@ -89,7 +89,7 @@ def test_a_server_process_tunes_its_garbage_collector() -> None:
         tune_gc(0)  # 0: Python's own settings stay
         assert gc.get_threshold() == before
         tune_gc(Settings().gc_threshold)
-        assert gc.get_threshold() == (50_000, before[1], before[2])
+        assert gc.get_threshold() == (200_000, before[1], before[2])
         assert gc.get_freeze_count() > 10_000  # what start-up built is out of every pass
     finally:
         gc.unfreeze()
