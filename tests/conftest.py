@@ -77,13 +77,14 @@ def _no_database_ids_in_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every Activity a test writes names its ids in `changes` under keys of schema.ids.ID_KEYS
     (clients get them as global ids) or NOT_ID_KEYS: a new kind of change fails here."""
     from deskql.schema.ids import unmapped_id_keys
-    from deskql.services import activity, macros
+    from deskql.services import activity
+    from deskql.services.macros import apply as macro_apply  # apply_macro looks it up there
 
     def check(kind: str, changes: Any) -> None:
         unmapped = unmapped_id_keys(changes)
         assert not unmapped, f"{kind}: add {sorted(unmapped)} to schema.ids.ID_KEYS or NOT_ID_KEYS"
 
-    record, activity_row = activity.record, macros._activity_row
+    record, activity_row = activity.record, macro_apply._activity_row
 
     async def checked_record(**kwargs: Any) -> models.Activity:
         check(kwargs["kind"], kwargs.get("changes"))
@@ -95,7 +96,7 @@ def _no_database_ids_in_changes(monkeypatch: pytest.MonkeyPatch) -> None:
         return row
 
     monkeypatch.setattr(activity, "record", checked_record)
-    monkeypatch.setattr(macros, "_activity_row", checked_row)
+    monkeypatch.setattr(macro_apply, "_activity_row", checked_row)
 
 
 @pytest_asyncio.fixture(scope="session")
