@@ -16,6 +16,7 @@ from tortoise.connection import get_connection
 from deskql import models
 from deskql.models.enums import InboundStatus, TicketStatus
 from deskql.services import mail_inbound, threads
+from deskql.services.mail_inbound import process as inbound_process
 from deskql.settings import Settings
 from tests.channels.conftest import (
     CORPUS,
@@ -225,7 +226,7 @@ async def test_two_processors_in_open_transactions_at_once_make_one_thread(
     ]
     barrier = asyncio.Barrier(2)
     met: list[bool] = []
-    original = mail_inbound.follow_merges
+    original = inbound_process.follow_merges
 
     async def meet_then_lock(ticket: models.Ticket, **kwargs: Any) -> models.Ticket:
         try:
@@ -235,7 +236,7 @@ async def test_two_processors_in_open_transactions_at_once_make_one_thread(
             met.append(False)
         return await original(ticket, **kwargs)
 
-    monkeypatch.setattr(mail_inbound, "follow_merges", meet_then_lock)
+    monkeypatch.setattr(inbound_process, "follow_merges", meet_then_lock)
     done = await asyncio.gather(
         *(mail_inbound.process_message(settings, inbound_id=r.id) for r in rows)
     )

@@ -14,6 +14,9 @@ from deskql import models
 from deskql.db import count_statements as count_sql
 from deskql.models.enums import InboundStatus, NotificationReason
 from deskql.services import mail_directory, mail_inbound, support_addresses
+from deskql.services.mail_inbound import parsing as inbound_parsing
+from deskql.services.mail_inbound import settle as inbound_settle
+from deskql.services.mail_inbound import store as inbound_store
 from deskql.settings import Settings
 from tests.channels.conftest import CORPUS, SUPPORT, Mailer, deliver, in_client_thread
 
@@ -186,7 +189,7 @@ async def test_a_group_of_rows_is_one_insert_and_each_row_comes_back_in_order(
         for i in range(20)
     ]
     with count_sql() as sql:
-        rows = await mail_inbound._insert_rows(values)
+        rows = await inbound_store._insert_rows(values)
     assert len(sql.sql) == 1
     assert [r.message_id for r in rows] == [v["message_id"] for v in values]
     assert [r.size for r in rows] == list(range(100, 120))
@@ -200,7 +203,7 @@ async def test_a_group_of_rows_is_one_insert_and_each_row_comes_back_in_order(
 async def test_one_row_that_cannot_be_written_fails_only_its_own_delivery(
     mailer: Mailer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    insert = mail_inbound._insert_rows
+    insert = inbound_store._insert_rows
 
     async def refuse_one(group: list[dict[str, Any]]) -> Any:
         # Any statement holding the bad row fails: the whole group's, then its own alone.
@@ -208,7 +211,7 @@ async def test_one_row_that_cannot_be_written_fails_only_its_own_delivery(
             raise ConnectionError("the disk said no")
         return await insert(group)
 
-    monkeypatch.setattr(mail_inbound, "_insert_rows", refuse_one)
+    monkeypatch.setattr(inbound_store, "_insert_rows", refuse_one)
     replies = await asyncio.gather(
         *(
             in_client_thread(deliver, mailer.port, message(mid))
@@ -262,7 +265,7 @@ async def test_a_group_that_fails_as_a_whole_is_processed_one_by_one(
     rows = [
         await store(settings, message(f"<f{i}@example.com>", subject=f"F{i}")) for i in range(3)
     ]
-    process = mail_inbound._process
+    process = inbound_settle._process
     processed = 0
 
     async def raise_once(*args: Any) -> Any:
@@ -272,7 +275,7 @@ async def test_a_group_that_fails_as_a_whole_is_processed_one_by_one(
             raise RuntimeError("a hiccup")
         return await process(*args)
 
-    finish = mail_inbound._finish
+    finish = inbound_settle._finish
     calls = 0
 
     async def connection_lost_once(*args: Any) -> None:
@@ -282,8 +285,8 @@ async def test_a_group_that_fails_as_a_whole_is_processed_one_by_one(
             raise ConnectionError("server closed the connection")
         await finish(*args)
 
-    monkeypatch.setattr(mail_inbound, "_process", raise_once)
-    monkeypatch.setattr(mail_inbound, "_finish", connection_lost_once)
+    monkeypatch.setattr(inbound_settle, "_process", raise_once)
+    monkeypatch.setattr(inbound_settle, "_finish", connection_lost_once)
     # With savepoints, _settle records an unexpected error as FAILED with _finish, which fails
     # again: the group's transaction fails, rolls back, and every message goes on its own.
     done = await mail_inbound.process_messages(settings, items=[(r.id, r) for r in rows])
@@ -468,7 +471,7 @@ async def test_a_deadlock_in_a_group_rolls_it_back_and_each_goes_alone(
     rows = [
         await store(settings, message(f"<k{i}@example.com>", subject=f"K{i}")) for i in range(3)
     ]
-    process = mail_inbound._process
+    process = inbound_settle._process
     calls = 0
 
     async def deadlock_once(*args: Any) -> Any:
@@ -478,7 +481,7 @@ async def test_a_deadlock_in_a_group_rolls_it_back_and_each_goes_alone(
             raise FakeDeadlock("deadlock detected")
         return await process(*args)
 
-    monkeypatch.setattr(mail_inbound, "_process", deadlock_once)
+    monkeypatch.setattr(inbound_settle, "_process", deadlock_once)
     done = await mail_inbound.process_messages(settings, items=[(r.id, r) for r in rows])
     # The group's first ticket rolled back with it; alone, each message went through once.
     assert [r.status for r in done] == [InboundStatus.PROCESSED] * 3
@@ -491,7 +494,7 @@ async def test_a_deadlock_victim_alone_runs_again(
     world: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     row = await store(settings, message("<v1@example.com>"))
-    process = mail_inbound._process
+    process = inbound_settle._process
     calls = 0
 
     async def deadlock_once(*args: Any) -> Any:
@@ -501,7 +504,7 @@ async def test_a_deadlock_victim_alone_runs_again(
             raise FakeDeadlock("deadlock detected")
         return await process(*args)
 
-    monkeypatch.setattr(mail_inbound, "_process", deadlock_once)
+    monkeypatch.setattr(inbound_settle, "_process", deadlock_once)
     done = await mail_inbound.process_message(settings, inbound_id=row.id, row=row)
     assert done.status is InboundStatus.PROCESSED and done.attempts == 1
     assert calls == 2
@@ -539,7 +542,8 @@ async def test_parsing_keeps_ahead_of_the_queue_within_its_bound(
         await gate.wait()
         return parse_message(await mail_inbound.read_raw(settings, row))
 
-    monkeypatch.setattr(mail_inbound, "parse_stored", parse_when_let)
+    for where in (mail_inbound, inbound_parsing):  # server.py reads it here, _parse in parsing
+        monkeypatch.setattr(where, "parse_stored", parse_when_let)
     monkeypatch.setattr(server, "PARSE_AHEAD", 4)
     processor = server.InboundProcessor(settings, group_size=2)
     processor._tasks = [asyncio.create_task(processor._work())]  # start() without pending_ids
@@ -567,13 +571,13 @@ async def test_a_dead_parser_process_is_replaced_and_nothing_is_lost(
         def submit(self, *args: Any, **kwargs: Any) -> Any:
             raise BrokenProcessPool("killed")
 
-    monkeypatch.setattr(mail_inbound, "_parser", Dead())
+    monkeypatch.setattr(inbound_parsing, "_parser", Dead())
     reply = await mailer.send(message("<p1@example.com>", subject="Parsed here"))
     assert reply.code == 250
     row = await models.InboundMessage.get()
     assert row.status is InboundStatus.PROCESSED
     assert await models.Ticket.filter(subject="Parsed here").exists()
-    assert mail_inbound._parser is None  # a new one is spawned next time
+    assert inbound_parsing._parser is None  # a new one is spawned next time
 
 
 # --- statements per message -------------------------------------------------------------------

@@ -16,6 +16,8 @@ import pytest
 from deskql import models
 from deskql.models.enums import InboundStatus
 from deskql.services import mail_inbound, support_addresses
+from deskql.services.mail_inbound import settle as inbound_settle
+from deskql.services.mail_inbound import store as inbound_store
 from deskql.settings import Settings
 from tests.channels.conftest import (
     CORPUS,
@@ -94,7 +96,7 @@ async def test_451_when_the_file_cannot_be_stored(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(mail_inbound, "store_raw", broken)
+    monkeypatch.setattr(inbound_store, "store_raw", broken)
     reply = await mailer.send(simple())
     assert reply.data is not None and reply.data[0] == 451
     assert await models.InboundMessage.all().count() == 0
@@ -110,7 +112,7 @@ async def test_451_when_the_row_cannot_be_written(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("database went away")
 
-    monkeypatch.setattr(mail_inbound, "_insert_rows", broken)
+    monkeypatch.setattr(inbound_store, "_insert_rows", broken)
     reply = await mailer.send(simple())
     assert reply.data is not None and reply.data[0] == 451
     monkeypatch.undo()
@@ -254,7 +256,7 @@ async def test_processing_failure_is_kept_failed(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the parser blew up")
 
-    monkeypatch.setattr(mail_inbound, "_process", broken)
+    monkeypatch.setattr(inbound_settle, "_process", broken)
     reply = await mailer.send(simple())
     assert reply.code == 250  # it was stored: the failure is ours to handle, not the sender's
     row = await models.InboundMessage.get()
