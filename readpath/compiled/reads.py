@@ -89,11 +89,23 @@ class Page(CompiledFetch):
 
     def _static(self, query: QuerySet[Any], values: Any, sort: set[str]) -> Static | None:
         """The unchanging parts of this page's statement for this sort (built once)."""
-        key = (values._db.capabilities.dialect, tuple(sorted(sort)))
+        dialect = values._db.capabilities.dialect
+        key = (dialect, tuple(sorted(sort)))
         if key not in self.statics:
             whole, convert = self._whole(query, sort)
-            self.statics[key] = Static.of(whole.query, sort, convert)
+            json = self._json() if dialect == "postgres" else None
+            self.statics[key] = Static.of(whole.query, sort, convert, json)
         return self.statics[key]
+
+    def _json(self) -> str | None:
+        """The expression writing the JSON of the page's nodes (readpath.compiled.sqljson),
+        when the page has one selection on its nodes and the database can write all of it."""
+        from deskql.readpath.compiled import sqljson  # it plans with plan.py, which needs us
+
+        if len(self.plans) != 1:
+            return None
+        (plan,) = self.plans.values()
+        return sqljson.node_json(plan, self.model._meta.db_table, self.model._meta.db_table)
 
 
 class Static:
@@ -126,9 +138,13 @@ class Static:
         return maker
 
     @classmethod
-    def of(cls, query: Any, sort: set[str], convert: dict[str, Any]) -> Static | None:
+    def of(
+        cls, query: Any, sort: set[str], convert: dict[str, Any], json: str | None = None
+    ) -> Static | None:
         """The Static of a whole page statement (Tortoise's, joins added); None when its
-        columns or joins carry parameters (then every request builds its whole statement)."""
+        columns or joins carry parameters (then every request builds its whole statement).
+        With `json`, the nodes' JSON written by the database is read instead of their columns
+        (the joins stay: it reads theirs)."""
         ctx = query.QUERY_CLS.SQL_CONTEXT.copy(with_namespace=True, parameterizer=Parameterizer())
         select_ctx = ctx.copy(subquery=True, with_alias=True)
         columns = "".join(
@@ -138,6 +154,8 @@ class Static:
         source = query._from_sql(ctx)
         if ctx.parameterizer.values:
             return None
+        if json is not None:
+            return cls(f',{json} "{JSON}"', source, joins, {JSON: _same})
         extra = {term.alias for term in query._selects if term.alias not in sort}
         return cls(columns, source, joins, {k: v for k, v in convert.items() if k in extra})
 
@@ -168,6 +186,8 @@ class Static:
 
 # Sets of columns and conversions whose Row makers a Static keeps
 MAKERS = 16
+# The column of a node's JSON written by the database (readpath.compiled.sqljson)
+JSON = "dq_json"
 
 
 def _rows_maker(
