@@ -115,6 +115,11 @@ SUPPORT: dict[str, frozenset[str]] = {
     "SearchModuleCount": frozenset(),
     "SearchFacet": frozenset(),
     "SearchFacetValue": frozenset(),
+    # Knowledge-base articles are search hits too: their own fields are answered lean, their
+    # relations and per-agent fields by the full executor.
+    "Article": frozenset(
+        "oldPermalinks tags category author comments activities following".split()
+    ),
 }
 
 _NODE_LISTS = ("Connection", "Edge")

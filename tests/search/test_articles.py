@@ -3,9 +3,12 @@ article is its department's); edits and deletes follow in the same transaction."
 
 from __future__ import annotations
 
+import httpx
+
 from deskql.services.kb import articles
 from deskql.services.search import query
 from tests.conftest import GQLClient, gid
+from tests.readpath.test_lean import readpath_of
 from tests.search.conftest import Desk
 
 
@@ -49,3 +52,50 @@ async def test_articles_are_found_by_title_body_and_tags(gql: GQLClient, desk: D
     assert await find(desk.alice, "latka") == [("article", a.id)]
     await articles.delete_article(desk.alice, article_id=a.id)
     assert await find(desk.alice, "latka") == []
+
+
+async def test_article_hits_are_answered_by_the_lean_executor(
+    gql: GQLClient, http: httpx.AsyncClient, desk: Desk
+) -> None:
+    """A search whose hits include an article stays on the read path's lean executor (it
+    used to fall back to the full executor, which ran the whole search a second time); the
+    suite's readpath_verify compares the lean answer with the full executor's byte for byte."""
+    a = await articles.create_article(
+        desk.alice,
+        title="Drukarka nie drukuje",
+        body="Sprawdź papier w drukarce.",
+        department_id=desk.world.support.id,
+        tags=["druk"],
+    )
+    path = readpath_of(http)
+    before, fallbacks = path.answered, list(path.fallbacks)
+    query_text = (
+        "query($q: String!) { search(query: $q) { totalCount facets { field values { value "
+        "count } } edges { node { module title node { id __typename ... on Article { title "
+        "status permalink } } } } } }"
+    )
+    result = await gql.as_(desk.world.alice_token)(query_text, {"q": "drukarka"})
+    assert result.errors == []
+    node = result.data["search"]["edges"][0]["node"]["node"]
+    assert node == {
+        "id": gid("Article", a.id),
+        "__typename": "Article",
+        "title": "Drukarka nie drukuje",
+        "status": a.status.name,
+        "permalink": a.permalink,
+    }
+    suggest = await gql.as_(desk.world.alice_token)(
+        "query($p: String!) { searchSuggest(prefix: $p) { module node { id } } }", {"p": "druk"}
+    )
+    assert suggest.data["searchSuggest"] == [
+        {"module": "ARTICLES", "node": {"id": gid("Article", a.id)}}
+    ]
+    assert path.answered == before + 2 and path.fallbacks == fallbacks, path.fallbacks
+    # An article's relations are still the full executor's (not planned).
+    related = await gql.as_(desk.world.alice_token)(
+        "query($q: String!) { search(query: $q) { edges { node { node { ... on Article { "
+        "tags } } } } } }",
+        {"q": "drukarka"},
+    )
+    assert related.data["search"]["edges"][0]["node"]["node"] == {"tags": ["druk"]}
+    assert path.answered == before + 2
