@@ -12,6 +12,9 @@ import pytest
 from deskql import models
 from deskql.services import customers, tickets
 from deskql.services.auth import Actor, load_actor
+from deskql.services.customers import accounts as customer_accounts
+from deskql.services.customers import common as customer_common
+from deskql.services.customers import contacts as customer_contacts
 from deskql.services.errors import ErrorCode, ValidationFailed
 from tests.conftest import World
 
@@ -91,8 +94,10 @@ async def test_duplicate_email_caught_by_the_database_writes_nothing(
     """If another request takes the email between the check and the insert, the unique index
     refuses it: the caller gets DUPLICATE and no Activity row survives."""
 
-    monkeypatch.setattr(
-        customers, "_check_contact_email", _skip_calls(customers._check_contact_email, 1)
+    monkeypatch.setattr(  # create/update_contact look it up in contacts, the conflict in common
+        customer_contacts,
+        "_check_contact_email",
+        _skip_calls(customer_common._check_contact_email, 1),
     )
     alice = await _alice(world)
     before = await models.Activity.all().count()
@@ -103,8 +108,10 @@ async def test_duplicate_email_caught_by_the_database_writes_nothing(
     assert await models.Activity.all().count() == before
 
     other = await customers.create_contact(alice, last_name="Other", email="other@example.com")
-    monkeypatch.setattr(
-        customers, "_check_contact_email", _skip_calls(customers._check_contact_email, 1)
+    monkeypatch.setattr(  # create/update_contact look it up in contacts, the conflict in common
+        customer_contacts,
+        "_check_contact_email",
+        _skip_calls(customer_common._check_contact_email, 1),
     )
     with pytest.raises(ValidationFailed) as exc:
         await customers.update_contact(
@@ -121,7 +128,7 @@ async def test_product_deleted_meanwhile_is_not_found(
     """A product deleted between the checks and the insert: the foreign key refuses the link,
     and the caller learns which field, with nothing written."""
     alice = await _alice(world)
-    real = customers._check_refs
+    real = customer_common._check_refs
     for kind in ("contact", "account"):
         product = await models.Product.create(name=f"Doomed {kind}")
         calls = 0
@@ -133,7 +140,9 @@ async def test_product_deleted_meanwhile_is_not_found(
             if calls == 1:
                 await models.Product.filter(name__startswith="Doomed").delete()
 
-        monkeypatch.setattr(customers, "_check_refs", check_then_delete)
+        # looked up where each caller is: create_contact, create_account, the conflict's reading
+        for where in (customer_contacts, customer_accounts, customer_common):
+            monkeypatch.setattr(where, "_check_refs", check_then_delete)
         with pytest.raises(ValidationFailed) as exc:
             if kind == "contact":
                 await customers.create_contact(alice, last_name="X", product_ids=[product.id])
