@@ -20,7 +20,8 @@ Written here (anything else and the page is read as rows, as before):
 - the global id (base64url of "Type:id", unpadded), `__typename`, and a model's display
   `name` (first and last name joined by a space, stripped as `str.strip()` strips);
 - to-one relations joined into the page (the first target whose key is set decides; a joined
-  row that is gone is null).
+  row that is gone is null);
+- a ticket's tag names (the loader's statement for one ticket, in a subquery).
 A null at a non-null field makes the whole node's JSON null, and a page with such a node goes
 to the full executor, as `emit`'s refusal does.
 """
@@ -41,7 +42,7 @@ from graphql import (
 from tortoise import timezone
 from tortoise.fields import data as fields
 
-from deskql.readpath.compiled.plan import JOINED, LEAF, TYPENAME, NodePlan
+from deskql.readpath.compiled.plan import JOINED, LEAF, LOADED, TYPENAME, NodePlan
 from deskql.readpath.compiled.specs import Spec
 
 # What str.strip() strips: every character str.isspace() calls whitespace
@@ -50,6 +51,18 @@ _TEXT = (fields.CharField, fields.TextField)
 _INT = (fields.IntField, fields.SmallIntField)
 # Display names computed by a model property from two columns: f"{first} {last}".strip()
 _NAMES = {"name": ("first_name", "last_name")}
+
+
+# A request loader's list of strings -> the JSON array of one node's, given its `{id}` column:
+# the loader's own statement for one node (schema/loaders.py), NULL when an item is null
+LOADED_LISTS = {
+    "tags_by_ticket": (
+        '(SELECT CASE WHEN count(*) = count("tag"."name") THEN \'[\' || '
+        'COALESCE(string_agg(to_json("tag"."name")::text, \',\' ORDER BY "tag"."name"), \'\')'
+        ' || \']\' END FROM "ticket_tag" LEFT OUTER JOIN "tag" '
+        'ON "tag"."id"="ticket_tag"."tag_id" WHERE "ticket_tag"."ticket_id"={id})'
+    ),
+}
 
 
 class NotWritten(Exception):
@@ -94,6 +107,8 @@ class _Writer:
                 parts.append(self.leaf(plan, alias, step, by_attr))
             elif kind == JOINED:
                 parts.append(self.joined(plan, alias, step))
+            elif kind == LOADED and step[2] in LOADED_LISTS and step[3] is GraphQLString.serialize:
+                parts.append(LOADED_LISTS[step[2]].format(id=self.column(plan.spec, alias, "id")))
             else:
                 raise NotWritten("a step written by Python")
         parts.append(literal("}" if plan.steps else "{}"))

@@ -107,7 +107,7 @@ def _leaf(type_name: str, field: str) -> Any:
 PAGE = """
 { tickets(first: 20, sort: {field: NUMBER, direction: DESC}) { edges { node {
   id number subject description status priority channel isSpam createdAt updatedAt closedAt
-  contact { __typename id name email account { name } }
+  tags contact { __typename id name email account { name } }
   assignee { __typename ... on Agent { id name } ... on Team { name } }
 } } } }
 """
@@ -142,6 +142,11 @@ async def test_a_page_is_written_by_the_database_and_equals_the_full_executor(
         closed_at=datetime(2026, 3, 1, 12, 0, 0, 5, tzinfo=UTC) + timedelta(hours=1)
     )
     await models.Contact.filter(id=world.contact.id).update(first_name="\u3000Ola\t", last_name="")
+    names = ["zeta", "Alpha", "ärger", "工单", 'q"uote']
+    tags = [await models.Tag.create(name=name) for name in names]
+    for ticket in await models.Ticket.filter(number__in=[209, 211]):
+        for tag in tags if ticket.number == 211 else tags[:1]:
+            await models.TicketTag.create(ticket_id=ticket.id, tag_id=tag.id)
     path = readpath_of(http)
     res = await gql.as_(world.admin_token)(PAGE)
     assert res.errors == [], res.errors
@@ -152,6 +157,10 @@ async def test_a_page_is_written_by_the_database_and_equals_the_full_executor(
     assert nodes[211]["closedAt"] == "2026-03-01T12:00:00+00:00"
     assert nodes[210]["closedAt"] == "2026-03-01T13:00:00.000005+00:00"
     assert nodes[211]["contact"] is None
+    # The loader's order (the database's collation); the full executor's, as readpath_verify
+    # compares byte for byte.
+    assert sorted(nodes[211]["tags"]) == sorted(names)
+    assert (nodes[209]["tags"], nodes[210]["tags"]) == (["zeta"], [])
     assert nodes[210]["contact"]["name"] == "Ola"
     assert nodes[210]["contact"]["__typename"] == "Contact"
     assert nodes[210]["contact"]["account"] == {"name": "Zylker Corp"}
@@ -183,9 +192,10 @@ async def test_pages_the_database_does_not_write_are_read_as_rows(
 ) -> None:
     await seed(world)
     path = readpath_of(http)
-    # Tags are a loaded list; two selections on the nodes (edges and nodes) are two plans.
+    # isOverdue is computed by the schema object; two selections on the nodes (edges and
+    # nodes) are two plans.
     for query in (
-        "{ tickets(first: 5) { nodes { number tags } } }",
+        "{ tickets(first: 5) { nodes { number isOverdue } } }",
         "{ tickets(first: 5) { nodes { number } edges { node { subject } } } }",
     ):
         res = await gql.as_(world.admin_token)(query)
