@@ -1,0 +1,86 @@
+"""Outbound email queries and mutations: replies and forwards (ticketReply, ticketForward),
+delivery status and re-send, From addresses (EM-6..EM-9), email and ticket templates (TIC-10),
+the tag follow-up (TIC-6) and drafts (TIC-8).
+
+The parts: enums.py (OutboxStatus and SmtpSecurity, imported from there so that they are
+registered before use), types.py, inputs.py,
+queries.py (OutboundQueries), mutations.py (OutboundMutations and their payloads).
+"""
+
+from deskql.schema.outbound.inputs import (
+    DraftIdInput,
+    DraftSaveInput,
+    EmailTemplateIdInput,
+    EmailTemplateSaveInput,
+    FromAddressCreateInput,
+    FromAddressIdInput,
+    FromAddressUpdateInput,
+    OutgoingEmailResendInput,
+    SmtpSettingsInput,
+    TagFollowUpInput,
+    TemplateFolderCreateInput,
+    TicketForwardInput,
+    TicketReplyInput,
+    TicketTemplateCreateInput,
+)
+from deskql.schema.outbound.mutations import (
+    DraftPayload,
+    DraftSendPayload,
+    EmailTemplatePayload,
+    FromAddressPayload,
+    OutboundMutations,
+    OutgoingEmailResendPayload,
+    TagFollowUpPayload,
+    TemplateFolderPayload,
+    TicketForwardPayload,
+    TicketReplyPayload,
+    TicketTemplatePayload,
+)
+from deskql.schema.outbound.queries import AfterArg, FirstArg, OutboundQueries
+from deskql.schema.outbound.types import (
+    Draft,
+    EmailTemplate,
+    FromAddress,
+    OutgoingEmail,
+    ReplySender,
+    TemplateFolder,
+    TicketTemplate,
+)
+
+__all__ = [
+    "AfterArg",
+    "Draft",
+    "DraftIdInput",
+    "DraftPayload",
+    "DraftSaveInput",
+    "DraftSendPayload",
+    "EmailTemplate",
+    "EmailTemplateIdInput",
+    "EmailTemplatePayload",
+    "EmailTemplateSaveInput",
+    "FirstArg",
+    "FromAddress",
+    "FromAddressCreateInput",
+    "FromAddressIdInput",
+    "FromAddressPayload",
+    "FromAddressUpdateInput",
+    "OutboundMutations",
+    "OutboundQueries",
+    "OutgoingEmail",
+    "OutgoingEmailResendInput",
+    "OutgoingEmailResendPayload",
+    "ReplySender",
+    "SmtpSettingsInput",
+    "TagFollowUpInput",
+    "TagFollowUpPayload",
+    "TemplateFolder",
+    "TemplateFolderCreateInput",
+    "TemplateFolderPayload",
+    "TicketForwardInput",
+    "TicketForwardPayload",
+    "TicketReplyInput",
+    "TicketReplyPayload",
+    "TicketTemplate",
+    "TicketTemplateCreateInput",
+    "TicketTemplatePayload",
+]
