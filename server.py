@@ -179,12 +179,13 @@ def create_app(
 
     app = Starlette(
         routes=[
+            # The API first: the router tries each route in turn for every request.
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/verify-from-address/{token}", verify_from_address),
             Route("/", root),
             *health.routes(settings, hub),
             Route("/attachments/{attachment_id}", download),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
             *web.routes(settings),
             *telephony_intake.routes(settings),
         ],

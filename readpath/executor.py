@@ -100,12 +100,45 @@ class LeanExecution:
         path: Path | None,
     ) -> list[dict[str, Any]]:
         """The response objects of `values`, all of one runtime type, for this selection."""
-        ex = self.ex
-        type_name = object_type.name
         keys = list(grouped)
         outs: list[dict[str, Any]] = [dict.fromkeys(keys) for _ in values]
         pending: list[tuple[list[Any], int, Any]] = []
         fields: list[tuple[str, GraphQLOutputType, list[FieldDetails], list[Any], Path]] = []
+        try:
+            self._resolve(object_type, values, grouped, path, outs, pending, fields)
+        except BaseException:
+            # Resolvers already called and not awaited: closed, not left for the collector.
+            for _, _, result in pending:
+                _close(result)
+            raise
+        if pending:
+            done = await asyncio.gather(*(item[2] for item in pending))
+            for (results, i, _), value in zip(pending, done, strict=True):
+                results[i] = value
+        completed = await asyncio.gather(
+            *(
+                self.complete(rtype, details, results, fpath)
+                for _, rtype, details, results, fpath in fields
+            )
+        )
+        for (key, *_), column in zip(fields, completed, strict=True):
+            for out, value in zip(outs, column, strict=True):
+                out[key] = value
+        return outs
+
+    def _resolve(
+        self,
+        object_type: GraphQLObjectType,
+        values: Sequence[Any],
+        grouped: dict[str, list[FieldDetails]],
+        path: Path | None,
+        outs: list[dict[str, Any]],
+        pending: list[tuple[list[Any], int, Any]],
+        fields: list[tuple[str, GraphQLOutputType, list[FieldDetails], list[Any], Path]],
+    ) -> None:
+        """Each field's values over the level (awaitables noted in `pending`)."""
+        ex = self.ex
+        type_name = object_type.name
         for key, details in grouped.items():
             first = details[0]
             if first.defer_usage is not None or first.fragment_variable_values is not None:
@@ -138,27 +171,13 @@ class LeanExecution:
                     page = self.compiler.page(field_def.type, details)
                 if page is not None:
                     self.pages.append(page)
-                    results = [_compiled(page, resolve(value, info, **args)) for value in values]
+                    results = [_compiled(page, resolve, value, info, args) for value in values]
                 else:
                     results = [resolve(value, info, **args) for value in values]
                 for i, result in enumerate(results):
                     if _awaitable(result):
                         pending.append((results, i, result))
             fields.append((key, field_def.type, details, results, field_path))
-        if pending:
-            done = await asyncio.gather(*(item[2] for item in pending))
-            for (results, i, _), value in zip(pending, done, strict=True):
-                results[i] = value
-        completed = await asyncio.gather(
-            *(
-                self.complete(rtype, details, results, fpath)
-                for _, rtype, details, results, fpath in fields
-            )
-        )
-        for (key, *_), column in zip(fields, completed, strict=True):
-            for out, value in zip(outs, column, strict=True):
-                out[key] = value
-        return outs
 
     async def complete(
         self,
@@ -283,13 +302,20 @@ class LeanExecution:
             await self._complete_objects(runtime, details, values, group, out, path)
 
 
-async def _compiled(page: Page, result: Any) -> Any:
+async def _compiled(page: Page, resolve: Any, value: Any, info: Any, args: dict[str, Any]) -> Any:
     """A root field's result, its page read by the compiled path (schema.connections)."""
     token = COMPILING.set(page)
     try:
+        result = resolve(value, info, **args)
         return (await result) if _awaitable(result) else result
     finally:
         COMPILING.reset(token)
+
+
+def _close(result: Any) -> None:
+    """Close a coroutine that will not be awaited (other awaitables are left as they are)."""
+    if asyncio.iscoroutine(result):
+        result.close()
 
 
 def _field_of(details: list[FieldDetails], abstract: Any) -> Any:

@@ -164,7 +164,9 @@ class QueueWorker:
             except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
                 log.exception("%s pass failed", self.name)
             try:
-                await asyncio.wait_for(self._event.wait(), await self._wait())
+                # The timeout first: cancelled while it is read, no wait() is left unawaited.
+                timeout = await self._wait()
+                await asyncio.wait_for(self._event.wait(), timeout)
                 if self.settle:
                     await asyncio.sleep(self.settle)
             except TimeoutError:

@@ -3,6 +3,9 @@ full executor's byte for byte (the suite runs with readpath_verify), and what fa
 
 from __future__ import annotations
 
+import gc
+import warnings
+
 import httpx
 import pytest
 from graphql import GraphQLObjectType
@@ -145,6 +148,27 @@ async def test_fallback_fields_and_errors_run_on_the_full_executor(
     res = await gql.as_(world.alice_token)("{ tickets { nodes { nosuchfield } } }")
     assert res.error_codes() == ["GRAPHQL_VALIDATION_FAILED"]
     assert path.answered == 0
+
+
+async def test_a_fallback_leaves_no_resolver_unawaited(
+    gql: GQLClient, http: httpx.AsyncClient, world: World
+) -> None:
+    await seed(world)
+    path = readpath_of(http)
+    # `tickets` and `contacts` are resolved (coroutines made) before `topTags`, which is not
+    # planned, sends the request to the full executor: the lean ones are closed, not dropped.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = await gql.as_(world.alice_token)(
+            "{ tickets(first: 1) { nodes { number } } contacts(first: 1) { nodes { name } }"
+            " topTags { name } }"
+        )
+        gc.collect()
+    assert res.errors == [], res.errors
+    assert res.data["tickets"]["nodes"] == [{"number": 104}]
+    assert "Query.topTags is not planned" in path.fallbacks[-1]
+    unawaited = [w for w in caught if "never awaited" in str(w.message)]
+    assert unawaited == []
 
 
 def test_every_field_of_the_main_types_is_planned_or_a_fallback() -> None:
