@@ -1,15 +1,22 @@
 """Compiled pages (issue 18, point 1): the nodes of a root list read as rows, not models.
 
 When everything a request selects on the nodes of `tickets`, `contacts`, `accounts` or `agents`
-is covered by the specs below (columns of the node's table and the to-one relations named here,
-any depth), the resolver runs as always (its filters, sort, ORG-5 scoping and pagination are
-the one implementation), but the page is read with `values()` of exactly the columns the
-selection needs, no model is built and no field resolver runs: each row becomes the schema
-object through the type's own `from_row` (so ids, names and flags are computed as everywhere
-else) and its selected leaves are serialised by their GraphQL types. The to-one relations of a
-whole level are read in one statement each, with their selected columns only. Anything else
-(a field with arguments, a list, a private or computed-by-resolver field) leaves the field to
-the lean executor, which answers it as before.
+is covered by the specs (specs.py: columns of the node's table, the to-one relations named
+there at any depth, the lists a request's loader gives), the resolver runs as always (its
+filters, sort, ORG-5 scoping and pagination are the one implementation), but the page is read
+with exactly the columns the selection needs, and no model is built and no field resolver runs:
+- plan.py plans each selection once per document: leaves, `__typename`, relations (joined into
+  the page's statement, JOIN_DEPTH levels), loaded lists, and fields left to the lean executor;
+- reads.py reads the page: Tortoise builds only the request's own part of the statement
+  (filters, sort, slice) on the sort's columns, and the columns and joins rendered once per
+  plan and sort (reads.Static) are spliced in; generated functions make the Rows;
+- emit.py writes the response objects with one generated function per plan, in the same order
+  and with the same checks as the serializers;
+- on PostgreSQL, sqljson.py has the database write each node's JSON in the same statement when
+  it can write everything the plan writes (the response carries it as it comes);
+- serialise.py drives it, a level at a time for relations read by id.
+Anything else (a field with arguments, a private or computed-by-resolver field) is left to the
+lean executor, which answers it as before.
 """
 
 from deskql.readpath.compiled.plan import NodePlan, key_of

@@ -51,6 +51,8 @@ _TEXT = (fields.CharField, fields.TextField)
 _INT = (fields.IntField, fields.SmallIntField)
 # Display names computed by a model property from two columns: f"{first} {last}".strip()
 _NAMES = {"name": ("first_name", "last_name")}
+# The properties known to compute it so (another model's `name` may not)
+_NAME_PROPERTIES = frozenset({"Contact.name", "Agent.name"})
 
 
 # A request loader's list of strings -> the JSON array of one node's, given its `{id}` column:
@@ -137,6 +139,10 @@ class _Writer:
             raise NotWritten(attr)
         meta = spec.model._meta
         if row_attr in _NAMES and row_attr not in meta.fields_map:
+            prop = getattr(spec.model, row_attr, None)
+            fget = getattr(prop, "fget", None)
+            if getattr(fget, "__qualname__", None) not in _NAME_PROPERTIES:
+                raise NotWritten(row_attr)
             first, last = (meta.fields_map[c] for c in _NAMES[row_attr])
             if leaf is not GraphQLString or first.null or last.null:
                 raise NotWritten(row_attr)
