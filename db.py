@@ -156,6 +156,14 @@ class PooledConnection(asyncpg.connection.Connection):  # type: ignore[misc]
             raise
 
 
+def placeholders(client: Any, count: int) -> str:
+    """`count` comma-separated parameter marks as the client's database wants them ($1.. on
+    PostgreSQL, ? on SQLite)."""
+    if client.capabilities.dialect == "postgres":
+        return ",".join(f"${i}" for i in range(1, count + 1))
+    return ",".join("?" * count)
+
+
 def _with_pool(url: str, size: int) -> str:
     """Add a pool size to a PostgreSQL URL unless it names one (Tortoise's default is 5)."""
     if not url.startswith(("postgres", "asyncpg")):

@@ -15,6 +15,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from deskql import models
+from deskql.db import placeholders
 from deskql.schema import types as t
 from deskql.services import policies
 from deskql.services.auth import Actor
@@ -85,10 +86,7 @@ async def _tag_names(ids: list[int]) -> list[Any]:
     """The tickets' tag names, by name: one statement written here (Tortoise builds a list
     of ids slower than the statement runs)."""
     client = models.TicketTag._meta.db
-    if client.capabilities.dialect == "postgres":
-        marks = ",".join(f"${i}" for i in range(1, len(ids) + 1))
-    else:
-        marks = ",".join("?" * len(ids))
+    marks = placeholders(client, len(ids))
     _, rows = await client.execute_query(
         'SELECT "ticket_tag"."ticket_id" "ticket_id","tag"."name" "name" FROM "ticket_tag" '
         'LEFT OUTER JOIN "tag" ON "tag"."id"="ticket_tag"."tag_id" '

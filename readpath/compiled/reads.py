@@ -15,6 +15,7 @@ from tortoise.fields.data import CharEnumFieldInstance, DatetimeField, IntEnumFi
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from deskql.db import placeholders
 from deskql.readpath.compiled.specs import Row
 from deskql.schema.connections import CompiledFetch
 
@@ -297,10 +298,7 @@ async def by_ids(plan: NodePlan, ids: list[int]) -> list[Row]:
     meta = model._meta
     client = meta.db
     columns = sorted(plan.columns)
-    if client.capabilities.dialect == "postgres":
-        marks = ",".join(f"${i}" for i in range(1, len(ids) + 1))
-    else:
-        marks = ",".join("?" * len(ids))
+    marks = placeholders(client, len(ids))
     names = ",".join(f'"{meta.fields_db_projection[c]}"' for c in columns)
     key = meta.fields_db_projection["id"]
     sql = f'SELECT {names} FROM "{meta.db_table}" WHERE "{key}" IN ({marks})'
