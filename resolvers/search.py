@@ -176,7 +176,7 @@ async def search(
         return (
             found.total,
             [SearchModuleCount(module=SearchModule(m), count=c) for m, c in found.modules.items()],
-            await _facets(found.facets),
+            await _facets(found.facets, labels=_labels_wanted(info)),
         )
 
     return SearchConnection(
@@ -215,23 +215,36 @@ def _wanted_counts(info: strawberry.Info) -> str:
     return statement.NONE
 
 
-async def _facets(found: dict[str, list[tuple[str, int]]]) -> list[SearchFacet]:
-    """Facets with global ids and labels for the id-valued ones."""
+def _labels_wanted(info: strawberry.Info) -> bool:
+    """Whether the query selects a facet value's `label` (the id-valued facets' labels are
+    read from their records only then)."""
+    for field in info.selected_fields:
+        for selections in _at(field.selections, ("facets", "values")):
+            if "label" in _selected(selections):
+                return True
+    return False
+
+
+async def _facets(
+    found: dict[str, list[tuple[str, int]]], *, labels: bool = True
+) -> list[SearchFacet]:
+    """Facets with global ids, and labels for the id-valued ones when `labels` (else each
+    value is its own label, never read: the query does not select it)."""
     out = []
     for name, values in found.items():
         facet = facet_rules.FACETS[name]
-        labels: dict[str, str] = {}
-        if facet.id_type:
+        labels_of: dict[str, str] = {}
+        if facet.id_type and labels:
             model, label = LABELS[facet.id_type]
             rows = await model.filter(id__in=[int(v) for v, _ in values])
-            labels = {str(r.id): label(r) for r in rows}
+            labels_of = {str(r.id): label(r) for r in rows}
         out.append(
             SearchFacet(
                 field=SearchFacetField(name),
                 values=[
                     SearchFacetValue(
                         value=to_global_id(facet.id_type, int(v)) if facet.id_type else v,
-                        label=labels.get(v, v),
+                        label=labels_of.get(v, v),
                         count=c,
                     )
                     for v, c in values

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from deskql import models
+from deskql.resolvers import search as search_resolvers
 from deskql.services import customers, tickets
 from tests.conftest import GQLClient, GQLResult, gid
 from tests.readpath.test_lean import readpath_of
@@ -347,3 +348,54 @@ async def test_hit_nodes_are_checked_again_when_only_ids_are_selected(
     suggest = "query($p: String!) { searchSuggest(prefix: $p) { node { id } } }"
     res = await gql.as_(alice)(suggest, {"p": "rower"})
     assert res.errors == [] and res.data["searchSuggest"] == []
+
+
+class _Recording:
+    """A model whose `filter` calls are noted (the facet labels' reads)."""
+
+    def __init__(self, model: Any, name: str, read: list[str]) -> None:
+        self.model, self.name, self.read = model, name, read
+
+    def filter(self, **kwargs: Any) -> Any:
+        self.read.append(self.name)
+        return self.model.filter(**kwargs)
+
+
+async def test_facet_labels_are_read_only_when_selected(
+    gql: GQLClient, desk: Desk, monkeypatch: Any
+) -> None:
+    """The id-valued facets' labels (department and agent names) are read from their records
+    only when the query selects `label`, through fragments and aliases too; the values and
+    counts are the same either way."""
+    read: list[str] = []
+    labels = {
+        name: (_Recording(model, name, read), fn)
+        for name, (model, fn) in search_resolvers.LABELS.items()
+    }
+    monkeypatch.setattr(search_resolvers, "LABELS", labels)
+    admin = desk.world.admin_token
+    bare = await gql.as_(admin)(
+        'query { search(query: "zolty") { facets { field values { value count } } } }'
+    )
+    assert bare.errors == [] and read == []
+    full = await run(gql, admin, "zolty")
+    assert "Department" in read
+    assert [
+        {
+            "field": f["field"],
+            "values": [{"value": v["value"], "count": v["count"]} for v in f["values"]],
+        }
+        for f in full["facets"]
+    ] == bare.data["search"]["facets"]
+    read.clear()
+    aliased = await gql.as_(admin)(
+        'query { search(query: "zolty") { facets { field ...V } } } '
+        "fragment V on SearchFacet { values { v: value name: label } }"
+    )
+    names = {
+        v["name"]
+        for f in aliased.data["search"]["facets"]
+        if f["field"] == "DEPARTMENT"
+        for v in f["values"]
+    }
+    assert names == {"Support", "Sales"} and "Department" in read
