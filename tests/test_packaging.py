@@ -55,7 +55,7 @@ def test_the_wheel_holds_only_deskql_with_its_pages_assets(tmp_path: Path) -> No
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names}
     assert {top for top in tops if not top.endswith(".dist-info")} == {"deskql"}
-    assert "deskql/server.py" in names and "deskql/schema/types.py" in names
+    assert "deskql/server.py" in names and "deskql/schema/types/__init__.py" in names
     assert "deskql/migrations/0001_initial.py" in names or any(
         n.startswith("deskql/migrations/0001") for n in names
     )
