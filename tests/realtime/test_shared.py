@@ -15,6 +15,7 @@ import pytest_asyncio
 
 from deskql import models
 from deskql.realtime import personal, shared, topics
+from deskql.realtime.shared import cache as shared_cache
 from deskql.realtime.streams import dashboard
 from deskql.schema.root import build_schema
 from deskql.services import auth, follows, tickets
@@ -265,15 +266,15 @@ async def test_group_results_are_bounded_by_age_and_count(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     results = shared._Results()
-    monkeypatch.setattr(shared, "MAX_RESULTS", 3)
+    monkeypatch.setattr(shared_cache, "MAX_RESULTS", 3)  # read there, by _Results
     entries = [results.new(("k", i)) for i in range(5)]
     assert len(results) == 3
     assert results.get(("k", 0)) is None and results.get(("k", 4)) is entries[4]
     # The first to claim an event is told so; the others get the same entry.
     entry, first = results.claim(("k", 4))
     assert entry is entries[4] and not first
-    now = shared.time.monotonic()
-    monkeypatch.setattr(shared.time, "monotonic", lambda: now + shared.RESULT_TTL + 1)
+    now = shared_cache.time.monotonic()
+    monkeypatch.setattr(shared_cache.time, "monotonic", lambda: now + shared.RESULT_TTL + 1)
     assert results.get(("k", 4)) is None
     results.new(("k", 9))
     assert len(results) == 1
