@@ -60,6 +60,8 @@ class Page(CompiledFetch):
             convert = dict(static.convert)
             for name, field in values._fields_for_select.items():
                 convert[name] = values.resolve_to_python_value(self.model, field)
+        if built is not None and JSON in static.convert:
+            await _functions(values._db)
         # The driver's records straight into Rows (what `values()` gives, without its dicts).
         _, records = await values._db.execute_query(sql, params)
         self.used = True
@@ -94,11 +96,11 @@ class Page(CompiledFetch):
         key = (dialect, tuple(sorted(sort)))
         if key not in self.statics:
             whole, convert = self._whole(query, sort)
-            json = self._json() if dialect == "postgres" else None
+            json = self._json(dialect)
             self.statics[key] = Static.of(whole.query, sort, convert, json)
         return self.statics[key]
 
-    def _json(self) -> str | None:
+    def _json(self, dialect: str) -> str | None:
         """The expression writing the JSON of the page's nodes (readpath.compiled.sqljson),
         when the page has one selection on its nodes and the database can write all of it."""
         from deskql.readpath.compiled import sqljson  # it plans with plan.py, which needs us
@@ -106,7 +108,7 @@ class Page(CompiledFetch):
         if len(self.plans) != 1:
             return None
         (plan,) = self.plans.values()
-        return sqljson.node_json(plan, self.model._meta.db_table, self.model._meta.db_table)
+        return sqljson.node_json(plan, dialect, self.model._meta.db_table)
 
 
 class Static:
@@ -252,6 +254,14 @@ def _join_related(
                 if column in (x[1] for x in rmeta.db_native_fields)
                 else rmeta.fields_map[column].to_python_value
             )
+
+
+async def _functions(client: Any) -> None:
+    """The functions a statement writing JSON calls, on a SQLite connection."""
+    if client.capabilities.dialect == "sqlite":
+        from deskql.readpath.compiled import sqljson  # it plans with plan.py, which needs us
+
+        await sqljson.sqlite_functions(client)
 
 
 def _same(value: Any) -> Any:

@@ -44,6 +44,7 @@ from tortoise.fields import data as fields
 
 from deskql.readpath.compiled.plan import JOINED, LEAF, LOADED, TYPENAME, NodePlan
 from deskql.readpath.compiled.specs import Spec
+from deskql.schema.ids import to_global_id
 
 # What str.strip() strips: every character str.isspace() calls whitespace
 _SPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
@@ -55,18 +56,6 @@ _NAMES = {"name": ("first_name", "last_name")}
 _NAME_PROPERTIES = frozenset({"Contact.name", "Agent.name"})
 
 
-# A request loader's list of strings -> the JSON array of one node's, given its `{id}` column:
-# the loader's own statement for one node (schema/loaders.py), NULL when an item is null
-LOADED_LISTS = {
-    "tags_by_ticket": (
-        '(SELECT CASE WHEN count(*) = count("tag"."name") THEN \'[\' || '
-        'COALESCE(string_agg(to_json("tag"."name")::text, \',\' ORDER BY "tag"."name"), \'\')'
-        ' || \']\' END FROM "ticket_tag" LEFT OUTER JOIN "tag" '
-        'ON "tag"."id"="ticket_tag"."tag_id" WHERE "ticket_tag"."ticket_id"={id})'
-    ),
-}
-
-
 class NotWritten(Exception):
     """This plan has a part the database does not write here."""
 
@@ -76,21 +65,129 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def node_json(plan: NodePlan, table: str, alias: str) -> str | None:
+class Postgres:
+    """How PostgreSQL writes each kind of value as JSON text."""
+
+    def text(self, col: str) -> str:
+        """A JSON string of a text value."""
+        return f"to_json({col})::text"
+
+    def integer(self, col: str) -> str:
+        """A JSON number of an integer value."""
+        return f"{col}::text"
+
+    def boolean(self, col: str) -> str:
+        """true or false."""
+        return f"(CASE WHEN {col} THEN 'true' ELSE 'false' END)"
+
+    def datetime(self, col: str) -> str:
+        """`datetime.isoformat()` of the instant in UTC (microseconds only when not zero)."""
+        utc = f"({col} AT TIME ZONE 'UTC')"
+        micro = f"to_char({utc}, 'US')"
+        return (
+            f"('\"' || to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+            f"(CASE {micro} WHEN '000000' THEN '' ELSE '.' || {micro} END) || '+00:00\"')"
+        )
+
+    def global_id(self, type_name: str, col: str) -> str:
+        """The JSON string of schema.ids.to_global_id(type_name, id)."""
+        text = literal(f"{type_name}:") + f" || {col}::text"
+        encoded = f"encode(convert_to({text}, 'UTF8'), 'base64')"
+        return f"('\"' || rtrim(translate({encoded}, '+/', '-_'), '=') || '\"')"
+
+    def name(self, first: str, last: str) -> str:
+        """The JSON string of f"{first} {last}".strip()."""
+        return f"to_json(btrim({first} || ' ' || {last}, {literal(_SPACE)}))::text"
+
+    def tags(self, ticket_id: str) -> str:
+        """A ticket's tag names as the tags loader gives them (schema/loaders._tag_names)."""
+        return (
+            '(SELECT CASE WHEN count(*) = count("tag"."name") THEN \'[\' || '
+            'COALESCE(string_agg(to_json("tag"."name")::text, \',\' ORDER BY "tag"."name"), '
+            "'') || ']' END FROM \"ticket_tag\" LEFT OUTER JOIN \"tag\" "
+            f'ON "tag"."id"="ticket_tag"."tag_id" WHERE "ticket_tag"."ticket_id"={ticket_id})'
+        )
+
+
+class Sqlite(Postgres):
+    """How SQLite writes them: json_quote escapes as orjson does; a value not of its column's
+    type (SQLite keeps what it is given) writes NULL, and the page goes to the full executor;
+    global ids by a function (sqlite_functions); datetimes are not written (kept as text in
+    the offset they were written with)."""
+
+    def text(self, col: str) -> str:
+        """A JSON string of a text value."""
+        return f"(CASE WHEN typeof({col}) = 'text' THEN json_quote({col}) END)"
+
+    def integer(self, col: str) -> str:
+        """A JSON number of an integer value."""
+        return f"(CASE WHEN typeof({col}) = 'integer' THEN CAST({col} AS TEXT) END)"
+
+    def boolean(self, col: str) -> str:
+        """true or false (stored as 1 or 0)."""
+        return f"(CASE {col} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"
+
+    def datetime(self, col: str) -> str:
+        """Not written."""
+        raise NotWritten("datetimes on SQLite")
+
+    def global_id(self, type_name: str, col: str) -> str:
+        """The JSON string of schema.ids.to_global_id(type_name, id)."""
+        return f"dq_gid({literal(type_name)}, {col})"
+
+    def name(self, first: str, last: str) -> str:
+        """The JSON string of f"{first} {last}".strip()."""
+        joined = f"{self.text(first)} || {self.text(last)}"  # NULL unless both are text
+        trimmed = f"trim({first} || ' ' || {last}, {literal(_SPACE)})"
+        return f"(CASE WHEN ({joined}) IS NOT NULL THEN json_quote({trimmed}) END)"
+
+    def tags(self, ticket_id: str) -> str:
+        """A ticket's tag names as the tags loader gives them (schema/loaders._tag_names);
+        an aggregate over an ordered subquery is not flattened, so it keeps the order."""
+        return (
+            "(SELECT CASE WHEN count(*) = count(n) THEN '[' || COALESCE(group_concat(j, ','), '')"
+            ' || \']\' END FROM (SELECT "tag"."name" n, json_quote("tag"."name") j '
+            'FROM "ticket_tag" LEFT OUTER JOIN "tag" ON "tag"."id"="ticket_tag"."tag_id" '
+            f'WHERE "ticket_tag"."ticket_id"={ticket_id} ORDER BY "tag"."name"))'
+        )
+
+
+DIALECTS = {"postgres": Postgres(), "sqlite": Sqlite()}
+# A request loader's list of strings -> how a dialect writes one node's
+LOADED_LISTS = {"tags_by_ticket": "tags"}
+
+
+def node_json(plan: NodePlan, dialect: str, table: str) -> str | None:
     """The SQL expression writing the JSON of a plan's node from its row (the node's table
     named `table` in the statement, its joined relations `<table>__<path>`), or None when the
     plan has a part not written here."""
-    if str(timezone.get_default_timezone()) != "UTC":
+    writer = DIALECTS.get(dialect)
+    if writer is None or str(timezone.get_default_timezone()) != "UTC":
         return None
     try:
-        return _Writer(table).node(plan, alias)
+        return _Writer(writer).node(plan, table)
     except NotWritten:
         return None
 
 
+def _gid(type_name: object, pk: object) -> str | None:
+    if type(type_name) is not str or type(pk) is not int:
+        return None
+    return '"' + to_global_id(type_name, pk) + '"'
+
+
+async def sqlite_functions(client: Any) -> None:
+    """Give a SQLite connection `dq_gid` (global ids as JSON strings), once."""
+    raw = getattr(client, "_connection", None)
+    if raw is None or getattr(raw, "_deskql_gid", False):
+        return
+    await raw.create_function("dq_gid", 2, _gid, deterministic=True)
+    raw._deskql_gid = True
+
+
 class _Writer:
-    def __init__(self, table: str) -> None:
-        self.table = table
+    def __init__(self, dialect: Postgres) -> None:
+        self.dialect = dialect
 
     def node(self, plan: NodePlan, alias: str) -> str:
         """Concatenation writing `{"key":value,...}`: NULL when a non-null field is null."""
@@ -110,7 +207,8 @@ class _Writer:
             elif kind == JOINED:
                 parts.append(self.joined(plan, alias, step))
             elif kind == LOADED and step[2] in LOADED_LISTS and step[3] is GraphQLString.serialize:
-                parts.append(LOADED_LISTS[step[2]].format(id=self.column(plan.spec, alias, "id")))
+                write = getattr(self.dialect, LOADED_LISTS[step[2]])
+                parts.append(write(self.column(plan.spec, alias, "id")))
             else:
                 raise NotWritten("a step written by Python")
         parts.append(literal("}" if plan.steps else "{}"))
@@ -129,11 +227,8 @@ class _Writer:
         if row_attr is None:
             if attr != "id":
                 raise NotWritten(attr)
-            ident = self.column(spec, alias, "id")
-            text = literal(f"{plan.type_name}:") + f" || {ident}::text"
-            encoded = f"encode(convert_to({text}, 'UTF8'), 'base64')"
-            value = f"('\"' || rtrim(translate({encoded}, '+/', '-_'), '=') || '\"')"
-            return value  # the key is never null
+            # the key is never null
+            return self.dialect.global_id(plan.type_name, self.column(spec, alias, "id"))
         leaf = by_attr.get(attr)
         if leaf is None:
             raise NotWritten(attr)
@@ -147,12 +242,12 @@ class _Writer:
             if leaf is not GraphQLString or first.null or last.null:
                 raise NotWritten(row_attr)
             a, b = (self.column(spec, alias, c) for c in _NAMES[row_attr])
-            return f"to_json(btrim({a} || ' ' || {b}, {literal(_SPACE)}))::text"
+            return self.dialect.name(a, b)
         field = meta.fields_map.get(row_attr)
         if field is None or row_attr not in meta.fields_db_projection:
             raise NotWritten(row_attr)
         col = self.column(spec, alias, row_attr)
-        value = _value(field, leaf, col)
+        value = _value(self.dialect, field, leaf, col)
         if nonnull:
             return value
         return f"(CASE WHEN {col} IS NULL THEN 'null' ELSE {value} END)"
@@ -176,7 +271,7 @@ class _Writer:
         return "(CASE " + " ".join(whens) + f" ELSE {none} END)"
 
 
-def _value(field: Any, leaf: Any, col: str) -> str:
+def _value(dialect: Postgres, field: Any, leaf: Any, col: str) -> str:
     """The JSON text of a non-null column value as its GraphQL leaf serialises it."""
     kind = type(field)
     if isinstance(leaf, GraphQLEnumType):
@@ -184,25 +279,29 @@ def _value(field: Any, leaf: Any, col: str) -> str:
             raise NotWritten("an enum not from an enum column")
         names = {value.value: name for name, value in leaf.values.items()}
         whens = [
-            f"WHEN {literal(str(member.value))} THEN {literal(chr(34) + names[member] + chr(34))}"
+            f"WHEN {_sql_value(member.value)} THEN {literal(chr(34) + names[member] + chr(34))}"
             for member in field.enum_type
             if member in names
         ]
         return f"(CASE {col} " + " ".join(whens) + " END)" if whens else "NULL"
     if leaf in (GraphQLString, GraphQLID) and kind in _TEXT:
-        return f"to_json({col})::text"
+        return dialect.text(col)
     if leaf is GraphQLInt and kind in _INT:
-        return f"{col}::text"
+        return dialect.integer(col)
     if leaf is GraphQLBoolean and kind is fields.BooleanField:
-        return f"(CASE WHEN {col} THEN 'true' ELSE 'false' END)"
+        return dialect.boolean(col)
     if getattr(leaf, "name", None) == "DateTime" and kind is fields.DatetimeField:
-        utc = f"({col} AT TIME ZONE 'UTC')"
-        micro = f"to_char({utc}, 'US')"
-        return (
-            f"('\"' || to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-            f"(CASE {micro} WHEN '000000' THEN '' ELSE '.' || {micro} END) || '+00:00\"')"
-        )
+        return dialect.datetime(col)
     raise NotWritten(f"{kind.__name__} as {leaf}")
+
+
+def _sql_value(value: Any) -> str:
+    """An enum member's database value as a SQL literal (a number unquoted)."""
+    if type(value) is int:
+        return str(value)
+    if isinstance(value, str):
+        return literal(value)
+    raise NotWritten(f"an enum value {value!r}")
 
 
 def _fields_by_attr(object_type: GraphQLObjectType) -> dict[str, Any]:
