@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated, Any
@@ -159,9 +160,14 @@ class Agent(Node):
             return value
         if full is False:
             return None
+        # Made again when awaited: a request that never awaits this field (the lean executor
+        # falling back) leaves no coroutine of it unawaited.
+        if asyncio.iscoroutine(full):
+            full.close()
 
         async def later() -> Any:
-            return value if await full else None
+            again = self._full(info)  # by now the departments may be loaded: a bool
+            return value if (again if isinstance(again, bool) else await again) else None
 
         return later()
 
