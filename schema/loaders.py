@@ -82,15 +82,20 @@ def _grouped_values(
     return DataLoader(load_fn=load)
 
 
+# Where tickets' tag names come from and their order: the tags loader's statement, and the
+# compiled read path's, which writes one ticket's into its JSON (readpath/compiled/sqljson.py)
+TAG_NAMES_FROM = 'FROM "ticket_tag" LEFT OUTER JOIN "tag" ON "tag"."id"="ticket_tag"."tag_id"'
+TAG_NAME = '"tag"."name"'
+
+
 async def _tag_names(ids: list[int]) -> list[Any]:
     """The tickets' tag names, by name: one statement written here (Tortoise builds a list
     of ids slower than the statement runs)."""
     client = models.TicketTag._meta.db
     marks = placeholders(client, len(ids))
     _, rows = await client.execute_query(
-        'SELECT "ticket_tag"."ticket_id" "ticket_id","tag"."name" "name" FROM "ticket_tag" '
-        'LEFT OUTER JOIN "tag" ON "tag"."id"="ticket_tag"."tag_id" '
-        f'WHERE "ticket_tag"."ticket_id" IN ({marks}) ORDER BY "tag"."name"',
+        f'SELECT "ticket_tag"."ticket_id" "ticket_id",{TAG_NAME} "name" {TAG_NAMES_FROM} '
+        f'WHERE "ticket_tag"."ticket_id" IN ({marks}) ORDER BY {TAG_NAME}',
         ids,
     )
     return list(rows)

@@ -45,6 +45,7 @@ from tortoise.fields import data as fields
 from deskql.readpath.compiled.plan import JOINED, LEAF, LOADED, TYPENAME, NodePlan
 from deskql.readpath.compiled.specs import Spec
 from deskql.schema.ids import to_global_id
+from deskql.schema.loaders import TAG_NAME, TAG_NAMES_FROM
 
 # What str.strip() strips: every character str.isspace() calls whitespace
 _SPACE = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
@@ -101,11 +102,11 @@ class Postgres:
 
     def tags(self, ticket_id: str) -> str:
         """A ticket's tag names as the tags loader gives them (schema/loaders._tag_names)."""
+        name = TAG_NAME
         return (
-            '(SELECT CASE WHEN count(*) = count("tag"."name") THEN \'[\' || '
-            'COALESCE(string_agg(to_json("tag"."name")::text, \',\' ORDER BY "tag"."name"), '
-            "'') || ']' END FROM \"ticket_tag\" LEFT OUTER JOIN \"tag\" "
-            f'ON "tag"."id"="ticket_tag"."tag_id" WHERE "ticket_tag"."ticket_id"={ticket_id})'
+            f"(SELECT CASE WHEN count(*) = count({name}) THEN '[' || COALESCE(string_agg("
+            f"to_json({name})::text, ',' ORDER BY {name}), '') || ']' END {TAG_NAMES_FROM} "
+            f'WHERE "ticket_tag"."ticket_id"={ticket_id})'
         )
 
 
@@ -144,11 +145,11 @@ class Sqlite(Postgres):
     def tags(self, ticket_id: str) -> str:
         """A ticket's tag names as the tags loader gives them (schema/loaders._tag_names);
         an aggregate over an ordered subquery is not flattened, so it keeps the order."""
+        name = TAG_NAME
         return (
             "(SELECT CASE WHEN count(*) = count(n) THEN '[' || COALESCE(group_concat(j, ','), '')"
-            ' || \']\' END FROM (SELECT "tag"."name" n, json_quote("tag"."name") j '
-            'FROM "ticket_tag" LEFT OUTER JOIN "tag" ON "tag"."id"="ticket_tag"."tag_id" '
-            f'WHERE "ticket_tag"."ticket_id"={ticket_id} ORDER BY "tag"."name"))'
+            f" || ']' END FROM (SELECT {name} n, json_quote({name}) j {TAG_NAMES_FROM} "
+            f'WHERE "ticket_tag"."ticket_id"={ticket_id} ORDER BY {name}))'
         )
 
 
