@@ -19,7 +19,8 @@ administrator's `commentAdd` goes to the first server, and each worker reports w
 and last subscriber got the event (CLOCK_MONOTONIC, shared by all processes on Linux).
 
 Prints, over `--events` events: time from the mutation's response to the LAST delivery
-(median, p99), to the first delivery (median), deliveries per second, deliveries lost (and
+(median, p99; negative when every subscriber had the event before the response arrived), to
+the first delivery (median), deliveries per second, deliveries lost (and
 error frames, counted as lost), the servers' CPU per event and per delivery and the client
 processes' CPU per delivery. `--profile
 FILE` samples the last server with py-spy during the events (the first also runs the

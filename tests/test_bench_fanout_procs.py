@@ -34,11 +34,13 @@ def test_tiny_run_loses_nothing_and_prints_figures() -> None:
     assert "20 subscribers connected by 2 worker processes to 1 server(s)" in out.stdout
     assert "error frames 0" in out.stdout
     last = out.stdout.strip().splitlines()[-1]
-    found = re.fullmatch(r"fanout_procs: median ([\d.]+) ms, p99 ([\d.]+) ms, lost (\d+)", last)
+    found = re.fullmatch(r"fanout_procs: median (-?[\d.]+) ms, p99 (-?[\d.]+) ms, lost (\d+)", last)
     assert found is not None, last
     median, p99, lost = float(found[1]), float(found[2]), int(found[3])
     assert lost == 0
-    assert 0 < median <= p99
+    # Measured from the mutation's response: a server that pushes the event before its HTTP
+    # answer reaches the client makes it negative (CI saw a median of -0.2 ms).
+    assert median <= p99
     per_event = next(line for line in out.stdout.splitlines() if "per event (ms):" in line)
     assert len(per_event.split(":", 1)[1].split()) == 3
 
