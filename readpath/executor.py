@@ -36,8 +36,16 @@ from graphql.execution.executor import Executor
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 
-from deskql.readpath.compiled import ROOTS, Compiler, NotCompiled, Page, Row, key_of
-from deskql.schema.connections import COMPILING
+from deskql.readpath.compiled import (
+    NODE_ROOTS,
+    ROOTS,
+    Compiler,
+    NotCompiled,
+    Page,
+    Row,
+    key_of,
+)
+from deskql.schema.connections import COMPILING, CompiledFetch
 
 STRAWBERRY = "strawberry-definition"
 
@@ -166,11 +174,18 @@ class LeanExecution:
                 info = ex.build_resolve_info(field_def, nodes, object_type, field_path)
                 args = get_argument_values(field_def, first.node, ex.variable_values)
                 resolve = field_def.resolve or ex.field_resolver
-                page = None
-                if path is None and self.compiler is not None and name in ROOTS:
-                    page = self.compiler.page(field_def.type, details)
+                page: CompiledFetch | None = None
+                if path is None and self.compiler is not None:
+                    if name in ROOTS:
+                        page = self.compiler.page(field_def.type, details)
+                        if page is not None:
+                            self.pages.append(page)
+                    elif name in NODE_ROOTS:
+                        by_type = self.compiler.nodes(field_def.type, details)
+                        if by_type is not None:
+                            self.pages.extend(by_type.pages.values())
+                            page = by_type
                 if page is not None:
-                    self.pages.append(page)
                     results = [_compiled(page, resolve, value, info, args) for value in values]
                 else:
                     results = [resolve(value, info, **args) for value in values]
@@ -265,9 +280,13 @@ class LeanExecution:
         """Nodes of a compiled page: serialised from their rows by the page's plan."""
         assert self.compiler is not None
         key = key_of(details)
-        plan = next((p.plans[key] for p in self.pages if key in p.plans), None)
+        name = object_type.name
+        plan = next(
+            (p.plans[key] for p in self.pages if key in p.plans and p.row.graphql_type == name),
+            None,
+        )
         try:
-            if plan is None or plan.type_name != object_type.name:
+            if plan is None or plan.type_name != name:
                 raise NotCompiled("no plan for these nodes")
             return await self.compiler.serialise(plan, rows, path)
         except NotCompiled as exc:
@@ -289,7 +308,13 @@ class LeanExecution:
         )
         by_type: dict[str, list[int]] = {}
         for i in indexes:
-            name = resolve_type(values[i], info, abstract)
+            value = values[i]
+            # A compiled node's row names its type (`node`/`nodes`)
+            name = (
+                value.graphql_type
+                if isinstance(value, Row)
+                else resolve_type(value, info, abstract)
+            )
             if not isinstance(name, str):
                 raise Fallback("a type resolver did not name a type")
             by_type.setdefault(name, []).append(i)
@@ -302,8 +327,11 @@ class LeanExecution:
             await self._complete_objects(runtime, details, values, group, out, path)
 
 
-async def _compiled(page: Page, resolve: Any, value: Any, info: Any, args: dict[str, Any]) -> Any:
-    """A root field's result, its page read by the compiled path (schema.connections)."""
+async def _compiled(
+    page: CompiledFetch, resolve: Any, value: Any, info: Any, args: dict[str, Any]
+) -> Any:
+    """A root field's result, its page (or its `node`/`nodes` objects) read by the compiled
+    path (schema.connections.COMPILING)."""
     token = COMPILING.set(page)
     try:
         result = resolve(value, info, **args)

@@ -11,6 +11,7 @@ import strawberry
 from tortoise.queryset import QuerySet
 
 from deskql import models
+from deskql.schema.connections import COMPILING
 from deskql.schema.context import actor_of
 from deskql.schema.ids import InvalidId, from_global_id
 from deskql.schema.types import CONVERTERS, Node, Organisation
@@ -125,10 +126,18 @@ async def nodes(info: strawberry.Info, ids: list[str]) -> list[Node | None]:
             raise InvalidId(f"id {gid!r} names an unknown type {type_name!r}")
         wanted[type_name].append(pk)
         keys.append((type_name, pk))
-    found: dict[tuple[str, int], Node] = {}
+    # On the compiled read path, objects of the types it names are read as its rows
+    compiled = COMPILING.get()
+    found: dict[tuple[str, int], Any] = {}
     for type_name, pks in wanted.items():
         visible, convert = types[type_name]
-        rows = await visible(actor).filter(id__in=pks)
+        query = visible(actor).filter(id__in=pks)
+        fetch = compiled.of_type(type_name) if compiled is not None else None
+        if fetch is not None and fetch.model is query.model:
+            for row in await fetch.fetch(query):
+                found[(type_name, row.id)] = row
+            continue
+        rows = await query
         for row, obj in zip(rows, await convert(info, actor, rows), strict=True):
             found[(type_name, row.pk)] = obj
     return [found.get(key) for key in keys]

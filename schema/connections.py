@@ -62,9 +62,14 @@ class CompiledFetch:
         """The rows of a sliced query, reading only the columns the request needs."""
         raise NotImplementedError
 
+    def of_type(self, type_name: str) -> CompiledFetch | None:
+        """How `node`/`nodes` read objects of this GraphQL type (None: as always)."""
+        return None
+
 
 # Set by the compiled read path around one root field's resolver: the next page of its model
-# is read by it (and the connection's nodes are its rows, not schema objects).
+# is read by it (and the connection's nodes are its rows, not schema objects); around `node`
+# and `nodes`, it reads the objects of the types `of_type` names (resolvers/nodes.py).
 COMPILING: ContextVar[CompiledFetch | None] = ContextVar("deskql_compiling", default=None)
 
 

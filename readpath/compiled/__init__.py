@@ -26,5 +26,7 @@ from deskql.readpath.compiled.specs import NotCompiled, Row
 
 # Root lists whose pages may be compiled (each pages a queryset through schema.connections).
 ROOTS = frozenset({"tickets", "contacts", "accounts", "agents"})
+# Root fields reading objects by global id: those of the compiled types are rows (Nodes).
+NODE_ROOTS = frozenset({"node", "nodes"})
 
-__all__ = ["ROOTS", "Compiler", "NodePlan", "NotCompiled", "Page", "Row", "key_of"]
+__all__ = ["NODE_ROOTS", "ROOTS", "Compiler", "NodePlan", "NotCompiled", "Page", "Row", "key_of"]

@@ -18,12 +18,13 @@ from graphql import (
     GraphQLSchema,
     GraphQLString,
     GraphQLUnionType,
+    is_abstract_type,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetails
 from graphql.execution.executor import Executor
 
-from deskql.readpath.compiled.reads import Page
+from deskql.readpath.compiled.reads import Nodes, Page
 from deskql.readpath.compiled.specs import NotCompiled, Spec, specs
 from deskql.schema.ids import to_global_id
 
@@ -73,6 +74,12 @@ class PagePlan:
     # The unchanging parts of its statement, by dialect and sort (reads.Static)
     statics: dict[Any, Any] = field(default_factory=dict)
 
+    def page(self) -> Page:
+        """A request's Page of these plans."""
+        page = Page(self.spec.model, self.spec.row, self.statics)
+        page.plans, page.columns = self.plans, self.columns
+        return page
+
 
 def key_of(details: Sequence[FieldDetails]) -> tuple[int, ...]:
     return tuple(id(d.node) for d in details)
@@ -86,14 +93,15 @@ class Planner:
         executor: Executor,
         lean: LeanExecution,
         planned: Callable[[str, str], bool],
-        cache: dict[tuple[int, ...], PagePlan | None] | None = None,
+        cache: dict[tuple[Any, ...], Any] | None = None,
     ) -> None:
         self.ex = executor
         self.schema: GraphQLSchema = executor.schema
         self.lean = lean
         self.planned = planned
-        # Plans of this document's root lists (readpath.Prepared keeps them across requests)
-        self.cache: dict[tuple[int, ...], PagePlan | None] = {} if cache is None else cache
+        # Plans of this document's root lists and `node`/`nodes` fields (readpath.Prepared
+        # keeps them across requests)
+        self.cache: dict[tuple[Any, ...], Any] = {} if cache is None else cache
 
     def page(self, field_type: GraphQLOutputType, details: list[FieldDetails]) -> Page | None:
         """A Page when every selection on the connection's nodes compiles, else None."""
@@ -102,11 +110,40 @@ class Planner:
             planned = self.cache[key]
         else:
             planned = self.cache[key] = self._page_plan(field_type, details)
-        if planned is None:
+        return None if planned is None else planned.page()
+
+    def nodes(self, field_type: GraphQLOutputType, details: list[FieldDetails]) -> Nodes | None:
+        """How `node`/`nodes` read the objects of each type whose selection compiles (their
+        rows are the objects), or None when none does."""
+        key = ("nodes", *key_of(details))
+        if key in self.cache:
+            planned = self.cache[key]
+        else:
+            planned = self.cache[key] = self._nodes_plan(field_type, details)
+        if not planned:
             return None
-        page = Page(planned.spec.model, planned.spec.row, planned.statics)
-        page.plans, page.columns = planned.plans, planned.columns
-        return page
+        return Nodes({name: each.page() for name, each in planned.items()})
+
+    def _nodes_plan(
+        self, field_type: GraphQLOutputType, details: list[FieldDetails]
+    ) -> dict[str, PagePlan]:
+        """A page plan per compiled type the field may give (types whose selection does not
+        compile are left out: `nodes` reads and converts them as always)."""
+        abstract = _unwrap(field_type)
+        if not is_abstract_type(abstract):
+            return {}
+        found = {}
+        for object_type in self.schema.get_possible_types(abstract):
+            spec = specs().get(object_type.name)
+            if spec is None:
+                continue
+            try:
+                plan = self.plan(object_type, details)
+                _join(plan)
+            except NotCompiled:
+                continue
+            found[object_type.name] = PagePlan(spec, {key_of(details): plan}, set(plan.columns))
+        return found
 
     def _page_plan(
         self, field_type: GraphQLOutputType, details: list[FieldDetails]

@@ -111,6 +111,20 @@ class Page(CompiledFetch):
         return sqljson.node_json(plan, dialect, self.model._meta.db_table)
 
 
+class Nodes(CompiledFetch):
+    """The pages of `node`/`nodes`: per GraphQL type whose selection compiles, how its objects
+    are read (by resolvers/nodes.py, on the same visible() query it builds for that type)."""
+
+    model = None
+
+    def __init__(self, pages: dict[str, Page]) -> None:
+        self.pages = pages
+
+    def of_type(self, type_name: str) -> Page | None:
+        """The page reading objects of this type, or None (they are read as always)."""
+        return self.pages.get(type_name)
+
+
 class Static:
     """The parts of a page's statement that depend on its plan only: the columns beside the
     sort's (the node's own and the joined relations'), the joins, their conversions. A

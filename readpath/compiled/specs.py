@@ -22,6 +22,9 @@ class Row:
 
     __slots__ = ("__dict__",)
 
+    # The GraphQL type its rows are nodes of (set on each type's Row class by `specs`)
+    graphql_type: str = ""
+
     def __init__(self, values: Mapping[str, Any]) -> None:
         self.__dict__.update(values)
 
@@ -111,7 +114,7 @@ def specs() -> dict[str, Spec]:
         return Spec(model, build, deps, relations, _row_class(model), loaded or {})
 
     name = ("first_name", "last_name")
-    return {
+    found = {
         "Ticket": spec(
             models.Ticket,
             t.Ticket.from_row,
@@ -154,3 +157,6 @@ def specs() -> dict[str, Spec]:
         "Department": spec(models.Department, t.Department.from_row, {}),
         "Product": spec(models.Product, t.Product.from_row, {}),
     }
+    for type_name, each in found.items():
+        each.row.graphql_type = type_name
+    return found
