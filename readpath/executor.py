@@ -106,14 +106,16 @@ class LeanExecution:
         values: Sequence[Any],
         grouped: dict[str, list[FieldDetails]],
         path: Path | None,
+        compiled: dict[str, CompiledFetch] | None = None,
     ) -> list[dict[str, Any]]:
-        """The response objects of `values`, all of one runtime type, for this selection."""
+        """The response objects of `values`, all of one runtime type, for this selection
+        (`compiled`: response key -> how its resolvers read their lists, readpath.compiled)."""
         keys = list(grouped)
         outs: list[dict[str, Any]] = [dict.fromkeys(keys) for _ in values]
         pending: list[tuple[list[Any], int, Any]] = []
         fields: list[tuple[str, GraphQLOutputType, list[FieldDetails], list[Any], Path]] = []
         try:
-            self._resolve(object_type, values, grouped, path, outs, pending, fields)
+            self._resolve(object_type, values, grouped, path, outs, pending, fields, compiled)
         except BaseException:
             # Resolvers already called and not awaited: closed, not left for the collector.
             for _, _, result in pending:
@@ -143,6 +145,7 @@ class LeanExecution:
         outs: list[dict[str, Any]],
         pending: list[tuple[list[Any], int, Any]],
         fields: list[tuple[str, GraphQLOutputType, list[FieldDetails], list[Any], Path]],
+        compiled: dict[str, CompiledFetch] | None = None,
     ) -> None:
         """Each field's values over the level (awaitables noted in `pending`)."""
         ex = self.ex
@@ -174,7 +177,7 @@ class LeanExecution:
                 info = ex.build_resolve_info(field_def, nodes, object_type, field_path)
                 args = get_argument_values(field_def, first.node, ex.variable_values)
                 resolve = field_def.resolve or ex.field_resolver
-                page: CompiledFetch | None = None
+                page: CompiledFetch | None = compiled.get(key) if compiled else None
                 if path is None and self.compiler is not None:
                     if name in ROOTS:
                         page = self.compiler.page(field_def.type, details)

@@ -66,10 +66,15 @@ class CompiledFetch:
         """How `node`/`nodes` read objects of this GraphQL type (None: as always)."""
         return None
 
+    async def children(self, loader: Any, key: int) -> list[Any] | None:
+        """The list `loader` gives for `key`, as rows (None: ask the loader)."""
+        return None
+
 
 # Set by the compiled read path around one root field's resolver: the next page of its model
 # is read by it (and the connection's nodes are its rows, not schema objects); around `node`
-# and `nodes`, it reads the objects of the types `of_type` names (resolvers/nodes.py).
+# and `nodes`, it reads the objects of the types `of_type` names (resolvers/nodes.py); around
+# a list field read from a loader, that list (`children`, schema.types.common.loaded).
 COMPILING: ContextVar[CompiledFetch | None] = ContextVar("deskql_compiling", default=None)
 
 

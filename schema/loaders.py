@@ -56,18 +56,31 @@ def _by_id(
     return DataLoader(load_fn=load)
 
 
+class Grouped(DataLoader[int, list[T]]):
+    """A loader of the rows of `query(keys)` grouped by their `key` column, each converted;
+    the compiled read path reads the same query's rows itself (readpath/compiled)."""
+
+    def __init__(
+        self, query: Callable[[list[int]], QuerySet[Any]], key: str, convert: Callable[[Any], T]
+    ) -> None:
+        self.query = query
+        self.key = key
+
+        async def load(keys: Sequence[int]) -> list[list[T]]:
+            groups: dict[int, list[T]] = defaultdict(list)
+            for row in await query(list(set(keys))):
+                groups[getattr(row, key)].append(convert(row))
+            return [groups.get(k, []) for k in keys]
+
+        super().__init__(load_fn=load)
+
+
 def _grouped(
     query: Callable[[list[int]], QuerySet[M]],
     key: str,
     convert: Callable[[M], T],
 ) -> DataLoader[int, list[T]]:
-    async def load(keys: Sequence[int]) -> list[list[T]]:
-        groups: dict[int, list[T]] = defaultdict(list)
-        for row in await query(list(set(keys))):
-            groups[getattr(row, key)].append(convert(row))
-        return [groups.get(k, []) for k in keys]
-
-    return DataLoader(load_fn=load)
+    return Grouped(query, key, convert)
 
 
 def _grouped_values(

@@ -56,6 +56,9 @@ class NodePlan:
     # The generated function writing its response objects, and the keys it writes inline
     # (emit.emitter, made on first use)
     emit: Any = field(default=None, repr=False)
+    # Lean fields listing a loader's rows (spec.children): response key -> (the loader's name
+    # on the request's loaders, the plans of the list's nodes)
+    children: dict[str, tuple[str, PagePlan]] = field(default_factory=dict)
 
     @property
     def type_name(self) -> str:
@@ -238,6 +241,11 @@ class Planner:
                     raise NotCompiled(f"{object_type.name}.{name} is not planned")
                 plan.lean[key] = group
                 plan.steps.append((LEAN, key))
+                child = spec.children.get(name)
+                if child is not None:
+                    nodes = self._page_plan(field_def.type, group)
+                    if nodes is not None and nodes.spec.row.graphql_type == child.type_name:
+                        plan.children[key] = (child.loader, nodes)
                 continue
             plan.columns.update(columns)
             plan.steps.append((LEAF, key, definition.python_name, _serializer(leaf), nonnull))

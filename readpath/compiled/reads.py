@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import types
 from collections.abc import Callable
 from datetime import datetime
@@ -36,12 +37,14 @@ class Page(CompiledFetch):
         self.used = False
         # The parts of its statement that do not change between requests (kept by the plan)
         self.statics: dict[Any, Static | None] = {} if statics is None else statics
+        # A column every row carries beside the sort's (the key a loader groups rows by)
+        self.group: str | None = None
 
     async def fetch(self, query: QuerySet[Any]) -> list[Any]:
         """The page's rows with the columns every selection on its nodes needs, and the sort's
         columns and annotations (a keyset cursor is made of them)."""
         meta = self.model._meta
-        sort = {"id"}
+        sort = {"id"} if self.group is None else {"id", self.group}
         for name, _ in query._orderings:
             if name in meta.fields_db_projection or name in query._annotations:
                 sort.add(name)
@@ -123,6 +126,35 @@ class Nodes(CompiledFetch):
     def of_type(self, type_name: str) -> Page | None:
         """The page reading objects of this type, or None (they are read as always)."""
         return self.pages.get(type_name)
+
+
+class Children(CompiledFetch):
+    """The lists a Grouped loader (schema.loaders) gives for a level's objects, read by a page
+    as rows of the selected columns: one statement, on the loader's own query, for every key
+    the level holds (schema.types.common.loaded asks for each key's list)."""
+
+    def __init__(self, page: Page, loader: Any, keys: list[int]) -> None:
+        self.page = page
+        self.model = page.model
+        self.loader = loader
+        self.keys = keys
+        self.read: asyncio.Future[dict[int, list[Row]]] | None = None
+        page.group = loader.key
+
+    async def children(self, loader: Any, key: int) -> list[Any] | None:
+        """This key's rows when `loader` is the one read here, else None."""
+        if loader is not self.loader:
+            return None
+        if self.read is None:
+            self.read = asyncio.ensure_future(self._read())
+        return (await self.read).get(key, [])
+
+    async def _read(self) -> dict[int, list[Row]]:
+        groups: dict[int, list[Row]] = {}
+        key = self.loader.key
+        for row in await self.page.fetch(self.loader.query(sorted(set(self.keys)))):
+            groups.setdefault(getattr(row, key), []).append(row)
+        return groups
 
 
 class Static:

@@ -34,7 +34,8 @@ class Compiler(Planner):
         emit, inline = emitter(plan)
         resolved: list[dict[str, Any]] = []
         if plan.lean:
-            resolved = await self.lean.objects(plan.object_type, objects, plan.lean, path)
+            lists = self._children(plan, objects)
+            resolved = await self.lean.objects(plan.object_type, objects, plan.lean, path, lists)
         related: dict[str, list[Any]] = {}
         for step in plan.steps:
             if step[0] == RELATION:
@@ -47,6 +48,21 @@ class Compiler(Planner):
                 lists = await _load_page(loader, [pk(obj) for obj in objects])
                 related[step[1]] = [[step[3](item) for item in items] for items in lists]
         return emit(objects, rows, related, resolved)
+
+    def _children(self, plan: NodePlan, objects: Sequence[Any]) -> dict[str, reads.Children]:
+        """For each lean field listing a loader's rows, how its resolvers get them as rows of
+        the columns its nodes' plans need (one statement for the whole level)."""
+        if not plan.children:
+            return {}
+        pk = plan.read["pk"]
+        keys = [pk(obj) for obj in objects]
+        loaders = self.ex.context_value.loaders
+        found = {}
+        for key, (name, nodes) in plan.children.items():
+            page = nodes.page()
+            self.lean.pages.append(page)
+            found[key] = reads.Children(page, getattr(loaders, name), keys)
+        return found
 
     async def _joined(
         self,

@@ -45,6 +45,15 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class Child:
+    """A list field read by a request's loader (schema.loaders.Grouped, by the object's `pk`):
+    its connection's nodes, of this type, may be read as rows of the selected columns."""
+
+    type_name: str
+    loader: str
+
+
+@dataclass(frozen=True)
 class Spec:
     """How rows of one table become one schema type."""
 
@@ -57,6 +66,10 @@ class Spec:
     row: type[Row]
     # GraphQL field (a list of leaves) -> the request's loader giving it by the object's `pk`
     loaded: Mapping[str, str] = field(default_factory=dict)
+    # GraphQL field (a connection of a loader's list) -> that list (plan.py plans its nodes)
+    children: Mapping[str, Child] = field(default_factory=dict)
+    # Schema attributes `build` computes from a same-named column (not the column's value)
+    computed: frozenset[str] = frozenset()
 
     def columns_of(self, attr: str) -> tuple[str, ...] | None:
         """The columns a schema attribute needs, or None when it has none."""
@@ -70,7 +83,7 @@ class Spec:
         """The Row attribute holding a schema attribute's value as the schema object would
         hold it (a column, or a model property such as `name`), or None when only the schema
         object computes it (the global `id`, `is_overdue`)."""
-        if attr == "id":
+        if attr == "id" or attr in self.computed:
             return None
         deps = self.deps.get(attr)
         if deps is None:
@@ -104,6 +117,8 @@ def specs() -> dict[str, Spec]:
         build: Any,
         deps: dict[str, tuple[str, ...]],
         loaded: dict[str, str] | None = None,
+        children: dict[str, Child] | None = None,
+        computed: frozenset[str] = frozenset(),
         **rel: Any,
     ) -> Spec:
         relations = {
@@ -111,7 +126,8 @@ def specs() -> dict[str, Spec]:
             for name, pairs in rel.items()
         }
         deps = {"id": ("id",), "pk": ("id",), **deps}
-        return Spec(model, build, deps, relations, _row_class(model), loaded or {})
+        row = _row_class(model)
+        return Spec(model, build, deps, relations, row, loaded or {}, children or {}, computed)
 
     name = ("first_name", "last_name")
     found = {
@@ -128,6 +144,11 @@ def specs() -> dict[str, Spec]:
                 "assignee_team_pk": ("assignee_team_id",),
             },
             {"tags": "tags_by_ticket"},
+            {
+                "threads": Child("Thread", "threads_by_ticket"),
+                "comments": Child("Comment", "comments_by_ticket"),
+                "activities": Child("Activity", "activities_by_ticket"),
+            },
             contact=[("contact_pk", "Contact")],
             account=[("account_pk", "Account")],
             product=[("product_pk", "Product")],
@@ -153,6 +174,37 @@ def specs() -> dict[str, Spec]:
             t.Team.from_row,
             {"department_pk": ("department_id",)},
             department=[("department_pk", "Department")],
+        ),
+        "Thread": spec(
+            models.Thread,
+            t.Thread.from_row,
+            {
+                "to": ("to_addresses",),
+                "cc": ("cc_addresses",),
+                "row_body_html": ("body_html",),
+            },
+        ),
+        "Comment": spec(
+            models.Comment,
+            t.Comment.from_row,
+            {
+                "author_pk": ("author_id",),
+                "ticket_pk": ("ticket_id",),
+                "subject_pk": ("subject_id", "ticket_id"),
+            },
+            author=[("author_pk", "Agent")],
+            ticket=[("ticket_pk", "Ticket")],
+        ),
+        "Activity": spec(
+            models.Activity,
+            t.Activity.from_row,
+            {
+                "actor_pk": ("actor_id",),
+                "subject_pk": ("subject_id",),
+                "ticket_pk": ("ticket_id",),
+            },
+            computed=frozenset({"changes"}),  # public_changes(): ids made global
+            actor=[("actor_pk", "Agent")],
         ),
         "Department": spec(models.Department, t.Department.from_row, {}),
         "Product": spec(models.Product, t.Product.from_row, {}),

@@ -16,7 +16,7 @@ from deskql.models.enums import (
     TicketStatus,
     TokenKind,
 )
-from deskql.schema.connections import Connection, list_page
+from deskql.schema.connections import COMPILING, Connection, list_page
 
 if TYPE_CHECKING:
     from deskql.schema.activities.types import Call, Event, PlannedActivity, Task
@@ -79,6 +79,17 @@ _First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 
 _After = Annotated[
     str | None, strawberry.argument(description="Cursor of the item after which the page starts.")
 ]
+
+
+async def loaded(info: strawberry.Info, loader: Any, key: int) -> list[Any]:
+    """What a request's loader gives for `key`, or, when the compiled read path reads that list
+    itself (COMPILING), its rows of the selected columns."""
+    compiled = COMPILING.get()
+    if compiled is not None:
+        rows = await compiled.children(loader, key)
+        if rows is not None:
+            return rows
+    return await loader.load(key)
 
 
 def _page(info: strawberry.Info, items: list[Any], first: int | None, after: str | None) -> Any:

@@ -25,6 +25,7 @@ from deskql.schema.types.common import (
     _TicketRating,
     _TimeEntry,
     _TimeSummary,
+    loaded,
 )
 
 if TYPE_CHECKING:
@@ -147,15 +148,15 @@ class Ticket(Node):
     async def comments(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Comment]:
-        return _page(
-            info, await info.context.loaders.comments_by_ticket.load(self.pk), first, after
-        )
+        loader = info.context.loaders.comments_by_ticket
+        return _page(info, await loaded(info, loader, self.pk), first, after)
 
     @strawberry.field(description="Conversation messages, oldest first (TIC-3).")
     async def threads(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Thread]:
-        return _page(info, await info.context.loaders.threads_by_ticket.load(self.pk), first, after)
+        loader = info.context.loaders.threads_by_ticket
+        return _page(info, await loaded(info, loader, self.pk), first, after)
 
     @strawberry.field(
         description="Messages and comments interleaved in time, oldest first (TIC-4), public "
@@ -189,9 +190,8 @@ class Ticket(Node):
     async def activities(
         self, info: strawberry.Info, first: _First = None, after: _After = None
     ) -> Connection[Activity]:
-        return _page(
-            info, await info.context.loaders.activities_by_ticket.load(self.pk), first, after
-        )
+        loader = info.context.loaders.activities_by_ticket
+        return _page(info, await loaded(info, loader, self.pk), first, after)
 
     @strawberry.field(description="Tasks linked to the ticket (ORG-5: your departments').")
     async def tasks(

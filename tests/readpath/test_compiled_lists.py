@@ -1,0 +1,186 @@
+"""A compiled ticket's threads, comments and activities: each list read for the whole page of
+tickets by one statement of the selected columns (on the loader's own query), paged by the
+resolver as always. The suite runs with readpath_verify, so each answer here is also compared
+byte for byte with the full executor's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from deskql import models
+from deskql.db import count_statements
+from deskql.models.enums import ThreadDirection
+from deskql.schema.ids import to_global_id
+from tests.conftest import GQLClient, World
+from tests.readpath.test_compiled import seed
+from tests.readpath.test_lean import readpath_of
+
+ODD = 'He said "hi" \\ back\n\t\u2028 — 你好 🎉 <b>&amp;</b>'
+
+LISTS = """
+query($first: Int, $after: String) {
+  tickets(first: 4, sort: {field: NUMBER, direction: DESC}) {
+    nodes {
+      number
+      threads(first: $first, after: $after) {
+        totalCount
+        pageInfo { hasNextPage hasPreviousPage endCursor }
+        edges { cursor node { id direction channel isPublic subject to cc messageId createdAt } }
+      }
+      comments { totalCount nodes { id body isPublic author { name } ticket { number } } }
+      activities { nodes { __typename id kind subjectType changes createdAt actor { name } } }
+    }
+  }
+}
+"""
+
+
+async def _conversation(world: World) -> dict[int, models.Ticket]:
+    """Threads, comments and activities on tickets 211, 210 and 208 (Sales)."""
+    await seed(world)
+    tickets = {t.number: t for t in await models.Ticket.filter(number__in=[211, 210, 208])}
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    for number, ticket in tickets.items():
+        for i in range(3):
+            await models.Thread.create(
+                ticket_id=ticket.id,
+                direction=ThreadDirection.INCOMING if i % 2 == 0 else ThreadDirection.OUTGOING,
+                is_public=i != 2,
+                from_address="melissa@example.com",
+                to_addresses="support@example.com",
+                cc_addresses="" if i else "boss@example.com",
+                subject=f"{number}/{i} {ODD}",
+                body_text=ODD,
+                body_html=f"<p>{ODD}</p>",
+                message_id=f"<{number}.{i}@example.com>" if i != 1 else None,
+                created_at=at + timedelta(minutes=i, microseconds=0 if i else 250),
+            )
+        await models.Comment.create(
+            ticket_id=ticket.id, author_id=world.alice.id, body=f"Note {ODD}", is_public=True
+        )
+        await models.Comment.create(ticket_id=ticket.id, author_id=None, body="gone author")
+        await models.Activity.create(
+            kind="ticket.updated",
+            actor_id=world.alice.id,
+            subject_type="Ticket",
+            subject_id=ticket.id,
+            ticket_id=ticket.id,
+            department_id=ticket.department_id,  # type: ignore[attr-defined]
+            changes={"department_id": {"old": world.sales.id, "new": world.support.id}},
+        )
+        await models.Activity.create(
+            kind="ticket.created",
+            actor_id=None,
+            subject_type="Ticket",
+            subject_id=ticket.id,
+            ticket_id=ticket.id,
+            changes={"subject": ODD},
+        )
+    return tickets
+
+
+async def test_threads_comments_and_activities_of_a_page_are_read_as_rows(
+    gql: GQLClient, http: httpx.AsyncClient, world: World
+) -> None:
+    tickets = await _conversation(world)
+    path = readpath_of(http)
+    with count_statements() as stmts:
+        res = await gql.as_(world.admin_token)(LISTS, {"first": 2})
+    assert res.errors == [], res.errors
+    assert path.compiled == 1, path.fallbacks
+    nodes = {n["number"]: n for n in res.data["tickets"]["nodes"]}
+    assert sorted(nodes) == [208, 209, 210, 211]
+    assert nodes[209]["threads"] == {
+        "totalCount": 0,
+        "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "endCursor": None},
+        "edges": [],
+    }
+    threads = nodes[211]["threads"]
+    assert threads["totalCount"] == 3 and threads["pageInfo"]["hasNextPage"] is True
+    first = threads["edges"][0]["node"]
+    assert first["subject"] == f"211/0 {ODD}" and first["cc"] == "boss@example.com"
+    assert first["direction"] == "INCOMING" and first["messageId"] == "<211.0@example.com>"
+    assert threads["edges"][1]["node"]["messageId"] is None
+    comments = nodes[210]["comments"]
+    assert comments["totalCount"] == 2
+    assert comments["nodes"][0]["author"] == {"name": "A Alice"}
+    assert comments["nodes"][0]["ticket"] == {"number": 210}
+    assert comments["nodes"][1]["author"] is None
+    activities = nodes[208]["activities"]["nodes"]
+    assert [a["kind"] for a in activities] == ["ticket.updated", "ticket.created"]
+    assert activities[0]["changes"] == {
+        "department_id": {
+            "old": to_global_id("Department", world.sales.id),
+            "new": to_global_id("Department", world.support.id),
+        }
+    }
+    assert activities[0]["actor"] == {"name": "A Alice"} and activities[1]["actor"] is None
+    # One statement per list for the whole page, of the selected columns (the loaders of the
+    # verifying full run read whole rows: "body_html" and "body" are theirs).
+    for table, unread in (("thread", '"body_html"'), ("comment", '"updated_at"')):
+        mine = [s for s in stmts.sql if f'FROM "{table}"' in s and unread not in s]
+        assert len(mine) == 1, (table, stmts.sql)
+    # The next page of one ticket's threads by its cursor, as the full executor pages it.
+    after = threads["pageInfo"]["endCursor"]
+    res = await gql.as_(world.admin_token)(LISTS, {"first": 2, "after": after})
+    assert res.errors == [], res.errors
+    rest = {n["number"]: n for n in res.data["tickets"]["nodes"]}[211]["threads"]
+    assert [e["node"]["subject"] for e in rest["edges"]] == [f"211/2 {ODD}"]
+    assert rest["pageInfo"]["hasPreviousPage"] is True
+    assert path.compiled == 2, path.fallbacks
+    del tickets
+
+
+async def test_another_departments_agent_gets_the_lists_of_its_tickets_only(
+    gql: GQLClient, http: httpx.AsyncClient, world: World
+) -> None:
+    tickets = await _conversation(world)
+    path = readpath_of(http)
+    res = await gql.as_(world.bob_token)(LISTS, {"first": 5})  # Bob: Sales (200, 204, 208)
+    assert res.errors == [], res.errors
+    assert path.compiled == 1, path.fallbacks
+    nodes = res.data["tickets"]["nodes"]
+    assert [n["number"] for n in nodes] == [208, 204, 200]
+    assert nodes[0]["threads"]["totalCount"] == 3
+    assert [n["threads"]["totalCount"] for n in nodes[1:]] == [0, 0]
+    # A support ticket's thread by id: hidden from Bob, on the compiled `nodes` too.
+    support_thread = await models.Thread.filter(ticket_id=tickets[211].id).first()
+    sales_thread = await models.Thread.filter(ticket_id=tickets[208].id).first()
+    assert support_thread is not None and sales_thread is not None
+    res = await gql.as_(world.bob_token)(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Thread { subject bodyText } } }",
+        {"ids": [to_global_id("Thread", t.id) for t in (support_thread, sales_thread)]},
+    )
+    assert res.errors == [], res.errors
+    assert res.data["nodes"][0] is None
+    assert res.data["nodes"][1] == {"subject": f"208/0 {ODD}", "bodyText": ODD}
+    assert path.compiled == 2, path.fallbacks
+
+
+async def test_lean_fields_of_list_nodes_and_bad_paging_answer_as_before(
+    gql: GQLClient, http: httpx.AsyncClient, world: World
+) -> None:
+    await _conversation(world)
+    path = readpath_of(http)
+    # bodyHtml (sanitized by its resolver) and deliveryStatus build the threads' objects.
+    res = await gql.as_(world.admin_token)(
+        "{ tickets(first: 1, sort: {field: NUMBER, direction: DESC}) { nodes { "
+        "threads { nodes { bodyHtml deliveryStatus { status } } } "
+        "comments { nodes { subjectId subjectType } } activities { nodes { ticketStatus } } } } }"
+    )
+    assert res.errors == [], res.errors
+    assert path.compiled == 1, path.fallbacks
+    ticket = res.data["tickets"]["nodes"][0]
+    assert ticket["threads"]["nodes"][0]["bodyHtml"].startswith("<p>He said")
+    assert ticket["threads"]["nodes"][0]["deliveryStatus"] is None
+    assert ticket["comments"]["nodes"][0]["subjectType"] == "Ticket"
+    # A page size over the limit and a tampered cursor: the errors of before, no data.
+    for variables in ({"first": 1000}, {"first": 1, "after": "bm90IGEgY3Vyc29y"}):
+        bad = await gql.as_(world.admin_token)(LISTS, variables)
+        assert bad.body["data"] is None or bad.body["data"]["tickets"] is None
+        assert bad.errors and bad.errors[0]["extensions"]["code"] in {
+            "BAD_PAGINATION",
+            "INVALID_CURSOR",
+        }, bad.errors
