@@ -37,6 +37,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 
 from deskql.readpath.compiled import (
+    NESTED,
     NODE_ROOTS,
     ROOTS,
     Compiler,
@@ -178,12 +179,12 @@ class LeanExecution:
                 args = get_argument_values(field_def, first.node, ex.variable_values)
                 resolve = field_def.resolve or ex.field_resolver
                 page: CompiledFetch | None = compiled.get(key) if compiled else None
-                if path is None and self.compiler is not None:
-                    if name in ROOTS:
+                if self.compiler is not None:
+                    if (path is None and name in ROOTS) or (type_name, name) in NESTED:
                         page = self.compiler.page(field_def.type, details)
                         if page is not None:
                             self.pages.append(page)
-                    elif name in NODE_ROOTS:
+                    elif path is None and name in NODE_ROOTS:
                         by_type = self.compiler.nodes(field_def.type, details)
                         if by_type is not None:
                             self.pages.extend(by_type.pages.values())

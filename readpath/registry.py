@@ -65,9 +65,10 @@ MAIN: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "Agent": (
         frozenset(
             "id firstName lastName name avatarUrl fullProfile email role isActive about "
-            "hobbies canManageMacros extension phoneNumber createdAt departments teams".split()
+            "hobbies canManageMacros extension phoneNumber createdAt departments teams "
+            "notifications".split()
         ),
-        frozenset("hourlyRateCents timers notifications openActivities following".split()),
+        frozenset("hourlyRateCents timers openActivities following".split()),
     ),
     "Thread": (
         frozenset(

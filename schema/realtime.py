@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -19,6 +19,7 @@ from deskql.realtime import executor_fix
 from deskql.resolvers import realtime as r
 from deskql.schema.connections import Connection
 from deskql.schema.errors import MutationError
+from deskql.schema.ids import to_global_id
 from deskql.schema.permissions import IsAuthenticated
 from deskql.schema.types import Account, Activity, Contact, Department, Node, Ticket
 
@@ -55,6 +56,31 @@ class Notification(Node):
     ticket_row: strawberry.Private[models.Ticket | None]  # None too once it may not be seen
     contact_pk: strawberry.Private[int | None]
     account_pk: strawberry.Private[int | None]
+    activity_pk: strawberry.Private[int | None] = None
+
+    @classmethod
+    def from_row(
+        cls,
+        row: Any,
+        activity: models.Activity | None = None,
+        ticket: models.Ticket | None = None,
+    ) -> Notification:
+        """Build from a notification row, with its activity and its ticket (None: not loaded,
+        or one the agent may not see)."""
+        return cls(
+            id=strawberry.ID(to_global_id("Notification", row.id)),
+            reason=row.reason,
+            created_at=row.created_at,
+            read_at=row.read_at,
+            is_read=row.read_at is not None,
+            cursor=r.notification_cursor(row.id),
+            pk=row.id,
+            activity_row=activity,
+            ticket_row=ticket,
+            contact_pk=row.contact_id,
+            account_pk=row.account_id,
+            activity_pk=row.activity_id,
+        )
 
     @strawberry.field(description="What happened.")
     def activity(self) -> Activity | None:

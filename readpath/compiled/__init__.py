@@ -26,7 +26,19 @@ from deskql.readpath.compiled.specs import NotCompiled, Row
 
 # Root lists whose pages may be compiled (each pages a queryset through schema.connections).
 ROOTS = frozenset({"tickets", "contacts", "accounts", "agents"})
+# Fields of other types whose pages may be compiled, as a root list's (type, field).
+NESTED = frozenset({("Agent", "notifications")})
 # Root fields reading objects by global id: those of the compiled types are rows (Nodes).
 NODE_ROOTS = frozenset({"node", "nodes"})
 
-__all__ = ["NODE_ROOTS", "ROOTS", "Compiler", "NodePlan", "NotCompiled", "Page", "Row", "key_of"]
+__all__ = [
+    "NESTED",
+    "NODE_ROOTS",
+    "ROOTS",
+    "Compiler",
+    "NodePlan",
+    "NotCompiled",
+    "Page",
+    "Row",
+    "key_of",
+]

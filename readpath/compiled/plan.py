@@ -210,6 +210,8 @@ class Planner:
             if name == "__typename":
                 plan.steps.append((TYPENAME, key, object_type.name))
                 continue
+            if name in spec.refused:
+                raise NotCompiled(f"{object_type.name}.{name} needs more than the row")
             field_def = object_type.fields[name]
             nonnull = isinstance(field_def.type, GraphQLNonNull)
             if name in spec.relations:

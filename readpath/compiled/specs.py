@@ -70,6 +70,9 @@ class Spec:
     children: Mapping[str, Child] = field(default_factory=dict)
     # Schema attributes `build` computes from a same-named column (not the column's value)
     computed: frozenset[str] = frozenset()
+    # GraphQL fields a selection on this type does not compile with (their resolvers need
+    # more than the row: the lean executor answers the whole selection)
+    refused: frozenset[str] = frozenset()
 
     def columns_of(self, attr: str) -> tuple[str, ...] | None:
         """The columns a schema attribute needs, or None when it has none."""
@@ -111,6 +114,7 @@ def specs() -> dict[str, Spec]:
     """The compiled types by GraphQL name (built once, on first use)."""
     from deskql import models
     from deskql.schema import types as t
+    from deskql.schema.realtime import Notification
 
     def spec(
         model: type[Model],
@@ -119,6 +123,7 @@ def specs() -> dict[str, Spec]:
         loaded: dict[str, str] | None = None,
         children: dict[str, Child] | None = None,
         computed: frozenset[str] = frozenset(),
+        refused: frozenset[str] = frozenset(),
         **rel: Any,
     ) -> Spec:
         relations = {
@@ -127,7 +132,9 @@ def specs() -> dict[str, Spec]:
         }
         deps = {"id": ("id",), "pk": ("id",), **deps}
         row = _row_class(model)
-        return Spec(model, build, deps, relations, row, loaded or {}, children or {}, computed)
+        return Spec(
+            model, build, deps, relations, row, loaded or {}, children or {}, computed, refused
+        )
 
     name = ("first_name", "last_name")
     found = {
@@ -205,6 +212,23 @@ def specs() -> dict[str, Spec]:
             },
             computed=frozenset({"changes"}),  # public_changes(): ids made global
             actor=[("actor_pk", "Agent")],
+        ),
+        "Notification": spec(
+            models.Notification,
+            Notification.from_row,
+            {
+                "is_read": ("read_at",),
+                "cursor": ("id",),
+                "activity_pk": ("activity_id",),
+                "contact_pk": ("contact_id",),
+                "account_pk": ("account_id",),
+            },
+            computed=frozenset({"is_read", "cursor"}),
+            # null while the agent may not see the ticket (the resolver's check, on the row)
+            refused=frozenset({"ticket"}),
+            activity=[("activity_pk", "Activity")],
+            contact=[("contact_pk", "Contact")],
+            account=[("account_pk", "Account")],
         ),
         "Department": spec(models.Department, t.Department.from_row, {}),
         "Product": spec(models.Product, t.Product.from_row, {}),

@@ -12,7 +12,14 @@ from deskql import models
 from deskql.realtime import batch
 from deskql.resolvers.common import mutate, page
 from deskql.resolvers.realtime.follows import _only_me, _payload
-from deskql.schema.connections import BadPagination, Connection, Edge, PageInfo, check_first
+from deskql.schema.connections import (
+    COMPILING,
+    BadPagination,
+    Connection,
+    Edge,
+    PageInfo,
+    check_first,
+)
 from deskql.schema.context import actor_of
 from deskql.schema.ids import input_id, input_ids
 from deskql.schema.types import Activity
@@ -84,23 +91,10 @@ def to_notification(
 ) -> Notification:
     """The GraphQL object of a notification row, given its activity and ticket (the ticket
     only while the agent may see it)."""
-    from deskql.schema.ids import to_global_id
     from deskql.schema.realtime import Notification
 
     visible = ticket is not None and policies.can_view_ticket(actor, ticket)
-    return Notification(
-        id=strawberry.ID(to_global_id("Notification", row.id)),
-        reason=row.reason,
-        created_at=row.created_at,
-        read_at=row.read_at,
-        is_read=row.read_at is not None,
-        cursor=notification_cursor(row.id),
-        pk=row.id,
-        activity_row=activity,
-        ticket_row=ticket if visible else None,
-        contact_pk=row.contact_id,
-        account_pk=row.account_id,
-    )
+    return Notification.from_row(row, activity, ticket if visible else None)
 
 
 async def to_notifications(actor: Actor, rows: list[models.Notification]) -> list[Notification]:
@@ -137,9 +131,17 @@ async def notifications(
     query = notes.list_notifications(
         actor, unread_only=unread_only, before_id=before_id, newer_than_id=newer_id
     )
-    rows = await query.limit(size + 1) if size else []
-    nodes = await to_notifications(actor, rows[:size])
-    edges = [Edge(cursor=node.cursor, node=node) for node in nodes]
+    compiled = COMPILING.get()
+    edges: list[Edge[Any]]
+    if compiled is not None and compiled.model is models.Notification:
+        # The compiled read path reads the page's columns itself; its rows are the nodes.
+        COMPILING.set(None)
+        rows = await compiled.fetch(query.limit(size + 1)) if size else []
+        edges = [Edge(cursor=notification_cursor(row.id), node=row) for row in rows[:size]]
+    else:
+        rows = await query.limit(size + 1) if size else []
+        nodes = await to_notifications(actor, rows[:size])
+        edges = [Edge(cursor=node.cursor, node=node) for node in nodes]
     return Connection(
         edges=edges,
         page_info=PageInfo(

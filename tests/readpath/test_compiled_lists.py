@@ -184,3 +184,104 @@ async def test_lean_fields_of_list_nodes_and_bad_paging_answer_as_before(
             "BAD_PAGINATION",
             "INVALID_CURSOR",
         }, bad.errors
+
+
+NOTIFICATIONS = """
+query($first: Int, $after: String, $unread: Boolean) {
+  me {
+    notifications(first: $first, after: $after, unreadOnly: $unread) {
+      totalCount
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges { cursor node {
+        __typename id reason createdAt readAt isRead cursor
+        activity { kind changes actor { name } }
+        contact { name }
+        account { name }
+      } }
+    }
+  }
+}
+"""
+
+
+async def test_my_notifications_are_read_as_rows(
+    gql: GQLClient, http: httpx.AsyncClient, world: World
+) -> None:
+    tickets = await _conversation(world)
+    activities = await models.Activity.filter(ticket_id=tickets[211].id).order_by("id")
+    account = await models.Account.get(name="Zylker Corp")
+    reasons = ("MENTIONED", "ASSIGNED", "FOLLOWING")
+    for i, activity in enumerate([*activities, *activities]):
+        await models.Notification.create(
+            agent_id=world.alice.id,
+            activity_id=activity.id,
+            reason=reasons[i % 3],
+            ticket_id=tickets[211].id,
+            contact_id=world.contact.id if i % 2 else None,
+            account_id=account.id if i == 3 else None,
+            read_at=datetime(2026, 3, 2, tzinfo=UTC) if i == 1 else None,
+        )
+    sales = await models.Activity.filter(ticket_id=tickets[208].id).first()
+    assert sales is not None
+    await models.Notification.create(agent_id=world.bob.id, activity_id=sales.id, reason="ASSIGNED")
+    path = readpath_of(http)
+    with count_statements() as stmts:
+        res = await gql.as_(world.alice_token)(NOTIFICATIONS, {"first": 3})
+    assert res.errors == [], res.errors
+    assert path.compiled == 1, path.fallbacks
+    page = res.data["me"]["notifications"]
+    assert page["totalCount"] == 4 and page["pageInfo"]["hasNextPage"] is True
+    nodes = [e["node"] for e in page["edges"]]
+    assert [n["reason"] for n in nodes] == ["MENTIONED", "FOLLOWING", "ASSIGNED"]  # newest first
+    assert [e["cursor"] for e in page["edges"]] == [n["cursor"] for n in nodes]
+    assert nodes[0]["account"] == {"name": "Zylker Corp"} and nodes[1]["account"] is None
+    assert nodes[0]["contact"] == {"name": "Melissa Doe"} and nodes[1]["contact"] is None
+    assert nodes[2]["isRead"] is True and nodes[2]["readAt"] == "2026-03-02T00:00:00+00:00"
+    assert nodes[0]["activity"]["kind"] == "ticket.created"
+    assert nodes[1]["activity"]["actor"] == {"name": "A Alice"}
+    # The page's statement reads the selected columns (the loaders of the verifying full run
+    # read whole rows, the agent and the ticket included).
+    mine = [s for s in stmts.sql if s.startswith('SELECT "notification"."id" "id",')]
+    assert len(mine) == 1, [s for s in stmts.sql if "notification" in s]
+    assert '"notification"."agent_id" "' not in mine[0], mine[0]
+    assert '"notification"."ticket_id" "' not in mine[0], mine[0]
+    # The rest by cursor, and the unread ones: as the full executor answers them.
+    res = await gql.as_(world.alice_token)(
+        NOTIFICATIONS, {"first": 3, "after": page["pageInfo"]["endCursor"]}
+    )
+    assert [e["node"]["reason"] for e in res.data["me"]["notifications"]["edges"]] == ["MENTIONED"]
+    res = await gql.as_(world.alice_token)(NOTIFICATIONS, {"first": 10, "unread": True})
+    assert len(res.data["me"]["notifications"]["edges"]) == 3
+    bob = await gql.as_(world.bob_token)(NOTIFICATIONS, {"first": 10})
+    assert [e["node"]["reason"] for e in bob.data["me"]["notifications"]["edges"]] == ["ASSIGNED"]
+    assert path.compiled == 4, path.fallbacks
+
+
+async def test_a_notifications_ticket_is_checked_as_before(
+    gql: GQLClient, http: httpx.AsyncClient, world: World
+) -> None:
+    """`ticket` is null while the agent may not see it: that selection is not compiled (the
+    resolvers check it, the lean executor answers), and other agents' notifications stay
+    FORBIDDEN."""
+    tickets = await _conversation(world)
+    for number in (211, 208):  # Support's, then Sales' (Alice may not see it)
+        activity = await models.Activity.filter(ticket_id=tickets[number].id).first()
+        assert activity is not None
+        await models.Notification.create(
+            agent_id=world.alice.id,
+            activity_id=activity.id,
+            reason="FOLLOWING",
+            ticket_id=tickets[number].id,
+        )
+    path = readpath_of(http)
+    res = await gql.as_(world.alice_token)(
+        "{ me { notifications { nodes { reason ticket { number } } } } }"
+    )
+    assert res.errors == [], res.errors
+    # The Sales ticket's notification is not listed for Alice at all (list_notifications).
+    assert res.data["me"]["notifications"]["nodes"] == [
+        {"reason": "FOLLOWING", "ticket": {"number": 211}},
+    ]
+    assert (path.answered, path.compiled) == (1, 0), path.fallbacks
+    res = await gql.as_(world.admin_token)("{ agents { nodes { notifications { totalCount } } } }")
+    assert res.errors[0]["extensions"]["code"] == "FORBIDDEN", res.errors
