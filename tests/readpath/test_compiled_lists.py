@@ -286,3 +286,85 @@ async def test_a_notifications_ticket_is_checked_as_before(
     assert (path.answered, path.compiled) == (1, 0), path.fallbacks
     res = await gql.as_(world.admin_token)("{ agents { nodes { notifications { totalCount } } } }")
     assert res.errors[0]["extensions"]["code"] == "FORBIDDEN", res.errors
+
+
+async def test_a_contacts_and_an_accounts_comments_and_activities_are_read_as_rows(
+    gql: GQLClient, http: httpx.AsyncClient, world: World
+) -> None:
+    tickets = await _conversation(world)
+    account = await models.Account.get(name="Zylker Corp")
+    for subject_type, record in (("Contact", world.contact), ("Account", account)):
+        for i in range(3):
+            await models.Comment.create(
+                subject_type=subject_type,
+                subject_id=record.id,
+                author_id=world.alice.id if i else None,
+                body=f"{subject_type} note {i} {ODD}",
+            )
+    # Activities of the contact (one on a Sales ticket: Alice may not see it) and the account.
+    for ticket, dept in ((tickets[211], world.support), (tickets[208], world.sales)):
+        await models.Activity.create(
+            kind="ticket.updated",
+            actor_id=world.alice.id,
+            subject_type="Ticket",
+            subject_id=ticket.id,
+            ticket_id=ticket.id,
+            contact_id=world.contact.id,
+            account_id=account.id,
+            department_id=dept.id,
+            changes={"contact_id": {"old": None, "new": world.contact.id}},
+        )
+    query = """
+    { contacts(first: 5) { nodes { name
+        comments(first: 2) { totalCount pageInfo { hasNextPage endCursor }
+          edges { cursor node { id body author { name } subjectId } } }
+        activities { totalCount nodes { id kind changes createdAt actor { name } } }
+        account { name comments { nodes { body } } activities(first: 1) { nodes { kind } } }
+    } } }
+    """
+    path = readpath_of(http)
+    for token in (world.admin_token, world.alice_token, world.bob_token):
+        res = await gql.as_(token)(query)
+        assert res.errors == [], res.errors
+    assert path.compiled == 3, path.fallbacks
+    with count_statements() as stmts:
+        res = await gql.as_(world.alice_token)(query)
+    # Each list read by a compiled page's statement (one per contact or account); the
+    # activities' of the selected columns only (a comment's subjectId is a resolver's: whole
+    # rows for those)
+    for table in ("comment", "activity"):
+        mine = [s for s in stmts.sql if s.startswith(f'SELECT "{table}"."id" "id",')]
+        assert len(mine) == 2, (table, [s for s in stmts.sql if f'"{table}"' in s])
+    assert not any('"activity"."department_id" "' in s for s in mine), mine
+    contact = res.data["contacts"]["nodes"][0]
+    assert contact["comments"]["totalCount"] == 3
+    assert [e["node"]["body"] for e in contact["comments"]["edges"]] == [
+        f"Contact note 0 {ODD}",
+        f"Contact note 1 {ODD}",
+    ]
+    assert contact["comments"]["edges"][0]["node"]["author"] is None
+    assert contact["comments"]["edges"][1]["node"]["author"] == {"name": "A Alice"}
+    assert contact["comments"]["edges"][0]["node"]["subjectId"] == to_global_id(
+        "Contact", world.contact.id
+    )
+    # Alice (Support) sees the contact's activity on the Support ticket only.
+    assert contact["activities"]["totalCount"] == 1
+    assert contact["activities"]["nodes"][0]["changes"] == {
+        "contact_id": {"old": None, "new": to_global_id("Contact", world.contact.id)}
+    }
+    assert len(contact["account"]["comments"]["nodes"]) == 3
+    assert contact["account"]["activities"]["nodes"] == [{"kind": "ticket.updated"}]
+    admin = await gql.as_(world.admin_token)(query)
+    assert admin.data["contacts"]["nodes"][0]["activities"]["totalCount"] == 2
+    # The next page of the contact's comments by its keyset cursor.
+    after = contact["comments"]["pageInfo"]["endCursor"]
+    res = await gql.as_(world.alice_token)(
+        "query($after: String) { contacts(first: 5) { nodes { comments(first: 2, after: $after) "
+        "{ nodes { body } } } } }",
+        {"after": after},
+    )
+    assert res.errors == [], res.errors
+    assert res.data["contacts"]["nodes"][0]["comments"]["nodes"] == [
+        {"body": f"Contact note 2 {ODD}"}
+    ]
+    assert path.compiled == 6, path.fallbacks
