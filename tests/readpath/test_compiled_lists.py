@@ -368,3 +368,25 @@ async def test_a_contacts_and_an_accounts_comments_and_activities_are_read_as_ro
         {"body": f"Contact note 2 {ODD}"}
     ]
     assert path.compiled == 6, path.fallbacks
+
+
+async def test_a_list_selected_twice_under_aliases_with_other_arguments(
+    gql: GQLClient, http: httpx.AsyncClient, world: World
+) -> None:
+    await _conversation(world)
+    path = readpath_of(http)
+    res = await gql.as_(world.admin_token)(
+        """{ tickets(first: 2, sort: {field: NUMBER, direction: DESC}) { nodes {
+          one: threads(first: 1) { nodes { subject } }
+          all: threads { totalCount nodes { id cc } }
+          comments { nodes { body } }
+          again: comments(first: 1) { nodes { author { name } isPublic } }
+        } } }"""
+    )
+    assert res.errors == [], res.errors
+    assert path.compiled == 1, path.fallbacks
+    first = res.data["tickets"]["nodes"][0]
+    assert first["one"]["nodes"] == [{"subject": f"211/0 {ODD}"}]
+    assert first["all"]["totalCount"] == 3 and first["all"]["nodes"][0]["cc"] == "boss@example.com"
+    assert len(first["comments"]["nodes"]) == 2
+    assert first["again"]["nodes"] == [{"author": {"name": "A Alice"}, "isPublic": True}]
