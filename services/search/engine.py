@@ -184,6 +184,25 @@ async def drop_speed_structures(conn: BaseDBAsyncClient) -> None:
         await conn.execute_script(statement)
 
 
+# PostgreSQL's GIN indexes of search_doc. With `fastupdate` (the default) new entries go to
+# a pending list that every query using the index reads whole, until VACUUM (autovacuum) or
+# 4 MB of it (gin_pending_list_limit) moves them into the index.
+GIN_INDEXES = ("search_doc_tsv", "search_doc_title_tsv", "search_doc_trgm")
+
+
+async def flush_pending(conn: BaseDBAsyncClient) -> None:
+    """PostgreSQL: move the GIN indexes' pending entries into the indexes (after a bulk
+    build; a transaction may call it, unlike VACUUM). After 121,000 rows the title index's
+    list held 19,228 entries: ~2 ms of every suggestion's index scan. SQLite: nothing."""
+    if not is_postgres(conn):
+        return
+    names = ", ".join(f"'{name}'" for name in GIN_INDEXES)
+    await conn.execute_query(
+        "SELECT gin_clean_pending_list(i) FROM (SELECT to_regclass(n) AS i "
+        f"FROM unnest(ARRAY[{names}]) AS n) AS x WHERE i IS NOT NULL"
+    )
+
+
 async def clear(conn: BaseDBAsyncClient) -> None:
     """Remove every index row (PostgreSQL: TRUNCATE, which leaves no dead rows behind)."""
     if is_postgres(conn):

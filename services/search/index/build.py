@@ -31,7 +31,8 @@ async def build_all(
     src: Source, *, batch: int = 1000, progress: Callable[[str, int], None] | None = None
 ) -> int:
     """Index every record of every module, a batch of ids at a time (keyset on id); how many
-    documents. Used by migration 0011 and by `deskql reindex`."""
+    documents, PostgreSQL's GIN pending lists flushed after. Used by migrations 0011 and
+    0016 and by `deskql reindex`."""
     total = 0
     for module, name in SOURCES.items():
         if module not in builders():
@@ -52,6 +53,7 @@ async def build_all(
             total += len(docs)
             if progress:
                 progress(module, total)
+    await engine.flush_pending(src.conn)
     return total
 
 
