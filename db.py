@@ -18,6 +18,7 @@ from tortoise.connection import get_connection, get_connections
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
+from deskql import sqlite_rebuild  # noqa: F401 - SQLite table rebuilds keep their indexes
 from deskql.models import MODEL_MODULES
 from deskql.settings import Settings
 
