@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -226,8 +226,35 @@ async def apply_migrations(settings: Settings) -> list[str]:
     """Apply every pending migration; returns the names applied."""
     pending = await pending_migrations(settings)
     if pending:
-        await _executor(settings).migrate([MigrationTarget(APP_LABEL, "__latest__")])
+        async with _sqlite_foreign_keys_off(settings):
+            await _executor(settings).migrate([MigrationTarget(APP_LABEL, "__latest__")])
     return pending
+
+
+@asynccontextmanager
+async def _sqlite_foreign_keys_off(settings: Settings) -> AsyncIterator[None]:
+    """SQLite: foreign keys off while migrations run, then checked (SQLite's own procedure for
+    a table rebuild). Tortoise alters a column by rebuilding the table (copy, DROP, RENAME);
+    with foreign keys on, the DROP is an implicit DELETE of every row, so rows of other tables
+    referencing it were deleted (CASCADE), set NULL, or the migration failed (RESTRICT).
+    The pragma cannot change inside a transaction: it is set around the executor."""
+    if not settings.is_embedded_db:
+        yield
+        return
+    conn = get_connection("default")
+    await conn.execute_script("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        await conn.execute_script("PRAGMA foreign_keys = ON")
+    _, broken = await conn.execute_query("PRAGMA foreign_key_check")
+    if broken:
+        tables = sorted({row[0] for row in broken})
+        logging.getLogger("deskql.db").warning(
+            "after migrating, %d row(s) reference missing rows (tables: %s)",
+            len(broken),
+            ", ".join(tables),
+        )
 
 
 async def init_db(settings: Settings, *, migrate: bool | None = None) -> None:
