@@ -11,16 +11,12 @@ from deskql.resolvers.common import mutate, page
 from deskql.resolvers.tickets import ticket_filter
 from deskql.schema.connections import (
     Connection,
-    Edge,
-    PageInfo,
-    check_first,
-    decode_cursor,
-    encode_cursor,
-    list_page,
 )
 from deskql.schema.context import actor_of
 from deskql.schema.ids import InvalidId, decode_id, to_global_id
+from deskql.schema.loaded_pages import list_page, with_nodes
 from deskql.schema.lookahead import node_selection, prime, prime_tickets
+from deskql.schema.page_request import PageRequest
 from deskql.schema.types import Comment, Thread, Ticket
 from deskql.services import tickets as tickets_svc
 from deskql.services import views as svc
@@ -122,6 +118,16 @@ def _to_type(view: svc.View, count: int | None = None) -> TicketView:
     )
 
 
+# The standard views in their order, then the saved ones by id (svc.list_views' order).
+_STANDARD_ORDER = {view: i for i, view in enumerate(svc.StandardView)}
+
+
+def _view_key(view: svc.View) -> tuple[int, int]:
+    if view.standard is not None:
+        return (0, _STANDARD_ORDER[view.standard])
+    return (1, view.row_id or 0)
+
+
 def _selects_count(info: strawberry.Info) -> bool:
     return "ticketCount" in node_selection(info)
 
@@ -134,9 +140,9 @@ async def ticket_views(
     actor = actor_of(info)
     views = list_page(
         await svc.list_views(actor),
-        first=first,
-        after=after,
-        max_size=info.context.settings.max_page_size,
+        PageRequest.of(info, first, after),
+        key=_view_key,
+        sort="standard,id",
     )
     chosen = [e.node for e in views.edges]
     counts = await svc.count_views(actor, chosen) if _selects_count(info) else {}
@@ -243,30 +249,31 @@ async def ticket_view_delete(info: strawberry.Info, input: TicketViewDeleteInput
 async def conversation(
     info: strawberry.Info, ticket_pk: int, *, first: int | None, after: str | None
 ) -> Connection[Any]:
-    """`Ticket.conversation`: threads and comments interleaved, oldest first."""
-    size = check_first(first, info.context.settings.max_page_size)
-    start = decode_cursor(after) + 1 if after else 0
-    rows, total = await svc.conversation(
-        actor_of(info), ticket_id=ticket_pk, offset=start, limit=size
-    )
-    nodes: list[Any] = [
-        Thread.from_row(row) if isinstance(row, models.Thread) else Comment.from_row(row)
+    """`Ticket.conversation`: threads and comments interleaved, oldest first, by keyset on
+    (time, kind, id) (schema/loaded_pages.py)."""
+    keys = await svc.conversation_keys(actor_of(info), ticket_id=ticket_pk)
+    request = PageRequest.of(info, first, after)
+    result = list_page(keys, request, key=_same_key, sort="created_at,kind,id")
+    rows = await svc.conversation_items([edge.node for edge in result.edges])
+    nodes = [
+        None
+        if row is None
+        else Thread.from_row(row)
+        if isinstance(row, models.Thread)
+        else Comment.from_row(row)
         for row in rows
     ]
+    with_nodes(result, nodes)
     # Comment authors for the whole page in one batch.
-    await prime(info.context.loaders.agent, (n.author_pk for n in nodes if isinstance(n, Comment)))
-    edges = [Edge(cursor=encode_cursor(start + i), node=n) for i, n in enumerate(nodes)]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=start + len(edges) < total,
-            has_previous_page=start > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        count_query=None,
-        known_total=total,
+    await prime(
+        info.context.loaders.agent,
+        (e.node.author_pk for e in result.edges if isinstance(e.node, Comment)),
     )
+    return result
+
+
+def _same_key(key: svc.ConversationKey) -> svc.ConversationKey:
+    return key
 
 
 async def timeline(

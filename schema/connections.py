@@ -1,7 +1,8 @@
 """Relay connections with `totalCount`; `first`/`after` forward, `last`/`before` backward.
 
 Lists backed by a sorted query page by keyset (schema/keyset.py) with signed cursors
-(schema/cursors.py); lists already loaded page by position. Page sizes are capped by the
+(schema/cursors.py); lists already loaded page by keyset on their items' keys
+(schema/loaded_pages.py). Page sizes are capped by the
 `max_page_size` setting (100): a larger `first` is an error, not silently trimmed. `totalCount`
 counts up to the `total_count_cap` setting: past it, the cap with `totalCountIsEstimate`.
 """
@@ -46,7 +47,6 @@ __all__ = [
     "check_first",
     "decode_cursor",
     "encode_cursor",
-    "list_page",
     "paginate",
 ]
 
@@ -354,21 +354,4 @@ def _positional(
         # A non-empty page without a next one ends the list: the total is its end.
         known_total=start + len(edges) if edges and not has_next else None,
         count_cap=request.count_cap,
-    )
-
-
-def list_page(
-    items: Sequence[T], *, first: int | None, after: str | None, max_size: int
-) -> Connection[T]:
-    """One page of a list already loaded (a DataLoader's group) as a connection, by position
-    (it refuses `last`/`before`: see schema/page_request.py)."""
-    size = check_first(first, max_size)
-    start = _offset_after(after)
-    chosen = items[start : start + size]
-    edges = [Edge(cursor=encode_cursor(start + i), node=n) for i, n in enumerate(chosen)]
-    return Connection(
-        edges=edges,
-        page_info=_page_info(edges, has_next=start + size < len(items), has_previous=start > 0),
-        count_query=None,
-        known_total=len(items),
     )

@@ -2,8 +2,9 @@
 
 Every field returning a `...Connection` with `first`/`after` also takes `last`/`before`: the
 schema pass `add_backward_arguments` adds them (one place, so no connection misses them) and
-wraps the field's resolver so a list that cannot page backward (a positional list, not backed
-by a sortable query) refuses them with BAD_PAGINATION instead of ignoring them.
+wraps the field's resolver so a list that cannot page backward refuses them with
+BAD_PAGINATION instead of ignoring them (every list of the API honours them today: sorted
+queries by keyset, schema/connections.py; loaded lists too, schema/loaded_pages.py).
 `PageRequest.of(info, ...)` reads them back from the request.
 """
 
@@ -32,8 +33,8 @@ from deskql.schema.cursors import BadPagination
 
 DEFAULT_PAGE_SIZE = 20
 LAST_DESCRIPTION = (
-    "Page size counted back from `before`, or the last page without it; 0 to 100. Lists not "
-    "sorted by a query (positional lists) refuse it: BAD_PAGINATION."
+    "Page size counted back from `before`, or the last page without it; 0 to 100; not "
+    "together with `first` (BAD_PAGINATION)."
 )
 BEFORE_DESCRIPTION = "Cursor of the item before which the page ends (pass a `startCursor`)."
 # Set on a connection that consumed `last`/`before` (see `add_backward_arguments`).

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
 
 from deskql.resolvers.activities.common import _event, _task
 from deskql.resolvers.common import page
-from deskql.schema.connections import (
-    Connection,
-    Edge,
-    PageInfo,
-    check_first,
-    decode_cursor,
-    encode_cursor,
-)
+from deskql.schema.connections import Connection
 from deskql.schema.context import actor_of
+from deskql.schema.loaded_pages import list_page, with_nodes
+from deskql.schema.page_request import PageRequest
 from deskql.services.activities import events, tasks
 from deskql.services.errors import PermissionDenied
+from deskql.services.sort_keys import epoch_micros
 
 # -- comments on records ---------------------------------------------------------------------
 
@@ -41,54 +38,45 @@ async def open_activities(
     info: strawberry.Info, agent_pk: int, *, first: int | None, after: str | None
 ) -> Connection[Any]:
     """`me.openActivities`: your open tasks (by due time, undated last) and your events not yet
-    over (by start), merged into one list by their time."""
+    over (by start), merged into one list by their time; at one time, tasks before events.
+    Pages by keyset on (undated, time, kind, id) (schema/loaded_pages.py)."""
     actor = actor_of(info)
     if agent_pk != actor.agent_id:
         raise PermissionDenied("openActivities is only available on `me`")
-    size = check_first(first, info.context.settings.max_page_size)
-    start = decode_cursor(after) + 1 if after else 0
-    want = start + size + 1
     task_q = tasks.list_tasks(actor, owner_id=actor.agent_id, open_only=True)
-    event_q = events.mine(actor).order_by("starts_at", "id")
-    # Dated and undated tasks apart: backends disagree on where NULLs sort.
-    task_rows = await task_q.filter(due_at__isnull=False).limit(want)
-    task_rows += await task_q.filter(due_at__isnull=True).order_by("id").limit(want)
-    event_rows = await event_q.limit(want)
-    from deskql.services.activities.common import utc
-
-    def key(item: tuple[str, Any]) -> tuple[int, float, int, int]:
-        # Undated tasks sort after everything dated; at one time, tasks before events.
-        kind, row = item
-        when = utc(row.due_at if kind == "task" else row.starts_at)
-        return (
-            1 if when is None else 0,
-            when.timestamp() if when is not None else 0.0,
-            0 if kind == "task" else 1,
-            row.id,
-        )
-
-    merged = sorted([("task", r) for r in task_rows] + [("event", r) for r in event_rows], key=key)
-    window = merged[start : start + size + 1]
-    has_next = len(window) > size
-    edges = [
-        Edge(
-            cursor=encode_cursor(start + i),
-            node=_task(row) if kind == "task" else _event(row),
-        )
-        for i, (kind, row) in enumerate(window[:size])
-    ]
-
-    class _Count:
-        async def count(self) -> int:
-            return await task_q.count() + await event_q.count()
-
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=start > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        count_query=_Count(),
+    event_q = events.mine(actor)
+    keys = sorted(
+        [_key(due, TASK, pk) for pk, due in await task_q.values_list("id", "due_at")]
+        + [_key(start, EVENT, pk) for pk, start in await event_q.values_list("id", "starts_at")]
     )
+    result = list_page(
+        keys, PageRequest.of(info, first, after), key=_same, sort="undated,time,kind,id"
+    )
+    chosen = [edge.node for edge in result.edges]
+    task_rows = {r.id: r for r in await task_q.filter(id__in=_ids(chosen, TASK))}
+    event_rows = {r.id: r for r in await event_q.filter(id__in=_ids(chosen, EVENT))}
+    nodes = [
+        _convert(task_rows.get(pk), _task) if kind == TASK else _convert(event_rows.get(pk), _event)
+        for *_, kind, pk in chosen
+    ]
+    return with_nodes(result, nodes)
+
+
+TASK, EVENT = 0, 1
+
+
+def _key(when: datetime | None, kind: int, pk: int) -> tuple[int, int, int, int]:
+    # Undated tasks sort after everything dated.
+    return (1, 0, kind, pk) if when is None else (0, epoch_micros(when), kind, pk)
+
+
+def _same(key: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    return key
+
+
+def _ids(keys: list[tuple[int, int, int, int]], kind: int) -> list[int]:
+    return [pk for *_, each, pk in keys if each == kind]
+
+
+def _convert(row: Any, build: Any) -> Any:
+    return None if row is None else build(row)

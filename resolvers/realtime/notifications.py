@@ -18,10 +18,10 @@ from deskql.schema.connections import (
     Connection,
     Edge,
     PageInfo,
-    check_first,
 )
 from deskql.schema.context import actor_of
 from deskql.schema.ids import input_id, input_ids
+from deskql.schema.page_request import PageRequest
 from deskql.schema.types import Activity
 from deskql.services import notifications as notes
 from deskql.services import policies
@@ -123,37 +123,54 @@ async def notifications(
     unread_only: bool,
     newer_than: str | None,
 ) -> Connection[Notification]:
-    """`me.notifications`: newest first, keyset pagination on the notification id."""
+    """`me.notifications`: newest first, keyset pagination on the notification id (`after`:
+    older ones, `before`: newer ones; `last` counts back from `before` or from the oldest)."""
     actor = _only_me(info, agent_pk, "notifications")
-    size = check_first(first, info.context.settings.max_page_size)
-    before_id = decode_notification_cursor(after) if after else None
-    newer_id = decode_notification_cursor(newer_than) if newer_than else None
+    request = PageRequest.of(info, first, after)
+    size = request.size()
+    older_than = decode_notification_cursor(after) if after else None
+    newer_only = decode_notification_cursor(newer_than) if newer_than else None
+    before_id = decode_notification_cursor(request.before) if request.before else None
+    # `before` a notification: newer than it (and than `newerThan`, if both are given).
+    newer_id = max((i for i in (newer_only, before_id) if i is not None), default=None)
     query = notes.list_notifications(
-        actor, unread_only=unread_only, before_id=before_id, newer_than_id=newer_id
+        actor, unread_only=unread_only, before_id=older_than, newer_than_id=newer_id
     )
+    backward = request.backward
+    if backward:
+        # The page nearest the end: read from the oldest up, then put back newest first.
+        query = query.order_by("id")
     compiled = COMPILING.get()
     edges: list[Edge[Any]]
     if compiled is not None and compiled.model is models.Notification:
         # The compiled read path reads the page's columns itself; its rows are the nodes.
         COMPILING.set(None)
         rows = await compiled.fetch(query.limit(size + 1)) if size else []
-        edges = [Edge(cursor=notification_cursor(row.id), node=row) for row in rows[:size]]
+        chosen = _in_feed_order(rows[:size], backward)
+        edges = [Edge(cursor=notification_cursor(row.id), node=row) for row in chosen]
     else:
         rows = await query.limit(size + 1) if size else []
-        nodes = await to_notifications(actor, rows[:size])
+        nodes = await to_notifications(actor, _in_feed_order(rows[:size], backward))
         edges = [Edge(cursor=node.cursor, node=node) for node in nodes]
+    more = len(rows) > size
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=len(rows) > size,
-            has_previous_page=after is not None,
+            has_next_page=(more and not backward) or before_id is not None,
+            has_previous_page=(more and backward) or after is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
         count_query=notes.list_notifications(
-            actor, unread_only=unread_only, newer_than_id=newer_id
+            actor, unread_only=unread_only, newer_than_id=newer_only
         ),
+        handles_backward=True,
     )
+
+
+def _in_feed_order(rows: list[Any], backward: bool) -> list[Any]:
+    """Rows read oldest first for a backward page, newest first again."""
+    return rows[::-1] if backward else rows
 
 
 async def unread_count(info: strawberry.Info) -> int:

@@ -16,7 +16,9 @@ from deskql.models.enums import (
     TicketStatus,
     TokenKind,
 )
-from deskql.schema.connections import COMPILING, Connection, list_page
+from deskql.schema.connections import COMPILING, Connection
+from deskql.schema.loaded_pages import list_page, with_nodes
+from deskql.schema.page_request import PageRequest
 
 if TYPE_CHECKING:
     from deskql.schema.activities.types import Call, Event, PlannedActivity, Task
@@ -93,8 +95,8 @@ async def loaded(info: strawberry.Info, loader: Any, key: int) -> list[Any]:
 
 
 def _page(info: strawberry.Info, items: list[Any], first: int | None, after: str | None) -> Any:
-    """A page of a loaded list (page size capped by the `max_page_size` setting)."""
-    return list_page(items, first=first, after=after, max_size=info.context.settings.max_page_size)
+    """A page of a loaded list sorted by id, by keyset (schema/loaded_pages.py)."""
+    return list_page(items, PageRequest.of(info, first, after))
 
 
 @dataclass
@@ -106,13 +108,7 @@ class _IdPage:
 
     def page(self, objects: list[Any]) -> Any:
         """The connection with these objects (one per id, None: gone) as its nodes."""
-        kept = []
-        for edge, obj in zip(self.whole.edges, objects, strict=True):
-            if obj is not None:
-                edge.node = obj
-                kept.append(edge)
-        self.whole.edges = kept
-        return self.whole
+        return with_nodes(self.whole, objects)
 
 
 def _slice_ids(

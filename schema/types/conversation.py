@@ -30,6 +30,7 @@ class Attachment(Node):
     sha256: str = strawberry.field(description="SHA-256 of the content, hex.")
     url: str = strawberry.field(description="Path to download it (send your token).")
     created_at: datetime = strawberry.field(description="When it was stored.")
+    pk: strawberry.Private[int] = 0
 
     @classmethod
     def from_row(cls, row: models.Attachment) -> Attachment:
@@ -43,6 +44,7 @@ class Attachment(Node):
             sha256=row.sha256,
             url=f"/attachments/{gid}",
             created_at=row.created_at,
+            pk=row.id,
         )
 
 
@@ -59,6 +61,7 @@ class Thread(Node):
     message_id: str | None = strawberry.field(description="RFC 5322 Message-ID.")
     created_at: datetime = strawberry.field(description="When it was received or sent.")
     row_body_html: strawberry.Private[str] = ""
+    pk: strawberry.Private[int] = 0
 
     @strawberry.field(
         description="HTML body, when the message had one, sanitized (nh3: no scripts, event "
@@ -84,6 +87,7 @@ class Thread(Node):
             row_body_html=row.body_html,
             message_id=row.message_id,
             created_at=row.created_at,
+            pk=row.id,
         )
 
     @strawberry.field(
@@ -127,6 +131,7 @@ class Comment(Node):
     author_pk: strawberry.Private[int | None]
     ticket_pk: strawberry.Private[int | None]
     subject_pk: strawberry.Private[int]
+    pk: strawberry.Private[int] = 0
 
     @classmethod
     def from_row(cls, row: models.Comment) -> Comment:
@@ -142,6 +147,7 @@ class Comment(Node):
             author_pk=row.author_id,  # type: ignore[attr-defined]
             ticket_pk=ticket_pk,
             subject_pk=row.subject_id if row.subject_id is not None else ticket_pk,
+            pk=row.id,
         )
 
     @strawberry.field(description="Global id of the record it is on (fetch it with `node`).")

@@ -14,7 +14,13 @@ them there, not on this package.
 """
 
 from deskql.services.views.criteria import criteria_filter, criteria_json
-from deskql.services.views.details import ConversationItem, contact_timeline, conversation
+from deskql.services.views.details import (
+    ConversationItem,
+    ConversationKey,
+    contact_timeline,
+    conversation_items,
+    conversation_keys,
+)
 from deskql.services.views.reading import (
     OPEN_STATUSES,
     STANDARD,
@@ -42,7 +48,9 @@ __all__ = [
     "View",
     "ViewNotFound",
     "contact_timeline",
-    "conversation",
+    "ConversationKey",
+    "conversation_items",
+    "conversation_keys",
     "count_views",
     "create_view",
     "criteria_filter",

@@ -9,36 +9,42 @@ from deskql.services.auth import Actor
 from deskql.services.policies import (
     visible_tickets,
 )
+from deskql.services.sort_keys import epoch_micros
 
 # --- detail views -------------------------------------------------------------------------
 
 ConversationItem = models.Thread | models.Comment
 
 
-async def conversation(
-    actor: Actor, *, ticket_id: int, offset: int, limit: int
-) -> tuple[list[ConversationItem], int]:
-    """A page of a ticket's threads and comments interleaved oldest first (TIC-4), and how
-    many there are. Private items are included (agents see them); each keeps its is_public.
+# (created_at in microseconds since 1970 UTC, 0 for a message or 1 for a comment, its id): the
+# order of a conversation, and the values of its keyset cursors.
+ConversationKey = tuple[int, int, int]
 
-    Four statements whatever the page size: the (id, time) keys of both kinds, then the rows
-    of the page. Ties in time put messages before comments, then follow ids."""
+
+async def conversation_keys(actor: Actor, *, ticket_id: int) -> list[ConversationKey]:
+    """The keys of a ticket's threads and comments interleaved oldest first (TIC-4): ties in
+    time put messages before comments, then follow ids. Empty for a ticket out of reach.
+    Private items are included (agents see them). Three statements."""
     if not await visible_tickets(actor).filter(id=ticket_id).exists():
-        return [], 0
+        return []
     threads = await models.Thread.filter(ticket_id=ticket_id).values_list("id", "created_at")
     comments = await models.Comment.filter(ticket_id=ticket_id).values_list("id", "created_at")
-    keys = sorted(
-        [(at, 0, pk) for pk, at in threads] + [(at, 1, pk) for pk, at in comments],
+    return sorted(
+        [(epoch_micros(at), 0, pk) for pk, at in threads]
+        + [(epoch_micros(at), 1, pk) for pk, at in comments]
     )
-    page = keys[offset : offset + limit]
-    thread_ids = [pk for _, kind, pk in page if kind == 0]
-    comment_ids = [pk for _, kind, pk in page if kind == 1]
+
+
+async def conversation_items(keys: list[ConversationKey]) -> list[ConversationItem | None]:
+    """The thread or comment of each key (None: gone meanwhile); one statement per kind."""
+    thread_ids = [pk for _, kind, pk in keys if kind == 0]
+    comment_ids = [pk for _, kind, pk in keys if kind == 1]
     rows: dict[tuple[int, int], ConversationItem] = {}
     if thread_ids:
         rows |= {(0, t.id): t for t in await models.Thread.filter(id__in=thread_ids)}
     if comment_ids:
         rows |= {(1, c.id): c for c in await models.Comment.filter(id__in=comment_ids)}
-    return [rows[(kind, pk)] for _, kind, pk in page if (kind, pk) in rows], len(keys)
+    return [rows.get((kind, pk)) for _, kind, pk in keys]
 
 
 def contact_timeline(actor: Actor, *, contact_id: int) -> QuerySet[models.Ticket]:

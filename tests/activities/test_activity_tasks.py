@@ -321,6 +321,23 @@ async def test_me_open_activities_merges_tasks_and_events_by_time(
         "later",
         "undated",
     ]
+    # Backward: the last three, then what precedes them (keyset cursors).
+    back = """query($last: Int, $before: String) {
+      me { openActivities(last: $last, before: $before) {
+      pageInfo { hasPreviousPage startCursor }
+      nodes { __typename ... on Task { subject } ... on Event { title } } } } }"""
+    res = await alice(back, {"last": 3})
+    tail = res.data["me"]["openActivities"]
+    assert [n.get("subject") or n.get("title") for n in tail["nodes"]] == [
+        "meeting",
+        "later",
+        "undated",
+    ]
+    assert tail["pageInfo"]["hasPreviousPage"] is True
+    res = await alice(back, {"last": 3, "before": tail["pageInfo"]["startCursor"]})
+    head = res.data["me"]["openActivities"]
+    assert [n.get("subject") for n in head["nodes"]] == ["soon"]
+    assert head["pageInfo"]["hasPreviousPage"] is False
     # Bob has none of them.
     res = await gql.as_(world.bob_token)(query, {"first": 5})
     assert res.data["me"]["openActivities"]["totalCount"] == 0

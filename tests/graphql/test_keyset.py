@@ -13,11 +13,14 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+import strawberry
 
 from deskql import models
 from deskql.db import count_statements
 from deskql.models.enums import TicketPriority, TicketStatus
-from deskql.schema.cursors import encode_cursor
+from deskql.schema.connections import Connection, Edge, PageInfo
+from deskql.schema.cursors import BadPagination, encode_cursor
+from deskql.schema.page_request import add_backward_arguments
 from deskql.server import create_app
 from deskql.services.tickets import SORT_FIELDS
 from deskql.settings import Settings
@@ -260,15 +263,48 @@ async def test_offset_cursors_handed_out_before_still_page(gql: GQLClient, world
     assert [e["node"]["number"] for e in res.data["tickets"]["edges"]] == want[3:5]
 
 
-async def test_positional_lists_refuse_last_and_before(gql: GQLClient, world: World) -> None:
+async def test_loaded_lists_take_last_and_before(gql: GQLClient, world: World) -> None:
     account = await models.Account.create(name="Zylker Corp")
-    query = """query($id: ID!) { account(id: $id) { products(last: 1) { totalCount } } }"""
+    for name in ("P1", "P2", "P3"):
+        product = await models.Product.create(name=name)
+        await models.AccountProduct.create(account_id=account.id, product_id=product.id)
+    query = """query($id: ID!) { account(id: $id) { products(last: 2) {
+      totalCount pageInfo { hasPreviousPage } nodes { name } } } }"""
     res = await gql.as_(world.admin_token)(query, {"id": gid("Account", account.id)})
-    assert res.error_codes() == ["BAD_PAGINATION"]
-    assert "positional" in res.errors[0]["message"]
-    query = """query($id: ID!) { account(id: $id) { products(first: 1) { totalCount } } }"""
-    res = await gql.as_(world.admin_token)(query, {"id": gid("Account", account.id)})
-    assert res.errors == [] and res.data["account"]["products"]["totalCount"] == 0
+    conn = res.data["account"]["products"]
+    assert [n["name"] for n in conn["nodes"]] == ["P2", "P3"]
+    assert conn["totalCount"] == 3 and conn["pageInfo"]["hasPreviousPage"] is True
+
+
+async def test_a_list_that_cannot_page_backward_refuses_last_and_before() -> None:
+    """The guard every connection field gets (schema/page_request.py): a list that did not
+    honour `last`/`before` (none of the API's lists today) refuses them, never ignores them."""
+
+    @strawberry.type
+    class Root:
+        @strawberry.field
+        def items(self, first: int | None = None, after: str | None = None) -> Connection[int]:
+            edges = [Edge(cursor=encode_cursor(i), node=i) for i in range(first or 3)]
+            info = PageInfo(
+                has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None
+            )
+            return Connection(edges=edges, page_info=info, count_query=None, known_total=3)
+
+    schema = strawberry.Schema(query=Root)
+    add_backward_arguments(schema._schema)
+    assert set(schema._schema.query_type.fields["items"].args) == {
+        "first",
+        "after",
+        "last",
+        "before",
+    }
+    for args in ("last: 1", f'before: "{encode_cursor(1)}"'):
+        result = await schema.execute("{ items(" + args + ") { totalCount } }")
+        assert result.data is None
+        error = result.errors[0].original_error
+        assert isinstance(error, BadPagination) and "forward only" in str(error)
+    result = await schema.execute("{ items(first: 2) { totalCount nodes } }")
+    assert result.errors is None and result.data == {"items": {"totalCount": 3, "nodes": [0, 1]}}
 
 
 @pytest_asyncio.fixture

@@ -126,6 +126,61 @@ async def test_notifications_newest_first_with_stable_cursors(gql: GQLClient, wo
     ]
 
 
+BACK = """
+query($first: Int, $after: String, $last: Int, $before: String) {
+  me { notifications(first: $first, after: $after, last: $last, before: $before) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    nodes { id } } }
+}
+"""
+
+
+async def test_notifications_page_backward_with_last_and_before(
+    gql: GQLClient, world: World
+) -> None:
+    ticket = await _ticket(world)
+    as_alice = gql.as_(world.alice_token)
+    await as_alice(FOLLOW, {"id": gid("Ticket", ticket.id)})
+    for i in range(6):
+        await _comment(world, ticket, f"c{i}")
+    ids = [
+        gid("Notification", pk)
+        for pk in await models.Notification.filter(agent_id=world.alice.id)
+        .order_by("-id")
+        .values_list("id", flat=True)
+    ]
+    assert len(ids) == 6
+    # `last` alone: the end of the feed, its oldest, still newest first.
+    conn = (await as_alice(BACK, {"last": 2})).data["me"]["notifications"]
+    assert [n["id"] for n in conn["nodes"]] == ids[4:]
+    assert conn["pageInfo"]["hasPreviousPage"] is True
+    assert conn["pageInfo"]["hasNextPage"] is False
+    # Walking back to the newest gives the whole feed in order.
+    seen = [n["id"] for n in conn["nodes"]]
+    while conn["pageInfo"]["hasPreviousPage"]:
+        before = conn["pageInfo"]["startCursor"]
+        conn = (await as_alice(BACK, {"last": 2, "before": before})).data["me"]["notifications"]
+        assert conn["pageInfo"]["hasNextPage"] is True
+        seen = [n["id"] for n in conn["nodes"]] + seen
+    assert seen == ids
+    # Between two cursors, forward and backward alike.
+    whole = (await as_alice(BACK, {"first": 6})).data["me"]["notifications"]
+    cursors = (await as_alice(NOTES, {"first": 6})).data["me"]["notifications"]["edges"]
+    assert [n["id"] for n in whole["nodes"]] == ids
+    after, before = cursors[0]["cursor"], cursors[4]["cursor"]
+    for page in ({"first": 10}, {"last": 10}):
+        conn = (await as_alice(BACK, {**page, "after": after, "before": before})).data
+        assert [n["id"] for n in conn["me"]["notifications"]["nodes"]] == ids[1:4]
+    # A notification arriving meanwhile lands at the start, ahead of every cursor.
+    await _comment(world, ticket, "late")
+    conn = (await as_alice(BACK, {"last": 3, "before": cursors[2]["cursor"]})).data
+    assert [n["id"] for n in conn["me"]["notifications"]["nodes"]][1:] == ids[:2]
+    result = await as_alice(BACK, {"last": 2, "before": "bm90LWEtY3Vyc29y"})
+    assert result.error_codes() == ["BAD_PAGINATION"]
+    result = await as_alice(BACK, {"first": 1, "last": 2})
+    assert result.error_codes() == ["BAD_PAGINATION"]
+
+
 async def test_notifications_only_on_me_and_bad_cursors(gql: GQLClient, world: World) -> None:
     as_alice = gql.as_(world.alice_token)
     result = await as_alice(
