@@ -4,9 +4,10 @@ Each field compares a normalised key column written with the row (services.custo
 a group is a key shared by two or more records, found with GROUP BY on the indexed column
 (never by loading the records). Fields that look in two columns (EMAIL_OR_SECONDARY: an
 address in either email field; PHONE: a number in either phone field) group the UNION ALL of
-both columns and count distinct records. Groups are sorted by key and paginated with
-LIMIT/OFFSET; a group's members are paginated too, the first page of every group of a page in
-one statement (ROW_NUMBER() OVER (PARTITION BY key)).
+both columns and count distinct records. Groups are sorted by key and paginated by keyset on
+the key (`k > ?`, or `k < ?` read backward; LIMIT/OFFSET only for offset cursors handed out
+before); a group's members are paginated by keyset on their id, the page of every group of a
+page in one statement (ROW_NUMBER() OVER (PARTITION BY key)).
 
 Contacts and accounts are organisation-wide (services.policies), so every agent sees the same
 groups.
@@ -114,11 +115,43 @@ def _grouped(table: str, columns: Sequence[str]) -> str:
     )
 
 
-async def groups(actor: Actor, *, kind: str, field: str, offset: int, limit: int) -> list[Group]:
-    """A page of duplicate groups by key (kind: "contact" or "account")."""
+@dataclass(frozen=True)
+class Window:
+    """Where a page lies in a list sorted by one value (a group's key, a member's id): past
+    `after` and short of `before` (exclusive; None: open), `limit` rows, read from the end when
+    `backward`, from `offset` (an offset cursor's position; forward only)."""
+
+    limit: int
+    after: Any = None
+    before: Any = None
+    backward: bool = False
+    offset: int = 0
+
+    def bounds(self, column: str) -> tuple[str, list[Any]]:
+        """SQL conditions on the column (` AND ...`) and their parameters."""
+        sql, params = "", []
+        if self.after is not None:
+            sql, params = f" AND {column} > ?", [self.after]
+        if self.before is not None:
+            sql, params = f"{sql} AND {column} < ?", [*params, self.before]
+        return sql, params
+
+    def order(self) -> str:
+        """The direction the window is read in."""
+        return "DESC" if self.backward else "ASC"
+
+
+async def groups(actor: Actor, *, kind: str, field: str, window: Window) -> list[Group]:
+    """A page of duplicate groups by key (kind: "contact" or "account"), in key order."""
     table, columns = _spec(kind, field)
-    rows = await _rows(f"{_grouped(table, columns)} ORDER BY k LIMIT ? OFFSET ?", (limit, offset))
-    return [Group(kind, field, row["k"], int(row["n"])) for row in rows]
+    where, params = window.bounds("k")
+    sql = (
+        f"SELECT k, n FROM ({_grouped(table, columns)}) g WHERE 1 = 1{where} "
+        f"ORDER BY k {window.order()} LIMIT ? OFFSET ?"
+    )
+    rows = await _rows(sql, (*params, window.limit, window.offset))
+    found = [Group(kind, field, row["k"], int(row["n"])) for row in rows]
+    return found[::-1] if window.backward else found
 
 
 async def count_groups(actor: Actor, *, kind: str, field: str) -> int:
@@ -129,22 +162,24 @@ async def count_groups(actor: Actor, *, kind: str, field: str) -> int:
 
 
 async def member_ids(
-    *, kind: str, field: str, keys: Sequence[str], offset: int, limit: int
+    *, kind: str, field: str, keys: Sequence[str], window: Window
 ) -> dict[str, list[int]]:
-    """The ids of each group's members from `offset`, at most `limit` each, by id, in one
+    """The ids of each group's members in the window (at most `limit` each, by id), in one
     statement for all the keys."""
     if not keys:
         return {}
     table, columns = _spec(kind, field)
     marks = ", ".join("?" for _ in keys)
+    where, bounds = window.bounds("id")
     source = " UNION ".join(
-        f"SELECT id, {column} AS k FROM {table} WHERE {column} IN ({marks})" for column in columns
+        f"SELECT id, {column} AS k FROM {table} WHERE {column} IN ({marks}){where}"
+        for column in columns
     )
     sql = (
-        "SELECT id, k FROM (SELECT id, k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY id) AS rn "
-        f"FROM ({source}) s) r WHERE rn > ? AND rn <= ? ORDER BY k, id"
+        "SELECT id, k FROM (SELECT id, k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY id "
+        f"{window.order()}) AS rn FROM ({source}) s) r WHERE rn > ? AND rn <= ? ORDER BY k, id"
     )
-    params = [*keys] * len(columns) + [offset, offset + limit]
+    params = [*keys, *bounds] * len(columns) + [window.offset, window.offset + window.limit]
     found: dict[str, list[int]] = defaultdict(list)
     for row in await _rows(sql, params):
         found[row["k"]].append(int(row["id"]))
@@ -152,10 +187,10 @@ async def member_ids(
 
 
 async def members(
-    *, kind: str, field: str, keys: Sequence[str], offset: int, limit: int
+    *, kind: str, field: str, keys: Sequence[str], window: Window
 ) -> dict[str, list[Any]]:
     """Like member_ids, with the rows (two statements for all the keys)."""
-    ids = await member_ids(kind=kind, field=field, keys=keys, offset=offset, limit=limit)
+    ids = await member_ids(kind=kind, field=field, keys=keys, window=window)
     model = models.Contact if kind == "contact" else models.Account
     wanted = sorted({pk for group in ids.values() for pk in group})
     rows = {row.id: row for row in await model.filter(id__in=wanted)} if wanted else {}

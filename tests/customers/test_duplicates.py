@@ -212,3 +212,74 @@ async def test_duplicates_on_100000_contacts_finish_paginated(world: World, gql:
     # Every 10th contact's secondary email is the next one's email (the last one's: nobody's).
     assert either["contactDuplicates"]["totalCount"] == 9999
     assert time.perf_counter() - start < 60
+
+
+BOTH_WAYS = """
+query($field: ContactDuplicateField!, $first: Int, $after: String, $last: Int,
+      $before: String, $members: Int, $mafter: String, $mlast: Int, $mbefore: String) {
+  contactDuplicates(field: $field, first: $first, after: $after, last: $last, before: $before) {
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    nodes { key contacts(first: $members, after: $mafter, last: $mlast, before: $mbefore) {
+      totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      nodes { firstName } } }
+  }
+}
+"""
+
+
+async def test_groups_and_members_page_by_keyset_both_ways(world: World, gql: GQLClient) -> None:
+    from deskql.schema.cursors import encode_cursor
+
+    for i in range(1, 10):
+        for j in range(2):
+            await models.Contact.create(first_name=f"F{i}-{j}", last_name=f"Name{i}")
+    admin = gql.as_(world.admin_token)
+    want = [f"name{i}" for i in range(1, 10)]
+
+    async def walk(backward: bool) -> list[str]:
+        keys: list[str] = []
+        cursor = None
+        while True:
+            args = {"last": 2, "before": cursor} if backward else {"first": 2, "after": cursor}
+            res = await admin(BOTH_WAYS, {"field": "LAST_NAME", **args})
+            conn = res.data["contactDuplicates"]
+            page = [g["key"] for g in conn["nodes"]]
+            keys = page + keys if backward else keys + page
+            info = conn["pageInfo"]
+            if not info["hasPreviousPage" if backward else "hasNextPage"]:
+                return keys
+            cursor = info["startCursor" if backward else "endCursor"]
+
+    assert await walk(False) == want
+    assert await walk(True) == want
+    # A group that appears ahead of the cursor (a smaller key) does not shift the next page.
+    page = (await admin(BOTH_WAYS, {"field": "LAST_NAME", "first": 3})).data["contactDuplicates"]
+    for j in range(2):
+        await models.Contact.create(first_name=f"A-{j}", last_name="Name0")
+    cursor = page["pageInfo"]["endCursor"]
+    res = await admin(BOTH_WAYS, {"field": "LAST_NAME", "first": 2, "after": cursor})
+    assert [g["key"] for g in res.data["contactDuplicates"]["nodes"]] == ["name4", "name5"]
+    # A cursor of another field's groups, a tampered one; an old offset cursor still pages.
+    res = await admin(BOTH_WAYS, {"field": "FIRST_NAME", "after": cursor})
+    assert res.error_codes() == ["CURSOR_MISMATCH"]
+    res = await admin(BOTH_WAYS, {"field": "LAST_NAME", "after": cursor[:-3] + "abc"})
+    assert res.error_codes() == ["INVALID_CURSOR"]
+    res = await admin(BOTH_WAYS, {"field": "LAST_NAME", "first": 2, "after": encode_cursor(1)})
+    assert [g["key"] for g in res.data["contactDuplicates"]["nodes"]] == ["name2", "name3"]
+    res = await admin(BOTH_WAYS, {"field": "LAST_NAME", "last": 2, "before": encode_cursor(3)})
+    assert res.error_codes() == ["CURSOR_MISMATCH"]
+    # Members: the last one of each group, then the one before it.
+    res = await admin(BOTH_WAYS, {"field": "LAST_NAME", "first": 2, "mlast": 1})
+    groups = res.data["contactDuplicates"]["nodes"]
+    assert [g["contacts"]["nodes"] for g in groups] == [
+        [{"firstName": "A-1"}],
+        [{"firstName": "F1-1"}],
+    ]
+    members = groups[0]["contacts"]
+    assert members["totalCount"] == 2 and members["pageInfo"]["hasPreviousPage"] is True
+    before = members["pageInfo"]["startCursor"]
+    res = await admin(BOTH_WAYS, {"field": "LAST_NAME", "first": 1, "mlast": 5, "mbefore": before})
+    members = res.data["contactDuplicates"]["nodes"][0]["contacts"]
+    assert members["nodes"] == [{"firstName": "A-0"}]
+    assert members["pageInfo"]["hasPreviousPage"] is False
+    assert members["pageInfo"]["hasNextPage"] is True
