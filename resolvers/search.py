@@ -8,11 +8,14 @@ from typing import Any
 import strawberry
 
 from deskql import models
+from deskql.resolvers import search_paging as paging
 from deskql.resolvers.nodes import _types as node_types
 from deskql.resolvers.nodes import nodes as load_nodes
-from deskql.schema.connections import Edge, PageInfo, check_first, decode_cursor, encode_cursor
+from deskql.schema.connections import Edge, PageInfo, check_first
 from deskql.schema.context import actor_of
+from deskql.schema.cursors import cursor_key
 from deskql.schema.ids import decode_id, to_global_id
+from deskql.schema.page_request import PageRequest
 from deskql.schema.search_types import (
     SearchConnection,
     SearchCriterion,
@@ -141,9 +144,10 @@ async def _id_nodes(info: strawberry.Info, gids: list[str], hits: list[svc.Hit])
     return out
 
 
-async def _hits(info: strawberry.Info, hits: list[svc.Hit]) -> list[SearchHit]:
-    """The hits as GraphQL objects, their nodes loaded per type (and access checked again);
-    nodes of which only the id is selected are not read, only checked."""
+async def _pairs(info: strawberry.Info, hits: list[svc.Hit]) -> list[tuple[SearchHit, svc.Hit]]:
+    """The hits as GraphQL objects (with the service's hit), their nodes loaded per type (and
+    access checked again; a hit whose node the actor may not see is dropped); nodes of which
+    only the id is selected are not read, only checked."""
     gids = [to_global_id(NODE_TYPES[h.module], h.object_id) for h in hits]
     if not gids:
         objects: list[Any] = []
@@ -152,16 +156,24 @@ async def _hits(info: strawberry.Info, hits: list[svc.Hit]) -> list[SearchHit]:
     else:
         objects = await load_nodes(info, gids)
     return [
-        SearchHit(
-            module=SearchModule(h.module),
-            node=obj,
-            score=h.score,
-            title=h.title,
-            snippet=h.snippet,
+        (
+            SearchHit(
+                module=SearchModule(h.module),
+                node=obj,
+                score=h.score,
+                title=h.title,
+                snippet=h.snippet,
+            ),
+            h,
         )
         for h, obj in zip(hits, objects, strict=True)
         if obj is not None
     ]
+
+
+async def _hits(info: strawberry.Info, hits: list[svc.Hit]) -> list[SearchHit]:
+    """The hits as GraphQL objects (see _pairs)."""
+    return [hit for hit, _ in await _pairs(info, hits)]
 
 
 async def search(
@@ -176,30 +188,51 @@ async def search(
     first: int | None,
     after: str | None,
 ) -> SearchConnection:
-    """`search`."""
+    """`search`: a page by keyset (`first`/`after`, `last`/`before`), or by position for
+    offset cursors handed out before."""
     actor = actor_of(info)
-    size = check_first(first, info.context.settings.max_page_size)
-    offset = decode_cursor(after) + 1 if after else 0
+    request = PageRequest.of(info, first, after)
+    size = request.size()
     chosen: dict[str, list[str]] = {}
     for f in facets or []:
         chosen.setdefault(f.field.value, []).extend(f.values)
+    module_names = [m.value for m in modules] if modules else None
+    criteria_list = [
+        crit.Criterion(c.module.value, c.field, c.operator, list(c.values)) for c in criteria or []
+    ]
     plan = await svc.plan(
         actor,
         query=query,
-        modules=[m.value for m in modules] if modules else None,
+        modules=module_names,
         chosen_facets=chosen,
-        criteria=[
-            crit.Criterion(c.module.value, c.field, c.operator, list(c.values))
-            for c in criteria or []
-        ],
+        criteria=criteria_list,
         letter=letter,
         include_spam=include_spam,
         decode_id=decode_id,
     )
+    searched = [
+        query,
+        sorted(module_names or []),
+        {k: sorted(v) for k, v in chosen.items()},
+        [[c.module, c.field, str(c.op), c.values] for c in criteria_list],
+        letter,
+        include_spam,
+    ]
+    key = cursor_key(info.context.settings)
+    sort = paging.sort_key(statement.kind_of(plan), searched)
+    where = paging.plan_slice(request, size, key, sort, plan.pg)
     want = _wanted_counts(info)
-    hits, has_next = await svc.page(plan, offset=offset, limit=size, want=want)
-    objects = await _hits(info, hits)
-    edges = [Edge(cursor=encode_cursor(offset + i), node=h) for i, h in enumerate(objects)]
+    hits, more = await svc.page(
+        plan,
+        offset=where.offset,
+        limit=where.limit,
+        want=want,
+        window=where.window,
+    )
+    has_next, has_previous = paging.page_flags(request, where, more)
+    edges: list[Edge[SearchHit]] = [
+        paging.SignedEdge(obj, h.position, key, sort) for obj, h in await _pairs(info, hits)
+    ]
 
     async def counts() -> tuple[int, list[SearchModuleCount], list[SearchFacet]]:
         found = await svc.counts(plan, statement.FACETS if want == statement.NONE else want)
@@ -211,14 +244,29 @@ async def search(
 
     return SearchConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=offset > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=_PageInfo(edges, has_next, has_previous),
         load_counts=counts,
+        handles_backward=True,
     )
+
+
+class _PageInfo(PageInfo):
+    """A PageInfo whose cursors are its first and last edges' (signed when read)."""
+
+    def __init__(self, edges: list[Edge[SearchHit]], has_next: bool, has_previous: bool) -> None:
+        self.has_next_page = has_next
+        self.has_previous_page = has_previous
+        self._edges = edges
+
+    @property  # type: ignore[override]
+    def start_cursor(self) -> str | None:
+        """The first edge's cursor."""
+        return self._edges[0].cursor if self._edges else None
+
+    @property  # type: ignore[override]
+    def end_cursor(self) -> str | None:
+        """The last edge's cursor."""
+        return self._edges[-1].cursor if self._edges else None
 
 
 def _selected(selections: list[Any]) -> set[str]:

@@ -32,7 +32,10 @@ class SearchQueries:
         "relevance, then recency (relevance is computed for the 500 newest matches and the 500 "
         "newest title matches; further matches follow newest first with score 0), with facets "
         "(SRC-2) and advanced criteria (SRC-3). Only "
-        "records you may see are found or counted; spam only with includeSpam.",
+        "records you may see are found or counted; spam only with includeSpam. Pages by "
+        "keyset cursors (`first`/`after`, `last`/`before`) tied to this search (query, "
+        "modules, facets, criteria, letter): a record indexed between two pages does not "
+        "shift the next one; offset cursors handed out before still page by position.",
         permission_classes=[IsAuthenticated],
     )
     async def search(

@@ -125,6 +125,8 @@ class SearchConnection:
     edges: list[Edge[SearchHit]] = strawberry.field(description="The hits of this page.")
     page_info: PageInfo = strawberry.field(description="Pagination state.")
     load_counts: strawberry.Private[Callable[[], Awaitable[tuple]]]  # type: ignore[type-arg]
+    # True: the search honoured `last`/`before` (schema/page_request.py refuses them else).
+    handles_backward: strawberry.Private[bool] = False
     _counts: strawberry.Private[asyncio.Future | None] = None  # type: ignore[type-arg]
 
     async def _get(self) -> tuple:  # type: ignore[type-arg]

@@ -31,6 +31,7 @@ class Hit:
     title: str
     snippet: str
     sort_at: Any = None
+    position: Any = None  # search's keyset.Position (its place in the ordering)
 
 
 def _access(actor: Actor, include_spam: bool, pg: bool) -> tuple[list[str], list[Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from deskql.services.auth import Actor
 from deskql.services.search import criteria as crit
-from deskql.services.search import engine, facets, snippets, statement
+from deskql.services.search import engine, facets, keyset, snippets, statement
 from deskql.services.search.common import (
     MAX_PAGE,
     MAX_QUERY,
@@ -184,45 +184,111 @@ def _base(p: Plan) -> tuple[str, list[Any]]:
     return where, params
 
 
+async def _jump_hit(p: Plan) -> Hit | None:
+    """The `#123` ticket's hit (first of the results), when it is indexed."""
+    rows = await engine.connection().execute_query_dict(
+        engine.sql(
+            "SELECT d.module, d.object_id, d.title, d.body, d.sort_at FROM search_doc d "
+            "WHERE d.module = ? AND d.object_id = ?",
+            p.pg,
+        ),
+        [TICKET, p.jump_ticket_id],
+    )
+    return _hit(p, {**rows[0], "score": 1000.0}) if rows else None
+
+
+def _jump_position(p: Plan, hit: Hit, cutoffs: tuple[Any, ...]) -> keyset.Position:
+    """The jump's position: tier -1, before every other hit."""
+    kind = statement.kind_of(p)
+    tier = keyset.JUMP_TIER
+    if kind == keyset.RANKED:
+        return keyset.Position(kind, (tier, 0.0, hit.sort_at, 0), cutoffs)
+    if kind == keyset.RECENT:
+        return keyset.Position(kind, (tier, hit.sort_at, 0))
+    return keyset.Position(kind, (tier, "", 0))
+
+
+def _only_jump(p: Plan) -> bool:
+    return not p.parsed.groups and not p.alphabetical and not _has_criteria(p)
+
+
 async def page(
-    p: Plan, *, offset: int, limit: int, want: str = statement.NONE
+    p: Plan,
+    *,
+    offset: int = 0,
+    limit: int,
+    want: str = statement.NONE,
+    window: keyset.Window | None = None,
 ) -> tuple[list[Hit], bool]:
-    """The hits at [offset, offset+limit) and whether more follow; with `want`
-    (statement.TOTALS or FACETS) the same statement counts too, for counts() to return."""
-    conn = engine.connection()
+    """The hits at [offset, offset+limit), or of a keyset `window`, and whether more follow
+    (in the window's direction: before the page for a backward one); with `want`
+    (statement.TOTALS or FACETS) the same statement counts too, for counts() to return.
+    Every hit carries its keyset position."""
+    if window is not None:
+        return await _keyset_page(p, limit, want, window)
     hits: list[Hit] = []
     jump = p.jump_ticket_id is not None and not p.chosen
     if jump and offset == 0 and limit > 0:
-        rows = await conn.execute_query_dict(
-            engine.sql(
-                "SELECT d.module, d.object_id, d.title, d.body, d.sort_at FROM search_doc d "
-                "WHERE d.module = ? AND d.object_id = ?",
-                p.pg,
-            ),
-            [TICKET, p.jump_ticket_id],
+        first = await _jump_hit(p)
+        hits.extend([first] if first else [])
+    cutoffs: tuple[Any, ...] = (None,) * keyset.CUTOFFS
+    more = False
+    if not _only_jump(p):
+        shift = 1 if jump else 0
+        sql_limit = limit - len(hits)
+        where, params = _base(p)
+        found = await statement.run(
+            p, where, params, offset=max(0, offset - shift), limit=max(0, sql_limit), want=want
         )
-        hits.extend(_hit(p, {**r, "score": 1000.0}) for r in rows)
-    if not p.parsed.groups and not p.alphabetical and not _has_criteria(p):
-        return hits[:limit], False  # only `#123`: nothing else to look for
-    shift = 1 if jump else 0
-    sql_offset = max(0, offset - shift)
-    sql_limit = limit - len(hits)
-    where, params = _base(p)
-    found = await statement.run(
-        p, where, params, offset=sql_offset, limit=max(0, sql_limit), want=want
+        if found.counts is not None:
+            p.found_counts[want] = _counts(p, found.counts)
+        cutoffs = found.cutoffs
+        rows = found.hits
+        hits.extend(_hit(p, r, statement.position(found, r)) for r in rows[:sql_limit])
+        more = len(rows) > sql_limit
+    for h in hits:
+        if h.position is None:
+            h.position = _jump_position(p, h, cutoffs)
+    return hits[:limit], more
+
+
+async def _keyset_page(
+    p: Plan, limit: int, want: str, window: keyset.Window
+) -> tuple[list[Hit], bool]:
+    """page() of a keyset window: the `#123` jump comes before every other hit."""
+    before_jump = window.before is not None and window.before.tier == keyset.JUMP_TIER
+    at_start = (
+        p.jump_ticket_id is not None and not p.chosen and window.after is None and not before_jump
     )
-    if found.counts is not None:
-        p.found_counts[want] = _counts(p, found.counts)
-    rows = found.hits
-    hits.extend(_hit(p, r) for r in rows[:sql_limit])
-    return hits, len(rows) > sql_limit
+    cutoffs = window.cutoffs or (None,) * keyset.CUTOFFS
+    hits: list[Hit] = []
+    if not _only_jump(p) and not before_jump:
+        where, params = _base(p)
+        found = await statement.run(
+            p, where, params, offset=0, limit=limit, want=want, window=window
+        )
+        if found.counts is not None:
+            p.found_counts[want] = _counts(p, found.counts)
+        cutoffs = found.cutoffs
+        hits = [_hit(p, r, statement.position(found, r)) for r in found.hits]
+    if window.backward:
+        hits.reverse()
+        if len(hits) > limit:  # the page does not reach the start (nor the jump)
+            return hits[len(hits) - limit :], True
+    first = await _jump_hit(p) if at_start and limit > 0 else None
+    if first is not None:
+        first.position = _jump_position(p, first, cutoffs)
+        hits.insert(0, first)
+    if window.backward:
+        return (hits[max(0, len(hits) - limit) :] if limit else []), len(hits) > limit
+    return hits[:limit], len(hits) > limit
 
 
 def _has_criteria(p: Plan) -> bool:
     return " IN (SELECT id FROM " in p.where
 
 
-def _hit(p: Plan, row: dict[str, Any]) -> Hit:
+def _hit(p: Plan, row: dict[str, Any], position: keyset.Position | None = None) -> Hit:
     title, body = row["title"] or "", row["body"] or ""
     text, matched = snippets.snippet(body, p.tokens)
     if not matched and snippets.spans(title, p.tokens):
@@ -234,6 +300,7 @@ def _hit(p: Plan, row: dict[str, Any]) -> Hit:
         title=title,
         snippet=text or snippets.highlight(title, p.tokens),
         sort_at=row["sort_at"],
+        position=position,
     )
 
 
@@ -241,7 +308,7 @@ async def counts(p: Plan, want: str = statement.FACETS) -> Counts:
     """The total, per-module and (with FACETS) per-facet counts of the plan's matches: those
     page() found in its statement, or one statement now."""
     total_extra = 1 if p.jump_ticket_id is not None and not p.chosen else 0
-    if not p.parsed.groups and not p.alphabetical and not _has_criteria(p):
+    if _only_jump(p):
         return Counts(
             total=total_extra, modules={TICKET: total_extra} if total_extra else {}, facets={}
         )
