@@ -13,7 +13,10 @@ Tier -1 is the `#123` jump, which comes before every row of `r`.
 
 A position's score is compared with the score the same statement computes for that record
 (SQLite's bm25 depends on the whole index, so it moves when a record is added), and with the
-score the cursor carries only when that record is no longer a candidate.
+score the cursor carries only when that record is no longer a candidate. (bm25's statistics
+also move the other records' scores: two hits of nearly equal score may swap places across
+an insert on SQLite, the one case where a walk can still repeat or miss a hit; PostgreSQL's
+ts_rank depends on the record alone.)
 """
 
 from __future__ import annotations
