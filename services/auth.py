@@ -233,7 +233,8 @@ async def login(
 async def _check_and_issue(
     email: str, password: str, session_days: int
 ) -> tuple[models.Agent, str]:
-    agent = await models.Agent.filter(email=email).first()
+    # No agent's email holds a NUL (PostgreSQL's text cannot even be compared with one).
+    agent = await models.Agent.filter(email=email).first() if "\x00" not in email else None
     ok = agent is not None and agent.password_hash is not None
     if ok:
         assert agent is not None and agent.password_hash is not None

@@ -121,7 +121,9 @@ async def login(
 
 
 async def _check_and_issue(clean: str, password: str, days: int) -> tuple[models.Contact, str]:
-    contact = await models.Contact.filter(email=clean).first() if clean else None
+    # No contact's email holds a NUL (PostgreSQL's text cannot even be compared with one).
+    known = clean and "\x00" not in clean
+    contact = await models.Contact.filter(email=clean).first() if known else None
     login_row = await models.ContactLogin.filter(contact_id=contact.id).first() if contact else None
     ok = login_row is not None and login_row.password_hash is not None
     if ok:

@@ -265,3 +265,12 @@ async def test_a_cross_site_form_post_does_nothing(
     assert await models.Ticket.all().count() == 0
     page = await http.get("/help")
     assert page.status_code == 200 and "set-cookie" not in page.headers
+
+
+async def test_an_email_holding_a_nul_is_a_wrong_email(helpql: HelpClient) -> None:
+    """NUL cannot even be compared with PostgreSQL's text: it answered "Unexpected error"."""
+    for email in ("\x00", "melissa@example.com\x00"):
+        res = await helpql(SIGN_IN, {"input": {"email": email, "password": PASSWORD}})
+        payload = res.data["signIn"]
+        assert [e["code"] for e in payload["errors"]] == ["INVALID_CREDENTIALS"], email
+        assert payload["token"] is None

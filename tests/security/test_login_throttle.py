@@ -248,3 +248,13 @@ async def test_guessing_the_current_password_is_throttled(world: World) -> None:
         raise AssertionError("not throttled")
     except throttle.RateLimited:
         pass
+
+
+async def test_an_email_holding_control_characters_is_a_wrong_email(
+    gql: GQLClient, world: World
+) -> None:
+    """NUL cannot even be compared with PostgreSQL's text: it answered "Unexpected error"."""
+    for email in ("\x00", "admin@zylker.com\x00", "a\x01b@example.com"):
+        payload = await _login(gql, email, "whatever-pass")
+        assert [e["code"] for e in payload["errors"]] == ["INVALID_CREDENTIALS"], email
+        assert payload["token"] is None
