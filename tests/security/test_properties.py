@@ -40,7 +40,9 @@ TOP_LEVEL_CODES = {
     "FORBIDDEN",
     "GRAPHQL_PARSE_FAILED",
     "GRAPHQL_VALIDATION_FAILED",
+    "INVALID_CRITERION",  # search's advanced criteria (services/search/criteria.py)
     "INVALID_CURSOR",
+    "INVALID_FACET",  # a facet value search does not know (services/search/facets.py)
     "INVALID_ID",
     "INVALID_SEARCH",
     "NOT_FOUND",
