@@ -14,10 +14,10 @@ from typing import Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from deskql.schema.connections import Connection, CursorMismatch, _page_info
+from deskql.schema.connections import Connection, CursorMismatch, SignedEdge, edges_page_info
 from deskql.schema.context import actor_of
-from deskql.schema.cursors import decode_cursor, is_keyset
-from deskql.schema.loaded_pages import KeysetEdge, cursor_values
+from deskql.schema.cursors import cursor_key, decode_cursor, is_keyset
+from deskql.schema.loaded_pages import cursor_values
 from deskql.schema.page_request import PageRequest
 from deskql.schema.types import Account, Contact
 from deskql.services import duplicates as svc
@@ -68,14 +68,15 @@ def _connection(
     chosen = items[-size:] if window.backward and more else items[:size]
     if not size:
         chosen = []
-    edges = [KeysetEdge(item, (key(item),), request, sort) for item in chosen]
+    signing, name = cursor_key(request.settings), request.list_name
+    edges = [SignedEdge(item, [key(item)], list, signing, name, sort) for item in chosen]
     after = window.after is not None or window.offset > 0
     has_next = (more and not window.backward) or window.before is not None
     has_previous = (more and window.backward) or after
     whole = not has_next and not has_previous and size > 0
     return Connection(
         edges=edges,
-        page_info=_page_info(edges, has_next=has_next, has_previous=has_previous),
+        page_info=edges_page_info(edges, has_next=has_next, has_previous=has_previous),
         count_query=count_query,
         known_total=len(edges) if whole else None,
         handles_backward=True,

@@ -11,7 +11,7 @@ from deskql import models
 from deskql.resolvers import search_paging as paging
 from deskql.resolvers.nodes import _types as node_types
 from deskql.resolvers.nodes import nodes as load_nodes
-from deskql.schema.connections import Edge, PageInfo, check_first
+from deskql.schema.connections import Edge, check_first, edges_page_info
 from deskql.schema.context import actor_of
 from deskql.schema.cursors import cursor_key
 from deskql.schema.ids import decode_id, to_global_id
@@ -231,7 +231,7 @@ async def search(
     )
     has_next, has_previous = paging.page_flags(request, where, more)
     edges: list[Edge[SearchHit]] = [
-        paging.SignedEdge(obj, h.position, key, sort) for obj, h in await _pairs(info, hits)
+        paging.signed_edge(obj, h.position, key, sort) for obj, h in await _pairs(info, hits)
     ]
 
     async def counts() -> tuple[int, list[SearchModuleCount], list[SearchFacet]]:
@@ -244,29 +244,10 @@ async def search(
 
     return SearchConnection(
         edges=edges,
-        page_info=_PageInfo(edges, has_next, has_previous),
+        page_info=edges_page_info(edges, has_next=has_next, has_previous=has_previous),
         load_counts=counts,
         handles_backward=True,
     )
-
-
-class _PageInfo(PageInfo):
-    """A PageInfo whose cursors are its first and last edges' (signed when read)."""
-
-    def __init__(self, edges: list[Edge[SearchHit]], has_next: bool, has_previous: bool) -> None:
-        self.has_next_page = has_next
-        self.has_previous_page = has_previous
-        self._edges = edges
-
-    @property  # type: ignore[override]
-    def start_cursor(self) -> str | None:
-        """The first edge's cursor."""
-        return self._edges[0].cursor if self._edges else None
-
-    @property  # type: ignore[override]
-    def end_cursor(self) -> str | None:
-        """The last edge's cursor."""
-        return self._edges[-1].cursor if self._edges else None
 
 
 def _selected(selections: list[Any]) -> set[str]:

@@ -11,15 +11,13 @@ from typing import Any
 
 import orjson
 
-from deskql.schema.connections import Edge
+from deskql.schema.connections import Edge, SignedEdge
 from deskql.schema.cursors import (
     BadPagination,
-    CursorMismatch,
     InvalidCursor,
     decode_cursor,
-    decode_keyset,
-    encode_keyset,
     is_keyset,
+    keyset_values,
 )
 from deskql.schema.page_request import PageRequest
 from deskql.services.search import keyset
@@ -36,13 +34,10 @@ def sort_key(kind: str, searched: Any) -> str:
 def position(key: bytes, sort: str, cursor: str, pg: bool) -> keyset.Position:
     """A keyset cursor of this search as a position; InvalidCursor when it does not decode
     or was altered, CursorMismatch when it belongs to another list or another search."""
-    found = decode_keyset(key, cursor)
-    if found.list != LIST_NAME:
-        raise CursorMismatch(f"this cursor belongs to {found.list}, not {LIST_NAME}")
-    if found.sort != sort:
-        raise CursorMismatch("this cursor belongs to another search (query, modules, facets)")
+    other = "this cursor belongs to another search (query, modules, facets)"
+    values = keyset_values(key, cursor, LIST_NAME, sort, other)
     try:
-        return keyset.from_json(sort.partition(":")[0], found.values, pg)
+        return keyset.from_json(sort.partition(":")[0], values, pg)
     except (ValueError, TypeError):
         raise InvalidCursor("the cursor's values do not fit this search") from None
 
@@ -84,19 +79,6 @@ def page_flags(request: PageRequest, chosen: Slice, more: bool) -> tuple[bool, b
     return more or request.before is not None, request.after is not None
 
 
-class SignedEdge(Edge[Any]):
-    """An edge whose keyset cursor is signed when it is read (most searches select no
-    cursor, and the HMAC of each hit would be wasted)."""
-
-    def __init__(self, node: Any, pos: keyset.Position, key: bytes, sort: str) -> None:
-        self.node = node
-        self._source = (pos, key, sort)
-        self._cursor: str | None = None
-
-    @property  # type: ignore[override]
-    def cursor(self) -> str:
-        """The signed keyset cursor of this hit."""
-        if self._cursor is None:
-            pos, key, sort = self._source
-            self._cursor = encode_keyset(key, LIST_NAME, sort, keyset.to_json(pos))
-        return self._cursor
+def signed_edge(node: Any, pos: keyset.Position, key: bytes, sort: str) -> Edge[Any]:
+    """The edge of a hit, its keyset cursor signed when read (most searches select none)."""
+    return SignedEdge(node, pos, keyset.to_json, key, LIST_NAME, sort)

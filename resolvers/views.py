@@ -14,7 +14,7 @@ from deskql.schema.connections import (
 )
 from deskql.schema.context import actor_of
 from deskql.schema.ids import InvalidId, decode_id, to_global_id
-from deskql.schema.loaded_pages import list_page, with_nodes
+from deskql.schema.loaded_pages import list_page, own_key, with_nodes
 from deskql.schema.lookahead import node_selection, prime, prime_tickets
 from deskql.schema.page_request import PageRequest
 from deskql.schema.types import Comment, Thread, Ticket
@@ -253,7 +253,7 @@ async def conversation(
     (time, kind, id) (schema/loaded_pages.py)."""
     keys = await svc.conversation_keys(actor_of(info), ticket_id=ticket_pk)
     request = PageRequest.of(info, first, after)
-    result = list_page(keys, request, key=_same_key, sort="created_at,kind,id")
+    result = list_page(keys, request, key=own_key, sort="created_at,kind,id")
     rows = await svc.conversation_items([edge.node for edge in result.edges])
     nodes = [
         None
@@ -270,10 +270,6 @@ async def conversation(
         (e.node.author_pk for e in result.edges if isinstance(e.node, Comment)),
     )
     return result
-
-
-def _same_key(key: svc.ConversationKey) -> svc.ConversationKey:
-    return key
 
 
 async def timeline(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -24,13 +25,19 @@ from deskql.schema.cursors import (
     InvalidCursor,
     cursor_key,
     decode_cursor,
-    decode_keyset,
     encode_cursor,
     encode_keyset,
     is_keyset,
+    keyset_values,
 )
-from deskql.schema.keyset import Ordering, after_condition, ordered, ordering_of, parse_values
-from deskql.schema.keyset import row_values as keyset_values
+from deskql.schema.keyset import (
+    Ordering,
+    after_condition,
+    ordered,
+    ordering_of,
+    parse_values,
+    row_values,
+)
 from deskql.schema.page_request import DEFAULT_PAGE_SIZE, PageRequest, check_size
 
 __all__ = [
@@ -44,8 +51,10 @@ __all__ = [
     "InvalidCursor",
     "PageInfo",
     "PageRequest",
+    "SignedEdge",
     "check_first",
     "decode_cursor",
+    "edges_page_info",
     "encode_cursor",
     "paginate",
 ]
@@ -161,7 +170,8 @@ def check_first(first: int | None, max_size: int) -> int:
     return check_size(first, max_size)
 
 
-def _page_info(edges: list[Edge[Any]], *, has_next: bool, has_previous: bool) -> PageInfo:
+def edges_page_info(edges: list[Edge[Any]], *, has_next: bool, has_previous: bool) -> PageInfo:
+    """The PageInfo of a page of these edges (its cursors are the first and last edges')."""
     return _EdgesPageInfo(edges, has_next, has_previous)
 
 
@@ -186,13 +196,9 @@ class _EdgesPageInfo(PageInfo):
 
 
 def _keyset_values(request: PageRequest, ordering: Ordering, key: bytes, cursor: str) -> list[Any]:
-    found = decode_keyset(key, cursor)
-    if found.list != request.list_name:
-        raise CursorMismatch(f"this cursor belongs to {found.list}, not {request.list_name}")
-    if found.sort != ordering.key:
-        raise CursorMismatch("this cursor belongs to another sort of this list")
+    values = keyset_values(key, cursor, request.list_name, ordering.key)
     try:
-        return parse_values(ordering, found.values)
+        return parse_values(ordering, values)
     except (ValueError, TypeError):
         raise InvalidCursor("the cursor's values do not fit this list") from None
 
@@ -264,15 +270,16 @@ def _keyset_connection(
     has_previous: bool,
     known_total: int | None = None,
 ) -> Connection[T]:
-    list_name = request.list_name
+    list_name, sort = request.list_name, ordering.key
+    values_of = partial(row_values, ordering=ordering)
     edges: list[Edge[T]] = [
-        _SignedEdge(convert(row), row, key, list_name, ordering) for row in rows
+        SignedEdge(convert(row), row, values_of, key, list_name, sort) for row in rows
     ]
     if known_total is None and not has_next and not has_previous and request.size() > 0:
         known_total = len(edges)  # the page is the whole list
     return Connection(
         edges=edges,
-        page_info=_page_info(edges, has_next=has_next, has_previous=has_previous),
+        page_info=edges_page_info(edges, has_next=has_next, has_previous=has_previous),
         count_query=query,
         known_total=known_total,
         count_cap=request.count_cap,
@@ -280,22 +287,31 @@ def _keyset_connection(
     )
 
 
-class _SignedEdge(Edge[Any]):
+class SignedEdge(Edge[Any]):
     """An edge whose keyset cursor is made and signed when it is read (most pages select
-    only the nodes, and the HMAC of each would be wasted)."""
+    only the nodes, and the HMAC of each would be wasted): `values_of(source)` gives the
+    cursor's values, `source` being what the edge was made from (a row, a sort key, a hit's
+    position)."""
 
-    def __init__(self, node: Any, row: Any, key: bytes, list_name: str, ordering: Ordering) -> None:
+    def __init__(
+        self,
+        node: Any,
+        source: Any,
+        values_of: Callable[[Any], list[Any]],
+        key: bytes,
+        list_name: str,
+        sort: str,
+    ) -> None:
         self.node = node
-        self._source = (row, key, list_name, ordering)
+        self._source = (source, values_of, key, list_name, sort)
         self._cursor: str | None = None
 
     @property  # type: ignore[override]
     def cursor(self) -> str:
-        """The signed keyset cursor of this edge's row."""
+        """The signed keyset cursor of this edge's source."""
         if self._cursor is None:
-            row, key, list_name, ordering = self._source
-            values = keyset_values(row, ordering)
-            self._cursor = encode_keyset(key, list_name, ordering.key, values)
+            source, values_of, key, list_name, sort = self._source
+            self._cursor = encode_keyset(key, list_name, sort, values_of(source))
         return self._cursor
 
 
@@ -349,7 +365,7 @@ def _positional(
     ]
     return Connection(
         edges=edges,
-        page_info=_page_info(edges, has_next=has_next, has_previous=start > 0),
+        page_info=edges_page_info(edges, has_next=has_next, has_previous=start > 0),
         count_query=query,
         # A non-empty page without a next one ends the list: the total is its end.
         known_total=start + len(edges) if edges and not has_next else None,

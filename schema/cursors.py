@@ -104,6 +104,23 @@ def decode_keyset(key: bytes, cursor: str) -> KeysetCursor:
     return cursor_obj
 
 
+def keyset_values(
+    key: bytes,
+    cursor: str,
+    list_name: str,
+    sort: str,
+    other_sort: str = "this cursor belongs to another sort of this list",
+) -> list[Any]:
+    """The values of a keyset cursor of this list and sort: InvalidCursor when it does not
+    decode or was altered, CursorMismatch (`other_sort` says why) for another list's or sort's."""
+    found = decode_keyset(key, cursor)
+    if found.list != list_name:
+        raise CursorMismatch(f"this cursor belongs to {found.list}, not {list_name}")
+    if found.sort != sort:
+        raise CursorMismatch(other_sort)
+    return found.values
+
+
 def is_keyset(cursor: str) -> bool:
     """Whether this is a keyset cursor (else an offset cursor, or garbage)."""
     return cursor.startswith(KEYSET_PREFIX)

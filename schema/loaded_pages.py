@@ -15,15 +15,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from deskql.schema.connections import Connection, Edge, _page_info
+from deskql.schema.connections import Connection, Edge, SignedEdge, edges_page_info
 from deskql.schema.cursors import (
-    CursorMismatch,
     InvalidCursor,
     cursor_key,
     decode_cursor,
-    decode_keyset,
-    encode_keyset,
     is_keyset,
+    keyset_values,
 )
 from deskql.schema.page_request import PageRequest
 
@@ -50,12 +48,7 @@ def cursor_values(
 ) -> tuple[Any, ...]:
     """The values of a keyset cursor of this list and sort, one of each type in `types`;
     CURSOR_MISMATCH for another list's or sort's, INVALID_CURSOR when altered or ill-fitting."""
-    found = decode_keyset(cursor_key(request.settings), cursor)
-    if found.list != request.list_name:
-        raise CursorMismatch(f"this cursor belongs to {found.list}, not {request.list_name}")
-    if found.sort != sort:
-        raise CursorMismatch("this cursor belongs to another sort of this list")
-    values = found.values
+    values = keyset_values(cursor_key(request.settings), cursor, request.list_name, sort)
     if len(values) != len(types) or any(
         type(v) is not t for v, t in zip(values, types, strict=False)
     ):
@@ -79,22 +72,9 @@ def _bound(
     return bisect_right(keys, wanted) if after else bisect_left(keys, wanted)
 
 
-class KeysetEdge(Edge[Any]):
-    """An edge whose keyset cursor is signed when it is read (most pages select no cursor)."""
-
-    def __init__(self, node: Any, values: tuple[Any, ...], request: PageRequest, sort: str) -> None:
-        self.node = node
-        self._source = (values, request, sort)
-        self._cursor: str | None = None
-
-    @property  # type: ignore[override]
-    def cursor(self) -> str:
-        """The signed keyset cursor of this edge's item."""
-        if self._cursor is None:
-            values, request, sort = self._source
-            signing = cursor_key(request.settings)
-            self._cursor = encode_keyset(signing, request.list_name, sort, list(values))
-        return self._cursor
+def own_key(item: Any) -> Any:
+    """The key of a list whose items are their own sort keys."""
+    return item
 
 
 def list_page(
@@ -111,10 +91,13 @@ def list_page(
         start = max(start, end - size)
     else:
         end = min(end, start + size)
-    edges: list[Edge[T]] = [KeysetEdge(item, key(item), request, sort) for item in items[start:end]]
+    signing, name = cursor_key(request.settings), request.list_name
+    edges: list[Edge[T]] = [
+        SignedEdge(item, key(item), list, signing, name, sort) for item in items[start:end]
+    ]
     return Connection(
         edges=edges,
-        page_info=_page_info(edges, has_next=end < len(items), has_previous=start > 0),
+        page_info=edges_page_info(edges, has_next=end < len(items), has_previous=start > 0),
         count_query=None,
         known_total=len(items),
         handles_backward=True,

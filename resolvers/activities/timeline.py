@@ -11,7 +11,7 @@ from deskql.resolvers.activities.common import _event, _task
 from deskql.resolvers.common import page
 from deskql.schema.connections import Connection
 from deskql.schema.context import actor_of
-from deskql.schema.loaded_pages import list_page, with_nodes
+from deskql.schema.loaded_pages import list_page, own_key, with_nodes
 from deskql.schema.page_request import PageRequest
 from deskql.services.activities import events, tasks
 from deskql.services.errors import PermissionDenied
@@ -50,7 +50,7 @@ async def open_activities(
         + [_key(start, EVENT, pk) for pk, start in await event_q.values_list("id", "starts_at")]
     )
     result = list_page(
-        keys, PageRequest.of(info, first, after), key=_same, sort="undated,time,kind,id"
+        keys, PageRequest.of(info, first, after), key=own_key, sort="undated,time,kind,id"
     )
     chosen = [edge.node for edge in result.edges]
     task_rows = {r.id: r for r in await task_q.filter(id__in=_ids(chosen, TASK))}
@@ -68,10 +68,6 @@ TASK, EVENT = 0, 1
 def _key(when: datetime | None, kind: int, pk: int) -> tuple[int, int, int, int]:
     # Undated tasks sort after everything dated.
     return (1, 0, kind, pk) if when is None else (0, epoch_micros(when), kind, pk)
-
-
-def _same(key: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    return key
 
 
 def _ids(keys: list[tuple[int, int, int, int]], kind: int) -> list[int]:
