@@ -190,6 +190,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         # SELECTs outside transactions read in the event loop (sqlite_reads.py).
         connection["engine"] = "deskql.sqlite_reads"
         connection["credentials"]["loop_read_ms"] = settings.sqlite_loop_read_ms
+        connection["credentials"]["read_threads"] = settings.sqlite_read_threads
         if settings.sqlite_cache_mib:
             # Negative: KiB, whatever the page size (Tortoise sends each credential as a PRAGMA).
             connection["credentials"].setdefault("cache_size", -settings.sqlite_cache_mib * 1024)

@@ -62,16 +62,24 @@ __all__ = [
 ]
 
 
+# Full collections (every long-lived object: subscribers' tasks, queues, caches) once per
+# FULL_EVERY allocations, the rate of the former 200,000 x 10 x 10 thresholds, whatever the
+# young generation's threshold.
+MIDDLE_PASSES = 20  # young passes between two middle-generation passes
+FULL_EVERY = 20_000_000
+
+
 def tune_gc(threshold: int) -> None:
-    """Fewer garbage-collector passes for a long-running server process (Settings.gc_threshold):
-    what start-up built (modules, the schema) is frozen out of every later full collection,
-    and young-generation passes run every `threshold` allocations (0: Python's defaults)."""
+    """Short, rare garbage-collector passes for a long-running server process
+    (Settings.gc_threshold): what start-up built is frozen out of every later collection,
+    young-generation passes run every `threshold` allocations (short pauses: they free only
+    the recent requests' cyclic garbage), and full passes once per FULL_EVERY allocations
+    (0: Python's defaults)."""
     if threshold <= 0:
         return
     gc.collect()
     gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(threshold, middle, old)
+    gc.set_threshold(threshold, MIDDLE_PASSES, max(1, FULL_EVERY // (threshold * MIDDLE_PASSES)))
 
 
 def create_app(

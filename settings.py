@@ -36,6 +36,9 @@ class Settings:
     # A SELECT outside a transaction is read in the event loop on a read-only connection,
     # interrupted after this many ms and run on aiosqlite's thread instead (0: always there).
     sqlite_loop_read_ms: int = 10
+    # Threads (each with its own read-only connection) that run the SELECTs over that budget
+    # side by side (0: aiosqlite's one thread, behind the writes).
+    sqlite_read_threads: int = 2
     broadcast_url: str = "memory://"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -164,12 +167,15 @@ class Settings:
     ari_caller_id: str = ""
     ari_timeout_seconds: int = 10
     # Allocations between the garbage collector's young-generation passes in a server process
-    # (Python's default is 700; 0 keeps it). A server holds many long-lived objects per
-    # WebSocket (tasks, generators, queues): at 700, full collections over them paused the
-    # process for up to 0.6 s with 1,000 subscribers and took ~45% of its CPU (bench/fanout.py).
-    # At 50,000 the collections still set the p99 of a page of 50 tickets (27 ms, p50 9 ms);
-    # at 200,000 it is 12 ms, and the fan-out's resident memory is the same (bench/README).
-    gc_threshold: int = 200_000
+    # (Python's default is 700; 0 keeps Python's settings). A server holds many long-lived
+    # objects per WebSocket (tasks, generators, queues): at 700, full collections over them
+    # paused the process for up to 0.6 s with 1,000 subscribers and took ~45% of its CPU
+    # (bench/fanout.py). Full collections are kept rare by server.tune_gc whatever this is; a
+    # young pass frees the cyclic garbage of the requests since the last one (~100-150
+    # objects a GraphQL request) in one pause: at 200,000 that was ~150,000 objects and a
+    # 270 ms stall of every request in flight every few seconds, at 10,000 ~15 ms
+    # (bench/README.md, "The garbage collector's pauses").
+    gc_threshold: int = 10_000
     # --- Operating the server (serving/): CORS, logs, metrics, readiness, persisted queries.
     # Browsers on the allowed_origins may call the API over HTTP too (CORS); with credentials
     # off (the default) no cookie or HTTP auth is sent cross-origin: tokens go in a header.
@@ -308,6 +314,8 @@ class Settings:
             raise ValueError("DESKQL_SQLITE_CACHE_MIB must be 0 (SQLite's default) or more")
         if settings.sqlite_loop_read_ms < 0:
             raise ValueError("DESKQL_SQLITE_LOOP_READ_MS must be 0 (never) or more")
+        if settings.sqlite_read_threads < 0:
+            raise ValueError("DESKQL_SQLITE_READ_THREADS must be 0 (aiosqlite's thread) or more")
         if settings.gc_threshold < 0:
             raise ValueError("DESKQL_GC_THRESHOLD must be 0 (Python's default) or more")
         if settings.relay_security.upper() not in {"PLAIN", "SSL", "TLS"}:

@@ -5,6 +5,7 @@ budget or when the reader cannot answer."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -83,6 +84,7 @@ async def test_a_statement_over_the_budget_goes_to_the_thread_from_then_on(
     client: LoopReadingSqliteClient, threaded: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(client, "budget_ms", 1.0)
+    monkeypatch.setattr(client, "read_threads", 0)  # aiosqlite's thread, as before
     client._slow.clear()
     _, rows = await client.execute_query(SLOW)
     assert rows[0]["n"] == 300000
@@ -96,12 +98,66 @@ async def test_a_statement_over_the_budget_goes_to_the_thread_from_then_on(
     assert rows[0]["n"] == 42 and len(threaded) == 2
 
 
+async def test_slow_reads_run_side_by_side_on_reading_threads(
+    client: LoopReadingSqliteClient, threaded: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client, "budget_ms", 1.0)
+    client._slow.clear()
+    slow_ok = SLOW.replace("AS n", "AS n, ? AS tag")
+    # Interrupted in the loop once, then answered by a reading thread (not aiosqlite's).
+    _, rows = await client.execute_query(slow_ok, [1])
+    assert (rows[0]["n"], rows[0]["tag"]) == (300000, 1)
+    assert slow_ok in client._slow and threaded == []
+    loop_thread = threading.get_ident()
+    seen: set[int] = set()
+    original = client._thread_read
+
+    def noting(query: str, values: Any) -> Any:
+        seen.add(threading.get_ident())
+        return original(query, values)
+
+    monkeypatch.setattr(client, "_thread_read", noting)
+    results = await asyncio.gather(*(client.execute_query_dict(slow_ok, [i]) for i in range(6)))
+    assert [r[0]["tag"] for r in results] == list(range(6))
+    assert threaded == [] and loop_thread not in seen
+    assert 1 <= len(seen) <= client.read_threads
+    # A committed write is seen by the reading threads' next statement.
+    await models.Department.create(name="Seen on a thread")
+    names = "SELECT name, (" + SLOW[8:] + " FROM department WHERE name = ?"
+    client._slow[names] = None
+    _, rows = await client.execute_query(names, ["Seen on a thread"])
+    assert [r["name"] for r in rows] == ["Seen on a thread"] and threaded == []
+
+
+async def test_a_write_behind_with_is_tortoise_s(
+    client: LoopReadingSqliteClient, threaded: list[str]
+) -> None:
+    await models.Department.create(name="Old name")
+    write = (
+        "WITH x AS (SELECT 'New name' AS v) UPDATE department SET name = (SELECT v FROM x) "
+        "WHERE name = 'Old name'"
+    )
+    client._slow[write] = None  # even sent to a reading thread, the write is not lost
+    await client.execute_query(write)
+    assert threaded == [write]
+    assert await models.Department.filter(name="New name").exists()
+    _, rows = await client.execute_query("WITH x AS (SELECT 7 AS v) SELECT v FROM x")
+    assert rows[0]["v"] == 7 and threaded == [write]  # a WITH that reads: in the loop
+
+
 async def test_functions_of_the_writing_connection_exist_on_the_reader(
     client: LoopReadingSqliteClient, threaded: list[str]
 ) -> None:
     await sqlite_functions(client)
     _, rows = await client.execute_query("SELECT dq_lower('ŁUK Żółty') AS v")
     assert rows[0]["v"] == "łuk żółty"
+    assert threaded == []
+    # and on the reading threads, whenever they opened their connections
+    on_thread = "SELECT dq_lower(?) AS v"
+    client._slow[on_thread] = None
+    for word in ("ŻÓŁW", "ĄŚ"):
+        _, rows = await client.execute_query(on_thread, [word])
+        assert rows[0]["v"] == word.lower()
     assert threaded == []
 
 
