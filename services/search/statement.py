@@ -203,9 +203,10 @@ async def run(
             "p.tier AS tier FROM p JOIN search_doc d ON d.id = p.id",
         )
     if want != NONE:
-        count_sql, count_params = facets.count_branches(
+        count_ctes, count_sql, count_params = facets.count_branches(
             p.chosen, p.modules if want == FACETS else [], p.pg
         )
+        ctes.extend(count_ctes)  # no parameters: the values' order stays the text's
         branches.extend(
             f"SELECT k{i}.kind, k{i}.v, k{i}.n, {COUNT_TAIL} FROM ({b}) AS k{i}"
             for i, b in enumerate(count_sql)
