@@ -17,6 +17,9 @@
    newest first, page of 20 + total; no facets) as uvicorn processes, and drives both with
    bench/loadgen.py (8 keep-alive connections) over HTTP, one round per query word,
    interleaved (DeskQL, reference, DeskQL, ...).
+   `--modes index` drives only the reference, with its bare `COUNT(*)` of each word's
+   visible matches through the index (no ranking, facets or GraphQL): the floor of any
+   search that counts its matches exactly, on this machine, at the same concurrency.
 4. Prints p50/p99 per query and overall (the median of the rounds' p50 and the largest p99),
    and the ratio reference/DeskQL.
 
@@ -98,7 +101,9 @@ def main(argv: list[str] | None = None) -> None:
         "--modes",
         default="search,facets,suggest",
         help="what to measure: search (no facets), facets (search with facets), suggest, "
-        "floor ({ __typename } with the token: the fixed cost of a request)",
+        "floor ({ __typename } with the token: the fixed cost of a request), index (the bare "
+        "COUNT(*) of each word's visible matches through the index, no ranking, facets or "
+        "GraphQL: the floor of any exact count, beside the ILIKE scan)",
     )
     p.add_argument("--only", default="", help="comma-separated words to measure (default all)")
     p.add_argument("--tickets", type=int, default=2000)
@@ -165,6 +170,21 @@ def main(argv: list[str] | None = None) -> None:
             for word in words:
                 if only and word not in only:
                     continue
+                if mode == "index":
+                    count_body = json.dumps({"mode": "count", "text": word})
+                    total = check(ref, count_body, {})["hits"][0]["total"]
+                    ref_body = json.dumps({"mode": "search", "text": word.strip('"')})
+                    floor = common.load(ref, body=count_body, headers={}, **kw)
+                    theirs = common.load(ref, body=ref_body, headers={}, **kw)
+                    results[mode].append((word, floor, theirs))
+                    print(
+                        f"index    {word!r:18} matches {total:>7,}  COUNT(*) p50 "
+                        f"{floor['p50_ms']:7.1f} p99 {floor['p99_ms']:7.1f} ms | ILIKE p50 "
+                        f"{theirs['p50_ms']:8.1f} p99 {theirs['p99_ms']:8.1f} ms | "
+                        f"ratio p50 {theirs['p50_ms'] / floor['p50_ms']:6.1f}x",
+                        flush=True,
+                    )
+                    continue
                 if mode != "suggest":
                     q = SEARCH_Q if mode == "facets" else SEARCH_PLAIN_Q
                     body = json.dumps({"query": q, "variables": {"q": word}})
@@ -198,8 +218,9 @@ def main(argv: list[str] | None = None) -> None:
             ours_p99 = max(r[1]["p99_ms"] for r in rows)
             ref_p50 = statistics.median(r[2]["p50_ms"] for r in rows)
             ref_p99 = max(r[2]["p99_ms"] for r in rows)
+            who = "index COUNT(*)" if mode == "index" else "DeskQL"
             print(
-                f"{mode}: DeskQL p50 {ours_p50:.1f} ms, worst p99 {ours_p99:.1f} ms; ILIKE scan "
+                f"{mode}: {who} p50 {ours_p50:.1f} ms, worst p99 {ours_p99:.1f} ms; ILIKE scan "
                 f"p50 {ref_p50:.1f} ms, worst p99 {ref_p99:.1f} ms; ratio of medians "
                 f"{ref_p50 / ours_p50:.1f}x (median of per-query ratios "
                 f"{statistics.median(r[2]['p50_ms'] / r[1]['p50_ms'] for r in rows):.1f}x)"

@@ -6,13 +6,23 @@ tickets of the agent's departments (not spam) whose subject, description, any th
 comment contains the text, and contacts whose name or email does, newest first, a page of 20
 plus the total; suggestions: ticket subjects and contact names with a word starting with the
 text, 10. PostgreSQL with asyncpg (ILIKE), SQLite with aiosqlite (LIKE, case-insensitive).
+
+{"mode": "count"} is the floor of an exact count through the index instead: the bare
+`COUNT(*)` of the agent's visible matches (DeskQL's own parse and match condition, ORG-5 and
+spam), nothing ranked, no facets, no GraphQL: what any search that counts its matches exactly
+must at least do (bench/search.py `--modes index`). On SQLite it runs on 2 threads, each with
+its own connection, as DeskQL's slow reads do (DESKQL_SQLITE_READ_THREADS).
 Environment: DESKQL_BENCH_DB (URL as DeskQL's), DESKQL_BENCH_DEPTS (comma-separated ids).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from starlette.applications import Starlette
@@ -57,11 +67,36 @@ def _sqlite(sql: str, depts: list[int]) -> str:
     )
 
 
+def count_sql(text: str, depts: list[int], pg: bool) -> tuple[str, list[Any]]:
+    """The bare count of the visible matches of `text` through the index (mode "count")."""
+    from deskql.services.search import engine
+    from deskql.services.search.text import parse
+
+    match = engine.match(parse(text).groups, prefix=False, titles_only=False, pg=pg)
+    marks = ", ".join(str(int(d)) for d in depts)
+    sql = (
+        f"SELECT COUNT(*) AS total FROM search_doc d{match.join} WHERE {match.where} AND "
+        f"(d.department_id IS NULL OR d.department_id IN ({marks})) AND d.is_spam = ?"
+    )
+    return engine.sql(sql, pg), [*match.params, False if pg else 0]
+
+
+def _threaded_count(path: str, local: threading.local, sql: str, params: list[Any]) -> list[Any]:
+    """On a counting thread: its own connection (64 MiB of page cache, as DeskQL's)."""
+    if not hasattr(local, "db"):
+        local.db = sqlite3.connect(path, check_same_thread=False)
+        local.db.execute("PRAGMA cache_size = -65536")
+    cur = local.db.execute(sql, params)
+    return [{"total": row[0]} for row in cur.fetchall()]
+
+
 def ilike_app() -> Starlette:
     """The ILIKE reference server."""
     url = os.environ["DESKQL_BENCH_DB"]
     depts = [int(d) for d in os.environ["DESKQL_BENCH_DEPTS"].split(",")]
     state: dict[str, Any] = {}
+    counters = ThreadPoolExecutor(2)
+    local = threading.local()
 
     async def answer(request: Request) -> Response:
         body = json.loads(await request.body())
@@ -74,11 +109,19 @@ def ilike_app() -> Starlette:
                     url.replace("postgres://", "postgresql://", 1), min_size=8, max_size=8
                 )
             async with state["pool"].acquire() as conn:
-                if body["mode"] == "search":
+                if body["mode"] == "count":
+                    sql, values = count_sql(text, depts, pg=True)
+                    rows = await conn.fetch(sql, *values)
+                elif body["mode"] == "search":
                     rows = await conn.fetch(PG_SEARCH, f"%{text}%", depts)
                 else:
                     rows = await conn.fetch(PG_SUGGEST, f"{text}%", f"% {text}%", depts)
             out = [dict(r) for r in rows]
+        elif body["mode"] == "count":
+            sql, values = count_sql(text, depts, pg=False)
+            out = await asyncio.get_running_loop().run_in_executor(
+                counters, _threaded_count, url.split("://", 1)[1], local, sql, values
+            )
         else:
             if "db" not in state:
                 import aiosqlite
