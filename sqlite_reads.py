@@ -106,12 +106,15 @@ class LoopReadingSqliteClient(SqliteClient):
 
     async def _rows(self, query: str, values: list[Any] | None) -> list[Any] | None:
         """The rows from the loop's reader, or a reading thread's for a slow statement; None
-        when aiosqlite's thread must answer."""
-        rows = self._read(query, values)
-        if rows is not None or self.read_threads <= 0:
-            return rows
-        query = query.replace("\x00", "'||CHAR(0)||'")
+        when aiosqlite's thread must answer (a write, or nothing may read)."""
+        if self.budget_ms <= 0 or self._connection is None or not query.startswith(READS):
+            return None
+        query = query.replace("\x00", "'||CHAR(0)||'")  # as Tortoise's execute_query does
         if query not in self._slow:
+            rows = self._read(query, values)  # notes the statement as slow when interrupted
+            if rows is not None or query not in self._slow:
+                return rows
+        if self.read_threads <= 0:
             return None
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.read_threads, thread_name_prefix="sqlite-read")
@@ -128,9 +131,7 @@ class LoopReadingSqliteClient(SqliteClient):
             self._local.reader, self._local.functions = reader, 0
             self._thread_readers.append(reader)
         # Functions created since (on the writing connection) are added here, in this thread.
-        for name, num_params, func, deterministic in self._functions[self._local.functions :]:
-            reader.create_function(name, num_params, func, deterministic=deterministic)
-        self._local.functions = len(self._functions)
+        self._local.functions = self._add_functions(reader, self._local.functions)
         try:
             rows = reader.execute(query, values or ()).fetchall()
         except sqlite3.Error:
@@ -139,11 +140,8 @@ class LoopReadingSqliteClient(SqliteClient):
         return rows
 
     def _read(self, query: str, values: list[Any] | None) -> list[Any] | None:
-        if self.budget_ms <= 0 or self._connection is None or not query.startswith(READS):
-            return None
-        query = query.replace("\x00", "'||CHAR(0)||'")  # as Tortoise's execute_query does
-        if query in self._slow:
-            return None
+        """A read in the event loop within the budget; over it, the statement is noted as
+        slow (it goes to a thread from then on) and None returned, as for any error."""
         reader = self._reader or self._open()
         if reader is None:
             return None
@@ -162,14 +160,20 @@ class LoopReadingSqliteClient(SqliteClient):
         self.log.debug("%s: %s", query, values)
         return rows
 
+    def _add_functions(self, reader: sqlite3.Connection, known: int) -> int:
+        """Create on `reader` the writing connection's functions after its first `known`;
+        how many it has now."""
+        for name, num_params, func, deterministic in self._functions[known:]:
+            reader.create_function(name, num_params, func, deterministic=deterministic)
+        return len(self._functions)
+
     def _open(self) -> sqlite3.Connection | None:
         """The event loop's read-only connection (None for an in-memory database or one not
         there), with the writing connection's functions."""
         reader = self._connect()
         if reader is None:
             return None
-        for name, num_params, func, deterministic in self._functions:
-            reader.create_function(name, num_params, func, deterministic=deterministic)
+        self._add_functions(reader, 0)
         self._reader = reader
         return reader
 

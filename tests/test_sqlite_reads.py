@@ -173,10 +173,10 @@ async def test_errors_and_writes_are_tortoise_s(
     assert threaded[-1].startswith("UPDATE")
 
 
-def test_an_in_memory_database_has_no_reader(tmp_path: Any) -> None:
+async def test_an_in_memory_database_has_no_reader(tmp_path: Any) -> None:
     memory = LoopReadingSqliteClient(":memory:", connection_name="m")
     assert memory._open() is None
     missing = LoopReadingSqliteClient(str(tmp_path / "none.sqlite3"), connection_name="x")
     assert missing._open() is None
     off = LoopReadingSqliteClient(str(tmp_path / "x.sqlite3"), connection_name="y", loop_read_ms=0)
-    assert off._read("SELECT 1", None) is None
+    assert await off._rows("SELECT 1", None) is None

@@ -127,12 +127,8 @@ def count_branches(
         branches.append(branch)
         params.extend(branch_params)
         for facet in tags:
-            branches.append(
-                f"SELECT CAST(? AS {text}) AS kind, CAST(tg.name AS {text}) AS v, x.n "
-                "FROM (SELECT u.tag_id, SUM(u.cnt) AS n FROM (SELECT unnest(g.tag_ids) AS "
-                "tag_id, g.cnt FROM g WHERE g.module = ?) AS u GROUP BY u.tag_id) AS x "
-                "JOIN tag tg ON tg.id = x.tag_id"
-            )
+            ids = "SELECT unnest(g.tag_ids) AS tag_id, g.cnt FROM g WHERE g.module = ?"
+            branches.append(_tag_branch(ids, "SUM(u.cnt)"))
             params.extend([facet.name, facet.module])
         wanted = [f for f in wanted if f not in together and f not in tags]
     else:
@@ -156,11 +152,8 @@ def count_branches(
                 f"GROUP BY m.{facet.column}"
             )
         else:
-            # The tag ids counted first, their names joined to the few counts after (tag
-            # names are unique: the same counts as grouping by name). PostgreSQL: unnest in
-            # the select list (a ProjectSet, cheaper than a function scan per match). SQLite:
-            # joined to `tag` directly, its planner walked the tags by name and read every
-            # match's json_each once per tag (O(tags x matches)).
+            # PostgreSQL: unnest in the select list (a ProjectSet, cheaper than a function
+            # scan per match).
             if pg:
                 ids = f"SELECT unnest(m.tag_ids) AS tag_id FROM {source} AS m"
             else:
@@ -168,13 +161,22 @@ def count_branches(
                     f"SELECT u.value AS tag_id FROM {source} AS m "
                     "CROSS JOIN json_each(m.tag_ids) AS u"
                 )
-            branches.append(
-                f"SELECT CAST(? AS {text}) AS kind, CAST(tg.name AS {text}) AS v, x.n "
-                f"FROM (SELECT u.tag_id, COUNT(*) AS n FROM ({ids} WHERE m.module = ? AND "
-                f"{where}) AS u GROUP BY u.tag_id) AS x JOIN tag tg ON tg.id = x.tag_id"
-            )
+            branches.append(_tag_branch(f"{ids} WHERE m.module = ? AND {where}", "COUNT(*)"))
         params.extend([facet.name, facet.module, *p])
     return ctes, branches, params
+
+
+def _tag_branch(ids: str, count: str) -> str:
+    """The branch of the tag facet: `ids` (its `?` the module) gives the matches' tag ids
+    (and `cnt`, when the rows are combinations), `count` counts them per id. The ids are
+    counted first and their names joined to the few counts after (tag names are unique: the
+    same counts as grouping by name); joined to `tag` directly, SQLite's planner walked the
+    tags by name and read every match's json_each once per tag (O(tags x matches))."""
+    return (
+        "SELECT CAST(? AS TEXT) AS kind, CAST(tg.name AS TEXT) AS v, x.n "
+        f"FROM (SELECT u.tag_id, {count} AS n FROM ({ids}) AS u GROUP BY u.tag_id) AS x "
+        "JOIN tag tg ON tg.id = x.tag_id"
+    )
 
 
 def _combinations(together: list[Facet], tags: bool) -> str:
